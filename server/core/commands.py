@@ -1,0 +1,80 @@
+"""Commands: what a member, clerk or device asks the meeting to do.
+
+Adapters build these from validated protocol messages; the meeting decides them into
+events or refuses them with a CommandError. ``actor`` says who asks (self, clerk, keypad).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Command:
+    pass
+
+
+@dataclass(frozen=True)
+class SetAttendance(Command):
+    member: str
+    status: str  # present | absent | leave
+    by: str = "self"  # self | clerk | keypad
+
+
+@dataclass(frozen=True)
+class SelectItem(Command):
+    item: str
+
+
+@dataclass(frozen=True)
+class CreateBallot(Command):
+    item: str
+    spec: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class OpenBallot(Command):
+    ballot: str
+    countdown: int | None = None
+
+
+@dataclass(frozen=True)
+class HoldBallot(Command):
+    ballot: str
+
+
+@dataclass(frozen=True)
+class ResumeBallot(Command):
+    ballot: str
+
+
+@dataclass(frozen=True)
+class CloseBallot(Command):
+    ballot: str
+
+
+@dataclass(frozen=True)
+class AnnounceBallot(Command):
+    ballot: str
+
+
+@dataclass(frozen=True)
+class VoidBallot(Command):
+    ballot: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Cast(Command):
+    """A member's vote. ``entry`` is a random id drawn by the adapter for a secret urn."""
+
+    member: str
+    ballot: str
+    choice: Any
+    key: str
+    entry: str = ""
+
+
+@dataclass(frozen=True)
+class CloseSitting(Command):
+    pass

@@ -1,0 +1,186 @@
+"""Events: explicit frozen dataclasses, each with a stable wire name.
+
+Every change to a sitting is one of these. Events with ``LOGGED = True`` go to the
+append-only, hash-chained log. ``SecretChoice`` and ``SecretChoiceWithdrawn`` do not:
+they are the ballot box (urn) of a secret ballot and are stored apart, with random ids,
+no member, no time and no order (see docs/architecture.md, "Secrecy").
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+WIRE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Event:
+    NAME: ClassVar[str] = ""
+    LOGGED: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class SittingOpened(Event):
+    NAME = "sitting.opened"
+    agenda: dict[str, Any]
+    at: float
+    version: int = WIRE_VERSION
+
+
+@dataclass(frozen=True)
+class SittingClosed(Event):
+    NAME = "sitting.closed"
+    at: float
+
+
+@dataclass(frozen=True)
+class AttendanceChanged(Event):
+    NAME = "attendance.changed"
+    member: str
+    status: str  # present | absent | leave
+    by: str  # self | clerk | keypad
+    at: float
+
+
+@dataclass(frozen=True)
+class ItemSelected(Event):
+    NAME = "item.selected"
+    item: str
+    at: float
+
+
+@dataclass(frozen=True)
+class BallotCreated(Event):
+    """A ballot defined during the sitting (ad hoc, or a further election round)."""
+
+    NAME = "ballot.created"
+    spec: dict[str, Any]
+    item: str
+    at: float
+
+
+@dataclass(frozen=True)
+class BallotOpened(Event):
+    NAME = "ballot.opened"
+    ballot: str
+    run: int
+    at: float
+    deadline: float | None = None
+
+
+@dataclass(frozen=True)
+class BallotHeld(Event):
+    NAME = "ballot.held"
+    ballot: str
+    run: int
+    at: float
+    remaining: float | None = None
+
+
+@dataclass(frozen=True)
+class BallotResumed(Event):
+    NAME = "ballot.resumed"
+    ballot: str
+    run: int
+    at: float
+    deadline: float | None = None
+
+
+@dataclass(frozen=True)
+class BallotClosed(Event):
+    NAME = "ballot.closed"
+    ballot: str
+    run: int
+    at: float
+    result: dict[str, Any]
+    urn_digest: str = ""
+
+
+@dataclass(frozen=True)
+class BallotAnnounced(Event):
+    NAME = "ballot.announced"
+    ballot: str
+    run: int
+    at: float
+
+
+@dataclass(frozen=True)
+class BallotVoided(Event):
+    NAME = "ballot.voided"
+    ballot: str
+    run: int
+    at: float
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class VoteCast(Event):
+    """Participation: who voted, with the choice only when the ballot is named.
+
+    ``first`` marks a member's first cast in this run: the store keeps one participation
+    row per (ballot, run, member) and refuses a second.
+    """
+
+    NAME = "vote.cast"
+    ballot: str
+    run: int
+    member: str
+    key: str
+    at: float
+    first: bool = True
+    choice: Any = None
+
+
+@dataclass(frozen=True)
+class SecretChoice(Event):
+    """A choice in a secret ballot's urn. ``member`` is transient: never stored or sent."""
+
+    NAME = "urn.put"
+    LOGGED = False
+    ballot: str
+    run: int
+    entry: str
+    choice: Any
+    member: str | None = field(default=None, metadata={"transient": True})
+
+
+@dataclass(frozen=True)
+class SecretChoiceWithdrawn(Event):
+    """A secret choice replaced by a change of vote (only while the server remembers it)."""
+
+    NAME = "urn.drop"
+    LOGGED = False
+    ballot: str
+    run: int
+    entry: str
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.NAME: cls
+    for cls in (
+        SittingOpened, SittingClosed, AttendanceChanged, ItemSelected, BallotCreated,
+        BallotOpened, BallotHeld, BallotResumed, BallotClosed, BallotAnnounced, BallotVoided,
+        VoteCast, SecretChoice, SecretChoiceWithdrawn,
+    )
+}
+
+
+def register(cls: type[Event]) -> type[Event]:
+    """Add an event type defined by a feature module (documents, keypads...)."""
+    EVENT_TYPES[cls.NAME] = cls
+    return cls
+
+
+def to_data(event: Event) -> dict[str, Any]:
+    """The stored and wire form: plain JSON-able data, transient fields left out."""
+    data = {"name": event.NAME}
+    for f in dataclasses.fields(event):
+        if not f.metadata.get("transient"):
+            data[f.name] = getattr(event, f.name)
+    return data
+
+
+def from_data(data: dict[str, Any]) -> Event:
+    cls = EVENT_TYPES[data["name"]]
+    return cls(**{k: v for k, v in data.items() if k != "name"})

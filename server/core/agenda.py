@@ -238,13 +238,14 @@ def agenda_from_dict(data: Mapping[str, Any], source: str = "agenda") -> Agenda:
         item_ids.add(item_id)
         ballot_ids: list[str] = []
         for j, raw_b in enumerate(c.typed(it, "ballots", path, list, [])):
-            spec = _ballot(c, raw_b, f"{path}.ballots[{j}]", item_id, default_rule, KINDS)
-            if spec is None:
-                continue
-            if spec.id in ballots:
-                c.fail(f"{path}.ballots[{j}].id", f"duplicate ballot id {spec.id!r}")
-            ballots[spec.id] = spec
-            ballot_ids.append(spec.id)
+            for raw_one in _expanded(raw_b, KINDS):
+                spec = _ballot(c, raw_one, f"{path}.ballots[{j}]", item_id, default_rule, KINDS)
+                if spec is None:
+                    continue
+                if spec.id in ballots:
+                    c.fail(f"{path}.ballots[{j}].id", f"duplicate ballot id {spec.id!r}")
+                ballots[spec.id] = spec
+                ballot_ids.append(spec.id)
         doc_ids: list[str] = []
         for j, raw_d in enumerate(c.typed(it, "documents", path, list, [])):
             doc = _document(c, raw_d, f"{path}.documents[{j}]", item_id, seen_ids)
@@ -268,6 +269,13 @@ def ballot_from_dict(raw: Any, path: str, item_id: str, default_rule: Any = "maj
     if c.problems or spec is None:
         raise AgendaError(c.problems or [f"{path}: invalid ballot"], "ballot")
     return spec
+
+
+def _expanded(raw: Any, kinds: Mapping) -> list[Any]:
+    """A kind may turn one definition into several ballots (e.g. one per nominee)."""
+    kind = kinds.get(raw.get("kind", "motion")) if isinstance(raw, Mapping) else None
+    expand = getattr(kind, "expand", None)
+    return list(expand(dict(raw))) if expand else [raw]
 
 
 def _ballot(c: _Checker, raw: Any, path: str, item_id: str, default_rule: Any, kinds: Mapping) -> BallotSpec | None:

@@ -1,0 +1,118 @@
+"""The `hemicycle` command: serve a sitting, verify a record, run simulators."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Callable
+
+from .core.errors import AgendaError
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .agenda_file import load_agenda
+    from .app import create_app
+    from .runtime import ServerConfig
+
+    try:
+        agenda = load_agenda(args.agenda)
+    except AgendaError as exc:
+        print(f"The agenda cannot be used:\n{exc}", file=sys.stderr)
+        return 2
+    config = ServerConfig(
+        agenda=agenda, db_url=args.db, credentials_path=Path(args.credentials),
+        data_dir=Path(args.data_dir), allowed_origins=tuple(args.allow_origin or ()),
+    )
+    app = create_app(config)
+    host_for_urls = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    base = f"http://{host_for_urls}:{args.port}"
+    creds = app.state.runtime.creds
+    first_seat = next(iter(creds["seats"].items()))
+    print(f"""
+Hemicycle — {agenda.meeting.title}
+  console      {base}/console
+  display      {base}/display
+  seat (e.g.)  {base}/seat?token={first_seat[1]['token']}   ({first_seat[0]}, {first_seat[1]['name']})
+  websocket    ws://{host_for_urls}:{args.port}/ws
+  credentials  {args.credentials}   (clerk, display, device and one token per seat; mode 0600)
+  record       {args.db}
+
+Drive a whole sitting from another terminal:
+  .venv/bin/hemicycle simulate tablets --url ws://{host_for_urls}:{args.port}/ws --token-file {args.credentials} --seats {len(creds['seats'])} --clerk
+""", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
+                ws_max_size=1 << 20, ws_per_message_deflate=False, lifespan="on")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from .core.audit import audit
+    from .store.sql import SQLStore
+
+    store = SQLStore(args.db)
+    stored = store.load()
+    report = audit(stored.entries, [(u.ballot, u.run, u.choice) for u in stored.urn], store.load_participation())
+    store.close()
+    if report.ok:
+        print(f"OK: {report.entries} log entries chained, {report.ballots_checked} ballot results recomputed and equal")
+        return 0
+    print(f"FAILED: first problem at {report.problems[0]}", file=sys.stderr)
+    for problem in report.problems[1:]:
+        print(f"  also: {problem}", file=sys.stderr)
+    return 1
+
+
+def _simulate(args: argparse.Namespace, rest: list[str]) -> int:
+    if args.what == "tablets":
+        from simulators.tablets import main as tablets_main
+        return tablets_main(rest)
+    if args.what == "keypads":
+        from simulators.keypads.cli import main as keypads_main
+        return keypads_main(rest)
+    print(f"unknown simulator {args.what!r}", file=sys.stderr)
+    return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hemicycle", description="Electronic voting and paperless sittings.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run a sitting on an agenda file")
+    serve.add_argument("--agenda", required=True, help="agenda TOML file")
+    serve.add_argument("--db", default="var/hemicycle.db", help="SQLite path or database URL (postgresql://...)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--credentials", default="var/credentials.json", help="where tokens are written (JSON, 0600)")
+    serve.add_argument("--data-dir", default="var", help="documents, certificates, keys")
+    serve.add_argument("--allow-origin", action="append", help="extra browser origin allowed to connect")
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(run=_serve)
+
+    verify = sub.add_parser("verify", help="check the log's chain and recompute every tally")
+    verify.add_argument("--db", required=True)
+    verify.set_defaults(run=_verify)
+
+    simulate = sub.add_parser("simulate", help="virtual tablets or keypads", add_help=False)
+    simulate.add_argument("what", choices=["tablets", "keypads"])
+    simulate.set_defaults(run=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "simulate":
+        return _simulate(args, rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    run: Callable[[argparse.Namespace], int] = args.run
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

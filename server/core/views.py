@@ -1,0 +1,118 @@
+"""What each role may see: snapshots, events and live progress, as plain data.
+
+Roles: ``clerk`` (everything but secret choices, which nobody sees), ``seat`` (a member's
+tablet: public data plus the member's own votes), ``device`` (a keypad bridge: like the
+seats it serves), ``display`` (public data only: never a secret choice, never live counts a
+ballot hides, never who voted what before a named ballot closes).
+"""
+from __future__ import annotations
+
+from typing import Any, Collection
+
+from . import events as e
+from .ballot_state import BallotRun
+from .meeting import Meeting
+
+ROLES = ("clerk", "seat", "display", "device")
+
+
+def attendance_summary(m: Meeting) -> dict[str, Any]:
+    voting = m.agenda.voting_members
+    counts = {"present": 0, "leave": 0, "absent": 0}
+    for member in voting:
+        counts[m.attendance[member.id]] += 1
+    return {
+        "seated": len(voting),
+        **counts,
+        "quorum_met": m.quorum_met(),
+        "quorum_needed": m.agenda.quorum.needed(len(voting)),
+    }
+
+
+def progress(m: Meeting, run: BallotRun) -> dict[str, Any]:
+    """Live progress of a ballot: how many voted; counts only where the ballot shows them."""
+    out: dict[str, Any] = {
+        "ballot": run.spec.id, "run": run.run, "status": run.status,
+        "voted": len(run.voters), "present": m.turnout(run).present,
+    }
+    if run.spec.live_counts and run.is_live:
+        out["live"] = m.tally(run)["lines"]
+    return out
+
+
+def ballot_view(m: Meeting, run: BallotRun, role: str, members: Collection[str]) -> dict[str, Any]:
+    view = run.spec.public()
+    view.update({
+        "run": run.run, "status": run.status, "opened_at": run.opened_at, "closed_at": run.closed_at,
+        "deadline": run.deadline, "remaining": run.remaining, "voted": len(run.voters),
+    })
+    if run.result is not None and run.status in ("closed", "announced"):
+        view["result"] = run.result
+        view["urn_digest"] = run.urn_digest
+        if not run.spec.secret:
+            view["choices"] = dict(sorted(run.named.items()))
+    elif run.spec.live_counts and run.is_live:
+        view["live"] = m.tally(run)["lines"]
+    if role == "clerk":
+        view["voters"] = sorted(run.voters)
+    if role in ("seat", "device"):
+        view["mine"] = {mid: own_choice(run, mid) for mid in members if mid in run.voters}
+    view["previous_runs"] = [
+        {"run": old.run, "status": old.status, "result": old.result}
+        for old in m.history if old.spec.id == run.spec.id
+    ]
+    return view
+
+
+def own_choice(run: BallotRun, member: str) -> dict[str, Any]:
+    """A member's recorded vote as their own tablet may show it."""
+    if not run.spec.secret:
+        return {"recorded": True, "choice": run.named.get(member)}
+    entry = run.slots.get(member)
+    if entry is not None and entry in run.urn:
+        return {"recorded": True, "choice": run.urn[entry]}
+    return {"recorded": True}  # the server no longer knows (and never stored) what it was
+
+
+def snapshot(m: Meeting, role: str, members: Collection[str] = ()) -> dict[str, Any]:
+    agenda = m.agenda
+    info = agenda.meeting
+    return {
+        "meeting": {
+            "body": info.body, "term": info.term, "session": info.session,
+            "title": info.title, "date": info.date, "language": info.language,
+        },
+        "members": [
+            {"id": x.id, "name": x.name, "seat": x.seat, "group": x.group, "role": x.role, "votes": x.can_vote}
+            for x in agenda.members
+        ],
+        "items": [
+            {"id": it.id, "title": it.title,
+             "ballots": [b for b in m.ballots if m.ballots[b].spec.item == it.id],
+             "documents": list(it.documents)}
+            for it in agenda.items
+        ],
+        "current_item": m.current_item,
+        "attendance": dict(m.attendance),
+        "summary": attendance_summary(m),
+        "ballots": [ballot_view(m, run, role, members) for run in m.ballots.values()],
+        "closed": m.closed,
+        "seq": m.seq,
+    }
+
+
+def visible_event(event: e.Event, role: str, members: Collection[str]) -> dict[str, Any] | None:
+    """The event as this role may receive it, or None if it is not for them."""
+    if not event.LOGGED:
+        return None
+    data = e.to_data(event)
+    if isinstance(event, e.SittingOpened):
+        return {"name": event.NAME, "at": event.at}
+    if isinstance(event, e.VoteCast):
+        if role == "clerk":
+            data.pop("key")
+            return data
+        if role in ("seat", "device") and event.member in members:
+            return data
+        return None
+    return data

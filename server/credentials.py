@@ -1,0 +1,80 @@
+"""Tokens for the roles of the protocol, kept in a JSON credentials file (mode 0600).
+
+The file is what `make run` prints the path of and what simulators read: one token for
+the clerk, one for displays, one for keypad bridges (devices), and one per seat. A file
+that already exists for the same seats is reused, so clients survive a server restart.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .core.agenda import Agenda
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Identity:
+    role: str  # clerk | seat | display | device
+    member: str | None = None
+    seat: str | None = None
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def build(agenda: Agenda, existing: dict[str, Any] | None = None) -> dict[str, Any]:
+    old = existing or {}
+    old_seats = old.get("seats", {})
+    seats = {}
+    for m in agenda.members:
+        prev = old_seats.get(m.seat, {})
+        token = prev.get("token") if prev.get("member") == m.id else None
+        seats[m.seat] = {"member": m.id, "name": m.name, "token": token or new_token()}
+    return {
+        "version": FORMAT_VERSION,
+        "clerk": {"token": old.get("clerk", {}).get("token") or new_token()},
+        "display": {"token": old.get("display", {}).get("token") or new_token()},
+        "device": {"token": old.get("device", {}).get("token") or new_token()},
+        "seats": seats,
+    }
+
+
+def load_or_create(path: Path, agenda: Agenda, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    existing = None
+    if path.exists():
+        try:
+            existing = json.loads(path.read_text())
+        except (OSError, ValueError):
+            existing = None
+    creds = build(agenda, existing)
+    creds.update(extra or {})
+    write(path, creds)
+    return creds
+
+
+def write(path: Path, creds: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(creds, f, ensure_ascii=False, indent=2)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def token_table(creds: dict[str, Any]) -> dict[str, Identity]:
+    table = {
+        creds["clerk"]["token"]: Identity("clerk"),
+        creds["display"]["token"]: Identity("display"),
+        creds["device"]["token"]: Identity("device"),
+    }
+    for seat, entry in creds["seats"].items():
+        table[entry["token"]] = Identity("seat", entry["member"], seat)
+    return table

@@ -1,0 +1,168 @@
+"""Fan-out of events to connected clients without head-of-line blocking.
+
+Every connection has its own bounded send queue and its own sender task, so a slow
+screen delays nobody else; a connection whose queue overflows is closed with code 4008
+and resumes from its last sequence number when it reconnects. Live progress is not
+queued but coalesced: a ticker writes the newest progress into each subscriber's single
+slot, so a burst of 3,000 votes costs a screen a handful of messages, not 3,000.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from typing import Any, Awaitable, Callable
+
+from .core import events as e
+from .core.views import attendance_summary, progress, visible_event
+from .protocol import encode
+from .sitting import Sitting
+
+log = logging.getLogger("hemicycle.hub")
+
+LAGGING = 4008
+QUEUE_LIMIT = 2000
+PROGRESS_INTERVAL = 0.1  # clerk and displays: at most ten progress updates a second
+SEAT_SUMMARY_INTERVAL = 1.0  # tablets: the attendance summary at most once a second
+
+
+class Subscriber:
+    def __init__(self, role: str, members: frozenset[str], send: Callable[[str], Awaitable[None]],
+                 close: Callable[[int, str], Awaitable[None]]) -> None:
+        self.role = role
+        self.members = members
+        self._send = send
+        self._close = close
+        self._queue: list[str] = []
+        self._slots: dict[str, str] = {}  # coalesced messages: kind -> newest text
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self.closed = False
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._pump())
+
+    def push(self, text: str) -> None:
+        if self.closed:
+            return
+        if len(self._queue) >= QUEUE_LIMIT:
+            self.closed = True
+            asyncio.get_running_loop().create_task(self._close(LAGGING, "lagging: reconnect and resume"))
+            return
+        self._queue.append(text)
+        self._wake.set()
+
+    def offer(self, kind: str, text: str) -> None:
+        """Replace the pending coalesced message of this kind (latest wins)."""
+        if not self.closed:
+            self._slots[kind] = text
+            self._wake.set()
+
+    async def _pump(self) -> None:
+        try:
+            while not self.closed:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._queue or self._slots:
+                    if self._queue:
+                        batch, self._queue = self._queue, []
+                    else:
+                        batch, self._slots = list(self._slots.values()), {}
+                    for text in batch:
+                        await self._send(text)
+        except Exception:  # the socket went away: the endpoint cleans up
+            self.closed = True
+
+    def stop(self) -> None:
+        self.closed = True
+        if self._task:
+            self._task.cancel()
+
+
+class Hub:
+    def __init__(self, sitting: Sitting) -> None:
+        self.sitting = sitting
+        self.subscribers: set[Subscriber] = set()
+        self._by_member: dict[str, set[Subscriber]] = defaultdict(set)
+        self._by_role: dict[str, set[Subscriber]] = defaultdict(set)
+        self._progress_dirty = False
+        self._summary_dirty = False
+        self._ticker: asyncio.Task | None = None
+        sitting.subscribe(self.publish)
+
+    def start(self) -> None:
+        self._ticker = asyncio.get_running_loop().create_task(self._tick())
+
+    async def stop(self) -> None:
+        if self._ticker:
+            self._ticker.cancel()
+            await asyncio.gather(self._ticker, return_exceptions=True)
+        for sub in list(self.subscribers):
+            sub.stop()
+
+    def add(self, sub: Subscriber) -> None:
+        self.subscribers.add(sub)
+        self._by_role[sub.role].add(sub)
+        for member in sub.members:
+            self._by_member[member].add(sub)
+        sub.start()
+
+    def remove(self, sub: Subscriber) -> None:
+        sub.stop()
+        self.subscribers.discard(sub)
+        self._by_role[sub.role].discard(sub)
+        for member in sub.members:
+            self._by_member[member].discard(sub)
+
+    def _targets(self, event: e.Event) -> Any:
+        """Who can possibly see this event; visible_event makes the final cut."""
+        if isinstance(event, e.VoteCast):
+            return [*self._by_role["clerk"], *self._by_member.get(event.member, ())]
+        if isinstance(event, e.AttendanceChanged):
+            return {*self._by_role["clerk"], *self._by_role["display"], *self._by_member.get(event.member, ())}
+        return self.subscribers
+
+    def publish(self, seq: int, event: e.Event) -> None:
+        encoded: dict[tuple[str, frozenset[str]], str | None] = {}
+        member_scoped = isinstance(event, e.VoteCast)
+        for sub in list(self._targets(event)):
+            cache_key = (sub.role, sub.members if member_scoped else frozenset())
+            if cache_key not in encoded:
+                data = visible_event(event, sub.role, sub.members)
+                encoded[cache_key] = None if data is None else encode({"type": "event", "seq": seq, "event": data})
+            text = encoded[cache_key]
+            if text is not None:
+                sub.push(text)
+        if isinstance(event, (e.VoteCast, e.BallotOpened, e.BallotClosed, e.BallotHeld, e.BallotResumed,
+                              e.BallotVoided, e.AttendanceChanged)):
+            self._progress_dirty = True
+        if isinstance(event, e.AttendanceChanged):
+            self._summary_dirty = True
+
+    async def _tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        last_summary = 0.0
+        while True:
+            await asyncio.sleep(PROGRESS_INTERVAL)
+            try:
+                if self._progress_dirty:
+                    self._progress_dirty = False
+                    self._send_progress()
+                now = loop.time()
+                if self._summary_dirty and now - last_summary >= SEAT_SUMMARY_INTERVAL:
+                    self._summary_dirty = False
+                    last_summary = now
+                    text = encode({"type": "summary", **attendance_summary(self.sitting.meeting)})
+                    for sub in (*self._by_role["seat"], *self._by_role["device"]):
+                        sub.offer("summary", text)
+            except Exception:
+                log.exception("progress tick failed")
+
+    def _send_progress(self) -> None:
+        meeting = self.sitting.meeting
+        run = meeting.open_run()
+        if run is None:
+            return
+        text = encode({"type": "progress", **progress(meeting, run)})
+        for sub in (*self._by_role["clerk"], *self._by_role["display"]):
+            sub.offer("progress", text)

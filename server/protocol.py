@@ -1,0 +1,118 @@
+"""The WebSocket protocol's edge: validate a client message and turn it into a command.
+
+Everything a client sends is checked here, before anything changes: wrong types,
+unknown message types, a seat speaking for another seat, a display trying to vote.
+The message forms are documented in docs/protocol.md.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from .core import commands as c
+from .core.errors import CommandError
+from .credentials import Identity
+
+PROTOCOL_VERSION = 1
+MAX_KEY_LENGTH = 64
+
+# clerk command name -> (command class, {arg: type}, required args)
+CLERK_COMMANDS: dict[str, tuple[type[c.Command], dict[str, type | tuple], set[str]]] = {
+    "set_attendance": (c.SetAttendance, {"member": str, "status": str}, {"member", "status"}),
+    "select_item": (c.SelectItem, {"item": str}, {"item"}),
+    "create_ballot": (c.CreateBallot, {"item": str, "spec": dict}, {"item", "spec"}),
+    "open_ballot": (c.OpenBallot, {"ballot": str, "countdown": int}, {"ballot"}),
+    "hold_ballot": (c.HoldBallot, {"ballot": str}, {"ballot"}),
+    "resume_ballot": (c.ResumeBallot, {"ballot": str}, {"ballot"}),
+    "close_ballot": (c.CloseBallot, {"ballot": str}, {"ballot"}),
+    "announce_ballot": (c.AnnounceBallot, {"ballot": str}, {"ballot"}),
+    "void_ballot": (c.VoidBallot, {"ballot": str, "reason": str}, {"ballot"}),
+    "close_sitting": (c.CloseSitting, {}, set()),
+}
+
+MEMBER_TYPES = ("cast", "check_in", "check_out")
+
+
+def decode(text: str) -> dict[str, Any]:
+    try:
+        msg = json.loads(text)
+    except ValueError:
+        raise CommandError("bad_message", "not valid JSON") from None
+    if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
+        raise CommandError("bad_message", "a message is a JSON object with a string \"type\"")
+    return msg
+
+
+def encode(msg: dict[str, Any]) -> str:
+    return json.dumps(msg, ensure_ascii=False, separators=(",", ":"))
+
+
+def _field(msg: dict[str, Any], name: str, kind: type | tuple, required: bool = True) -> Any:
+    if name not in msg:
+        if required:
+            raise CommandError("bad_message", f"\"{name}\" is required")
+        return None
+    value = msg[name]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise CommandError("bad_message", f"\"{name}\" has the wrong type")
+    return value
+
+
+@dataclass(frozen=True)
+class Resolver:
+    """Turns messages from one authenticated connection into commands."""
+
+    identity: Identity
+    seat_members: dict[str, str]  # seat -> member id, for devices speaking for seats
+
+    def member_of(self, msg: dict[str, Any]) -> str:
+        """Which member a member-type message speaks for; refuses speaking for others."""
+        ident = self.identity
+        seat = _field(msg, "seat", str, required=False)
+        if ident.role == "seat":
+            if seat is not None and seat != ident.seat:
+                raise CommandError("not_your_seat", "a tablet speaks only for its own seat")
+            member = _field(msg, "member", str, required=False)
+            if member is not None and member != ident.member:
+                raise CommandError("not_your_seat", "a tablet speaks only for its own member")
+            assert ident.member is not None
+            return ident.member
+        if ident.role == "device":
+            if seat is None:
+                raise CommandError("bad_message", "a device names the \"seat\" it speaks for")
+            if seat not in self.seat_members:
+                raise CommandError("unknown_seat", f"no seat {seat!r}")
+            return self.seat_members[seat]
+        raise CommandError("forbidden", f"a {ident.role} cannot vote or check in")
+
+    def command(self, msg: dict[str, Any]) -> c.Command:
+        kind = msg["type"]
+        if kind == "cast":
+            member = self.member_of(msg)
+            key = _field(msg, "key", str)
+            if not 1 <= len(key) <= MAX_KEY_LENGTH:
+                raise CommandError("bad_message", f"\"key\" must be 1 to {MAX_KEY_LENGTH} characters")
+            if "choice" not in msg:
+                raise CommandError("bad_message", "\"choice\" is required")
+            return c.Cast(member, _field(msg, "ballot", str), msg["choice"], key)
+        if kind in ("check_in", "check_out"):
+            member = self.member_of(msg)
+            by = "keypad" if self.identity.role == "device" else "self"
+            return c.SetAttendance(member, "present" if kind == "check_in" else "absent", by)
+        if kind == "command":
+            if self.identity.role != "clerk":
+                raise CommandError("forbidden", "only the clerk runs the sitting")
+            name = _field(msg, "name", str)
+            if name not in CLERK_COMMANDS:
+                raise CommandError("unknown_command", f"no clerk command {name!r}")
+            cls, arg_types, required = CLERK_COMMANDS[name]
+            args = _field(msg, "args", dict, required=False) or {}
+            unknown = set(args) - set(arg_types)
+            if unknown:
+                raise CommandError("bad_message", f"unknown argument(s) {', '.join(sorted(unknown))}")
+            values = {a: _field(args, a, t, a in required) for a, t in arg_types.items() if a in args or a in required}
+            if cls is c.SetAttendance:
+                values["by"] = "clerk"
+            return cls(**values)
+        raise CommandError("unknown_type", f"unknown message type {kind!r}")

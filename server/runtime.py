@@ -1,0 +1,62 @@
+"""Everything one running server holds: configuration, the sitting, the hub, the tokens."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from . import credentials
+from .core.agenda import Agenda
+from .credentials import Identity
+from .hub import Hub
+from .limits import Limits
+from .sitting import Sitting
+from .store.base import EventStore
+from .store.sql import SQLStore
+
+
+@dataclass
+class ServerConfig:
+    agenda: Agenda
+    db_url: str
+    credentials_path: Path
+    data_dir: Path
+    allowed_origins: tuple[str, ...] = ()
+    limits: Limits = field(default_factory=Limits)
+
+
+class Runtime:
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.limits = config.limits
+        self.store: EventStore | None = None
+        self.sitting: Sitting = None  # type: ignore[assignment]  # set by start()
+        self.hub: Hub = None  # type: ignore[assignment]
+        self.creds = credentials.load_or_create(config.credentials_path, config.agenda)
+        self.tokens: dict[str, Identity] = credentials.token_table(self.creds)
+        self.seat_members = {m.seat: m.id for m in config.agenda.members}
+
+    async def start(self) -> None:
+        self.store = SQLStore(self.config.db_url)
+        self.sitting = await Sitting.start(self.store, self.config.agenda)
+        # the log's agenda wins over the file's after a restart: the record is the truth
+        agenda = self.sitting.meeting.agenda
+        self.seat_members = {m.seat: m.id for m in agenda.members}
+        self.hub = Hub(self.sitting)
+        self.hub.start()
+
+    async def stop(self) -> None:
+        if self.hub:
+            await self.hub.stop()
+        if self.sitting:
+            await self.sitting.stop()
+        if self.store:
+            self.store.close()
+
+    def origin_allowed(self, origin: str | None, host: str | None) -> bool:
+        """Browsers send Origin: allow the server's own pages and the configured list."""
+        if origin is None:
+            return True  # not a browser: authenticated by token alone
+        if origin in self.config.allowed_origins:
+            return True
+        return host is not None and urlsplit(origin).netloc == host

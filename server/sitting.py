@@ -1,0 +1,199 @@
+"""The live sitting: decide -> apply -> durable commit -> publish, in that order.
+
+Commands are decided and applied synchronously on the event loop, so the state is a
+strict sequence; their events are handed to the group writer, and only once committed
+are they published to subscribers and acknowledged to the sender. A restart replays the
+log (and the secret urn) into a fresh Meeting.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .core import commands as c
+from .core import events as e
+from .core.agenda import Agenda
+from .core.chain import GENESIS, LogEntry, canonical, make_entry
+from .core.meeting import KeyRecord, Meeting
+from .store.base import Batch, EventStore, Participation, UrnEntry
+from .writer import GroupWriter
+
+log = logging.getLogger("hemicycle.sitting")
+
+Listener = Callable[[int, e.Event], None]
+
+
+class Unavailable(Exception):
+    """The command could not be made durable; nothing of it was recorded."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    events: list[tuple[int | None, e.Event]]
+    key: KeyRecord | None = None  # for casts: what the idempotency key now stands for
+
+
+def replay(store: EventStore) -> tuple[Meeting | None, str, list[tuple[int, e.Event]]]:
+    """Fold the stored log and urn into a Meeting; return it with the last hash and the events."""
+    stored = store.load()
+    if not stored.entries:
+        return None, GENESIS, []
+    history: list[tuple[int, e.Event]] = []
+    meeting: Meeting | None = None
+    for entry in stored.entries:
+        event = e.from_data(json.loads(entry.body))
+        if meeting is None:
+            assert isinstance(event, e.SittingOpened), "the log must begin with sitting.opened"
+            meeting = Meeting.from_opening(event)
+        else:
+            meeting.apply(event, entry.seq)
+        history.append((entry.seq, event))
+    assert meeting is not None
+    for u in stored.urn:
+        meeting.apply(e.SecretChoice(u.ballot, u.run, u.entry, json.loads(u.choice)))
+    return meeting, stored.entries[-1].hash, history
+
+
+class Sitting:
+    def __init__(self, store: EventStore, meeting: Meeting, last_hash: str,
+                 history: list[tuple[int, e.Event]], clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.meeting = meeting
+        self.clock = clock
+        self.history = history  # every logged event, for resuming clients
+        self._last_hash = last_hash
+        self._listeners: list[Listener] = []
+        self._inflight: dict[int, asyncio.Future[None]] = {}
+        self.writer = GroupWriter(store, self._committed, self._failed)
+        self._timer: asyncio.TimerHandle | None = None
+
+    # -- lifecycle ------------------------------------------------------------------
+    @classmethod
+    async def start(cls, store: EventStore, agenda: Agenda, clock: Callable[[], float] = time.time) -> "Sitting":
+        """Resume the sitting stored in ``store``, or open a new one on ``agenda``."""
+        meeting, last_hash, history = await asyncio.to_thread(replay, store)
+        fresh = meeting is None
+        if fresh:
+            meeting = Meeting(agenda)
+        sitting = cls(store, meeting, last_hash, history, clock)
+        sitting.writer.start()
+        if fresh:
+            opening = Meeting.opening_events(agenda, clock())
+            await sitting._persist(opening)
+        sitting._arm_deadline()
+        return sitting
+
+    async def stop(self) -> None:
+        if self._timer:
+            self._timer.cancel()
+        await self.writer.stop()
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    # -- commands -------------------------------------------------------------------
+    async def execute(self, command: c.Command) -> Outcome:
+        """Decide, apply and persist one command; returns once it is durable."""
+        if isinstance(command, c.Cast):
+            known = self.meeting.keys.get((command.member, command.key))
+            if known is not None:  # a resend: same acknowledgement, counted once
+                await self.durable(known.seq)
+                return Outcome([], known)
+            if self.meeting.ballots.get(command.ballot) and self.meeting.ballots[command.ballot].spec.secret:
+                command = c.Cast(command.member, command.ballot, command.choice, command.key,
+                                 secrets.token_hex(16))
+        events = self.meeting.decide(command, round(self.clock(), 3))
+        outcome = await self._persist(events)
+        if isinstance(command, c.Cast):
+            return Outcome(outcome.events, self.meeting.keys[(command.member, command.key)])
+        return outcome
+
+    async def durable(self, seq: int) -> None:
+        fut = self._inflight.get(seq)
+        if fut is not None:
+            await asyncio.shield(fut)
+
+    async def _persist(self, events: list[e.Event]) -> Outcome:
+        if not events:
+            return Outcome([])
+        batch = Batch()
+        numbered: list[tuple[int | None, e.Event]] = []
+        for event in events:
+            if isinstance(event, e.SecretChoice):
+                batch.urn_puts.append(UrnEntry(event.entry, event.ballot, event.run, canonical(event.choice)))
+                self.meeting.apply(event)
+                numbered.append((None, event))
+                continue
+            if isinstance(event, e.SecretChoiceWithdrawn):
+                batch.drop(event.entry)
+                self.meeting.apply(event)
+                numbered.append((None, event))
+                continue
+            seq = self.meeting.seq + 1
+            entry = make_entry(self._last_hash, seq, event.NAME, e.to_data(event))
+            self._last_hash = entry.hash
+            batch.entries.append(entry)
+            if isinstance(event, e.VoteCast) and event.first:
+                batch.participations.append(Participation(event.ballot, event.run, event.member, seq))
+            self.meeting.apply(event, seq)
+            numbered.append((seq, event))
+            batch.published.append((seq, event))
+        fut = self.writer.submit(batch)
+        seqs = [s for s, _ in numbered if s is not None]
+        for s in seqs:
+            self._inflight[s] = fut
+        try:
+            await asyncio.shield(fut)
+        except Exception as exc:
+            raise Unavailable("the vote store did not confirm the write; nothing was recorded") from exc
+        finally:
+            for s in seqs:
+                self._inflight.pop(s, None)
+        return Outcome(numbered)
+
+    # -- writer callbacks -------------------------------------------------------------
+    def _committed(self, batches: list[Batch]) -> None:
+        for batch in batches:
+            for entry_seq, event in batch.published:
+                self.history.append((entry_seq, event))
+                for listener in self._listeners:
+                    listener(entry_seq, event)
+                if isinstance(event, e.BallotClosed):
+                    self.writer.call(self.store.seal_ballot, event.ballot, event.run)
+                if isinstance(event, (e.BallotOpened, e.BallotHeld, e.BallotResumed, e.BallotClosed, e.BallotVoided)):
+                    self._arm_deadline()
+
+    def _failed(self, exc: Exception) -> None:
+        """A commit failed: the in-memory state ran ahead of the disk; rebuild it from the disk."""
+        meeting, last_hash, history = replay(self.store)
+        if meeting is not None:
+            self.meeting, self._last_hash, self.history = meeting, last_hash, history
+        self._inflight.clear()
+
+    # -- countdowns ---------------------------------------------------------------------
+    def _arm_deadline(self) -> None:
+        if self._timer:
+            self._timer.cancel()
+            self._timer = None
+        run = self.meeting.open_run()
+        if run is None or run.deadline is None or run.status != "open":
+            return
+        delay = max(0.0, run.deadline - self.clock())
+        self._timer = asyncio.get_running_loop().call_later(delay, self._deadline_reached, run.spec.id, run.run)
+
+    def _deadline_reached(self, ballot: str, run_no: int) -> None:
+        run = self.meeting.ballots.get(ballot)
+        if run is None or run.run != run_no or run.status != "open":
+            return
+        asyncio.get_running_loop().create_task(self._close_at_deadline(ballot))
+
+    async def _close_at_deadline(self, ballot: str) -> None:
+        try:
+            await self.execute(c.CloseBallot(ballot))
+        except Exception:
+            log.exception("closing %s at its deadline failed", ballot)

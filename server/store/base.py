@@ -1,0 +1,89 @@
+"""The event log behind one small interface.
+
+A store keeps three things: the hash-chained log, one participation row per
+(ballot, run, member) — the backstop for "each member votes once" — and the urn of
+secret ballots, whose rows carry a random id, the ballot and the choice, and nothing
+else. ``commit`` is atomic: a batch is all there or not at all.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+from ..core.chain import LogEntry
+
+
+@dataclass(frozen=True)
+class Participation:
+    ballot: str
+    run: int
+    member: str
+    seq: int
+
+
+@dataclass(frozen=True)
+class UrnEntry:
+    entry: str  # random, unguessable; the only key
+    ballot: str
+    run: int
+    choice: str  # canonical JSON
+
+
+@dataclass
+class Batch:
+    entries: list[LogEntry] = field(default_factory=list)
+    participations: list[Participation] = field(default_factory=list)
+    urn_puts: list[UrnEntry] = field(default_factory=list)
+    urn_drops: list[str] = field(default_factory=list)
+    # (seq, event) pairs to publish once this batch is durable; stores ignore them
+    published: list = field(default_factory=list)
+
+    def drop(self, entry: str) -> None:
+        """Withdraw a secret choice; one put and dropped within the batch never reaches disk."""
+        for i, put in enumerate(self.urn_puts):
+            if put.entry == entry:
+                del self.urn_puts[i]
+                return
+        self.urn_drops.append(entry)
+
+    def extend(self, other: "Batch") -> None:
+        """Append a later batch: its drops may cancel puts made earlier in this one."""
+        self.entries += other.entries
+        self.participations += other.participations
+        self.published += other.published
+        for entry in other.urn_drops:
+            self.drop(entry)
+        self.urn_puts += other.urn_puts
+
+    def __bool__(self) -> bool:
+        return bool(self.entries or self.urn_puts or self.urn_drops)
+
+
+@dataclass
+class StoredLog:
+    entries: list[LogEntry]
+    urn: list[UrnEntry]
+
+
+class DuplicateParticipation(Exception):
+    """The store refused a second participation row for the same member and ballot run."""
+
+
+class EventStore(ABC):
+    @abstractmethod
+    def load(self) -> StoredLog:
+        """Everything stored, the log in sequence order; the urn in no meaningful order."""
+
+    @abstractmethod
+    def commit(self, batch: Batch) -> None:
+        """Write a batch atomically and durably; raise DuplicateParticipation on a repeat."""
+
+    @abstractmethod
+    def load_participation(self) -> list[tuple[str, int, str]]:
+        """Every (ballot, run, member) participation row."""
+
+    def seal_ballot(self, ballot: str, run: int) -> None:
+        """Called once a ballot closes: erase traces of casting order where the engine keeps any."""
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,167 @@
+"""The /ws endpoint: decode -> core -> store -> fan-out. No business logic lives here.
+
+A connection authenticates with its first message (``hello`` with a token), receives a
+snapshot (or, when resuming, the events it missed), then sends commands; each reply
+carries the request's ``id`` as ``re``. See docs/protocol.md.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from .core import commands as c
+from .core.errors import CommandError
+from .core.views import snapshot, visible_event
+from .hub import Subscriber
+from .limits import TokenBucket
+from .protocol import PROTOCOL_VERSION, Resolver, decode, encode
+from .runtime import Runtime
+from .sitting import Unavailable
+
+log = logging.getLogger("hemicycle.ws")
+
+RESUME_LIMIT = 5000  # a longer gap gets a fresh snapshot instead of the events
+
+
+def _error(code: str, message: str, re: Any = None) -> str:
+    msg: dict[str, Any] = {"type": "error", "code": code, "message": message}
+    if re is not None:
+        msg["re"] = re
+    return encode(msg)
+
+
+async def endpoint(websocket: WebSocket) -> None:
+    rt: Runtime = websocket.app.state.runtime
+    if not rt.origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host")):
+        await websocket.close(code=4003)
+        return
+    await websocket.accept()
+    try:
+        await _serve(rt, websocket)
+    except WebSocketDisconnect:
+        pass
+
+
+async def _serve(rt: Runtime, ws: WebSocket) -> None:
+    limits = rt.limits
+    try:
+        text = await asyncio.wait_for(ws.receive_text(), limits.hello_timeout)
+        hello = decode(text)
+        if hello.get("type") != "hello" or not isinstance(hello.get("token"), str):
+            raise CommandError("bad_message", "the first message must be a hello with a token")
+    except (asyncio.TimeoutError, CommandError, KeyError) as exc:
+        code = exc.code if isinstance(exc, CommandError) else "bad_message"
+        await ws.send_text(_error(code, "say hello with a token first"))
+        await ws.close(code=4001)
+        return
+    identity = rt.tokens.get(hello["token"])
+    if identity is None:
+        await ws.send_text(_error("bad_token", "unknown token"))
+        await ws.close(code=4001)
+        return
+    resolver = Resolver(identity, rt.seat_members)
+    members = frozenset({identity.member} if identity.member else (rt.seat_members.values() if identity.role == "device" else ()))
+    sub = Subscriber(identity.role, members, ws.send_text, lambda code, reason: ws.close(code=code, reason=reason))
+    _welcome(rt, sub, identity, hello.get("last_seq"))
+    rt.hub.add(sub)
+    device = identity.role == "device"
+    bucket = TokenBucket(limits.device_rate_per_second if device else limits.rate_per_second,
+                         limits.device_burst if device else limits.burst)
+    inflight: set[asyncio.Task] = set()
+    try:
+        while not sub.closed:
+            try:
+                message = await asyncio.wait_for(ws.receive(), limits.idle_timeout)
+            except asyncio.TimeoutError:
+                await ws.close(code=4000, reason="idle")
+                break
+            if message["type"] == "websocket.disconnect":
+                break
+            text = message.get("text")
+            if text is None:
+                sub.push(_error("bad_message", "send JSON text frames"))
+                continue
+            if len(text.encode()) > limits.max_message_bytes:
+                sub.push(_error("too_large", f"a message may be at most {limits.max_message_bytes} bytes"))
+                continue
+            if not bucket.take():
+                sub.push(_error("rate_limited", "too many messages; slow down"))
+                continue
+            try:
+                msg = decode(text)
+                if msg["type"] == "ping":
+                    sub.push(encode({"type": "pong", "re": msg.get("id")}))
+                    continue
+                command = resolver.command(msg)
+            except CommandError as exc:
+                sub.push(_error(exc.code, exc.message, _ref(text)))
+                continue
+            if len(inflight) >= limits.max_inflight:
+                sub.push(_error("rate_limited", "too many requests in flight", msg.get("id")))
+                continue
+            task = asyncio.get_running_loop().create_task(_run(rt, sub, command, msg))
+            inflight.add(task)
+            task.add_done_callback(inflight.discard)
+    finally:
+        rt.hub.remove(sub)
+        for task in inflight:
+            task.cancel()
+
+
+def _ref(text: str) -> Any:
+    try:
+        msg = decode(text)
+        return msg.get("id")
+    except CommandError:
+        return None
+
+
+def _welcome(rt: Runtime, sub: Subscriber, identity: Any, last_seq: Any) -> None:
+    """Snapshot or gap, queued synchronously so no event can slip in between."""
+    meeting = rt.sitting.meeting
+    history = rt.sitting.history
+    head = {"type": "welcome", "v": PROTOCOL_VERSION, "role": identity.role,
+            "member": identity.member, "seat": identity.seat}
+    durable = history[-1][0] if history else 0
+    if isinstance(last_seq, int) and not isinstance(last_seq, bool) and 0 <= last_seq <= durable \
+            and durable - last_seq <= RESUME_LIMIT:
+        sub.push(encode({**head, "resumed": True, "seq": durable}))
+        for seq, event in history[last_seq:]:
+            data = visible_event(event, sub.role, sub.members)
+            if data is not None:
+                sub.push(encode({"type": "event", "seq": seq, "event": data}))
+        return
+    sub.push(encode({**head, "resumed": False, "seq": meeting.seq,
+                     "snapshot": snapshot(meeting, identity.role, sub.members)}))
+
+
+async def _run(rt: Runtime, sub: Subscriber, command: c.Command, msg: dict[str, Any]) -> None:
+    re = msg.get("id")
+    try:
+        outcome = await rt.sitting.execute(command)
+    except CommandError as exc:
+        sub.push(_error(exc.code, exc.message, re))
+        return
+    except Unavailable as exc:
+        sub.push(_error("unavailable", str(exc), re))
+        return
+    except Exception:
+        log.exception("command %s failed", type(command).__name__)
+        sub.push(_error("internal", "the server could not do this; nothing changed", re))
+        return
+    if isinstance(command, c.Cast):
+        key = outcome.key
+        assert key is not None
+        ack: dict[str, Any] = {"type": "ack", "re": re, "key": command.key, "ballot": key.ballot,
+                               "run": key.run, "status": "recorded", "seq": key.seq}
+        if key.choice is not None:
+            ack["choice"] = key.choice
+        if sub.role == "device":
+            ack["seat"] = msg.get("seat")
+        sub.push(encode(ack))
+        return
+    seqs = [s for s, _ in outcome.events if s is not None]
+    sub.push(encode({"type": "ok", "re": re, "seq": seqs[-1] if seqs else rt.sitting.meeting.seq}))

@@ -1,0 +1,36 @@
+# The two commands: `make run` and `make test`. Both set everything up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+AGENDA ?= agendas/standing-committee.zh.toml
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test setup bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Hemicycle needs Python >= 3.11"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]' --config-settings editable_mode=compat
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	@scripts/system-deps.sh || echo "(continuing: certificates need a CJK font)"
+	@mkdir -p var
+	$(BIN)/hemicycle serve --agenda $(AGENDA) --db var/hemicycle.db --credentials var/credentials.json \
+		--data-dir var --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	scripts/system-deps.sh --test
+	scripts/services.sh
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: $(STAMP)
+	$(BIN)/python bench/vote_burst.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

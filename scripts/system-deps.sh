@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Debian packages Hemicycle needs beyond Python: a CJK font for certificates and
+# watermarks; for the tests also Chromium (pages), poppler-utils (pdftotext/pdftoppm)
+# and zbar-tools (QR decoding). Installs what is missing when run as root.
+set -euo pipefail
+want=(fonts-wqy-zenhei)
+if [ "${1:-}" = "--test" ]; then
+  want+=(chromium poppler-utils zbar-tools)
+fi
+missing=()
+for pkg in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+  echo "Please install these Debian packages: ${missing[*]}" >&2
+  exit 1
+fi
+echo "Installing ${missing[*]} ..."
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,107 @@
+"""Test helpers: agendas built in code, and a real uvicorn server on an ephemeral port."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import pytest
+import uvicorn
+
+from server.app import create_app
+from server.core.agenda import Agenda, agenda_from_dict
+from server.runtime import ServerConfig
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+GIVEN = "建国秀英志强海燕丽华明辉晓红国庆玉兰德胜淑芬永刚春梅伟东桂英文杰雪梅立新"
+
+
+def member_list(n: int, *, observers: int = 0) -> list[dict[str, Any]]:
+    out = []
+    for i in range(n):
+        name = SURNAMES[i % len(SURNAMES)] + GIVEN[(2 * i) % len(GIVEN)] + GIVEN[(2 * i + 1) % len(GIVEN)]
+        out.append({"id": f"m{i + 1:02d}", "name": name, "seat": f"S{i + 1:03d}"})
+    for j in range(observers):
+        out.append({"id": f"o{j + 1}", "name": f"列席{j + 1}", "seat": f"O{j + 1:02d}", "role": "observer"})
+    return out
+
+
+def agenda_data(n: int = 41, *, ballots: list[dict[str, Any]] | None = None, language: str = "zh-CN",
+                observers: int = 0) -> dict[str, Any]:
+    ballots = ballots if ballots is not None else [
+        {"id": "reg1", "title": "物业管理条例（草案）"},
+        {"id": "reg2", "title": "生态环境保护条例（草案）"},
+        {"id": "secret1", "title": "无记名表决", "secret": True, "live_counts": False},
+    ]
+    return {
+        "meeting": {"title": "常委会第二十三次会议", "body": "某市人大常委会", "language": language,
+                    "date": "2026-11-25", "rule": "majority_of_all"},
+        "members": member_list(n, observers=observers),
+        "items": [{"id": "item1", "title": "审议条例草案", "ballots": ballots}],
+    }
+
+
+def make_agenda(n: int = 41, **kw: Any) -> Agenda:
+    return agenda_from_dict(agenda_data(n, **kw))
+
+
+def free_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@dataclass
+class LiveServer:
+    url: str
+    http: str
+    creds: dict[str, Any]
+    db: str
+    app: Any
+    server: uvicorn.Server
+    task: asyncio.Task
+
+    def seat_token(self, seat: str) -> str:
+        return self.creds["seats"][seat]["token"]
+
+    @property
+    def runtime(self) -> Any:
+        return self.app.state.runtime
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        await asyncio.wait_for(self.task, 15)
+
+
+async def start_server(tmp: Path, agenda: Agenda, *, db: str | None = None, **config: Any) -> LiveServer:
+    db = db or str(tmp / "sitting.db")
+    cfg = ServerConfig(agenda=agenda, db_url=db, credentials_path=tmp / "credentials.json", data_dir=tmp, **config)
+    app = create_app(cfg)
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws_per_message_deflate=False,
+                                           ws_max_size=1 << 20, lifespan="on"))
+    task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
+    for _ in range(500):
+        if server.started:
+            break
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    creds = json.loads((tmp / "credentials.json").read_text())
+    return LiveServer(f"ws://127.0.0.1:{port}/ws", f"http://127.0.0.1:{port}", creds, db, app, server, task)
+
+
+@pytest.fixture
+async def live(tmp_path: Path) -> AsyncIterator[LiveServer]:
+    srv = await start_server(tmp_path, make_agenda())
+    try:
+        yield srv
+    finally:
+        with contextlib.suppress(Exception):
+            await srv.stop()

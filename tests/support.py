@@ -105,3 +105,30 @@ async def live(tmp_path: Path) -> AsyncIterator[LiveServer]:
     finally:
         with contextlib.suppress(Exception):
             await srv.stop()
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + "}"
+    raise TypeError(type(value))
+
+
+def write_agenda_toml(path: Path, data: dict[str, Any]) -> Path:
+    """A small TOML writer for test agendas (the standard library only reads TOML)."""
+    out = ["[meeting]"] + [f"{k} = {toml_value(v)}" for k, v in data["meeting"].items()]
+    for m in data["members"]:
+        out += ["", "[[members]]"] + [f"{k} = {toml_value(v)}" for k, v in m.items()]
+    for item in data["items"]:
+        out += ["", "[[items]]"] + [f"{k} = {toml_value(v)}" for k, v in item.items() if k not in ("ballots", "documents")]
+        for b in item.get("ballots", []):
+            out += ["", "[[items.ballots]]"] + [f"{k} = {toml_value(v)}" for k, v in b.items()]
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return path

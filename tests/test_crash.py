@@ -38,7 +38,7 @@ def start(tmp: Path, agenda: Path, port: int) -> subprocess.Popen:
 
 
 async def connect(url: str, token: str) -> tuple[Any, dict[str, Any]]:
-    ws = await websockets.connect(url, max_size=None, compression=None)
+    ws = await websockets.connect(url, max_size=None, compression=None, close_timeout=1)
     await ws.send(json.dumps({"type": "hello", "token": token}))
     return ws, json.loads(await ws.recv())
 

@@ -100,6 +100,11 @@ class Resolver:
             member = self.member_of(msg)
             by = "keypad" if self.identity.role == "device" else "self"
             return c.SetAttendance(member, "present" if kind == "check_in" else "absent", by)
+        if kind == "keypad_status":
+            if self.identity.role != "device":
+                raise CommandError("forbidden", "only a keypad bridge reports keypads")
+            seat = _field(msg, "seat", str)
+            return c.SetKeypadStatus(seat, _field(msg, "online", bool))
         if kind == "command":
             if self.identity.role != "clerk":
                 raise CommandError("forbidden", "only the clerk runs the sitting")

@@ -164,4 +164,10 @@ async def _run(rt: Runtime, sub: Subscriber, command: c.Command, msg: dict[str, 
         sub.push(encode(ack))
         return
     seqs = [s for s, _ in outcome.events if s is not None]
-    sub.push(encode({"type": "ok", "re": re, "seq": seqs[-1] if seqs else rt.sitting.meeting.seq}))
+    ok: dict[str, Any] = {"type": "ok", "re": re, "seq": seqs[-1] if seqs else rt.sitting.meeting.seq}
+    if isinstance(command, c.OpenBallot):
+        refused = rt.sitting.meeting.keypad_refusals(command.ballot)
+        if refused:
+            ok["warnings"] = [{"code": "keypad_unsupported", "seats": refused,
+                               "message": "keypads cannot vote in this ballot; these seats must use a tablet"}]
+    sub.push(encode(ok))

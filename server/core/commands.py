@@ -78,3 +78,9 @@ class Cast(Command):
 @dataclass(frozen=True)
 class CloseSitting(Command):
     pass
+
+
+@dataclass(frozen=True)
+class SetKeypadStatus(Command):
+    seat: str
+    online: bool

@@ -156,12 +156,22 @@ class SecretChoiceWithdrawn(Event):
     entry: str
 
 
+@dataclass(frozen=True)
+class KeypadStatusChanged(Event):
+    """A seat's keypad went offline or came back (reported by the keypad bridge)."""
+
+    NAME = "keypad.status"
+    seat: str
+    online: bool
+    at: float
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.NAME: cls
     for cls in (
         SittingOpened, SittingClosed, AttendanceChanged, ItemSelected, BallotCreated,
         BallotOpened, BallotHeld, BallotResumed, BallotClosed, BallotAnnounced, BallotVoided,
-        VoteCast, SecretChoice, SecretChoiceWithdrawn,
+        VoteCast, SecretChoice, SecretChoiceWithdrawn, KeypadStatusChanged,
     )
 }
 

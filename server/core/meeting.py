@@ -37,6 +37,7 @@ class Meeting:
         self.history: list[BallotRun] = []  # voided runs, kept for the record
         self.current_item: str | None = agenda.items[0].id if agenda.items else None
         self.keys: dict[tuple[str, str], KeyRecord] = {}
+        self.keypads: dict[str, bool] = {}  # seat -> online, for seats a keypad bridge serves
         self.closed = False
         self.seq = 0
 
@@ -160,6 +161,22 @@ class Meeting:
             raise CommandError("another_ballot_open", f"ballot {live.spec.id!r} is still open")
         return [e.SittingClosed(now)]
 
+    def _decide_SetKeypadStatus(self, cmd: c.SetKeypadStatus, now: float) -> list[e.Event]:
+        if self.agenda.member_at_seat(cmd.seat) is None:
+            raise CommandError("unknown_seat", f"no seat {cmd.seat!r}")
+        if self.keypads.get(cmd.seat) == cmd.online:
+            return []
+        return [e.KeypadStatusChanged(cmd.seat, cmd.online, now)]
+
+    def keypad_refusals(self, ballot: str) -> list[str]:
+        """Keypad seats that cannot vote this ballot (its kind needs more than three keys)."""
+        from .kinds import keypad_ok
+
+        run = self.ballots[ballot]
+        if keypad_ok(run.spec):
+            return []
+        return sorted(self.keypads)
+
     def _decide_Cast(self, cmd: c.Cast, now: float) -> list[e.Event]:
         run = self.ballots.get(cmd.ballot)
         if run is None:
@@ -261,6 +278,9 @@ class Meeting:
 
     def _apply_SecretChoiceWithdrawn(self, ev: e.SecretChoiceWithdrawn, seq: int | None) -> None:
         self._run_of(ev.ballot, ev.run).urn.pop(ev.entry, None)
+
+    def _apply_KeypadStatusChanged(self, ev: e.KeypadStatusChanged, seq: int | None) -> None:
+        self.keypads[ev.seat] = ev.online
 
     def _run_of(self, ballot: str, run_no: int) -> BallotRun:
         run = self.ballots[ballot]

@@ -65,6 +65,23 @@ def _verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def _export(args: argparse.Namespace) -> int:
+    from .export import export
+    from .store.sql import SQLStore
+
+    store = SQLStore(args.db)
+    try:
+        message = export(store, args.format, Path(args.out) if args.out else None)
+    except ValueError as exc:
+        print(f"cannot export: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    if args.out:
+        print(message)
+    return 0
+
+
 def _simulate(args: argparse.Namespace, rest: list[str]) -> int:
     if args.what == "tablets":
         from simulators.tablets import main as tablets_main
@@ -94,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="check the log's chain and recompute every tally")
     verify.add_argument("--db", required=True)
     verify.set_defaults(run=_verify)
+
+    exp = sub.add_parser("export", help="write attendance and results for archives")
+    exp.add_argument("--db", required=True)
+    exp.add_argument("--format", choices=["json", "csv"], default="json")
+    exp.add_argument("--out", help="JSON: a file (default: standard output); CSV: a folder")
+    exp.set_defaults(run=_export)
 
     simulate = sub.add_parser("simulate", help="virtual tablets or keypads", add_help=False)
     simulate.add_argument("what", choices=["tablets", "keypads"])

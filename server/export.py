@@ -1,0 +1,91 @@
+"""`hemicycle export`: attendance and results of a sitting, for archives.
+
+JSON gives the whole picture in one document; CSV gives two flat tables
+(attendance.csv, results.csv) that a spreadsheet opens as they are. Both are built by
+replaying the log, so they say exactly what the record says.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from .core.meeting import Meeting
+from .sitting import replay
+from .store.base import EventStore
+
+
+def sitting_data(meeting: Meeting) -> dict[str, Any]:
+    info = meeting.agenda.meeting
+    runs = [*meeting.history, *meeting.ballots.values()]
+    return {
+        "meeting": {"body": info.body, "term": info.term, "session": info.session, "title": info.title,
+                    "date": info.date, "language": info.language},
+        "attendance": [
+            {"member": m.id, "name": m.name, "seat": m.seat, "group": m.group, "role": m.role,
+             "votes": m.can_vote, "status": meeting.attendance[m.id]}
+            for m in meeting.agenda.members
+        ],
+        "ballots": [
+            {"ballot": r.spec.id, "item": r.spec.item, "title": r.spec.title, "kind": r.spec.kind,
+             "secret": r.spec.secret, "run": r.run, "status": r.status, "opened_at": r.opened_at,
+             "closed_at": r.closed_at, "result": r.result, "urn_digest": r.urn_digest or None,
+             "choices": None if r.spec.secret or r.result is None else dict(sorted(r.named.items()))}
+            for r in runs if r.run > 0
+        ],
+        "log_position": meeting.seq,
+    }
+
+
+def results_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per result line; counts spread into option columns."""
+    rows = []
+    for b in data["ballots"]:
+        result = b["result"]
+        if result is None:
+            continue
+        for line in result.get("lines", []):
+            row = {"ballot": b["ballot"], "run": b["run"], "status": b["status"], "kind": b["kind"],
+                   "title": b["title"], "line": line.get("id"), "label": line.get("label"),
+                   "seated": result["seated"], "present": result["present"], "voted": result["voted"],
+                   "not_voted": result["not_voted"], "invalid": result["invalid"],
+                   "verdict": line.get("verdict", result.get("verdict"))}
+            for option, n in (line.get("counts") or {}).items():
+                row[f"count_{option}"] = n
+            rows.append(row)
+    return rows
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    columns: list[str] = []
+    for row in rows:
+        columns += [k for k in row if k not in columns]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def export(store: EventStore, fmt: str, out: Path | None) -> str:
+    """Write the export; returns a one-line description of what was written."""
+    meeting, _, _ = replay(store)
+    if meeting is None:
+        raise ValueError("the database holds no sitting")
+    data = sitting_data(meeting)
+    if fmt == "json":
+        text = json.dumps(data, ensure_ascii=False, indent=2)
+        if out is None:
+            print(text)
+            return "written to standard output"
+        out.write_text(text + "\n", encoding="utf-8")
+        return f"wrote {out}"
+    if fmt == "csv":
+        target = out or Path(".")
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "attendance.csv").write_text(to_csv(data["attendance"]), encoding="utf-8")
+        (target / "results.csv").write_text(to_csv(results_rows(data)), encoding="utf-8")
+        return f"wrote {target / 'attendance.csv'} and {target / 'results.csv'}"
+    raise ValueError(f"unknown format {fmt!r}; use json or csv")

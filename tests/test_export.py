@@ -1,0 +1,58 @@
+"""`hemicycle export` writes what the record says, as JSON and as CSV."""
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from server.core import commands as c
+from server.sitting import Sitting
+from server.store.sql import SQLStore
+from tests.support import make_agenda
+
+
+async def run_sitting(db: Path) -> None:
+    store = SQLStore(str(db))
+    sitting = await Sitting.start(store, make_agenda(5))
+    for i in range(1, 5):
+        await sitting.execute(c.SetAttendance(f"m{i:02d}", "present"))
+    await sitting.execute(c.SetAttendance("m05", "leave", by="clerk"))
+    await sitting.execute(c.OpenBallot("reg1"))
+    for i, choice in zip(range(1, 5), ["for", "for", "for", "against"]):
+        await sitting.execute(c.Cast(f"m{i:02d}", "reg1", choice, f"k{i}"))
+    await sitting.execute(c.CloseBallot("reg1"))
+    await sitting.stop()
+    store.close()
+
+
+def hemicycle(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "server.cli", *args], capture_output=True, text=True,
+                          cwd=Path(__file__).parent.parent)
+
+
+async def test_export_json_and_csv(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    await run_sitting(db)
+    done = hemicycle("export", "--db", str(db), "--format", "json", "--out", str(tmp_path / "out.json"))
+    assert done.returncode == 0, done.stderr
+    data = json.loads((tmp_path / "out.json").read_text())
+    statuses = {a["member"]: a["status"] for a in data["attendance"]}
+    assert statuses == {"m01": "present", "m02": "present", "m03": "present", "m04": "present", "m05": "leave"}
+    (reg1,) = [b for b in data["ballots"] if b["ballot"] == "reg1"]
+    assert reg1["result"]["lines"][0]["counts"] == {"for": 3, "against": 1, "abstain": 0}
+    assert reg1["choices"] == {"m01": "for", "m02": "for", "m03": "for", "m04": "against"}
+    assert reg1["result"]["verdict"] == "passed"  # 3 > 1/2 x 5 seated
+
+    done = hemicycle("export", "--db", str(db), "--format", "csv", "--out", str(tmp_path / "csv"))
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(open(tmp_path / "csv" / "results.csv", encoding="utf-8")))
+    assert [(r["ballot"], r["count_for"], r["count_against"], r["verdict"]) for r in rows] == [("reg1", "3", "1", "passed")]
+    people = list(csv.DictReader(open(tmp_path / "csv" / "attendance.csv", encoding="utf-8")))
+    assert len(people) == 5 and people[0]["name"]
+
+
+def test_export_of_an_empty_database_says_so(tmp_path: Path) -> None:
+    done = hemicycle("export", "--db", str(tmp_path / "empty.db"))
+    assert done.returncode == 1 and "no sitting" in done.stderr

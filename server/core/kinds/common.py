@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, Mapping
 
 from ..rules import Threshold
@@ -51,3 +52,91 @@ def envelope(kind: str, turnout: Turnout, rule: Threshold, invalid: int = 0) -> 
         "invalid": invalid,
         "rule": rule.to_dict(),
     }
+
+
+# -- shared by the kinds beyond the motion -------------------------------------------
+
+def check_entries(value: Any, key: str, required: tuple[str, ...] = ("name",),
+                  optional: tuple[str, ...] = (), extra: tuple[str, ...] = ()) -> list[str]:
+    """Check a list of tables with unique string ids (nominees, candidates, subjects).
+
+    ``required`` and ``optional`` name string fields; ``extra`` names further keys the
+    kind checks itself. Problems come back as ``"key[i].field: message"`` so the agenda
+    checker can point at the exact line of the file.
+    """
+    if not isinstance(value, list) or not value:
+        return [f"{key}: must be a non-empty list of tables"]
+    problems: list[str] = []
+    seen: set[str] = set()
+    allowed = {"id", *required, *optional, *extra}
+    for i, entry in enumerate(value):
+        path = f"{key}[{i}]"
+        if not isinstance(entry, Mapping):
+            problems.append(f"{path}: must be a table")
+            continue
+        for k in sorted(set(entry) - allowed):
+            problems.append(f"{path}.{k}: unknown key")
+        for k in ("id", *required):
+            if k not in entry:
+                problems.append(f"{path}.{k}: is required")
+        for k in ("id", *required, *optional):
+            if k in entry and (not isinstance(entry[k], str) or not entry[k].strip()):
+                problems.append(f"{path}.{k}: must be a non-empty string")
+        ident = entry.get("id")
+        if isinstance(ident, str):
+            if ident in seen:
+                problems.append(f"{path}.id: duplicate id {ident!r}")
+            seen.add(ident)
+    return problems
+
+
+def entries_ok(value: Any) -> bool:
+    """True when ``value`` is a non-empty list of tables with string ids (safe to index)."""
+    return (isinstance(value, list) and bool(value)
+            and all(isinstance(e, Mapping) and isinstance(e.get("id"), str) for e in value))
+
+
+def whole(value: Any) -> bool:
+    """An int that is not a bool (TOML and JSON both give bools that are ints in Python)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def ranks(counts: Mapping[str, int]) -> dict[str, int]:
+    """Competition ranking (1, 2, 2, 4): equal counts share a rank, so ties stay visible."""
+    return {k: 1 + sum(1 for other in counts.values() if other > n) for k, n in counts.items()}
+
+
+def pick(ranked: list[tuple[str, int]], seats: int) -> tuple[list[str], list[str], int]:
+    """Fill ``seats`` from eligible ``(id, count)`` pairs sorted by count, highest first.
+
+    Returns ``(winners, tied, seats_for_tied)``: when equal counts straddle the last
+    seat nobody in that group wins; they go to a further round for the seats left.
+    No tie-break by list order or lot: that is a decision for people, not code.
+    """
+    if len(ranked) <= seats:
+        return [i for i, _ in ranked], [], 0
+    cut = ranked[seats - 1][1]
+    above = [i for i, n in ranked if n > cut]
+    at = [i for i, n in ranked if n == cut]
+    left = seats - len(above)
+    if len(at) <= left:
+        return above + at, [], 0
+    return above, at, left
+
+
+def percent(n: int, base: int) -> float | None:
+    """``n`` as a percentage of ``base``, exactly rounded to two places (None for base 0)."""
+    if base <= 0:
+        return None
+    return float(round(Fraction(100 * n, base), 2))
+
+
+def number(value: Fraction) -> int | float:
+    """A plain JSON number: an int when whole, else a float rounded to two places."""
+    r = round(value, 2)
+    return int(r) if r.denominator == 1 else float(r)
+
+
+def has_cjk(*texts: str) -> bool:
+    """Whether generated titles should use Chinese punctuation (kinds have no language)."""
+    return any("\u3400" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f" for t in texts for ch in t)

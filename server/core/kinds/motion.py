@@ -10,7 +10,17 @@ from .common import MOTION_OPTIONS, Turnout, envelope, judge
 PARAM_KEYS = ("options",)
 DEFAULT_RULE = None  # the meeting's default rule
 SECRET_BY_DEFAULT = False
-KEYPAD_OK = True
+KEYPAD_OK = True  # some ballot of this kind can be voted on a keypad; see keypad_ok(spec)
+
+
+def keypad_ok(spec: Any) -> bool:
+    """Every motion can be voted with the three keys of a wired keypad."""
+    return True
+
+
+def keypad_options(spec: Any) -> list[str]:
+    """The plain choices a keypad's keys send, in key order."""
+    return list(spec.params["options"])
 
 
 def check_params(params: Mapping[str, Any], rule: Threshold) -> list[str]:

@@ -1,0 +1,86 @@
+"""Appointment and removal (人事任免): per-nominee verdicts, both modes, keypad strings."""
+from __future__ import annotations
+
+import pytest
+
+from server.core import commands as c
+from server.core.errors import CommandError
+from tests.test_kinds_common import Sitting, line
+
+NOMINEES = [
+    {"id": "zhang", "name": "张三", "post": "市公安局局长"},
+    {"id": "li", "name": "李四", "post": "市教育局局长"},
+    {"id": "wang", "name": "王五", "post": "市财政局副局长", "action": "remove"},
+]
+
+
+def each(**kw: object) -> dict:
+    return {"id": "rm", "title": "人事任免", "kind": "appointment", "nominees": NOMINEES, **kw}
+
+
+def test_mode_each_expands_to_one_ballot_per_nominee_named_and_posted() -> None:
+    s = Sitting([each()])
+    ballots = s.meeting.ballots
+    assert [b for b in ballots] == ["rm-zhang", "rm-li", "rm-wang"]
+    spec = ballots["rm-wang"].spec
+    assert spec.title == "人事任免：王五（市财政局副局长）"
+    assert spec.params["nominees"] == [{"id": "wang", "name": "王五", "post": "市财政局副局长", "action": "remove"}]
+    assert spec.rule.base == "seated" and spec.secret is False
+
+
+def test_one_nominee_of_three_fails_one_at_a_time_with_keypad_strings() -> None:
+    # 9 seated, 7 present: more than half of ALL (9) needs 5 "for".
+    s = Sitting([each()], n=9, present=7)
+    m = s.members
+    r1 = s.run("rm-zhang", {x: "for" for x in m[:6]} | {m[6]: "against"})
+    r2 = s.run("rm-li", {x: "for" for x in m[:4]} | {m[4]: "against", m[5]: "abstain", m[6]: "abstain"})
+    r3 = s.run("rm-wang", {x: "for" for x in m[:5]})
+    assert (r1["verdict"], r2["verdict"], r3["verdict"]) == ("passed", "failed", "passed")
+    li = line(r2, "li")
+    assert li["counts"] == {"for": 4, "against": 1, "abstain": 2}
+    assert li["needed"] == 5 and li["base_value"] == 9 and li["post"] == "市教育局局长"
+    assert r3["lines"][0]["action"] == "remove" and r3["lines"][0]["not_voted"] == 2
+    # the keypad string is stored in the one canonical form
+    assert s.meeting.ballots["rm-zhang"].named[m[0]] == {"zhang": "for"}
+
+
+def test_together_one_paper_own_verdicts_and_unanswered_counted_not_voted() -> None:
+    s = Sitting([each(mode="together")], n=5)
+    m = s.members
+    result = s.run("rm", {
+        m[0]: {"zhang": "for", "li": "for", "wang": "for"},
+        m[1]: {"zhang": "for", "li": "against", "wang": "for"},
+        m[2]: {"zhang": "for", "li": "abstain"},           # wang unanswered
+        m[3]: {"zhang": "against", "wang": "for", "li": None},
+    })
+    assert result["passed"] == ["zhang", "wang"] and result["failed"] == ["li"]
+    assert result["verdict"] == "mixed"
+    assert line(result, "zhang")["counts"] == {"for": 3, "against": 1, "abstain": 0}
+    assert line(result, "wang")["not_voted"] == 2  # m03 left it blank, m05 did not vote
+    assert line(result, "li")["not_voted"] == 2
+    assert result["voted"] == 4 and result["not_voted"] == 1
+
+
+def test_together_refuses_strings_unknown_nominees_and_bad_marks() -> None:
+    s = Sitting([each(mode="together")])
+    s.do(c.OpenBallot("rm"))
+    for bad in ("for", {"nobody": "for"}, {"zhang": "yes"}, ["for"]):
+        with pytest.raises(CommandError) as err:
+            s.cast("m01", "rm", bad)
+        assert err.value.code == "invalid_choice"
+
+
+def test_single_nominee_refuses_an_empty_paper() -> None:
+    s = Sitting([each()])
+    s.do(c.OpenBallot("rm-zhang"))
+    with pytest.raises(CommandError):
+        s.cast("m01", "rm-zhang", {})
+
+
+def test_created_ballot_in_mode_each_must_hold_one_nominee() -> None:
+    s = Sitting([])
+    with pytest.raises(CommandError) as err:
+        s.do(c.CreateBallot("item1", {**each(), "id": "adhoc"}))
+    assert err.value.code == "invalid_ballot" and "one nominee on each ballot" in err.value.message
+    s.do(c.CreateBallot("item1", {**each(), "id": "adhoc", "nominees": NOMINEES[:1]}))
+    assert s.meeting.ballots["adhoc"].spec.params["mode"] == "each"

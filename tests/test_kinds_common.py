@@ -1,0 +1,159 @@
+"""Helpers shared by the kind tests (a sitting driven through Meeting.decide/apply),
+and tests of what the kinds share: picking winners, ranks, keypads, agenda checks.
+
+Kept free of the server adapters on purpose: the kinds are pure core.
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from server.core import commands as c
+from server.core import events as e
+from server.core.agenda import agenda_from_dict
+from server.core.errors import AgendaError, CommandError
+from server.core.kinds import KINDS, keypad_ok, keypad_options
+from server.core.kinds.common import percent, pick, ranks
+from server.core.meeting import Meeting
+
+
+def agenda_dict(ballots: list[dict[str, Any]], n: int = 5) -> dict[str, Any]:
+    return {
+        "meeting": {"title": "常委会会议", "language": "zh-CN", "rule": "majority_of_all"},
+        "members": [{"id": f"m{i:02d}", "name": f"委员{i}", "seat": f"S{i:03d}"} for i in range(1, n + 1)],
+        "items": [{"id": "item1", "title": "议题", "ballots": ballots}],
+    }
+
+
+class Sitting:
+    """A meeting driven the way the runtime drives it: decide, then apply each event."""
+
+    def __init__(self, ballots: list[dict[str, Any]], n: int = 5, present: int | None = None) -> None:
+        self.meeting = Meeting(agenda_from_dict(agenda_dict(ballots, n)))
+        self.events: list[e.Event] = []
+        self.now = 1000.0
+        self._entries = itertools.count(1)
+        self._keys = itertools.count(1)
+        for m in self.meeting.agenda.members[: n if present is None else present]:
+            self.do(c.SetAttendance(m.id, "present"))
+
+    @property
+    def members(self) -> list[str]:
+        return [m.id for m in self.meeting.agenda.members]
+
+    def do(self, command: c.Command) -> list[e.Event]:
+        self.now += 1
+        out = self.meeting.decide(command, self.now)
+        for event in out:
+            self.events.append(event)
+            self.meeting.apply(event, len(self.events) if event.LOGGED else None)
+        return out
+
+    def cast(self, member: str, ballot: str, choice: Any) -> list[e.Event]:
+        return self.do(c.Cast(member, ballot, choice, key=f"k{next(self._keys)}", entry=f"e{next(self._entries)}"))
+
+    def run(self, ballot: str, votes: dict[str, Any]) -> dict[str, Any]:
+        """Open, cast each member's choice, close; returns the stored result."""
+        self.do(c.OpenBallot(ballot))
+        for member, choice in votes.items():
+            self.cast(member, ballot, choice)
+        self.do(c.CloseBallot(ballot))
+        return self.meeting.ballots[ballot].result
+
+    def replayed(self) -> Meeting:
+        """A fresh meeting fed the record as storage would give it back (no member in the urn)."""
+        fresh = Meeting(self.meeting.agenda)
+        for i, event in enumerate(self.events, 1):
+            if isinstance(event, e.SecretChoice):
+                event = e.SecretChoice(event.ballot, event.run, event.entry, event.choice)
+            fresh.apply(event, i if event.LOGGED else None)
+        return fresh
+
+
+def line(result: dict[str, Any], ident: str) -> dict[str, Any]:
+    return next(row for row in result["lines"] if row["id"] == ident)
+
+
+# -- shared helpers ------------------------------------------------------------------
+
+def test_pick_fills_seats_by_count_and_leaves_a_straddling_tie_undecided() -> None:
+    assert pick([("a", 5), ("b", 4)], 3) == (["a", "b"], [], 0)
+    assert pick([("a", 5), ("b", 4), ("c", 3)], 2) == (["a", "b"], [], 0)
+    assert pick([("a", 5), ("b", 4), ("c", 4)], 2) == (["a"], ["b", "c"], 1)
+    assert pick([("a", 4), ("b", 4), ("c", 4)], 2) == ([], ["a", "b", "c"], 2)
+    assert pick([("a", 4), ("b", 4), ("c", 3)], 2) == (["a", "b"], [], 0)
+
+
+def test_ranks_share_places_on_equal_counts() -> None:
+    assert ranks({"a": 5, "b": 7, "c": 5, "d": 1}) == {"b": 1, "a": 2, "c": 2, "d": 4}
+
+
+def test_percent_is_exactly_rounded_and_none_without_base() -> None:
+    assert percent(1, 3) == 33.33
+    assert percent(2, 3) == 66.67
+    assert percent(21, 42) == 50.0
+    assert percent(0, 0) is None
+
+
+def test_every_kind_offers_the_whole_interface() -> None:
+    for name, kind in KINDS.items():
+        for attr in ("PARAM_KEYS", "DEFAULT_RULE", "SECRET_BY_DEFAULT", "KEYPAD_OK", "check_params",
+                     "normalize_params", "normalize_choice", "tally", "keypad_ok", "keypad_options"):
+            assert hasattr(kind, attr), (name, attr)
+
+
+def test_keypad_answers_per_ballot_not_per_kind() -> None:
+    people = [{"id": "a", "name": "甲", "post": "局长"}, {"id": "b", "name": "乙", "post": "副局长"}]
+    agenda = agenda_from_dict(agenda_dict([
+        {"id": "mot", "title": "条例"},
+        {"id": "one", "title": "任命", "kind": "appointment", "mode": "together", "nominees": people[:1]},
+        {"id": "two", "title": "任免", "kind": "appointment", "mode": "together", "nominees": people},
+        {"id": "ev1", "title": "测评", "kind": "evaluation", "subjects": [{"id": "s", "title": "工作"}]},
+        {"id": "ev2", "title": "测评", "kind": "evaluation",
+         "subjects": [{"id": "s", "title": "工作"}, {"id": "t", "title": "作风"}]},
+        {"id": "el1", "title": "选举", "kind": "election", "seats": 1, "write_ins": False,
+         "candidates": [{"id": "a", "name": "甲"}]},
+        {"id": "el2", "title": "选举", "kind": "election", "seats": 1, "candidates": [{"id": "a", "name": "甲"}]},
+        {"id": "sel", "title": "评选", "kind": "selection", "seats": 1, "candidates": [{"id": "a", "name": "甲"}]},
+        {"id": "sco", "title": "打分", "kind": "score", "subjects": [{"id": "s", "title": "x", "min": 1, "max": 5}]},
+    ]))
+    ok = {b: keypad_ok(spec) for b, spec in agenda.ballots.items()}
+    assert ok == {"mot": True, "one": True, "two": False, "ev1": True, "ev2": False,
+                  "el1": True, "el2": False, "sel": False, "sco": False}
+    assert keypad_options(agenda.ballots["ev1"]) == ["satisfied", "basically_satisfied", "dissatisfied"]
+    assert keypad_options(agenda.ballots["one"]) == ["for", "against", "abstain"]
+    assert keypad_options(agenda.ballots["two"]) == []
+
+
+def test_agenda_problems_name_the_exact_key() -> None:
+    with pytest.raises(AgendaError) as err:
+        agenda_from_dict(agenda_dict([
+            {"id": "x", "title": "t", "kind": "election", "seats": 3, "candidates": [{"id": "a", "name": "甲"}]},
+            {"id": "y", "title": "t", "kind": "score", "trim": -1,
+             "subjects": [{"id": "a", "title": "x", "min": 0, "max": 10, "step": 3}]},
+            {"id": "z", "title": "t", "kind": "evaluation", "percent_base": "members",
+             "subjects": [{"id": "a", "title": "x"}, {"id": "a", "title": "y"}]},
+            {"id": "w", "title": "t", "kind": "selection", "seats": 1, "minimum": -2,
+             "candidates": [{"id": "a", "name": "甲", "age": 40}]},
+        ]))
+    problems = "\n".join(err.value.problems)
+    for expected in ("ballots[0].candidates: 1 candidates cannot fill 3 seats",
+                     "ballots[1].subjects[0].step: must divide max - min into whole steps",
+                     "ballots[1].trim: must be a whole number",
+                     "ballots[2].percent_base: must be one of voted, seated, present",
+                     "ballots[2].subjects[1].id: duplicate id 'a'",
+                     "ballots[3].minimum: must be a whole number",
+                     "ballots[3].candidates[0].age: unknown key"):
+        assert expected in problems
+
+
+def test_refused_choice_changes_nothing() -> None:
+    s = Sitting([{"id": "sel", "title": "评选", "kind": "selection", "seats": 1,
+                  "candidates": [{"id": "a", "name": "甲"}, {"id": "b", "name": "乙"}]}])
+    s.do(c.OpenBallot("sel"))
+    with pytest.raises(CommandError) as err:
+        s.cast("m01", "sel", ["a", "b"])
+    assert err.value.code == "invalid_choice"
+    assert s.meeting.ballots["sel"].voters == set()

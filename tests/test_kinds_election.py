@@ -1,0 +1,142 @@
+"""Election (选举): write-ins, spoilt papers, thresholds, ties and further rounds."""
+from __future__ import annotations
+
+import pytest
+
+from server.core import commands as c
+from server.core.errors import CommandError
+from server.core.kinds import election
+from server.core.kinds.common import Turnout
+from tests.test_kinds_common import Sitting, line
+
+CANDIDATES = [{"id": "a", "name": "甲"}, {"id": "b", "name": "乙"}, {"id": "c", "name": "丙"}]
+
+
+def ballot(**kw: object) -> dict:
+    return {"id": "el", "title": "选举副主任", "kind": "election", "seats": 2, "candidates": CANDIDATES, **kw}
+
+
+def test_write_in_by_a_voter_who_abstained_is_refused_with_a_clear_code() -> None:
+    s = Sitting([ballot()])
+    s.do(c.OpenBallot("el"))
+    with pytest.raises(CommandError) as err:
+        s.cast("m01", "el", {"a": {"mark": "abstain", "write_in": "王五"}})
+    assert err.value.code == "write_in_not_allowed"
+    assert "against" in err.value.message
+    with pytest.raises(CommandError) as err:
+        s.cast("m01", "el", {"a": {"mark": "for", "write_in": "王五"}})
+    assert err.value.code == "write_in_not_allowed"
+    assert s.meeting.ballots["el"].voters == set()
+    s.cast("m01", "el", {"a": {"mark": "against", "write_in": "王五"}})  # against: allowed
+    assert s.meeting.ballots["el"].voters == {"m01"}
+
+
+def test_write_ins_refused_when_the_election_takes_none() -> None:
+    s = Sitting([ballot(write_ins=False)])
+    s.do(c.OpenBallot("el"))
+    with pytest.raises(CommandError) as err:
+        s.cast("m01", "el", {"a": {"mark": "against", "write_in": "王五"}})
+    assert err.value.code == "write_in_not_allowed"
+
+
+def test_write_in_names_are_normalised_for_width_and_spaces() -> None:
+    spec = Sitting([ballot(secret=False)]).meeting.ballots["el"].spec
+    one = election.normalize_choice(spec, {"a": {"mark": "against", "write_in": "  Ｗａｎｇ　 Wu "}})
+    two = election.normalize_choice(spec, {"b": {"mark": "against", "write_in": "Wang Wu"}})
+    assert one == {"a": {"mark": "against", "write_in": "Wang Wu"}}
+    result = election.tally(spec, [one, two], Turnout(5, 5, 2))
+    assert line(result, "write_in:Wang Wu")["counts"] == {"for": 2}
+    with pytest.raises(CommandError):  # a candidate's own name is a "for", not a write-in
+        election.normalize_choice(spec, {"a": {"mark": "against", "write_in": " 乙 "}})
+    with pytest.raises(CommandError):  # the same person twice on one paper
+        election.normalize_choice(spec, {"a": {"mark": "against", "write_in": "丁"},
+                                         "b": {"mark": "against", "write_in": "丁"}})
+
+
+def test_over_vote_is_accepted_recorded_and_counted_invalid() -> None:
+    s = Sitting([ballot()], n=5)
+    m = s.members
+    s.do(c.OpenBallot("el"))
+    s.cast(m[0], "el", {"a": "for", "b": "for", "c": "for"})  # three "for" for two seats
+    s.cast(m[1], "el", {"a": "for", "b": "for", "c": {"mark": "against", "write_in": "丁"}})  # write-in makes three
+    s.cast(m[2], "el", {"a": "for", "b": "for", "c": "against"})
+    assert len(s.meeting.ballots["el"].urn) == 3  # nothing refused, nothing lost
+    s.do(c.CloseBallot("el"))
+    result = s.meeting.ballots["el"].result
+    assert result["voted"] == 3 and result["invalid"] == 2 and result["valid"] == 1
+    assert line(result, "a")["counts"] == {"for": 1, "against": 0, "abstain": 0}
+    assert not any(row["write_in"] for row in result["lines"])  # the spoilt paper's write-in is not counted
+
+
+def test_elected_needs_more_than_half_of_all_seated_and_highest_win() -> None:
+    # 7 seated, 2 seats, threshold: for > 3.5, i.e. 4. a=6, b=5, c=4: all pass, a and b win.
+    s = Sitting([ballot()], n=7)
+    m = s.members
+    papers = [{"a": "for", "b": "for"}] * 3 + [{"a": "for", "c": "for"}] * 2 + [{"b": "for", "c": "for"}] * 2
+    result = s.run("el", dict(zip(m, papers)))
+    assert result["elected"] == ["a", "b"] and result["verdict"] == "elected"
+    assert result["further_round"] is None and result["contest"] == "competitive"
+    assert line(result, "c")["passed"] is True and line(result, "c")["elected"] is False
+    assert line(result, "a")["needed"] == 4 and line(result, "a")["rank"] == 1
+
+
+def test_equal_counts_below_the_threshold_are_not_a_tie() -> None:
+    s = Sitting([ballot()], n=7)
+    m = s.members
+    papers = ([{"a": "for", "b": "for"}] * 2 + [{"a": "for", "c": "for"}] * 2
+              + [{"b": "for", "c": "for"}, {"a": "for"}, {"a": "for"}])
+    result = s.run("el", dict(zip(m, papers)))
+    assert [line(result, x)["counts"]["for"] for x in "abc"] == [6, 3, 3]
+    assert result["elected"] == ["a"] and result["verdict"] == "further_round_needed"
+    assert result["further_round"]["reason"] == "too_few_elected"  # b, c below 4: not a tie
+
+
+def test_equal_counts_that_both_fit_the_seats_are_both_elected() -> None:
+    s = Sitting([ballot()], n=7)
+    papers = [{"a": "for", "b": "for"}] * 2 + [{"a": "for", "c": "for"}] * 2 + [{"b": "for", "c": "for"}] * 3
+    result = s.run("el", dict(zip(s.members, papers)))
+    assert [line(result, x)["counts"]["for"] for x in "abc"] == [4, 5, 5]
+    assert result["elected"] == ["b", "c"]  # 5 and 5 fill both seats; a's 4 comes third
+
+
+def test_tie_at_the_last_seat_yields_further_round_needed_among_the_tied() -> None:
+    papers = [{"a": "for", "b": "for"}] * 3 + [{"a": "for", "c": "for"}] * 3 + [{"b": "for", "c": "for"}]
+    s2 = Sitting([ballot()], n=7)
+    result = s2.run("el", dict(zip(s2.members, papers)))
+    assert [line(result, x)["counts"]["for"] for x in "abc"] == [6, 4, 4]
+    assert result["elected"] == ["a"] and result["verdict"] == "further_round_needed"
+    assert result["further_round"] == {"reason": "tie_at_last_seat", "seats": 1,
+                                       "candidates": [{"id": "b", "name": "乙"}, {"id": "c", "name": "丙"}]}
+    assert line(result, "b")["verdict"] == "tie" and line(result, "b")["tied"] is True
+
+    nxt = election.further_round(s2.meeting.ballots["el"].spec, result)
+    assert nxt["id"] == "el-r2" and nxt["round"] == 2 and nxt["seats"] == 1
+    assert nxt["title"] == "选举副主任（第2轮）" and nxt["secret"] is True
+    assert [x["id"] for x in nxt["candidates"]] == ["b", "c"]
+    # the clerk creates it with the existing command, and it runs like any election
+    s2.do(c.CreateBallot("item1", nxt))
+    result2 = s2.run("el-r2", {x: {"b": "for"} for x in s2.members[:4]})
+    assert result2["elected"] == ["b"] and result2["round"] == 2 and result2["contest"] == "competitive"
+    assert election.further_round(s2.meeting.ballots["el-r2"].spec, {**result2, "further_round": {
+        "reason": "tie_at_last_seat", "seats": 1, "candidates": nxt["candidates"]}})["id"] == "el-r3"
+
+
+def test_too_few_elected_sends_remaining_seats_to_another_round() -> None:
+    s = Sitting([ballot(seats=2, candidates=CANDIDATES[:2])], n=5)  # 等额: 2 for 2
+    m = s.members
+    result = s.run("el", {m[0]: {"a": "for", "b": "for"}, m[1]: {"a": "for", "b": "against"},
+                          m[2]: {"a": "for", "b": "abstain"}, m[3]: {"a": "against"}})
+    assert result["contest"] == "uncontested"
+    assert result["elected"] == ["a"] and result["seats_filled"] == 1
+    assert result["further_round"] == {"reason": "too_few_elected", "seats": 1, "candidates": [{"id": "b", "name": "乙"}]}
+    assert line(result, "b")["unmarked"] == 1
+    with pytest.raises(ValueError):
+        election.further_round(s.meeting.ballots["el"].spec, {"further_round": None})
+
+
+def test_write_in_can_be_elected_when_past_the_threshold() -> None:
+    s = Sitting([ballot(seats=1, candidates=CANDIDATES[:1])], n=5)
+    votes = {x: {"a": {"mark": "against", "write_in": "王五"}} for x in s.members[:3]}
+    result = s.run("el", votes)
+    assert result["elected"] == ["write_in:王五"]
+    assert line(result, "a")["counts"]["against"] == 3 and line(result, "a")["elected"] is False

@@ -1,0 +1,61 @@
+"""Numeric scores (测评打分): range and step, mean, median, trimmed mean."""
+from __future__ import annotations
+
+import pytest
+
+from server.core import commands as c
+from server.core.errors import CommandError
+from server.core.kinds import score
+from server.core.kinds.common import Turnout
+from tests.test_kinds_common import Sitting, line
+
+
+def ballot(**kw: object) -> dict:
+    return {"id": "sc", "title": "述职测评打分", "kind": "score", "trim": 1,
+            "subjects": [{"id": "duty", "title": "履职", "min": 0, "max": 100},
+                         {"id": "stars", "title": "星级", "min": 1, "max": 5, "step": 0.5}], **kw}
+
+
+def test_mean_median_and_trimmed_mean() -> None:
+    s = Sitting([ballot()], n=6)
+    m = s.members
+    result = s.run("sc", {m[0]: {"duty": 90, "stars": 4.5}, m[1]: {"duty": 80, "stars": 4},
+                          m[2]: {"duty": 100, "stars": 5.0}, m[3]: {"duty": 60}, m[4]: {"duty": 85}})
+    duty = line(result, "duty")
+    assert duty["count"] == 5 and duty["sum"] == 415 and duty["mean"] == 83
+    assert duty["median"] == 85 and duty["lowest"] == 60 and duty["highest"] == 100
+    assert duty["trimmed_mean"] == 85 and duty["trimmed_count"] == 3  # 80, 85, 90
+    stars = line(result, "stars")
+    assert stars["count"] == 3 and stars["unscored"] == 2 and stars["mean"] == 4.5 and stars["median"] == 4.5
+    assert stars["trimmed_mean"] == 4.5  # one score left after dropping 4 and 5
+    assert s.meeting.ballots["sc"].urn[next(iter(s.meeting.ballots["sc"].urn))] == {"duty": 90, "stars": 4.5}
+
+
+def test_trimmed_mean_with_fewer_scores_than_trimmed_is_none_with_a_note() -> None:
+    spec = Sitting([ballot(trim=2)]).meeting.ballots["sc"].spec
+    result = score.tally(spec, [{"duty": 70}, {"duty": 80}, {"duty": 90}, {"duty": 100}], Turnout(5, 5, 4))
+    duty = line(result, "duty")
+    assert duty["trimmed_mean"] is None and duty["note"] == "too_few_to_trim" and duty["mean"] == 85
+    assert result["needed_to_trim"] == 5
+    stars = line(result, "stars")
+    assert stars["mean"] is None and stars["note"] == "no_scores"
+
+
+def test_out_of_range_or_off_step_is_refused() -> None:
+    s = Sitting([ballot()])
+    s.do(c.OpenBallot("sc"))
+    for bad in ({"duty": 101}, {"duty": -1}, {"duty": 50.5}, {"stars": 4.2}, {"stars": True},
+                {"nope": 1}, {"duty": "90"}, 90, {"duty": float("nan")}):
+        with pytest.raises(CommandError) as err:
+            s.cast("m01", "sc", bad)
+        assert err.value.code == "invalid_choice"
+    s.cast("m01", "sc", {"duty": 90.0, "stars": 3.5})
+    assert list(s.meeting.ballots["sc"].urn.values()) == [{"duty": 90, "stars": 3.5}]
+
+
+def test_exact_arithmetic_for_decimal_steps() -> None:
+    spec = Sitting([ballot(subjects=[{"id": "x", "title": "x", "min": 0, "max": 1, "step": 0.1}], trim=0)]
+                   ).meeting.ballots["sc"].spec
+    assert score.normalize_choice(spec, 0.3) == {"x": 0.3}  # 0.3 is on a 0.1 step, exactly
+    result = score.tally(spec, [{"x": 0.1}, {"x": 0.2}], Turnout(3, 3, 2))
+    assert result["lines"][0]["sum"] == 0.3 and result["lines"][0]["mean"] == 0.15

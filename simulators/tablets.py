@@ -48,7 +48,8 @@ def recount(ballot_view: dict[str, Any], choices: list[Any], result: dict[str, A
     raw = {k: v for k, v in ballot_view.items() if k not in _SPEC_KEYS and v is not None}
     spec = ballot_from_dict(raw, "ballot", ballot_view["item"])
     turnout = Turnout(result["seated"], result["present"], len(choices))
-    return KINDS[spec.kind].tally(spec, choices, turnout)
+    kind = KINDS[spec.kind]
+    return kind.tally(spec, [kind.normalize_choice(spec, ch) for ch in choices], turnout)
 
 
 async def _vote(seat: Seat, ballot: dict[str, Any], rng: random.Random, pattern: str, report: Report) -> None:
@@ -104,9 +105,6 @@ async def _run_sitting(args: argparse.Namespace, creds: dict[str, Any], seats: l
                 continue
             if args.only and ballot["id"] not in args.only:
                 continue
-            if ballot["kind"] not in ("motion",) and ballot["kind"] not in _generators():
-                print(f"- {ballot['id']}: skipped (the simulator cannot vote in {ballot['kind']})")
-                continue
             if clerk_item != ballot["item"]:
                 await clerk.command("select_item", item=ballot["item"])
                 clerk_item = ballot["item"]
@@ -124,11 +122,6 @@ async def _run_sitting(args: argparse.Namespace, creds: dict[str, Any], seats: l
             _print_result(ballot, result)
     finally:
         await clerk.close()
-
-
-def _generators() -> set[str]:
-    from .choices import GENERATORS
-    return set(GENERATORS)
 
 
 def _can_vote(snapshot: dict[str, Any], member: str) -> bool:

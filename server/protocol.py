@@ -22,6 +22,7 @@ CLERK_COMMANDS: dict[str, tuple[type[c.Command], dict[str, type | tuple], set[st
     "set_attendance": (c.SetAttendance, {"member": str, "status": str}, {"member", "status"}),
     "select_item": (c.SelectItem, {"item": str}, {"item"}),
     "create_ballot": (c.CreateBallot, {"item": str, "spec": dict}, {"item", "spec"}),
+    "create_further_round": (c.CreateFurtherRound, {"ballot": str}, {"ballot"}),
     "open_ballot": (c.OpenBallot, {"ballot": str, "countdown": int}, {"ballot"}),
     "hold_ballot": (c.HoldBallot, {"ballot": str}, {"ballot"}),
     "resume_ballot": (c.ResumeBallot, {"ballot": str}, {"ballot"}),

@@ -157,3 +157,40 @@ async def test_a_display_never_receives_a_secret_choice(live: LiveServer) -> Non
     assert not any('"choice"' in t for t in received)
     closed = messages[-1]["event"]
     assert closed["result"]["lines"][0]["counts"] == {"for": 7, "against": 3, "abstain": 2}
+
+
+async def test_the_clerk_creates_ballots_during_the_sitting_and_a_further_election_round(tmp_path: Any) -> None:
+    from tests.support import make_agenda, start_server
+
+    srv = await start_server(tmp_path, make_agenda(5, ballots=[]))
+    clerk = Client(srv.url, srv.creds["clerk"]["token"])
+    await clerk.connect()
+    seats = await seats_of(srv, 5)
+    await asyncio.gather(*(s.check_in() for s in seats))
+    spec = {"id": "vc", "title": "补选副主任", "kind": "election", "seats": 1, "secret": True,
+            "candidates": [{"id": "a", "name": "甲"}, {"id": "b", "name": "乙"}, {"id": "c", "name": "丙"}]}
+    bad = {**spec, "id": "bad", "seats": 0}
+    try:
+        await clerk.command("create_ballot", item="item1", spec=bad)
+    except ServerError as exc:
+        assert exc.code == "invalid_ballot" and "seats" in exc.message
+    else:
+        raise AssertionError("an invalid ad hoc ballot was accepted")
+    await clerk.command("create_ballot", item="item1", spec=spec)
+    await clerk.command("open_ballot", ballot="vc")
+    papers = [{"a": "for", "b": "against", "c": "against"}] * 2 + [{"a": "against", "b": "for", "c": "against"}] * 2 \
+        + [{"a": "abstain", "b": "abstain", "c": "for"}]
+    await asyncio.gather(*(s.cast("vc", p) for s, p in zip(seats, papers)))
+    await clerk.command("close_ballot", ballot="vc")
+    _, closed = await clerk.next_event("ballot.closed")
+    assert closed["result"]["verdict"] == "further_round_needed"
+    await clerk.command("create_further_round", ballot="vc")
+    _, created = await clerk.next_event("ballot.created")
+    assert created["spec"]["id"] == "vc-r2" and created["spec"]["round"] == 2
+    await clerk.command("open_ballot", ballot="vc-r2")
+    await asyncio.gather(*(s.cast("vc-r2", {"a": "for"} if i < 3 else {"b": "for"}) for i, s in enumerate(seats)))
+    await clerk.command("close_ballot", ballot="vc-r2")
+    _, closed = await clerk.next_event("ballot.closed")
+    assert closed["result"]["verdict"] == "elected" and closed["result"]["elected"] == ["a"]
+    await close_all(seats, clerk)
+    await srv.stop()

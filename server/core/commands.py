@@ -33,6 +33,13 @@ class CreateBallot(Command):
 
 
 @dataclass(frozen=True)
+class CreateFurtherRound(Command):
+    """Create the next round of an election whose result needs one (再次投票)."""
+
+    ballot: str
+
+
+@dataclass(frozen=True)
 class OpenBallot(Command):
     ballot: str
     countdown: int | None = None

@@ -111,6 +111,19 @@ class Meeting:
             raise CommandError("invalid_ballot", f"a ballot {spec.id!r} already exists")
         return [e.BallotCreated(dict(cmd.spec), cmd.item, now)]
 
+    def _decide_CreateFurtherRound(self, cmd: c.CreateFurtherRound, now: float) -> list[e.Event]:
+        run = self.ballots.get(cmd.ballot)
+        if run is None:
+            raise CommandError("unknown_ballot", f"no ballot {cmd.ballot!r}")
+        further = getattr(KINDS[run.spec.kind], "further_round", None)
+        if further is None or run.result is None or run.status not in ("closed", "announced"):
+            raise CommandError("bad_state", "only a closed election can lead to a further round")
+        try:
+            spec = further(run.spec, run.result)
+        except ValueError as exc:
+            raise CommandError("bad_state", str(exc)) from None
+        return self._decide_CreateBallot(c.CreateBallot(run.spec.item, spec), now)
+
     def _run_for(self, ballot: str, action: str) -> BallotRun:
         run = self.ballots.get(ballot)
         if run is None:

@@ -1,0 +1,223 @@
+"""The parts of a ballot's result as printed, shared by the certificate and the record.
+
+The lines table is generic on purpose: it prints whatever the result form's lines carry
+(counts per option, then every other field with a catalogue heading or a readable key),
+so a new ballot kind prints correctly the day its tally function ships.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
+
+from .context import BallotRecord, MeetingInfo
+from .layout import RULE, WIDTH, Styles, para
+from .messages import Messages
+
+LINE_SKIP = ("id", "label", "counts")
+TURNOUT = ("seated", "present", "voted", "not_voted", "invalid")
+
+
+def format_value(key: str, value: Any, msgs: Messages) -> str:
+    """One result value as text: verdict words translated, numbers plain, nested values flattened."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return msgs.boolean(key, value)
+    if isinstance(value, float):
+        text = f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+        return text + ("%" if "percent" in key else "")
+    if isinstance(value, int):
+        return str(value) + ("%" if "percent" in key else "")
+    if isinstance(value, Mapping):
+        return msgs("list.sep").join(f"{msgs.value(k)} {format_value(key, v, msgs)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return msgs("list.sep").join(format_value(key, v, msgs) for v in value)
+    return msgs.value(value)
+
+
+def kv_table(rows: Sequence[tuple[str, Any]], styles: Styles, width: float = WIDTH,
+             label_width: float = 30 * mm) -> Table:
+    """Label / value pairs, the value wrapping; values may be flowables (e.g. monospace digests)."""
+    data = [[para(label, styles.body), value if isinstance(value, Flowable) else para(value, styles.body)]
+            for label, value in rows]
+    table = Table(data, colWidths=[label_width, width - label_width], hAlign="LEFT")
+    table.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 0), (-1, -1), RULE, colors.black),
+        ("LEFTPADDING", (0, 0), (-1, -1), 2), ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ]))
+    return table
+
+
+def ballot_rows(ballot: BallotRecord, msgs: Messages, tz: str | None, *, with_item: bool = True) -> list[tuple[str, Any]]:
+    """Item, ballot, kind, rule, run and times, in the order a clerk reads them out."""
+    rows: list[tuple[str, Any]] = []
+    if with_item and ballot.item_title:
+        rows.append((msgs("item"), ballot.item_title))
+    rows.append((msgs("ballot"), ballot.title))
+    secrecy = msgs("secret") if ballot.secret else msgs("named")
+    rows.append((msgs("kind"), f"{msgs.value(ballot.kind)}（{secrecy}）" if msgs.language == "zh-CN"
+                 else f"{msgs.value(ballot.kind)} ({secrecy})"))
+    if ballot.result and isinstance(ballot.result.get("rule"), Mapping):
+        rows.append((msgs("rule"), msgs.rule(ballot.result["rule"])))
+    rows.append((msgs("run"), msgs("run.rerun" if ballot.run > 1 else "run.value", run=ballot.run)))
+    rows.append((msgs("opened"), msgs.datetime(ballot.opened_at, tz)))
+    rows.append((msgs("closed"), msgs.datetime(ballot.closed_at, tz)))
+    return rows
+
+
+def meeting_rows(meeting: MeetingInfo, msgs: Messages) -> list[tuple[str, Any]]:
+    rows = [(msgs("meeting"), meeting.title)]
+    if meeting.date:
+        rows.append((msgs("date"), meeting.date))
+    return rows
+
+
+def header(meeting: MeetingInfo, title: str, styles: Styles) -> list[Flowable]:
+    """Body and session above the document title, as on the paper forms clerks know."""
+    out: list[Flowable] = []
+    line = " ".join(p for p in (meeting.body, meeting.term, meeting.session) if p)
+    if line:
+        out.append(para(line, styles.header))
+        out.append(Spacer(1, 2 * mm))
+    out.append(para(title, styles.title))
+    return out
+
+
+def turnout_table(result: Mapping[str, Any], msgs: Messages, styles: Styles, width: float = WIDTH) -> Table:
+    keys = [k for k in TURNOUT if k in result]
+    data = [[para(msgs(k), styles.cell) for k in keys],
+            [para(format_value(k, result.get(k), msgs), styles.body) for k in keys]]
+    table = Table(data, colWidths=[width / len(keys)] * len(keys), hAlign="LEFT")
+    table.setStyle(_grid())
+    return table
+
+
+def _grid() -> TableStyle:
+    return TableStyle([
+        ("GRID", (0, 0), (-1, -1), RULE, colors.black),
+        ("LINEBELOW", (0, 0), (-1, 0), 1.0, colors.black),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ])
+
+
+def _columns(lines: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[str], list[str]]:
+    """Fields before the counts, the options, fields after: in the order the kind wrote them."""
+    pre: list[str] = []
+    options: list[str] = []
+    post: list[str] = []
+    for line in lines:
+        seen_counts = False
+        for key in line:
+            if key == "counts":
+                seen_counts = True
+                options.extend(o for o in line["counts"] if o not in options)
+            elif key not in LINE_SKIP and key not in pre and key not in post:
+                (post if seen_counts else pre).append(key)
+    return pre, options, post
+
+
+def _column_widths(head: list[str], rows: list[list[str]], styles: Styles,
+                   width: float) -> tuple[float, list[float]]:
+    """Widths for the value columns and what is left for the label column.
+
+    Values never wrap (a count broken over two lines misreads as two numbers); headings
+    wrap first, then the label column gives way down to a fifth of the width.
+    """
+    font, size, pad = styles.fonts.text, styles.cell.fontSize, 8.0
+    value_w = [min(max([stringWidth(r[i], font, size) for r in rows] + [18.0]) + pad, width * 0.4)
+               for i in range(1, len(head))]  # long texts (e.g. a percent per grade) may wrap
+    want = [max(v, min(stringWidth(head[i + 1], font, size), 62.0) + pad) for i, v in enumerate(value_w)]
+    room = width * 0.8
+    if sum(want) > room:
+        slack = sum(w - v for w, v in zip(want, value_w))
+        cut = min(slack, sum(want) - room)
+        want = [w - (w - v) * (cut / slack if slack else 0) for w, v in zip(want, value_w)]
+    if sum(want) > room:  # more columns than the page holds: everything shrinks alike
+        want = [w * room / sum(want) for w in want]
+    return width - sum(want), want
+
+
+def lines_table(result: Mapping[str, Any], msgs: Messages, styles: Styles, width: float = WIDTH) -> Table | None:
+    """Every line of the result: label, fields, one column per option, verdict-like fields."""
+    lines = [line for line in result.get("lines") or [] if isinstance(line, Mapping)]
+    if not lines:
+        return None
+    pre, options, post = _columns(lines)
+    head = [msgs("lines.label")] + [msgs.field(k) for k in pre] + [msgs.value(o) for o in options] \
+        + [msgs.field(k) for k in post]
+    rows = []
+    for line in lines:
+        counts = line.get("counts") or {}
+        rows.append([str(line.get("label", line.get("id", "")))]
+                    + [format_value(k, line.get(k), msgs) for k in pre]
+                    + [format_value(o, counts.get(o), msgs) for o in options]
+                    + [format_value(k, line.get(k), msgs) for k in post])
+    label_w, widths = _column_widths(head, rows, styles, width)
+    numeric = ParagraphStyle("hc-cell-num", parent=styles.cell, alignment=TA_RIGHT)
+    first, last = 1 + len(pre), len(pre) + len(options)  # the count columns align right, as sums do
+    data = [[para(h, styles.cell) for h in head]] + [
+        [para(c, numeric if first <= i <= last else styles.cell) for i, c in enumerate(r)] for r in rows]
+    table = Table(data, colWidths=[label_w] + widths, repeatRows=1, hAlign="LEFT")
+    table.setStyle(_grid())
+    return table
+
+
+def verdict_paragraph(result: Mapping[str, Any], msgs: Messages, styles: Styles) -> Paragraph | None:
+    verdict = result.get("verdict")
+    if verdict is None or verdict == "" or verdict == [] or verdict == {}:
+        return None
+    return para(f"{msgs('result')}{msgs('pair.sep')}{format_value('verdict', verdict, msgs)}", styles.verdict)
+
+
+def result_flowables(ballot: BallotRecord, msgs: Messages, styles: Styles, width: float = WIDTH) -> list[Flowable]:
+    """Turnout, lines and verdict; a voided run says so instead of showing numbers that do not count."""
+    if ballot.voided or ballot.result is None:
+        return [Spacer(1, 2 * mm), para(msgs("voided"), styles.verdict)]
+    out: list[Flowable] = [Spacer(1, 3 * mm), turnout_table(ballot.result, msgs, styles, width), Spacer(1, 3 * mm)]
+    table = lines_table(ballot.result, msgs, styles, width)
+    if table is not None:
+        out.append(table)
+    verdict = verdict_paragraph(ballot.result, msgs, styles)
+    if verdict is not None:
+        out.append(verdict)
+    if ballot.secret:
+        out.append(para(msgs("secret.note"), styles.small))
+    return out
+
+
+def audit_flowables(ballot: BallotRecord, msgs: Messages, styles: Styles) -> list[Flowable]:
+    """Log position and digests, stacked label-over-value so a 64-digit digest fits on one line."""
+    out: list[Flowable] = []
+    if ballot.log is not None:
+        out.append(para(f"{msgs('log.position')}{msgs('pair.sep')}{msgs('log.position.value', seq=ballot.log.seq)}",
+                        styles.small))
+        out.append(para(msgs("log.digest"), styles.small))
+        out.append(para(ballot.log.digest, styles.mono))
+    if ballot.urn_digest:
+        out.append(para(msgs("urn"), styles.small))
+        out.append(para(ballot.urn_digest, styles.mono))
+    return out
+
+
+def signature_block(msgs: Messages, styles: Styles, width: float = WIDTH) -> Table:
+    """Blank lines for the chair and the clerk to sign, with room for handwriting."""
+    label_w = 34 * mm if msgs.language == "zh-CN" else 36 * mm
+    line_w = (width - 2 * label_w - 8 * mm) / 2
+    data = [[para(msgs("sign.chair"), styles.body), "", "", para(msgs("sign.clerk"), styles.body), ""],
+            [para(msgs("sign.date"), styles.body), "", "", para(msgs("sign.date"), styles.body), ""]]
+    table = Table(data, colWidths=[label_w, line_w, 8 * mm, label_w, line_w], rowHeights=[32, 32], hAlign="LEFT")
+    table.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+        ("LINEBELOW", (1, 0), (1, -1), RULE, colors.black),
+        ("LINEBELOW", (4, 0), (4, -1), RULE, colors.black),
+    ]))
+    return table

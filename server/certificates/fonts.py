@@ -1,0 +1,131 @@
+"""Find and register a CJK TrueType font for printed certificates.
+
+reportlab's built-in fonts carry no Chinese glyphs: a certificate drawn with them shows
+empty boxes where members' names should be, which is worse than failing. So rendering
+refuses to start without a font that has every glyph of a probe string, and says which
+package to install. Only TrueType outlines work in reportlab; the CFF-flavoured Noto CJK
+``.ttc`` files are skipped for that reason rather than crashing the render.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
+
+ENV_VAR = "HEMICYCLE_CJK_FONT"
+"""``/path/font.ttc`` or ``/path/font.ttc#1`` (sub-font index) overrides discovery."""
+
+# (file name, sub-font index), best first. Index 0 of wqy-zenhei is "WenQuanYi Zen Hei".
+KNOWN_FONTS: tuple[tuple[str, int], ...] = (
+    ("wqy-zenhei.ttc", 0),
+    ("wqy-microhei.ttc", 0),
+    ("uming.ttc", 0),
+    ("ukai.ttc", 0),
+    ("NotoSansCJK-Regular.ttc", 2),
+    ("NotoSerifCJK-Regular.ttc", 2),
+    ("NotoSansSC-Regular.ttf", 0),
+    ("SourceHanSansSC-Regular.ttf", 0),
+    ("simsun.ttc", 0),
+    ("msyh.ttc", 0),
+    ("simhei.ttf", 0),
+    ("Songti.ttc", 0),
+    ("DroidSansFallbackFull.ttf", 0),
+)
+
+FONT_DIRS: tuple[str, ...] = (
+    "/usr/share/fonts",
+    "/usr/local/share/fonts",
+    "~/.local/share/fonts",
+    "~/.fonts",
+    "/Library/Fonts",
+    "/System/Library/Fonts",
+    "C:/Windows/Fonts",
+)
+
+# Every glyph a certificate always prints; a font missing one of these is no use.
+PROBE = "表决结果单赞成反对弃权未按通过主持人工作人员王建国秀英0123456789ABCabc"
+
+MONO_FONT = "Courier"  # built in; digests and keys are ASCII, and monospace aids reading them
+
+
+class FontNotFoundError(RuntimeError):
+    """No usable CJK TrueType font: rendering would print boxes instead of names."""
+
+
+@dataclass(frozen=True)
+class FontSet:
+    """reportlab font names to draw with."""
+
+    text: str
+    mono: str
+    path: str
+    subfont: int
+
+
+def _parse_override(value: str) -> tuple[Path, int]:
+    path, _, index = value.partition("#")
+    try:
+        return Path(path).expanduser(), int(index or 0)
+    except ValueError:
+        raise FontNotFoundError(f"{ENV_VAR}={value!r}: the part after '#' must be a sub-font number") from None
+
+
+def candidate_fonts(dirs: tuple[str, ...] = FONT_DIRS) -> Iterator[tuple[Path, int]]:
+    """Known CJK font files present on this machine, best first."""
+    wanted = {name.lower(): (rank, index) for rank, (name, index) in enumerate(KNOWN_FONTS)}
+    found: list[tuple[int, Path, int]] = []
+    for base in dirs:
+        root = Path(base).expanduser()
+        if not root.is_dir():
+            continue
+        for dirpath, _dirs, files in os.walk(root):
+            for file in files:
+                hit = wanted.get(file.lower())
+                if hit is not None:
+                    found.append((hit[0], Path(dirpath) / file, hit[1]))
+    for _rank, path, index in sorted(found, key=lambda f: (f[0], str(f[1]))):
+        yield path, index
+
+
+def _load(path: Path, index: int) -> TTFont | None:
+    """Register the font under a name derived from its path, reusing an earlier registration."""
+    name = "HC-" + hashlib.sha1(f"{path.resolve()}#{index}".encode()).hexdigest()[:10]
+    try:
+        font = pdfmetrics.getFont(name)
+    except KeyError:
+        try:
+            font = TTFont(name, str(path), subfontIndex=index)
+        except (TTFError, OSError, IndexError, ValueError):
+            return None
+        pdfmetrics.registerFont(font)
+    cmap = getattr(font.face, "charToGlyph", {})
+    if any(ord(ch) not in cmap for ch in PROBE):
+        return None
+    return font  # type: ignore[return-value]
+
+
+def register_fonts(dirs: tuple[str, ...] = FONT_DIRS) -> FontSet:
+    """Find a CJK font (``$HEMICYCLE_CJK_FONT`` first, then ``dirs``), register it, return the names to use."""
+    override = os.environ.get(ENV_VAR, "").strip()
+    if override:
+        path, index = _parse_override(override)
+        font = _load(path, index) if path.is_file() else None
+        if font is None:
+            raise FontNotFoundError(
+                f"{ENV_VAR}={override!r} is not a readable TrueType font with Chinese glyphs "
+                "(CFF/OpenType-PostScript fonts are not supported by reportlab)")
+        return FontSet(font.fontName, MONO_FONT, str(path), index)
+    for path, index in candidate_fonts(dirs):
+        font = _load(path, index)
+        if font is not None:
+            return FontSet(font.fontName, MONO_FONT, str(path), index)
+    raise FontNotFoundError(
+        "No Chinese (CJK) TrueType font found; certificates would print empty boxes instead of names. "
+        "Install one, e.g. `apt-get install fonts-wqy-zenhei` (Debian/Ubuntu) or "
+        "`dnf install wqy-zenhei-fonts` (Fedora), or set "
+        f"{ENV_VAR}=/path/to/font.ttc[#index] to a TrueType font with Chinese glyphs.")

@@ -24,7 +24,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     config = ServerConfig(
         agenda=agenda, db_url=args.db, credentials_path=Path(args.credentials),
-        data_dir=Path(args.data_dir), allowed_origins=tuple(args.allow_origin or ()),
+        data_dir=Path(args.data_dir), allowed_origins=tuple(args.allow_origin or ()), printer=args.printer,
     )
     app = create_app(config)
     host_for_urls = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
@@ -49,20 +49,38 @@ Drive a whole sitting from another terminal:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from .core.audit import audit
     from .store.sql import SQLStore
+    from .verification import verify_store
 
     store = SQLStore(args.db)
-    stored = store.load()
-    report = audit(stored.entries, [(u.ballot, u.run, u.choice) for u in stored.urn], store.load_participation())
-    store.close()
-    if report.ok:
-        print(f"OK: {report.entries} log entries chained, {report.ballots_checked} ballot results recomputed and equal")
+    try:
+        found = verify_store(store)
+    finally:
+        store.close()
+    report = found.report
+    if found.ok:
+        print(f"OK: {report.entries} log entries chained, {report.ballots_checked} ballot results recomputed and equal, "
+              f"{found.certificates_checked} certificates match the record")
         return 0
-    print(f"FAILED: first problem at {report.problems[0]}", file=sys.stderr)
-    for problem in report.problems[1:]:
+    problems = report.problems + found.problems
+    print(f"FAILED: first problem at {problems[0]}", file=sys.stderr)
+    for problem in problems[1:]:
         print(f"  also: {problem}", file=sys.stderr)
     return 1
+
+
+def _verify_certificate(args: argparse.Namespace) -> int:
+    from .store.sql import SQLStore
+    from .verification import verify_certificate
+
+    key = Path(args.key).read_text() if args.key else None
+    store = SQLStore(args.db)
+    try:
+        ok, message = verify_certificate(args.certificate, store, key)
+    finally:
+        store.close()
+    print(message, file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -106,11 +124,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", default="var", help="documents, certificates, keys")
     serve.add_argument("--allow-origin", action="append", help="extra browser origin allowed to connect")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--printer", help="CUPS printer name: tally certificates are sent to it with lp")
     serve.set_defaults(run=_serve)
 
     verify = sub.add_parser("verify", help="check the log's chain and recompute every tally")
     verify.add_argument("--db", required=True)
     verify.set_defaults(run=_verify)
+
+    vc = sub.add_parser("verify-certificate", help="check a tally certificate against the record")
+    vc.add_argument("certificate", help="the certificate PDF, or the payload text (HC1:...) read from its QR code")
+    vc.add_argument("--db", required=True)
+    vc.add_argument("--key", help="the public key PEM printed in the sitting record (default: the log's)")
+    vc.set_defaults(run=_verify_certificate)
 
     exp = sub.add_parser("export", help="write attendance and results for archives")
     exp.add_argument("--db", required=True)

@@ -5,10 +5,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from . import certificates as cert
 from . import credentials
+from .core import commands as c
 from .core.agenda import Agenda
 from .credentials import Identity
 from .hub import Hub
+from .issuing import Issuer
 from .limits import Limits
 from .sitting import Sitting
 from .store.base import EventStore
@@ -23,6 +26,7 @@ class ServerConfig:
     data_dir: Path
     allowed_origins: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
+    printer: str | None = None  # CUPS printer for tally certificates (needs `lp`)
 
 
 class Runtime:
@@ -32,6 +36,8 @@ class Runtime:
         self.store: EventStore | None = None
         self.sitting: Sitting = None  # type: ignore[assignment]  # set by start()
         self.hub: Hub = None  # type: ignore[assignment]
+        self.issuer: Issuer | None = None
+        self.key = cert.load_or_create_key(config.data_dir / "server-key.pem")
         self.creds = credentials.load_or_create(config.credentials_path, config.agenda)
         self.tokens: dict[str, Identity] = credentials.token_table(self.creds)
         self.seat_members = {m.seat: m.id for m in config.agenda.members}
@@ -44,8 +50,13 @@ class Runtime:
         self.seat_members = {m.seat: m.id for m in agenda.members}
         self.hub = Hub(self.sitting)
         self.hub.start()
+        self.issuer = Issuer(self.sitting, self.config.data_dir, self.key, self.config.printer)
+        public = self.key.public_key()
+        await self.sitting.execute(c.RecordServerKey(cert.public_key_pem(public), cert.public_key_fingerprint(public)))
 
     async def stop(self) -> None:
+        if self.issuer:
+            await self.issuer.drain()
         if self.hub:
             await self.hub.stop()
         if self.sitting:

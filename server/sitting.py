@@ -38,12 +38,13 @@ class Outcome:
     key: KeyRecord | None = None  # for casts: what the idempotency key now stands for
 
 
-def replay(store: EventStore) -> tuple[Meeting | None, str, list[tuple[int, e.Event]]]:
-    """Fold the stored log and urn into a Meeting; return it with the last hash and the events."""
+def replay(store: EventStore) -> tuple[Meeting | None, list[str], list[tuple[int, e.Event]]]:
+    """Fold the stored log and urn into a Meeting; return it with the entry hashes and the events."""
     stored = store.load()
     if not stored.entries:
-        return None, GENESIS, []
+        return None, [], []
     history: list[tuple[int, e.Event]] = []
+    hashes: list[str] = []
     meeting: Meeting | None = None
     for entry in stored.entries:
         event = e.from_data(json.loads(entry.body))
@@ -53,20 +54,22 @@ def replay(store: EventStore) -> tuple[Meeting | None, str, list[tuple[int, e.Ev
         else:
             meeting.apply(event, entry.seq)
         history.append((entry.seq, event))
+        hashes.append(entry.hash)
     assert meeting is not None
     for u in stored.urn:
         meeting.apply(e.SecretChoice(u.ballot, u.run, u.entry, json.loads(u.choice)))
-    return meeting, stored.entries[-1].hash, history
+    return meeting, hashes, history
 
 
 class Sitting:
-    def __init__(self, store: EventStore, meeting: Meeting, last_hash: str,
+    def __init__(self, store: EventStore, meeting: Meeting, hashes: list[str],
                  history: list[tuple[int, e.Event]], clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.meeting = meeting
         self.clock = clock
-        self.history = history  # every logged event, for resuming clients
-        self._last_hash = last_hash
+        self.history = history  # every durable logged event, for resuming clients
+        self.hashes = hashes  # their entry hashes: hashes[seq - 1]
+        self._last_hash = hashes[-1] if hashes else GENESIS
         self._listeners: list[Listener] = []
         self._inflight: dict[int, asyncio.Future[None]] = {}
         self.writer = GroupWriter(store, self._committed, self._failed)
@@ -76,11 +79,11 @@ class Sitting:
     @classmethod
     async def start(cls, store: EventStore, agenda: Agenda, clock: Callable[[], float] = time.time) -> "Sitting":
         """Resume the sitting stored in ``store``, or open a new one on ``agenda``."""
-        meeting, last_hash, history = await asyncio.to_thread(replay, store)
+        meeting, hashes, history = await asyncio.to_thread(replay, store)
         fresh = meeting is None
         if fresh:
             meeting = Meeting(agenda)
-        sitting = cls(store, meeting, last_hash, history, clock)
+        sitting = cls(store, meeting, hashes, history, clock)
         sitting.writer.start()
         if fresh:
             opening = Meeting.opening_events(agenda, clock())
@@ -159,6 +162,7 @@ class Sitting:
     # -- writer callbacks -------------------------------------------------------------
     def _committed(self, batches: list[Batch]) -> None:
         for batch in batches:
+            self.hashes.extend(entry.hash for entry in batch.entries)
             for entry_seq, event in batch.published:
                 self.history.append((entry_seq, event))
                 for listener in self._listeners:
@@ -170,9 +174,10 @@ class Sitting:
 
     def _failed(self, exc: Exception) -> None:
         """A commit failed: the in-memory state ran ahead of the disk; rebuild it from the disk."""
-        meeting, last_hash, history = replay(self.store)
+        meeting, hashes, history = replay(self.store)
         if meeting is not None:
-            self.meeting, self._last_hash, self.history = meeting, last_hash, history
+            self.meeting, self.hashes, self.history = meeting, hashes, history
+            self._last_hash = hashes[-1] if hashes else GENESIS
         self._inflight.clear()
 
     # -- countdowns ---------------------------------------------------------------------

@@ -101,4 +101,4 @@ def render_certificate(ctx: CertificateContext, out: Output, language: str = "zh
     styles = make_styles(register_fonts(), msgs)
     story = certificate_flowables(ctx, msgs, styles)
     title = f"{msgs('certificate.title')} — {ctx.ballot.title}"
-    return build_document(out, story, styles, msgs, reference_text(ctx), title)
+    return build_document(out, story, styles, msgs, reference_text(ctx), title, ctx.qr_payload or "")

@@ -76,13 +76,17 @@ def para(text: Any, style: ParagraphStyle) -> Paragraph:
 
 
 def build_document(out: Output, flowables: list[Any], styles: Styles, msgs: Messages,
-                   reference: str, title: str) -> int:
-    """Lay out ``flowables`` on A4 with numbered footers; returns the page count."""
+                   reference: str, title: str, subject: str = "") -> int:
+    """Lay out ``flowables`` on A4 with numbered footers; returns the page count.
+
+    ``subject`` goes into the PDF's metadata: certificates put their signed payload there,
+    so `hemicycle verify-certificate` can read a PDF without decoding the QR image.
+    """
     pages: list[int] = []
     canvas_cls = _numbered_canvas(styles.fonts.text, msgs, reference, pages)
     target = os.fspath(out) if isinstance(out, (str, os.PathLike)) else out  # reportlab wants str or a file
     doc = SimpleDocTemplate(target, pagesize=PAGE, leftMargin=MARGIN_X, rightMargin=MARGIN_X,
-                            topMargin=MARGIN_TOP, bottomMargin=MARGIN_BOTTOM, title=title,
+                            topMargin=MARGIN_TOP, bottomMargin=MARGIN_BOTTOM, title=title, subject=subject,
                             author="Hemicycle", creator="Hemicycle", invariant=1)
     doc.build(flowables, canvasmaker=canvas_cls)
     return pages[-1] if pages else 0

@@ -45,6 +45,7 @@ class BallotSpec:
     live_counts: bool
     countdown: int | None
     allow_change: bool
+    certificate: bool = True  # write (and print) a tally certificate when it closes
     params: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     def public(self) -> dict[str, Any]:
@@ -59,6 +60,7 @@ class BallotSpec:
             "live_counts": self.live_counts,
             "countdown": self.countdown,
             "allow_change": self.allow_change,
+            "certificate": self.certificate,
             **dict(self.params),
         }
 
@@ -164,7 +166,7 @@ _TYPE_WORDS = {"str": "a string", "int": "a whole number", "bool": "true or fals
 _MEETING_KEYS = {"body", "term", "session", "title", "date", "language", "quorum", "rule"}
 _MEMBER_KEYS = {"id", "name", "seat", "group", "role", "votes", "card"}
 _ITEM_KEYS = {"id", "title", "ballots", "documents"}
-_BALLOT_KEYS = {"id", "title", "kind", "rule", "secret", "live_counts", "countdown", "allow_change"}
+_BALLOT_KEYS = {"id", "title", "kind", "rule", "secret", "live_counts", "countdown", "allow_change", "certificate"}
 _DOCUMENT_KEYS = {"id", "title", "file", "audience", "classification"}
 
 
@@ -310,6 +312,7 @@ def _ballot(c: _Checker, raw: Any, path: str, item_id: str, default_rule: Any, k
         live_counts=c.typed(b, "live_counts", path, bool, not secret),
         countdown=countdown,
         allow_change=c.typed(b, "allow_change", path, bool, True),
+        certificate=c.typed(b, "certificate", path, bool, True),
         params=kind.normalize_params(params),
     )
 

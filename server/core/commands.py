@@ -91,3 +91,19 @@ class CloseSitting(Command):
 class SetKeypadStatus(Command):
     seat: str
     online: bool
+
+
+@dataclass(frozen=True)
+class RecordServerKey(Command):
+    public_key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class RecordCertificate(Command):
+    ballot: str
+    run: int
+    seq: int
+    digest: str
+    payload: str
+    file_sha256: str

@@ -166,12 +166,37 @@ class KeypadStatusChanged(Event):
     at: float
 
 
+@dataclass(frozen=True)
+class ServerKeyRecorded(Event):
+    """The public key that signs this sitting's certificates (also printed in the record)."""
+
+    NAME = "sitting.key"
+    public_key: str  # PEM
+    fingerprint: str
+    at: float
+
+
+@dataclass(frozen=True)
+class CertificateIssued(Event):
+    """A tally certificate was written: a signed checkpoint of the log at ``seq``."""
+
+    NAME = "certificate.issued"
+    ballot: str
+    run: int
+    seq: int  # the ballot.closed entry it certifies
+    digest: str  # that entry's hash
+    payload: str  # the signed QR payload
+    file_sha256: str
+    at: float
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.NAME: cls
     for cls in (
         SittingOpened, SittingClosed, AttendanceChanged, ItemSelected, BallotCreated,
         BallotOpened, BallotHeld, BallotResumed, BallotClosed, BallotAnnounced, BallotVoided,
         VoteCast, SecretChoice, SecretChoiceWithdrawn, KeypadStatusChanged,
+        ServerKeyRecorded, CertificateIssued,
     )
 }
 

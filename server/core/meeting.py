@@ -37,6 +37,8 @@ class Meeting:
         self.history: list[BallotRun] = []  # voided runs, kept for the record
         self.current_item: str | None = agenda.items[0].id if agenda.items else None
         self.keys: dict[tuple[str, str], KeyRecord] = {}
+        self.server_key: str | None = None
+        self.certificates: dict[tuple[str, int], e.CertificateIssued] = {}
         self.keypads: dict[str, bool] = {}  # seat -> online, for seats a keypad bridge serves
         self.closed = False
         self.seq = 0
@@ -79,7 +81,7 @@ class Meeting:
 
     # -- decide ---------------------------------------------------------------------
     def decide(self, command: c.Command, now: float) -> list[e.Event]:
-        if self.closed:
+        if self.closed and not isinstance(command, (c.RecordCertificate, c.RecordServerKey)):
             raise CommandError("sitting_closed", "the sitting is closed")
         handler = getattr(self, f"_decide_{type(command).__name__}")
         return handler(command, now)
@@ -180,6 +182,17 @@ class Meeting:
         if self.keypads.get(cmd.seat) == cmd.online:
             return []
         return [e.KeypadStatusChanged(cmd.seat, cmd.online, now)]
+
+    def _decide_RecordServerKey(self, cmd: c.RecordServerKey, now: float) -> list[e.Event]:
+        if self.server_key == cmd.public_key:
+            return []
+        return [e.ServerKeyRecorded(cmd.public_key, cmd.fingerprint, now)]
+
+    def _decide_RecordCertificate(self, cmd: c.RecordCertificate, now: float) -> list[e.Event]:
+        run = self._run_of(cmd.ballot, cmd.run)
+        if run.result is None:
+            raise CommandError("bad_state", "a certificate needs a closed ballot")
+        return [e.CertificateIssued(cmd.ballot, cmd.run, cmd.seq, cmd.digest, cmd.payload, cmd.file_sha256, now)]
 
     def keypad_refusals(self, ballot: str) -> list[str]:
         """Keypad seats that cannot vote this ballot (its kind needs more than three keys)."""
@@ -291,6 +304,12 @@ class Meeting:
 
     def _apply_SecretChoiceWithdrawn(self, ev: e.SecretChoiceWithdrawn, seq: int | None) -> None:
         self._run_of(ev.ballot, ev.run).urn.pop(ev.entry, None)
+
+    def _apply_ServerKeyRecorded(self, ev: e.ServerKeyRecorded, seq: int | None) -> None:
+        self.server_key = ev.public_key
+
+    def _apply_CertificateIssued(self, ev: e.CertificateIssued, seq: int | None) -> None:
+        self.certificates[(ev.ballot, ev.run)] = ev
 
     def _apply_KeypadStatusChanged(self, ev: e.KeypadStatusChanged, seq: int | None) -> None:
         self.keypads[ev.seat] = ev.online

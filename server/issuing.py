@@ -1,0 +1,144 @@
+"""Tally certificates on close, and the sitting record: from the live sitting to paper.
+
+When a ballot closes (and its definition asks for a certificate), the context is taken
+from the meeting on the event loop — immutable data — and the PDF is rendered on a worker
+thread, written under ``<data>/certificates/``, recorded in the log as
+``certificate.issued`` (a signed checkpoint: the payload signs the closing entry's
+position and hash), and sent to a printer with ``lp`` when one is configured.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from . import certificates as cert
+from .core import commands as c
+from .core import events as e
+from .core.ballot_state import BallotRun
+from .core.meeting import Meeting
+from .sitting import Sitting
+
+log = logging.getLogger("hemicycle.issuing")
+
+
+def meeting_info(meeting: Meeting) -> cert.MeetingInfo:
+    info = meeting.agenda.meeting
+    return cert.MeetingInfo(id=meeting.agenda.source.get("meeting", {}).get("id", info.title), title=info.title,
+                            body=info.body, term=info.term, session=info.session, date=info.date)
+
+
+def members(meeting: Meeting) -> list[cert.MemberRef]:
+    return [cert.MemberRef(m.id, m.name, m.seat) for m in meeting.agenda.members]
+
+
+def annex_members(meeting: Meeting, run: BallotRun) -> list[cert.MemberRef]:
+    """Who a named annex lists: voting members present for the ballot (those who did not vote show as such)."""
+    present = {m.id for m in meeting.agenda.voting_members if meeting.attendance[m.id] == "present"} | run.voters
+    return [cert.MemberRef(m.id, m.name, m.seat) for m in meeting.agenda.members if m.id in present]
+
+
+def ballot_record(meeting: Meeting, run: BallotRun, seq: int | None = None, digest: str | None = None) -> cert.BallotRecord:
+    item = next((i.title for i in meeting.agenda.items if i.id == run.spec.item), "")
+    return cert.BallotRecord(
+        ballot_id=run.spec.id, title=run.spec.title, kind=run.spec.kind, secret=run.spec.secret,
+        result=run.result if run.status != "voided" else None, item_title=item, run=run.run,
+        opened_at=run.opened_at, closed_at=run.closed_at,
+        log=cert.LogPosition(seq, digest) if seq is not None and digest else None,
+        urn_digest=run.urn_digest or None,
+        choices=None if run.spec.secret else dict(run.named), voided=run.status == "voided",
+    )
+
+
+def payload_for(meeting: Meeting, key: Ed25519PrivateKey, run: BallotRun, seq: int, digest: str) -> str:
+    info = meeting_info(meeting)
+    assert run.result is not None
+    fields = cert.certificate_fields(meeting_id=info.id, meeting_title=info.title, ballot_id=run.spec.id,
+                                     run=run.run, result=run.result, seq=seq, entry_digest=digest)
+    return cert.sign_payload(key, fields)
+
+
+class Issuer:
+    def __init__(self, sitting: Sitting, data_dir: Path, key: Ed25519PrivateKey, printer: str | None = None) -> None:
+        self.sitting = sitting
+        self.dir = data_dir / "certificates"
+        self.key = key
+        self.printer = printer
+        self._tasks: set[asyncio.Task] = set()
+        sitting.subscribe(self._on_event)
+
+    def path_for(self, ballot: str, run: int) -> Path:
+        return self.dir / f"{ballot}-r{run}.pdf"
+
+    def _on_event(self, seq: int, event: e.Event) -> None:
+        if isinstance(event, e.BallotClosed):
+            run = self.sitting.meeting.ballots[event.ballot]
+            if run.spec.certificate and run.run == event.run:
+                task = asyncio.get_running_loop().create_task(self._issue(run, seq))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for certificates being written (used at shutdown and by tests)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _issue(self, run: BallotRun, seq: int) -> None:
+        meeting = self.sitting.meeting
+        digest = self.sitting.hashes[seq - 1]
+        payload = payload_for(meeting, self.key, run, seq, digest)
+        ctx = cert.CertificateContext(meeting_info(meeting), ballot_record(meeting, run, seq, digest),
+                                      annex_members(meeting, run), qr_payload=payload)
+        path = self.path_for(run.spec.id, run.run)
+        try:
+            data = await asyncio.to_thread(self._render, ctx, path, meeting.agenda.meeting.language)
+            await self.sitting.execute(c.RecordCertificate(run.spec.id, run.run, seq, digest, payload,
+                                                           hashlib.sha256(data).hexdigest()))
+        except Exception:
+            log.exception("the certificate for %s run %d could not be issued", run.spec.id, run.run)
+            return
+        if self.printer:
+            await asyncio.to_thread(send_to_printer, path, self.printer)
+
+    @staticmethod
+    def _render(ctx: cert.CertificateContext, path: Path, language: str) -> bytes:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        cert.render_certificate(ctx, tmp, language)
+        tmp.replace(path)
+        return path.read_bytes()
+
+
+def send_to_printer(path: Path, printer: str) -> bool:
+    """Hand a PDF to CUPS; a missing `lp` or a refusing printer is logged, never fatal."""
+    lp = shutil.which("lp")
+    if lp is None:
+        log.warning("no `lp` on this machine: %s was not printed", path)
+        return False
+    done = subprocess.run([lp, "-d", printer, str(path)], capture_output=True, text=True)
+    if done.returncode != 0:
+        log.warning("printing %s on %s failed: %s", path, printer, done.stderr.strip())
+    return done.returncode == 0
+
+
+def render_record(meeting: Meeting, key: Ed25519PrivateKey, hashes: list[str], out: Any, generated_at: float) -> int:
+    """The sitting record (会议记录): attendance and every result, with the public key."""
+    runs = [*meeting.history, *meeting.ballots.values()]
+    records = []
+    for run in runs:
+        if run.run == 0:
+            continue
+        issued = meeting.certificates.get((run.spec.id, run.run))
+        records.append(ballot_record(meeting, run, issued.seq if issued else None, issued.digest if issued else None))
+    ctx = cert.RecordContext(
+        meeting=meeting_info(meeting), members=members(meeting), attendance=dict(meeting.attendance),
+        ballots=records, public_key=key.public_key(),
+        log_head=cert.LogPosition(len(hashes), hashes[-1]) if hashes else None, generated_at=generated_at,
+    )
+    return cert.render_sitting_record(ctx, out, meeting.agenda.meeting.language)

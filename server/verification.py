@@ -1,0 +1,132 @@
+"""Checking the record and the certificates against each other.
+
+`hemicycle verify` = the pure audit (chain + every tally recomputed) plus every
+``certificate.issued`` entry: its signature under the sitting's key, and that it certifies
+exactly what the log holds at its position. `hemicycle verify-certificate` does the same
+for one certificate in hand (a PDF or the payload text read from its QR code).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import certificates as cert
+from .core import events as e
+from .core.audit import AuditReport, Problem, audit
+from .core.chain import LogEntry
+from .store.base import EventStore
+
+
+@dataclass(frozen=True)
+class Findings:
+    report: AuditReport
+    certificates_checked: int
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok and not self.problems
+
+
+def _events(entries: list[LogEntry]) -> list[e.Event]:
+    return [e.from_data(json.loads(entry.body)) for entry in entries]
+
+
+def check_payload(fields: dict[str, Any], entries: list[LogEntry], events: list[e.Event]) -> str | None:
+    """Does the signed payload describe what the log holds? None if yes, else why not."""
+    seq = fields.get("s")
+    if not isinstance(seq, int) or not 1 <= seq <= len(entries):
+        return f"it names log position {seq!r}, which the log does not have"
+    if entries[seq - 1].hash != fields.get("h"):
+        return f"the log entry at position {seq} has another hash"
+    closed = events[seq - 1]
+    if not isinstance(closed, e.BallotClosed) or closed.ballot != fields.get("b") or closed.run != fields.get("r"):
+        return f"the log entry at position {seq} does not close ballot {fields.get('b')!r} run {fields.get('r')!r}"
+    expected = cert.certificate_fields(meeting_id="", meeting_title="", ballot_id=closed.ballot, run=closed.run,
+                                       result=closed.result, seq=seq, entry_digest=entries[seq - 1].hash)
+    printed = {"turnout": fields.get("t"), "counts": cert.counts_from_fields(fields), "verdict": fields.get("d")}
+    recorded = {"turnout": expected.get("t"), "counts": cert.counts_from_fields(expected), "verdict": expected.get("d")}
+    for label in ("turnout", "counts", "verdict"):
+        if printed[label] != recorded[label]:
+            return f"its {label} differ from the record: {printed[label]!r} printed, {recorded[label]!r} recorded"
+    return None
+
+
+def verify_store(store: EventStore) -> Findings:
+    stored = store.load()
+    report = audit(stored.entries, [(u.ballot, u.run, u.choice) for u in stored.urn], store.load_participation())
+    if not report.ok:
+        return Findings(report, 0, [])
+    events = _events(stored.entries)
+    key: str | None = None
+    problems: list[Problem] = []
+    checked = 0
+    for entry, event in zip(stored.entries, events):
+        if isinstance(event, e.ServerKeyRecorded):
+            key = event.public_key
+        if not isinstance(event, e.CertificateIssued):
+            continue
+        checked += 1
+        if key is None:
+            problems.append(Problem(entry.seq, "a certificate was issued before any signing key was recorded"))
+            continue
+        try:
+            fields = cert.verify_payload(key, event.payload)
+        except cert.InvalidPayload as exc:
+            problems.append(Problem(entry.seq, f"certificate for {event.ballot} run {event.run}: {exc}"))
+            continue
+        why = check_payload(fields, stored.entries, events)
+        if why:
+            problems.append(Problem(entry.seq, f"certificate for {event.ballot} run {event.run}: {why}"))
+    return Findings(report, checked, problems)
+
+
+def payload_from(source: str) -> str:
+    """The payload text: given as is, or read from a certificate PDF's metadata."""
+    if source.strip().startswith("HC1:"):
+        return source.strip()
+    path = Path(source)
+    if not path.exists():
+        raise ValueError(f"{source} is neither a payload (HC1:...) nor a file")
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        raise ValueError(f"{source} is not a readable PDF: {exc}") from None
+    subject = pdf.get_metadata_dict().get("Subject", "")
+    pdf.close()
+    if not subject.startswith("HC1:"):
+        raise ValueError(f"{source} carries no Hemicycle certificate payload")
+    return subject
+
+
+def verify_certificate(source: str, store: EventStore, public_key_pem: str | None) -> tuple[bool, str]:
+    try:
+        text = payload_from(source)
+    except ValueError as exc:
+        return False, str(exc)
+    stored = store.load()
+    events = _events(stored.entries)
+    key = public_key_pem
+    used = "the key given"
+    if key is None:
+        recorded = [ev.public_key for ev in events if isinstance(ev, e.ServerKeyRecorded)]
+        if not recorded:
+            return False, "the log records no signing key; pass --key with the key printed in the sitting record"
+        key, used = recorded[-1], "the key recorded in the log"
+    try:
+        fields = cert.verify_payload(key, text)
+    except cert.InvalidPayload as exc:
+        return False, f"the signature does not hold: {exc}"
+    report = audit(stored.entries, [(u.ballot, u.run, u.choice) for u in stored.urn], store.load_participation())
+    if not report.ok:
+        return False, f"the record itself fails verification: {report.problems[0]}"
+    why = check_payload(fields, stored.entries, events)
+    if why:
+        return False, f"the certificate does not match the record: {why}"
+    fp = cert.public_key_fingerprint(cert.load_public_key(key))
+    return True, (f"OK: ballot {fields['b']} run {fields['r']} at log position {fields['s']} matches the record and "
+                  f"its recount; signed by {used} (fingerprint {fp})")

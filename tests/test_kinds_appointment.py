@@ -23,7 +23,8 @@ def test_mode_each_expands_to_one_ballot_per_nominee_named_and_posted() -> None:
     ballots = s.meeting.ballots
     assert [b for b in ballots] == ["rm-zhang", "rm-li", "rm-wang"]
     spec = ballots["rm-wang"].spec
-    assert spec.title == "人事任免：王五（市财政局副局长）"
+    assert spec.title == "人事任免：免去王五的市财政局副局长职务"  # a removal says so
+    assert ballots["rm-zhang"].spec.title == "人事任免：任命张三为市公安局局长"
     assert spec.params["nominees"] == [{"id": "wang", "name": "王五", "post": "市财政局副局长", "action": "remove"}]
     assert spec.rule.base == "seated" and spec.secret is False
 

@@ -155,8 +155,9 @@ class _Checker:
         return value
 
     def text(self, data: Mapping, key: str, path: str, default: str = "") -> str:
+        """A string that, when given, must say something (ids, names, seats, titles)."""
         value = self.typed(data, key, path, str, default)
-        if key in data and isinstance(value, str) and not value.strip() and default == "":
+        if key in data and isinstance(data[key], str) and not data[key].strip():
             self.fail(f"{path}.{key}", "must not be empty")
         return value
 
@@ -275,13 +276,17 @@ def ballot_from_dict(raw: Any, path: str, item_id: str, default_rule: Any = "maj
 
 def _expanded(raw: Any, kinds: Mapping) -> list[Any]:
     """A kind may turn one definition into several ballots (e.g. one per nominee)."""
-    kind = kinds.get(raw.get("kind", "motion")) if isinstance(raw, Mapping) else None
+    name = raw.get("kind", "motion") if isinstance(raw, Mapping) else None
+    kind = kinds.get(name) if isinstance(name, str) else None
     expand = getattr(kind, "expand", None)
     return list(expand(dict(raw))) if expand else [raw]
 
 
 def _ballot(c: _Checker, raw: Any, path: str, item_id: str, default_rule: Any, kinds: Mapping) -> BallotSpec | None:
     kind_name = raw.get("kind", "motion") if isinstance(raw, Mapping) else "motion"
+    if not isinstance(kind_name, str):
+        c.fail(f"{path}.kind", f"must be a string naming a kind: {', '.join(kinds)}")
+        return None
     kind = kinds.get(kind_name)
     extra = set(kind.PARAM_KEYS) if kind else set()
     b = c.table(raw, path, _BALLOT_KEYS | extra, {"id", "title"})
@@ -302,6 +307,10 @@ def _ballot(c: _Checker, raw: Any, path: str, item_id: str, default_rule: Any, k
         key, _, message = problem.partition(": ")
         c.fail(f"{path}.{key}", message)
     secret = c.typed(b, "secret", path, bool, kind.SECRET_BY_DEFAULT)
+    live_counts = c.typed(b, "live_counts", path, bool, not secret)
+    if secret and live_counts:
+        # running counts beside the live list of who has voted would reveal each choice
+        c.fail(f"{path}.live_counts", "a secret ballot cannot show live counts")
     return BallotSpec(
         id=c.text(b, "id", path, "?"),
         item=item_id,
@@ -309,7 +318,7 @@ def _ballot(c: _Checker, raw: Any, path: str, item_id: str, default_rule: Any, k
         kind=kind_name,
         rule=rule,
         secret=secret,
-        live_counts=c.typed(b, "live_counts", path, bool, not secret),
+        live_counts=live_counts,
         countdown=countdown,
         allow_change=c.typed(b, "allow_change", path, bool, True),
         certificate=c.typed(b, "certificate", path, bool, True),

@@ -38,27 +38,35 @@ def expand(raw: dict[str, Any]) -> list[dict[str, Any]]:
     if raw.get("mode", "each") != "each":
         return [raw]
     nominees, ident, title = raw.get("nominees"), raw.get("id"), raw.get("title")
-    if not entries_ok(nominees) or not isinstance(ident, str) or not isinstance(title, str):
+    if not entries_ok(nominees) or not isinstance(ident, str) or not isinstance(title, str) \
+            or _nominee_problems(nominees):
         return [raw]
     out = []
     for nominee in nominees:
         name, post = str(nominee.get("name", "")), str(nominee.get("post", ""))
+        removal = nominee.get("action", "appoint") == "remove"
         if has_cjk(title, name, post):
-            label = f"{title}：{name}（{post}）"
+            label = f"{title}：免去{name}的{post}职务" if removal else f"{title}：任命{name}为{post}"
         else:
-            label = f"{title}: {name} ({post})"
+            label = f"{title}: remove {name} as {post}" if removal else f"{title}: appoint {name} as {post}"
         out.append({**raw, "id": f"{ident}-{nominee['id']}", "title": label,
                     "nominees": [dict(nominee)], "mode": "each"})
     return out
 
 
-def check_params(params: Mapping[str, Any], rule: Threshold) -> list[str]:
-    problems = check_entries(params.get("nominees"), "nominees", ("name", "post"), ("action",))
-    nominees = params.get("nominees")
+def _nominee_problems(nominees: Any) -> list[str]:
+    """Problems of the nominee list itself, found before a mode "each" list is split."""
+    problems = check_entries(nominees, "nominees", ("name", "post"), ("action",))
     if isinstance(nominees, list):
         for i, nominee in enumerate(nominees):
             if isinstance(nominee, Mapping) and nominee.get("action", "appoint") not in ACTIONS:
                 problems.append(f"nominees[{i}].action: must be one of {', '.join(ACTIONS)}")
+    return problems
+
+
+def check_params(params: Mapping[str, Any], rule: Threshold) -> list[str]:
+    problems = _nominee_problems(params.get("nominees"))
+    nominees = params.get("nominees")
     mode = params.get("mode", "each")
     if mode not in MODES:
         problems.append(f"mode: must be one of {', '.join(MODES)}, not {mode!r}")

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
-from . import ws
+from . import documents_http, ws
 from .runtime import Runtime, ServerConfig
 
 
@@ -30,7 +30,7 @@ def create_app(config: ServerConfig) -> Starlette:
             await runtime.stop()
 
     app = Starlette(
-        routes=[Route("/health", health), WebSocketRoute("/ws", ws.endpoint)],
+        routes=[Route("/health", health), WebSocketRoute("/ws", ws.endpoint), *documents_http.routes()],
         lifespan=lifespan,
     )
     app.state.runtime = runtime

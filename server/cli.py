@@ -25,6 +25,7 @@ def _serve(args: argparse.Namespace) -> int:
     config = ServerConfig(
         agenda=agenda, db_url=args.db, credentials_path=Path(args.credentials),
         data_dir=Path(args.data_dir), allowed_origins=tuple(args.allow_origin or ()), printer=args.printer,
+        agenda_dir=Path(args.agenda).resolve().parent,
     )
     app = create_app(config)
     host_for_urls = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host

@@ -124,11 +124,11 @@ class Hub:
 
     def publish(self, seq: int, event: e.Event) -> None:
         encoded: dict[tuple[str, frozenset[str]], str | None] = {}
-        member_scoped = isinstance(event, e.VoteCast)
+        member_scoped = isinstance(event, (e.VoteCast, *e.DOCUMENT_EVENTS))
         for sub in list(self._targets(event)):
             cache_key = (sub.role, sub.members if member_scoped else frozenset())
             if cache_key not in encoded:
-                data = visible_event(event, sub.role, sub.members)
+                data = visible_event(event, sub.role, sub.members, self.sitting.meeting)
                 encoded[cache_key] = None if data is None else encode({"type": "event", "seq": seq, "event": data})
             text = encoded[cache_key]
             if text is not None:

@@ -30,6 +30,9 @@ CLERK_COMMANDS: dict[str, tuple[type[c.Command], dict[str, type | tuple], set[st
     "announce_ballot": (c.AnnounceBallot, {"ballot": str}, {"ballot"}),
     "void_ballot": (c.VoidBallot, {"ballot": str, "reason": str}, {"ballot"}),
     "close_sitting": (c.CloseSitting, {}, set()),
+    "release_document": (c.ReleaseDocument, {"document": str}, {"document"}),
+    "recall_documents": (c.RecallDocuments, {"document": str}, set()),
+    "show_page": (c.ShowPage, {"document": str, "page": int}, {"document", "page"}),
 }
 
 MEMBER_TYPES = ("cast", "check_in", "check_out")
@@ -101,6 +104,11 @@ class Resolver:
             member = self.member_of(msg)
             by = "keypad" if self.identity.role == "device" else "self"
             return c.SetAttendance(member, "present" if kind == "check_in" else "absent", by)
+        if kind == "doc_receipt":
+            if self.identity.role != "seat":
+                raise CommandError("forbidden", "only a tablet reports what it received")
+            assert self.identity.member is not None
+            return c.RecordReceipt(self.identity.member, _field(msg, "document", str), _field(msg, "state", str))
         if kind == "keypad_status":
             if self.identity.role != "device":
                 raise CommandError("forbidden", "only a keypad bridge reports keypads")

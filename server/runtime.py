@@ -1,6 +1,8 @@
 """Everything one running server holds: configuration, the sitting, the hub, the tokens."""
 from __future__ import annotations
 
+import asyncio
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -10,6 +12,8 @@ from . import credentials
 from .core import commands as c
 from .core.agenda import Agenda
 from .credentials import Identity
+from .documents import BlobStore, DocumentError, Renderer, Watermarker, ingest
+from .documents import Limits as DocumentLimits
 from .hub import Hub
 from .issuing import Issuer
 from .limits import Limits
@@ -27,6 +31,8 @@ class ServerConfig:
     allowed_origins: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
     printer: str | None = None  # CUPS printer for tally certificates (needs `lp`)
+    agenda_dir: Path | None = None  # where the agenda's document files are found
+    document_limits: DocumentLimits = field(default_factory=DocumentLimits)
 
 
 class Runtime:
@@ -38,6 +44,10 @@ class Runtime:
         self.hub: Hub = None  # type: ignore[assignment]
         self.issuer: Issuer | None = None
         self.key = cert.load_or_create_key(config.data_dir / "server-key.pem")
+        self.document_limits = config.document_limits
+        self.blobs = BlobStore(config.data_dir)
+        self.renderer = Renderer(self.blobs)
+        self.watermarker = Watermarker(secret=hashlib.sha256(self.key.private_bytes_raw()).digest())
         self.creds = credentials.load_or_create(config.credentials_path, config.agenda)
         self.tokens: dict[str, Identity] = credentials.token_table(self.creds)
         self.seat_members = {m.seat: m.id for m in config.agenda.members}
@@ -53,6 +63,26 @@ class Runtime:
         self.issuer = Issuer(self.sitting, self.config.data_dir, self.key, self.config.printer)
         public = self.key.public_key()
         await self.sitting.execute(c.RecordServerKey(cert.public_key_pem(public), cert.public_key_fingerprint(public)))
+        await self._add_agenda_documents()
+
+    async def _add_agenda_documents(self) -> None:
+        """Documents named in the agenda join the record once, at the first start."""
+        meeting = self.sitting.meeting
+        base = self.config.agenda_dir or Path(".")
+        for spec in meeting.agenda.documents.values():
+            if meeting.documents.by_agenda_id(spec.id) is not None:
+                continue
+            path = (base / spec.file).resolve()
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise DocumentError("not_found", f"document {spec.id!r}: cannot read {path}: {exc.strerror}") from None
+            named = spec.audience not in (("everyone",), ("members",), ("observers",))
+            info = await asyncio.to_thread(
+                ingest, self.blobs, data, title=spec.title, item_id=spec.item,
+                audience="named" if named else spec.audience[0], classification=spec.classification,
+                readers=spec.audience if named else (), filename=path.name, limits=self.document_limits)
+            await self.sitting.execute(c.AddDocument(info.to_dict(), spec.id, True))
 
     async def stop(self) -> None:
         if self.issuer:

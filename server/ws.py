@@ -130,7 +130,7 @@ def _welcome(rt: Runtime, sub: Subscriber, identity: Any, last_seq: Any) -> None
             and durable - last_seq <= RESUME_LIMIT:
         sub.push(encode({**head, "resumed": True, "seq": durable}))
         for seq, event in history[last_seq:]:
-            data = visible_event(event, sub.role, sub.members)
+            data = visible_event(event, sub.role, sub.members, meeting)
             if data is not None:
                 sub.push(encode({"type": "event", "seq": seq, "event": data}))
         return

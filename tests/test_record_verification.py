@@ -32,7 +32,7 @@ def sitting(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     agenda = load_agenda(ROOT / "agendas" / "standing-committee.zh.toml")
 
     async def run() -> dict[str, Any]:
-        srv = await start_server(tmp, agenda)
+        srv = await start_server(tmp, agenda, agenda_dir=ROOT / "agendas")
         args = argparse.Namespace(url=srv.url, token_file=str(tmp / "credentials.json"), seats=len(agenda.members),
                                   pattern="random", seed=11, clerk=True, only=None, duration=60.0)
         report = await tablets.run(args)

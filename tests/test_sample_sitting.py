@@ -17,7 +17,7 @@ async def test_every_kind_runs_from_the_sample_agenda_to_a_verified_result(tmp_p
     agenda = load_agenda(ROOT / "agendas" / "standing-committee.zh.toml")
     assert {b.kind for b in agenda.ballots.values()} == {"motion", "appointment", "election", "selection",
                                                         "evaluation", "score"}
-    srv = await start_server(tmp_path, agenda)
+    srv = await start_server(tmp_path, agenda, agenda_dir=ROOT / "agendas")
     try:
         args = argparse.Namespace(url=srv.url, token_file=str(tmp_path / "credentials.json"), seats=len(agenda.members),
                                   pattern="random", seed=7, clerk=True, only=None, duration=60.0)

@@ -107,3 +107,36 @@ class RecordCertificate(Command):
     digest: str
     payload: str
     file_sha256: str
+
+
+@dataclass(frozen=True)
+class AddDocument(Command):
+    info: dict[str, Any]
+    agenda_id: str | None = None
+    release: bool = True
+
+
+@dataclass(frozen=True)
+class ReleaseDocument(Command):
+    document: str
+
+
+@dataclass(frozen=True)
+class RecordReceipt(Command):
+    member: str
+    document: str
+    state: str  # delivered | opened
+
+
+@dataclass(frozen=True)
+class RecallDocuments(Command):
+    document: str | None = None  # None: every confidential document
+
+
+@dataclass(frozen=True)
+class ShowPage(Command):
+    document: str
+    page: int
+
+
+DOCUMENT_COMMANDS = (AddDocument, ReleaseDocument, RecordReceipt, RecallDocuments, ShowPage)

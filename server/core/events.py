@@ -190,13 +190,57 @@ class CertificateIssued(Event):
     at: float
 
 
+@dataclass(frozen=True)
+class DocumentAdded(Event):
+    """A document joins the sitting (``info``: server.documents.DocumentInfo.to_dict())."""
+
+    NAME = "document.added"
+    info: dict[str, Any]
+    agenda_id: str | None
+    released: bool
+    at: float
+
+
+@dataclass(frozen=True)
+class DocumentReleased(Event):
+    NAME = "document.released"
+    document: str
+    at: float
+
+
+@dataclass(frozen=True)
+class DocumentReceipt(Event):
+    NAME = "document.receipt"
+    document: str
+    member: str
+    state: str  # delivered | opened
+    at: float
+
+
+@dataclass(frozen=True)
+class DocumentRecalled(Event):
+    NAME = "document.recalled"
+    document: str
+    at: float
+
+
+@dataclass(frozen=True)
+class PageShown(Event):
+    NAME = "page.shown"
+    document: str
+    page: int
+    at: float
+
+
+DOCUMENT_EVENTS = (DocumentAdded, DocumentReleased, DocumentReceipt, DocumentRecalled, PageShown)
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.NAME: cls
     for cls in (
         SittingOpened, SittingClosed, AttendanceChanged, ItemSelected, BallotCreated,
         BallotOpened, BallotHeld, BallotResumed, BallotClosed, BallotAnnounced, BallotVoided,
         VoteCast, SecretChoice, SecretChoiceWithdrawn, KeypadStatusChanged,
-        ServerKeyRecorded, CertificateIssued,
+        ServerKeyRecorded, CertificateIssued, *DOCUMENT_EVENTS,
     )
 }
 

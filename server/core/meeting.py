@@ -14,6 +14,7 @@ from .agenda import Agenda, agenda_from_dict, ballot_from_dict
 from .ballot_state import TRANSITIONS, BallotRun, urn_digest
 from .errors import AgendaError, CommandError
 from .kinds import KINDS
+from .documents import DocumentBook
 from .kinds.common import Turnout
 
 ATTENDANCE = ("present", "absent", "leave")
@@ -37,6 +38,7 @@ class Meeting:
         self.history: list[BallotRun] = []  # voided runs, kept for the record
         self.current_item: str | None = agenda.items[0].id if agenda.items else None
         self.keys: dict[tuple[str, str], KeyRecord] = {}
+        self.documents = DocumentBook()
         self.server_key: str | None = None
         self.certificates: dict[tuple[str, int], e.CertificateIssued] = {}
         self.keypads: dict[str, bool] = {}  # seat -> online, for seats a keypad bridge serves
@@ -81,8 +83,10 @@ class Meeting:
 
     # -- decide ---------------------------------------------------------------------
     def decide(self, command: c.Command, now: float) -> list[e.Event]:
-        if self.closed and not isinstance(command, (c.RecordCertificate, c.RecordServerKey)):
+        if self.closed and not isinstance(command, (c.RecordCertificate, c.RecordServerKey, c.RecallDocuments)):
             raise CommandError("sitting_closed", "the sitting is closed")
+        if isinstance(command, c.DOCUMENT_COMMANDS):
+            return self.documents.decide(self.agenda, command, now)
         handler = getattr(self, f"_decide_{type(command).__name__}")
         return handler(command, now)
 
@@ -174,7 +178,8 @@ class Meeting:
         live = self.open_run()
         if live is not None:
             raise CommandError("another_ballot_open", f"ballot {live.spec.id!r} is still open")
-        return [e.SittingClosed(now)]
+        # confidential documents are recalled from every tablet when the sitting ends
+        return [*self.documents.recall(None, now), e.SittingClosed(now)]
 
     def _decide_SetKeypadStatus(self, cmd: c.SetKeypadStatus, now: float) -> list[e.Event]:
         if self.agenda.member_at_seat(cmd.seat) is None:
@@ -243,6 +248,9 @@ class Meeting:
         """Fold one event. ``seq`` is the log position of logged events."""
         if seq is not None:
             self.seq = seq
+        if isinstance(event, e.DOCUMENT_EVENTS):
+            self.documents.apply(event)
+            return
         getattr(self, f"_apply_{type(event).__name__}")(event, seq)
 
     def _apply_SittingOpened(self, ev: e.SittingOpened, seq: int | None) -> None:

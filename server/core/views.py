@@ -11,6 +11,7 @@ from typing import Any, Collection
 
 from . import events as e
 from .ballot_state import BallotRun
+from .documents import Doc, may_read
 from .meeting import Meeting
 
 ROLES = ("clerk", "seat", "display", "device")
@@ -74,6 +75,31 @@ def own_choice(run: BallotRun, member: str) -> dict[str, Any]:
     return {"recorded": True}  # the server no longer knows (and never stored) what it was
 
 
+def reader_may_read(m: Meeting, info: dict[str, Any], role: str, members: Collection[str]) -> bool:
+    """A connection may see a document if its role, or the one member it speaks for, may read it."""
+    if role in ("clerk", "display"):
+        return may_read(info, role, None)
+    if role != "seat":
+        return False
+    return any(may_read(info, role, m.agenda.member(mid)) for mid in members)
+
+
+def document_view(doc: Doc, role: str) -> dict[str, Any]:
+    info = doc.info
+    view = {"id": doc.id, "title": info["title"], "item": info["item_id"], "pages": info["page_count"],
+            "mime": info["mime"], "classification": info["classification"], "audience": info["audience"],
+            "released": doc.released, "recalled": doc.recalled, "size": info["size"]}
+    if role == "clerk":
+        view["receipts"] = dict(doc.receipts)
+        view["readers"] = list(info.get("readers", ()))
+    return view
+
+
+def documents_view(m: Meeting, role: str, members: Collection[str]) -> list[dict[str, Any]]:
+    return [document_view(d, role) for d in m.documents.docs.values()
+            if reader_may_read(m, d.info, role, members) and (d.released or role == "clerk")]
+
+
 def snapshot(m: Meeting, role: str, members: Collection[str] = ()) -> dict[str, Any]:
     agenda = m.agenda
     info = agenda.meeting
@@ -97,15 +123,20 @@ def snapshot(m: Meeting, role: str, members: Collection[str] = ()) -> dict[str, 
         "keypads": dict(m.keypads),
         "summary": attendance_summary(m),
         "ballots": [ballot_view(m, run, role, members) for run in m.ballots.values()],
+        "documents": documents_view(m, role, members),
+        "page": m.documents.page if m.documents.page and reader_may_read(
+            m, m.documents.docs[m.documents.page["document"]].info, role, members) else None,
         "closed": m.closed,
         "seq": m.seq,
     }
 
 
-def visible_event(event: e.Event, role: str, members: Collection[str]) -> dict[str, Any] | None:
+def visible_event(event: e.Event, role: str, members: Collection[str], m: Meeting) -> dict[str, Any] | None:
     """The event as this role may receive it, or None if it is not for them."""
     if not event.LOGGED:
         return None
+    if isinstance(event, e.DOCUMENT_EVENTS):
+        return _document_event(event, role, members, m)
     data = e.to_data(event)
     if isinstance(event, e.SittingOpened):
         return {"name": event.NAME, "at": event.at}
@@ -117,3 +148,18 @@ def visible_event(event: e.Event, role: str, members: Collection[str]) -> dict[s
             return data
         return None
     return data
+
+
+def _document_event(event: e.Event, role: str, members: Collection[str], m: Meeting) -> dict[str, Any] | None:
+    doc = m.documents.docs.get(event.info["id"] if isinstance(event, e.DocumentAdded) else event.document)
+    if doc is None or not reader_may_read(m, doc.info, role, members):
+        return None
+    if isinstance(event, e.DocumentReceipt):
+        return e.to_data(event) if role == "clerk" or event.member in members else None
+    if isinstance(event, e.DocumentAdded):
+        if not event.released and role != "clerk":
+            return None
+        return {"name": event.NAME, "document": document_view(doc, role), "at": event.at}
+    if isinstance(event, e.DocumentReleased) and role != "clerk":
+        return {"name": "document.added", "document": document_view(doc, role), "at": event.at}
+    return e.to_data(event)

@@ -22,9 +22,9 @@ from typing import Any, Literal
 
 from .errors import DocumentError
 
-Audience = Literal["everyone", "members", "named"]
+Audience = Literal["everyone", "members", "observers", "named"]
 Classification = Literal["public", "internal", "confidential"]
-AUDIENCES: tuple[str, ...] = ("everyone", "members", "named")
+AUDIENCES: tuple[str, ...] = ("everyone", "members", "observers", "named")
 CLASSIFICATIONS: tuple[str, ...] = ("public", "internal", "confidential")
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")

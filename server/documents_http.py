@@ -1,0 +1,165 @@
+"""HTTP endpoints for documents: upload (clerk), list, page images, originals.
+
+Every request is authorised by the same tokens as the WebSocket (``Authorization: Bearer``,
+or ``?token=`` where a browser cannot set headers); the audience rules are the core's
+(server/core/documents.py). Pages are numbered from 1 here. Confidential documents leave
+only as page images watermarked for the reader; after a recall nothing leaves at all.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .core import commands as c
+from .core.documents import may_read
+from .core.errors import CommandError
+from .core.views import document_view
+from .credentials import Identity
+from .documents import DocumentError, Limits, Reader, ingest
+from .runtime import Runtime
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status)
+
+
+def identify(request: Request) -> Identity | None:
+    rt: Runtime = request.app.state.runtime
+    header = request.headers.get("authorization", "")
+    token = header[7:] if header.lower().startswith("bearer ") else request.query_params.get("token")
+    if token:
+        return rt.tokens.get(token)
+    session = getattr(request.app.state, "console_identity", None)  # the console's cookie login, if any
+    return session(request) if session else None
+
+
+def _readable(rt: Runtime, who: Identity, doc_id: str) -> tuple[Any, JSONResponse | None]:
+    doc = rt.sitting.meeting.documents.docs.get(doc_id)
+    member = rt.sitting.meeting.agenda.member(who.member) if who.member else None
+    if doc is None or not may_read(doc.info, who.role, member) or (not doc.released and who.role != "clerk"):
+        return None, _error(404, "not_found", "no such document for you")
+    if doc.recalled:
+        return None, _error(410, "recalled", "this document has been recalled")
+    return doc, None
+
+
+async def upload(request: Request) -> Response:
+    rt: Runtime = request.app.state.runtime
+    who = identify(request)
+    if who is None or who.role != "clerk":
+        return _error(403, "forbidden", "only the clerk adds documents")
+    limits: Limits = rt.document_limits
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limits.max_bytes + 64 * 1024:
+        return _error(413, "too_large", f"a document may be at most {limits.max_bytes} bytes")
+    try:
+        async with request.form(max_files=1, max_fields=10, max_part_size=limits.max_bytes + 1) as form:
+            upload_file = form.get("file")
+            if upload_file is None or isinstance(upload_file, str):
+                return _error(400, "bad_request", "send the document as the multipart field \"file\"")
+            data = await upload_file.read(limits.max_bytes + 1)
+            fields = {k: form.get(k) for k in ("title", "item", "audience", "classification", "readers", "release")}
+            filename = upload_file.filename or ""
+            declared = upload_file.content_type
+    except Exception as exc:  # malformed multipart, oversized part
+        return _error(400, "bad_request", f"the upload could not be read: {exc}")
+    readers = [r.strip() for r in str(fields["readers"] or "").split(",") if r.strip()]
+    audience = str(fields["audience"] or ("named" if readers else "everyone"))
+    try:
+        info = await asyncio.to_thread(
+            ingest, rt.blobs, data, title=str(fields["title"] or filename or "").strip(), item_id=str(fields["item"] or ""),
+            audience=audience, classification=str(fields["classification"] or "public"), readers=readers,
+            filename=filename, declared_type=declared, limits=limits)
+        await rt.sitting.execute(c.AddDocument(info.to_dict(), None, str(fields["release"] or "true") != "false"))
+    except DocumentError as exc:
+        return _error(422, exc.code, exc.message)
+    except CommandError as exc:
+        return _error(422, exc.code, exc.message)
+    return JSONResponse({"id": info.id, "pages": info.page_count, "sha256": info.sha256}, status_code=201)
+
+
+async def listing(request: Request) -> Response:
+    rt: Runtime = request.app.state.runtime
+    who = identify(request)
+    if who is None:
+        return _error(401, "unauthorized", "a token is required")
+    meeting = rt.sitting.meeting
+    member = meeting.agenda.member(who.member) if who.member else None
+    docs = [document_view(d, who.role) for d in meeting.documents.docs.values()
+            if may_read(d.info, who.role, member) and (d.released or who.role == "clerk")]
+    return JSONResponse({"documents": docs})
+
+
+def _not_modified(request: Request, etag: str, cache_control: str) -> Response | None:
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": cache_control})
+    return None
+
+
+async def page(request: Request) -> Response:
+    rt: Runtime = request.app.state.runtime
+    who = identify(request)
+    if who is None:
+        return _error(401, "unauthorized", "a token is required")
+    doc, refusal = _readable(rt, who, request.path_params["doc"])
+    if refusal:
+        return refusal
+    number = request.path_params["page"]
+    if not 1 <= number <= doc.info["page_count"]:
+        return _error(404, "page_out_of_range", f"pages run from 1 to {doc.info['page_count']}")
+    width_arg = request.query_params.get("width")
+    width = int(width_arg) if width_arg and width_arg.isdigit() else None
+    sha = doc.info["sha256"]
+    try:
+        if doc.info["classification"] == "confidential" and who.role != "clerk":
+            member = rt.sitting.meeting.agenda.member(who.member) if who.member else None
+            reader = Reader(member.id, member.name, member.seat) if member else Reader(who.role, who.role, "-")
+            image = await asyncio.to_thread(rt.watermarker.watermark_page, rt.renderer, sha, number - 1, reader,
+                                            datetime.fromtimestamp(time.time()), width)
+        else:
+            etag = rt.renderer.etag(sha, number - 1, width)
+            cached = _not_modified(request, etag, "private, max-age=31536000, immutable")
+            if cached:
+                return cached
+            image = await asyncio.to_thread(rt.renderer.render_page, sha, number - 1, width)
+    except DocumentError as exc:
+        return _error(400, exc.code, exc.message)
+    return Response(image.data, media_type=image.media_type,
+                    headers={"ETag": image.etag, "Cache-Control": image.cache_control})
+
+
+async def original(request: Request) -> Response:
+    rt: Runtime = request.app.state.runtime
+    who = identify(request)
+    if who is None:
+        return _error(401, "unauthorized", "a token is required")
+    doc, refusal = _readable(rt, who, request.path_params["doc"])
+    if refusal:
+        return refusal
+    if doc.info["classification"] != "public":
+        return _error(403, "not_public", "only public documents may be downloaded as the original file")
+    etag = f'"{doc.info["sha256"]}"'
+    cached = _not_modified(request, etag, "private, max-age=31536000, immutable")
+    if cached:
+        return cached
+    data = await asyncio.to_thread(rt.blobs.get, doc.info["sha256"])
+    filename = doc.info.get("filename") or f"{doc.id}.pdf"
+    return Response(data, media_type=doc.info["mime"], headers={
+        "ETag": etag, "Cache-Control": "private, max-age=31536000, immutable",
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/api/documents", upload, methods=["POST"]),
+        Route("/api/documents", listing, methods=["GET"]),
+        Route("/api/documents/{doc}/pages/{page:int}", page, methods=["GET"]),
+        Route("/api/documents/{doc}/original", original, methods=["GET"]),
+    ]

@@ -101,6 +101,32 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _docs_add(args: argparse.Namespace) -> int:
+    """Upload through the running server: only the server appends to its log."""
+    import json
+
+    import httpx
+
+    token = json.loads(Path(args.token_file).read_text())["clerk"]["token"]
+    path = Path(args.file)
+    form = {"title": args.title or path.stem, "item": args.item, "audience": args.audience,
+            "classification": args.classification, "readers": ",".join(args.reader or []),
+            "release": "false" if args.hold else "true"}
+    try:
+        with path.open("rb") as fh:
+            response = httpx.post(f"{args.server.rstrip('/')}/api/documents", data=form, timeout=120,
+                                  files={"file": (path.name, fh)}, headers={"Authorization": f"Bearer {token}"})
+    except OSError as exc:
+        print(f"cannot upload {path}: {exc}", file=sys.stderr)
+        return 1
+    body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+    if response.status_code != 201:
+        print(f"refused ({body.get('error', response.status_code)}): {body.get('message', response.text)}", file=sys.stderr)
+        return 1
+    print(f"added {path.name}: document {body['id']}, {body['pages']} pages")
+    return 0
+
+
 def _simulate(args: argparse.Namespace, rest: list[str]) -> int:
     if args.what == "tablets":
         from simulators.tablets import main as tablets_main
@@ -137,6 +163,20 @@ def build_parser() -> argparse.ArgumentParser:
     vc.add_argument("--db", required=True)
     vc.add_argument("--key", help="the public key PEM printed in the sitting record (default: the log's)")
     vc.set_defaults(run=_verify_certificate)
+
+    docs = sub.add_parser("docs", help="documents of the running sitting")
+    docs_sub = docs.add_subparsers(dest="docs_command", required=True)
+    add = docs_sub.add_parser("add", help="add a document (PDF or image) and push it to its audience")
+    add.add_argument("file")
+    add.add_argument("--item", required=True, help="agenda item id")
+    add.add_argument("--title")
+    add.add_argument("--audience", default="everyone", choices=["everyone", "members", "observers", "named"])
+    add.add_argument("--reader", action="append", help="with --audience named: a member id (repeatable)")
+    add.add_argument("--classification", default="public", choices=["public", "internal", "confidential"])
+    add.add_argument("--hold", action="store_true", help="add without pushing; release it later from the console")
+    add.add_argument("--server", default="http://127.0.0.1:8000")
+    add.add_argument("--token-file", default="var/credentials.json")
+    add.set_defaults(run=_docs_add)
 
     exp = sub.add_parser("export", help="write attendance and results for archives")
     exp.add_argument("--db", required=True)

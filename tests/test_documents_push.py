@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -166,3 +167,25 @@ async def test_only_the_clerk_uploads(sitting: LiveServer) -> None:
         r = await http.post("/api/documents", files={"file": ("a.pdf", make_pdf(1), "application/pdf")},
                             data={"title": "x", "item": "item1"}, headers=bearer(sitting.seat_token("S001")))
     assert r.status_code == 403
+
+
+async def test_hemicycle_docs_add_uploads_through_the_server(sitting: LiveServer, tmp_path: Path) -> None:
+    pdf = tmp_path / "报告.pdf"
+    pdf.write_bytes(make_pdf(2))
+    args = ["docs", "add", str(pdf), "--item", "item1", "--classification", "internal",
+            "--server", sitting.http, "--token-file", str(Path(sitting.db).parent / "credentials.json")]
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "server.cli", *args,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                                                cwd=Path(__file__).parent.parent)
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    assert "2 pages" in out.decode()
+    (doc,) = sitting.runtime.sitting.meeting.documents.docs.values()
+    assert doc.info["title"] == "报告" and doc.info["classification"] == "internal"
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(b"not a pdf at all")
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "server.cli", "docs", "add", str(bad),
+                                                *args[3:], stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.PIPE, cwd=Path(__file__).parent.parent)
+    _, err = await proc.communicate()
+    assert proc.returncode == 1 and "not_a_pdf" in err.decode()

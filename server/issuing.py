@@ -77,12 +77,28 @@ class Issuer:
         return self.dir / f"{ballot}-r{run}.pdf"
 
     def _on_event(self, seq: int, event: e.Event) -> None:
+        if isinstance(event, e.SittingClosed):
+            self._spawn(self._write_record())
         if isinstance(event, e.BallotClosed):
             run = self.sitting.meeting.ballots[event.ballot]
             if run.spec.certificate and run.run == event.run:
-                task = asyncio.get_running_loop().create_task(self._issue(run, seq))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._spawn(self._issue(run, seq))
+
+    def _spawn(self, job: Any) -> None:
+        task = asyncio.get_running_loop().create_task(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _write_record(self) -> None:
+        """At the end of the sitting: <data>/sitting-record.pdf, after the last certificates."""
+        while len(self._tasks) > 1:
+            await asyncio.sleep(0.05)
+        path = self.dir.parent / "sitting-record.pdf"
+        try:
+            await asyncio.to_thread(render_record, self.sitting.meeting, self.key, list(self.sitting.hashes),
+                                    str(path), self.sitting.clock())
+        except Exception:
+            log.exception("the sitting record could not be written")
 
     async def drain(self) -> None:
         """Wait for certificates being written (used at shutdown and by tests)."""

@@ -124,3 +124,35 @@ def test_a_changed_secret_urn_is_found(sitting: dict[str, Any], tmp_path: Path) 
     done = _tampered(sitting, tmp_path, "DELETE FROM urn WHERE entry = (SELECT min(entry) FROM urn "
                                         "WHERE ballot = 'property-regulation-vote');")
     assert done.returncode == 1 and "property-regulation-vote" in done.stderr
+
+
+async def test_the_clerk_downloads_certificates_and_the_sitting_record(tmp_path: Path) -> None:
+    import httpx
+
+    from terminal_client import Client
+    from tests.support import make_agenda
+
+    srv = await start_server(tmp_path, make_agenda(5))
+    clerk = Client(srv.url, srv.creds["clerk"]["token"])
+    await clerk.connect()
+    await clerk.command("open_ballot", ballot="reg1")
+    await clerk.command("close_ballot", ballot="reg1")
+    await srv.runtime.issuer.drain()
+    auth = {"Authorization": f"Bearer {srv.creds['clerk']['token']}"}
+    async with httpx.AsyncClient(base_url=srv.http) as http:
+        listed = (await http.get("/api/certificates", headers=auth)).json()["certificates"]
+        assert [(c["ballot"], c["run"]) for c in listed] == [("reg1", 1)]
+        pdf = await http.get(listed[0]["url"], headers=auth)
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+        record = await http.get("/api/record.pdf", headers=auth)
+        assert record.status_code == 200 and record.content.startswith(b"%PDF")
+        seat = {"Authorization": f"Bearer {srv.seat_token('S001')}"}
+        assert (await http.get("/api/record.pdf", headers=seat)).status_code == 403
+    (tmp_path / "record.pdf").write_bytes(record.content)
+    text = subprocess.run(["pdftotext", str(tmp_path / "record.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "物业管理条例" in text and "BEGIN PUBLIC KEY" in text
+    await clerk.command("close_sitting")
+    await clerk.close()
+    await srv.runtime.issuer.drain()
+    await srv.stop()
+    assert (tmp_path / "sitting-record.pdf").read_bytes().startswith(b"%PDF")

@@ -1,0 +1,125 @@
+"""What a keypad line reports to its consumer (the asyncio bridge), as frozen dataclasses.
+
+Key and card events carry ``(line, address, boot, seq)``: that tuple identifies one physical
+press for ever, so the consumer can use it as the idempotency key towards the server and
+pass the event back to :meth:`device_drivers.bus.Line.confirm` once the server made it
+durable. Only then is the unit told to forget it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Callable, Union
+
+from device_drivers.messages import CardInserted, Key, KeyPress, Mode, StatusReply, UnitEvent, UnitFlag
+
+
+@dataclass(frozen=True, slots=True)
+class KeyEvent:
+    line: str
+    address: int
+    boot: int
+    seq: int
+    epoch: int
+    """Mode epoch the unit was in when the key was pressed: stale presses are recognisable."""
+    key: Key
+
+    @property
+    def ident(self) -> tuple[str, int, int, int]:
+        """Globally unique identity of this press: use it as the idempotency key."""
+        return (self.line, self.address, self.boot, self.seq)
+
+
+@dataclass(frozen=True, slots=True)
+class CardEvent:
+    line: str
+    address: int
+    boot: int
+    seq: int
+    epoch: int
+    inserted: bool
+    card_id: bytes
+    """Card identifier for an insertion; empty for a removal."""
+
+    @property
+    def ident(self) -> tuple[str, int, int, int]:
+        return (self.line, self.address, self.boot, self.seq)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitOnline:
+    line: str
+    address: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnitOffline:
+    line: str
+    address: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRebooted:
+    """The unit lost power: its unconfirmed events are gone and its mode was re-sent."""
+
+    line: str
+    address: int
+    old_boot: int
+    new_boot: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnitStatus:
+    """Answer to :meth:`device_drivers.bus.Line.request_status`."""
+
+    line: str
+    address: int
+    firmware: tuple[int, int]
+    boot: int
+    faults: int
+    rebooted: bool
+    mode: Mode
+    epoch: int
+    queued: int
+
+
+@dataclass(frozen=True, slots=True)
+class LineDown:
+    """The port itself failed (adapter unplugged, serial server gone); the line retries."""
+
+    line: str
+    error: str
+
+
+InputEvent = Union[KeyEvent, CardEvent]
+BusEvent = Union[KeyEvent, CardEvent, UnitOnline, UnitOffline, UnitRebooted, UnitStatus, LineDown]
+Sink = Callable[[BusEvent], None]
+
+
+def asyncio_sink(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[BusEvent]) -> Sink:
+    """A sink that hands events from a line thread to an asyncio queue.
+
+    Line threads must never block on the consumer, so this uses call_soon_threadsafe with
+    an unbounded queue; back-pressure is the unit's own queue (it holds unconfirmed events).
+    """
+
+    def sink(event: BusEvent) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, event)
+
+    return sink
+
+
+def input_event(line: str, address: int, boot: int, event: UnitEvent) -> InputEvent:
+    """The consumer-facing form of an event read from a unit."""
+    if isinstance(event, KeyPress):
+        return KeyEvent(line, address, boot, event.seq, event.epoch, event.key)
+    inserted = isinstance(event, CardInserted)
+    card = event.card_id if isinstance(event, CardInserted) else b""
+    return CardEvent(line, address, boot, event.seq, event.epoch, inserted, card)
+
+
+def status_event(line: str, r: StatusReply) -> UnitStatus:
+    return UnitStatus(
+        line, r.address, r.firmware, r.boot, r.faults, bool(r.flags & UnitFlag.REBOOTED), r.mode, r.epoch, r.queued
+    )

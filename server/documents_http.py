@@ -40,14 +40,19 @@ def identify(request: Request) -> Identity | None:
     return session(request) if session else None
 
 
-def _readable(rt: Runtime, who: Identity, doc_id: str) -> tuple[Any, JSONResponse | None]:
-    doc = rt.sitting.meeting.documents.docs.get(doc_id)
+def _readable(request: Request) -> tuple[Runtime, Identity, Any] | JSONResponse:
+    """The caller, and the document they asked for if they may read it; else the refusal."""
+    rt: Runtime = request.app.state.runtime
+    who = identify(request)
+    if who is None:
+        return _error(401, "unauthorized", "a token is required")
+    doc = rt.sitting.meeting.documents.docs.get(request.path_params["doc"])
     member = rt.sitting.meeting.agenda.member(who.member) if who.member else None
     if doc is None or not may_read(doc.info, who.role, member) or (not doc.released and who.role != "clerk"):
-        return None, _error(404, "not_found", "no such document for you")
+        return _error(404, "not_found", "no such document for you")
     if doc.recalled:
-        return None, _error(410, "recalled", "this document has been recalled")
-    return doc, None
+        return _error(410, "recalled", "this document has been recalled")
+    return rt, who, doc
 
 
 async def upload(request: Request) -> Response:
@@ -104,13 +109,10 @@ def _not_modified(request: Request, etag: str, cache_control: str) -> Response |
 
 
 async def page(request: Request) -> Response:
-    rt: Runtime = request.app.state.runtime
-    who = identify(request)
-    if who is None:
-        return _error(401, "unauthorized", "a token is required")
-    doc, refusal = _readable(rt, who, request.path_params["doc"])
-    if refusal:
-        return refusal
+    found = _readable(request)
+    if isinstance(found, Response):
+        return found
+    rt, who, doc = found
     number = request.path_params["page"]
     if not 1 <= number <= doc.info["page_count"]:
         return _error(404, "page_out_of_range", f"pages run from 1 to {doc.info['page_count']}")
@@ -136,13 +138,10 @@ async def page(request: Request) -> Response:
 
 
 async def original(request: Request) -> Response:
-    rt: Runtime = request.app.state.runtime
-    who = identify(request)
-    if who is None:
-        return _error(401, "unauthorized", "a token is required")
-    doc, refusal = _readable(rt, who, request.path_params["doc"])
-    if refusal:
-        return refusal
+    found = _readable(request)
+    if isinstance(found, Response):
+        return found
+    rt, _, doc = found
     if doc.info["classification"] != "public":
         return _error(403, "not_public", "only public documents may be downloaded as the original file")
     etag = f'"{doc.info["sha256"]}"'

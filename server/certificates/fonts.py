@@ -12,40 +12,11 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
-ENV_VAR = "HEMICYCLE_CJK_FONT"
-"""``/path/font.ttc`` or ``/path/font.ttc#1`` (sub-font index) overrides discovery."""
-
-# (file name, sub-font index), best first. Index 0 of wqy-zenhei is "WenQuanYi Zen Hei".
-KNOWN_FONTS: tuple[tuple[str, int], ...] = (
-    ("wqy-zenhei.ttc", 0),
-    ("wqy-microhei.ttc", 0),
-    ("uming.ttc", 0),
-    ("ukai.ttc", 0),
-    ("NotoSansCJK-Regular.ttc", 2),
-    ("NotoSerifCJK-Regular.ttc", 2),
-    ("NotoSansSC-Regular.ttf", 0),
-    ("SourceHanSansSC-Regular.ttf", 0),
-    ("simsun.ttc", 0),
-    ("msyh.ttc", 0),
-    ("simhei.ttf", 0),
-    ("Songti.ttc", 0),
-    ("DroidSansFallbackFull.ttf", 0),
-)
-
-FONT_DIRS: tuple[str, ...] = (
-    "/usr/share/fonts",
-    "/usr/local/share/fonts",
-    "~/.local/share/fonts",
-    "~/.fonts",
-    "/Library/Fonts",
-    "/System/Library/Fonts",
-    "C:/Windows/Fonts",
-)
+from ..fonts import ENV_VAR, FONT_DIRS, INSTALL_HINT, KNOWN_FONTS, candidate_fonts  # noqa: F401
 
 # Every glyph a certificate always prints; a font missing one of these is no use.
 PROBE = "表决结果单赞成反对弃权未按通过主持人工作人员王建国秀英0123456789ABCabc"
@@ -73,23 +44,6 @@ def _parse_override(value: str) -> tuple[Path, int]:
         return Path(path).expanduser(), int(index or 0)
     except ValueError:
         raise FontNotFoundError(f"{ENV_VAR}={value!r}: the part after '#' must be a sub-font number") from None
-
-
-def candidate_fonts(dirs: tuple[str, ...] = FONT_DIRS) -> Iterator[tuple[Path, int]]:
-    """Known CJK font files present on this machine, best first."""
-    wanted = {name.lower(): (rank, index) for rank, (name, index) in enumerate(KNOWN_FONTS)}
-    found: list[tuple[int, Path, int]] = []
-    for base in dirs:
-        root = Path(base).expanduser()
-        if not root.is_dir():
-            continue
-        for dirpath, _dirs, files in os.walk(root):
-            for file in files:
-                hit = wanted.get(file.lower())
-                if hit is not None:
-                    found.append((hit[0], Path(dirpath) / file, hit[1]))
-    for _rank, path, index in sorted(found, key=lambda f: (f[0], str(f[1]))):
-        yield path, index
 
 
 def _load(path: Path, index: int) -> TTFont | None:

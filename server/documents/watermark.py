@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,21 +30,8 @@ from PIL import Image, ImageChops, ImageDraw, ImageFont
 from .errors import DocumentError
 from .render import CACHE_NEVER, PageImage, Renderer
 
-#: Where fonts live on Linux (Debian/Ubuntu/RHEL), macOS and Windows; searched in order.
-FONT_DIRS: Final[tuple[str, ...]] = (
-    "/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts",
-    "/Library/Fonts", "/System/Library/Fonts", "C:/Windows/Fonts",
-)
-#: Font files known to cover Simplified Chinese, best first, with the sub-font of a .ttc
-#: collection to use (Noto CJK's index 2 is the Simplified Chinese face). Same list and order
-#: as server/certificates/fonts.py, so printed certificates and watermarks pick the same font.
-CJK_FONT_FILES: Final[tuple[tuple[str, int], ...]] = (
-    ("wqy-zenhei.ttc", 0), ("wqy-microhei.ttc", 0), ("uming.ttc", 0), ("ukai.ttc", 0),
-    ("NotoSansCJK-Regular.ttc", 2), ("NotoSerifCJK-Regular.ttc", 2), ("NotoSansSC-Regular.ttf", 0),
-    ("NotoSansSC-Regular.otf", 0), ("SourceHanSansSC-Regular.ttf", 0), ("SourceHanSansSC-Regular.otf", 0),
-    ("simsun.ttc", 0), ("msyh.ttc", 0), ("simhei.ttf", 0), ("Songti.ttc", 0),
-    ("DroidSansFallbackFull.ttf", 0),
-)
+from ..fonts import FONT_DIRS, INSTALL_HINT, candidate_fonts
+
 FINGERPRINT_BITS: Final = 64
 _GRID: Final = 8   # the fingerprint is an 8 x 8 grid of cells
 _CELL: Final = 6   # pixels per cell; one dot of 2 x 2 pixels per "1" bit
@@ -57,22 +43,11 @@ def find_cjk_font(search_dirs: tuple[str, ...] = FONT_DIRS) -> tuple[Path, int]:
     Raises ``no_cjk_font`` naming the packages to install: a watermark drawn without one
     would show empty boxes instead of the reader's name, which defeats its purpose.
     """
-    wanted = {name.lower(): (rank, index) for rank, (name, index) in enumerate(CJK_FONT_FILES)}
-    best: tuple[int, Path, int] | None = None
-    for directory in search_dirs:
-        root = Path(directory).expanduser()
-        if not root.is_dir():
-            continue
-        for dirpath, _dirs, files in os.walk(root):
-            for name in files:
-                hit = wanted.get(name.lower())
-                if hit is not None and (best is None or hit[0] < best[0]):
-                    best = (hit[0], Path(dirpath) / name, hit[1])
+    best = next(candidate_fonts(search_dirs), None)
     if best is None:
         raise DocumentError("no_cjk_font", "no Chinese-capable font found for watermarks in "
-                            f"{', '.join(search_dirs)}; install fonts-wqy-zenhei (Debian/Ubuntu) "
-                            "or wqy-zenhei-fonts (Fedora), or configure the font path explicitly")
-    return best[1], best[2]
+                            f"{', '.join(search_dirs)}; {INSTALL_HINT}, or configure the font path explicitly")
+    return best
 
 
 @dataclass(frozen=True)

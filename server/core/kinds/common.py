@@ -140,3 +140,16 @@ def number(value: Fraction) -> int | float:
 def has_cjk(*texts: str) -> bool:
     """Whether generated titles should use Chinese punctuation (kinds have no language)."""
     return any("\u3400" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f" for t in texts for ch in t)
+
+
+def check_seats_and_candidates(params: Mapping[str, Any], rule: Threshold, what: str) -> list[str]:
+    """What elections and selections share: candidates, a seat count they can fill, "for" marks."""
+    problems = check_entries(params.get("candidates"), "candidates")
+    seats = params.get("seats")
+    if not whole(seats) or seats < 1:
+        problems.append("seats: must be a whole number of at least 1")
+    elif isinstance(params.get("candidates"), list) and len(params["candidates"]) < seats:
+        problems.append(f"candidates: {len(params['candidates'])} candidates cannot fill {seats} seats")
+    if rule.option != "for":
+        problems.append(f"rule: {what} counts \"for\" marks, not {rule.option!r}")
+    return problems

@@ -22,7 +22,8 @@ from typing import Any, Mapping
 
 from ..errors import CommandError
 from ..rules import Threshold
-from .common import MOTION_OPTIONS, Turnout, check_entries, entries_ok, envelope, has_cjk, pick, ranks, whole
+from .common import (MOTION_OPTIONS, Turnout, check_seats_and_candidates, entries_ok, envelope, has_cjk, pick,
+                     ranks, whole)
 
 PARAM_KEYS = ("seats", "candidates", "write_ins", "round")
 DEFAULT_RULE = "majority_of_all"
@@ -41,19 +42,12 @@ def normalize_name(raw: str) -> str:
 
 
 def check_params(params: Mapping[str, Any], rule: Threshold) -> list[str]:
-    problems = check_entries(params.get("candidates"), "candidates")
-    seats = params.get("seats")
-    if not whole(seats) or seats < 1:
-        problems.append("seats: must be a whole number of at least 1")
-    elif isinstance(params.get("candidates"), list) and len(params["candidates"]) < seats:
-        problems.append(f"candidates: {len(params['candidates'])} candidates cannot fill {seats} seats")
+    problems = check_seats_and_candidates(params, rule, "an election")
     if not isinstance(params.get("write_ins", True), bool):
         problems.append("write_ins: must be true or false")
     rnd = params.get("round", 1)
     if not whole(rnd) or rnd < 1:
         problems.append("round: must be a whole number of at least 1")
-    if rule.option != "for":
-        problems.append(f"rule: an election counts \"for\" marks, not {rule.option!r}")
     return problems
 
 

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from ..errors import CommandError
 from ..rules import Threshold
-from .common import Turnout, base_value, check_entries, entries_ok, envelope, pick, ranks, whole
+from .common import Turnout, base_value, check_seats_and_candidates, entries_ok, envelope, pick, ranks, whole
 
 PARAM_KEYS = ("seats", "exact", "minimum", "candidates")
 # "for >= 0": no threshold unless the agenda gives a rule (e.g. majority_of_all).
@@ -25,19 +25,12 @@ KEYPAD_OK = False
 
 
 def check_params(params: Mapping[str, Any], rule: Threshold) -> list[str]:
-    problems = check_entries(params.get("candidates"), "candidates")
-    seats = params.get("seats")
-    if not whole(seats) or seats < 1:
-        problems.append("seats: must be a whole number of at least 1")
-    elif isinstance(params.get("candidates"), list) and len(params["candidates"]) < seats:
-        problems.append(f"seats: cannot choose {seats} of {len(params['candidates'])} candidates")
+    problems = check_seats_and_candidates(params, rule, "a selection")
     if not isinstance(params.get("exact", False), bool):
         problems.append("exact: must be true or false")
     minimum = params.get("minimum", 0)
     if not whole(minimum) or minimum < 0:
         problems.append("minimum: must be a whole number, 0 or more")
-    if rule.option != "for":
-        problems.append(f"rule: a selection counts votes (\"for\"), not {rule.option!r}")
     return problems
 
 

@@ -74,6 +74,7 @@ class Sitting:
         self._inflight: dict[int, asyncio.Future[None]] = {}
         self.writer = GroupWriter(store, self._committed, self._failed)
         self._timer: asyncio.TimerHandle | None = None
+        self._stale = False  # a commit failed and the state could not yet be rebuilt from the store
 
     # -- lifecycle ------------------------------------------------------------------
     @classmethod
@@ -102,6 +103,11 @@ class Sitting:
     # -- commands -------------------------------------------------------------------
     async def execute(self, command: c.Command) -> Outcome:
         """Decide, apply and persist one command; returns once it is durable."""
+        if self._stale:
+            try:
+                self._rebuild()
+            except Exception as exc:
+                raise Unavailable("the vote store cannot be read; nothing was recorded") from exc
         if isinstance(command, c.Cast):
             known = self.meeting.keys.get((command.member, command.key))
             if known is not None:  # a resend: same acknowledgement, counted once
@@ -174,11 +180,19 @@ class Sitting:
 
     def _failed(self, exc: Exception) -> None:
         """A commit failed: the in-memory state ran ahead of the disk; rebuild it from the disk."""
+        self._inflight.clear()
+        self._stale = True
+        try:
+            self._rebuild()
+        except Exception:  # the store cannot even be read: the next command tries again
+            log.exception("rebuilding the sitting from the store failed")
+
+    def _rebuild(self) -> None:
         meeting, hashes, history = replay(self.store)
         if meeting is not None:
             self.meeting, self.hashes, self.history = meeting, hashes, history
             self._last_hash = hashes[-1] if hashes else GENESIS
-        self._inflight.clear()
+        self._stale = False
 
     # -- countdowns ---------------------------------------------------------------------
     def _arm_deadline(self) -> None:

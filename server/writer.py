@@ -70,7 +70,10 @@ class GroupWriter:
                 for _, fut in failed:
                     if not fut.done():
                         fut.set_exception(exc)
-                self._on_failed(exc)
+                try:
+                    self._on_failed(exc)
+                except Exception:  # never let the writer die: every later command would wait forever
+                    log.exception("recovering from a failed commit failed")
                 continue
             self.commits += 1
             self._on_committed([b for b, _ in parts])

@@ -28,15 +28,18 @@ class Threshold:
         return self.fraction * base_value + self.constant
 
     def passes(self, count: int, base_value: int) -> bool:
+        if count <= 0 and self.fraction > 0:
+            return False  # a share of nothing is not met by nothing: ">= 2/3 of 0 cast" fails
         bar = self.bar(base_value)
         return count > bar if self.cmp == ">" else count >= bar
 
     def needed(self, base_value: int) -> int:
         """The smallest count that passes (may exceed the base: then nothing can pass)."""
         bar = self.bar(base_value)
+        least = 1 if self.fraction > 0 else 0
         if self.cmp == ">=":
-            return max(0, math.ceil(bar))
-        return max(0, math.floor(bar) + 1)
+            return max(least, math.ceil(bar))
+        return max(least, math.floor(bar) + 1)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -65,6 +65,13 @@ class StoredLog:
     urn: list[UrnEntry]
 
 
+def check_sequence(last: int, entries: list[LogEntry]) -> None:
+    """Refuse entries that do not continue the log exactly after ``last`` (a gap or a repeat)."""
+    for expected, entry in enumerate(entries, start=last + 1):
+        if entry.seq != expected:
+            raise ValueError(f"log entry {entry.seq} out of sequence (expected {expected})")
+
+
 class DuplicateParticipation(Exception):
     """The store refused a second participation row for the same member and ballot run."""
 

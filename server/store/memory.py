@@ -3,7 +3,14 @@ from __future__ import annotations
 
 import copy
 
-from .base import Batch, DuplicateParticipation, EventStore, StoredLog, UrnEntry
+from .base import (
+    Batch,
+    DuplicateParticipation,
+    EventStore,
+    StoredLog,
+    UrnEntry,
+    check_sequence,
+)
 
 
 class MemoryStore(EventStore):
@@ -22,10 +29,7 @@ class MemoryStore(EventStore):
             if key in seen:
                 raise DuplicateParticipation(f"{p.member} already voted in {p.ballot} run {p.run}")
             seen.add(key)
-        last = self._entries[-1].seq if self._entries else 0
-        for i, entry in enumerate(batch.entries, start=last + 1):
-            if entry.seq != i:
-                raise ValueError(f"log entry {entry.seq} out of sequence (expected {i})")
+        check_sequence(self._entries[-1].seq if self._entries else 0, batch.entries)
         self._participation = seen
         self._entries.extend(copy.copy(batch.entries))
         for drop in batch.urn_drops:

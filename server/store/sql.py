@@ -11,12 +11,19 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, delete, event, insert, select, text
+from sqlalchemy import create_engine, delete, event, func, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from ..core.chain import LogEntry
-from .base import Batch, DuplicateParticipation, EventStore, StoredLog, UrnEntry
+from .base import (
+    Batch,
+    DuplicateParticipation,
+    EventStore,
+    StoredLog,
+    UrnEntry,
+    check_sequence,
+)
 from .schema import events, participation, urn
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
@@ -87,6 +94,7 @@ class SQLStore(EventStore):
         try:
             with self.engine.begin() as conn:
                 if batch.entries:
+                    check_sequence(conn.execute(select(func.max(events.c.seq))).scalar() or 0, batch.entries)
                     conn.execute(insert(events), [e.__dict__ for e in batch.entries])
                 if batch.participations:
                     conn.execute(insert(participation), [p.__dict__ for p in batch.participations])

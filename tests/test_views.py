@@ -1,0 +1,158 @@
+"""What each role receives: displays never get a secret choice or hidden counts; a seat sees its own vote."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from server.core import commands as c
+from server.core import events as e
+from server.core.views import attendance_summary, progress, snapshot, visible_event
+from tests.test_meeting import Sim, members, motion, sim
+
+ROLES = ("clerk", "seat", "display", "device")
+
+
+def ballot_in(snap: dict[str, Any], bid: str) -> dict[str, Any]:
+    (view,) = [b for b in snap["ballots"] if b["id"] == bid]
+    return view
+
+
+def secret_sitting() -> tuple[Sim, list[e.Event]]:
+    s = sim(6, [motion("sec", secret=True, live_counts=False)])
+    s.present(*members(1, 4))
+    events = s.do(c.OpenBallot("sec"))
+    events += s.cast("m01", "sec", "for")
+    events += s.cast("m02", "sec", "against")
+    events += s.cast("m03", "sec", "abstain")
+    events += s.cast("m01", "sec", "against")  # a change: withdraw + put
+    return s, events
+
+
+def test_no_role_ever_receives_an_urn_event() -> None:
+    s, events = secret_sitting()
+    urn_events = [ev for ev in events if isinstance(ev, (e.SecretChoice, e.SecretChoiceWithdrawn))]
+    assert len(urn_events) == 5
+    for ev in urn_events:
+        for role in ROLES:
+            assert visible_event(ev, role, ["m01", "m02", "m03"], s.meeting) is None
+
+
+def test_a_display_receives_no_secret_choice_and_no_counts_while_open() -> None:
+    s, events = secret_sitting()
+    sent = [visible_event(ev, "display", (), s.meeting) for ev in events]
+    assert all(msg is None or "choice" not in msg for msg in sent)
+    assert not any(msg and msg["name"] == "vote.cast" for msg in sent)  # not even who voted
+    run = s.meeting.ballots["sec"]
+    assert progress(s.meeting, run) == {"ballot": "sec", "run": 1, "status": "open", "voted": 3, "present": 4}
+    view = ballot_in(snapshot(s.meeting, "display"), "sec")
+    assert view["voted"] == 3
+    assert not {"live", "choices", "voters", "mine", "result"} & set(view)
+    s.do(c.CloseBallot("sec"))
+    view = ballot_in(snapshot(s.meeting, "display"), "sec")
+    assert view["result"]["lines"][0]["counts"] == {"for": 0, "against": 2, "abstain": 1}
+    assert "choices" not in view and "voters" not in view
+
+
+def test_no_snapshot_of_a_secret_ballot_ties_a_member_to_a_choice() -> None:
+    s, _ = secret_sitting()
+    s.do(c.CloseBallot("sec"))
+    for role in ("clerk", "display"):
+        view = ballot_in(snapshot(s.meeting, role), "sec")
+        assert "choices" not in view and "mine" not in view
+    assert ballot_in(snapshot(s.meeting, "clerk"), "sec")["voters"] == ["m01", "m02", "m03"]
+
+
+def test_live_counts_only_when_the_ballot_shows_them() -> None:
+    s = sim(6, [motion("shown", live_counts=True), motion("hidden", live_counts=False)])
+    s.present(*members(1, 4))
+    for bid in ("shown", "hidden"):
+        s.do(c.OpenBallot(bid))
+        s.cast("m01", bid, "for")
+        s.cast("m02", bid, "against")
+        run = s.meeting.ballots[bid]
+        prog = progress(s.meeting, run)
+        views = {role: ballot_in(snapshot(s.meeting, role, ["m01"]), bid) for role in ROLES}
+        if bid == "shown":
+            assert prog["live"][0]["counts"] == {"for": 1, "against": 1, "abstain": 0}
+            assert views["display"]["live"][0]["counts"] == {"for": 1, "against": 1, "abstain": 0}
+        else:
+            assert "live" not in prog
+            assert all("live" not in v for v in views.values())
+        # who voted what stays off the wall until the ballot closes
+        assert not {"choices", "voters", "mine"} & set(views["display"])
+        s.do(c.CloseBallot(bid))
+        closed = ballot_in(snapshot(s.meeting, "display"), bid)
+        assert "live" not in closed and "live" not in progress(s.meeting, run)
+        assert closed["choices"] == {"m01": "for", "m02": "against"}  # a named ballot publishes at close
+
+
+def test_a_seat_sees_its_own_vote_only() -> None:
+    s = sim(6, [motion("named")])
+    s.present(*members(1, 3))
+    s.do(c.OpenBallot("named"))
+    (mine,) = s.cast("m01", "named", "for")
+    (theirs,) = s.cast("m02", "named", "against")
+    assert visible_event(mine, "seat", ["m01"], s.meeting)["choice"] == "for"
+    assert visible_event(theirs, "seat", ["m01"], s.meeting) is None
+    view = ballot_in(snapshot(s.meeting, "seat", ["m01"]), "named")
+    assert view["mine"] == {"m01": {"recorded": True, "choice": "for"}}
+    assert "voters" not in view and "choices" not in view
+    # a keypad bridge sees the seats it serves, and only those
+    device = ballot_in(snapshot(s.meeting, "device", ["m02", "m03"]), "named")
+    assert device["mine"] == {"m02": {"recorded": True, "choice": "against"}}
+
+
+def test_a_seat_sees_its_own_secret_choice_only_while_the_server_remembers_it() -> None:
+    s, _ = secret_sitting()
+    assert ballot_in(snapshot(s.meeting, "seat", ["m01"]), "sec")["mine"] == {
+        "m01": {"recorded": True, "choice": "against"}}
+    assert ballot_in(snapshot(s.meeting, "seat", ["m04"]), "sec")["mine"] == {}
+    again = s.replay()  # after a restart nobody knows, not even the member's own tablet
+    assert ballot_in(snapshot(again, "seat", ["m01"]), "sec")["mine"] == {"m01": {"recorded": True}}
+    s.do(c.CloseBallot("sec"))  # closing forgets the link too
+    assert ballot_in(snapshot(s.meeting, "seat", ["m01"]), "sec")["mine"] == {"m01": {"recorded": True}}
+
+
+def test_the_clerk_sees_who_voted_but_not_the_idempotency_keys() -> None:
+    s, events = secret_sitting()
+    casts = [visible_event(ev, "clerk", (), s.meeting) for ev in events if isinstance(ev, e.VoteCast)]
+    assert [m["member"] for m in casts] == ["m01", "m02", "m03", "m01"]
+    assert all("key" not in m and m["choice"] is None for m in casts)
+
+
+def test_the_opening_event_does_not_carry_the_agenda_and_badge_cards_never_leave() -> None:
+    first = sim(3, [motion()])
+    opening = e.SittingOpened(agenda=dict(first.meeting.agenda.source), at=1.0)
+    for role in ROLES:
+        assert visible_event(opening, role, (), first.meeting) == {"name": "sitting.opened", "at": 1.0}
+    from server.core.agenda import agenda_from_dict
+    from tests.support import agenda_data
+
+    data = agenda_data(3, ballots=[motion()])
+    data["members"][0]["card"] = "CARD-0007731"
+    s = Sim(agenda_from_dict(data))
+    for role in ROLES:
+        assert "CARD-0007731" not in json.dumps(snapshot(s.meeting, role, ["m01"]), ensure_ascii=False)
+
+
+def test_attendance_summary_counts_voting_members_only() -> None:
+    s = sim(10, [motion()], observers=2)
+    s.present("o1", *members(1, 5))
+    s.do(c.SetAttendance("m06", "leave", by="clerk"))
+    assert attendance_summary(s.meeting) == {"seated": 10, "present": 5, "leave": 1, "absent": 4,
+                                             "quorum_met": False, "quorum_needed": 6}
+    s.present("m07")
+    assert attendance_summary(s.meeting)["quorum_met"] is True
+
+
+def test_a_rerun_shows_the_previous_run() -> None:
+    s = sim(5, [motion()])
+    s.present("m01")
+    s.do(c.OpenBallot("b1"))
+    s.cast("m01", "b1", "for")
+    first = s.close("b1")
+    s.do(c.VoidBallot("b1", reason="wrong text shown"))
+    s.do(c.OpenBallot("b1"))
+    view = ballot_in(snapshot(s.meeting, "display"), "b1")
+    assert (view["run"], view["voted"]) == (2, 0)
+    assert view["previous_runs"] == [{"run": 1, "status": "voided", "result": first}]

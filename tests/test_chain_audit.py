@@ -229,3 +229,17 @@ def test_a_log_must_begin_with_the_sitting_opening() -> None:
     record = record_of(a_sitting())
     report = audit(rechain(record.entries[1:]), record.urn, None)
     assert [(p.position, p.message) for p in report.problems] == [(1, "the log must begin with sitting.opened")]
+
+
+def test_a_rechained_entry_about_a_ballot_that_does_not_exist_is_reported_not_a_crash() -> None:
+    from server.core.audit import audit
+    from server.core.chain import GENESIS, make_entry
+    from server.core.events import SittingOpened, VoteCast, to_data
+    from tests.support import make_agenda
+
+    agenda = make_agenda(3)
+    first = make_entry(GENESIS, 1, "sitting.opened", to_data(SittingOpened(dict(agenda.source), 0.0)))
+    forged = make_entry(first.hash, 2, "vote.cast", to_data(VoteCast("no-such-ballot", 1, "m01", "k", 1.0)))
+    report = audit([first, forged], [])
+    assert not report.ok
+    assert report.problems[0].position == 2 and "does not fit" in report.problems[0].message

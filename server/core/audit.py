@@ -38,6 +38,30 @@ class AuditReport:
         return not self.problems
 
 
+def _check_entry(meeting: Meeting, entry: LogEntry, event: e.Event, urns: dict[tuple[str, int], list[Any]],
+                 voters_in_log: dict[tuple[str, int], set[str]], problems: list[Problem]) -> int:
+    """Check one event against the state before it; returns 1 if it was a ballot close."""
+    if isinstance(event, e.VoteCast):
+        voters_in_log[(event.ballot, event.run)].add(event.member)
+    if not isinstance(event, e.BallotClosed):
+        return 0
+    run = meeting.ballots[event.ballot]
+    if run.spec.secret:
+        choices = urns.get((event.ballot, event.run), [])
+        run.urn = {str(i): ch for i, ch in enumerate(choices)}
+        if len(choices) != len(run.voters):
+            problems.append(Problem(entry.seq, f"ballot {event.ballot} run {event.run}: "
+                                    f"{len(choices)} secret choices for {len(run.voters)} voters"))
+        if urn_digest(choices) != event.urn_digest:
+            problems.append(Problem(entry.seq, f"ballot {event.ballot} run {event.run}: "
+                                    "the urn does not match the digest sealed at close"))
+    recount = meeting.tally(run)
+    if recount != event.result:
+        problems.append(Problem(entry.seq, f"ballot {event.ballot} run {event.run}: "
+                                f"stored result differs from the recount {json.dumps(recount, ensure_ascii=False)}"))
+    return 1
+
+
 def audit(entries: list[LogEntry], urn_rows: Iterable[tuple[str, int, str]],
           participation: Iterable[tuple[str, int, str]] | None = None) -> AuditReport:
     """``urn_rows``: (ballot, run, canonical choice); ``participation``: (ballot, run, member)."""
@@ -61,25 +85,13 @@ def audit(entries: list[LogEntry], urn_rows: Iterable[tuple[str, int, str]],
                 return AuditReport(len(entries), 0, [Problem(entry.seq, "the log must begin with sitting.opened")])
             meeting = Meeting.from_opening(event)
             continue
-        if isinstance(event, e.VoteCast):
-            voters_in_log[(event.ballot, event.run)].add(event.member)
-        if isinstance(event, e.BallotClosed):
-            run = meeting.ballots[event.ballot]
-            if run.spec.secret:
-                choices = urns.get((event.ballot, event.run), [])
-                run.urn = {str(i): ch for i, ch in enumerate(choices)}
-                if len(choices) != len(run.voters):
-                    problems.append(Problem(entry.seq, f"ballot {event.ballot} run {event.run}: "
-                                            f"{len(choices)} secret choices for {len(run.voters)} voters"))
-                if urn_digest(choices) != event.urn_digest:
-                    problems.append(Problem(entry.seq, f"ballot {event.ballot} run {event.run}: "
-                                            "the urn does not match the digest sealed at close"))
-            recount = meeting.tally(run)
-            if recount != event.result:
-                problems.append(Problem(entry.seq, f"ballot {event.ballot} run {event.run}: "
-                                        f"stored result differs from the recount {json.dumps(recount, ensure_ascii=False)}"))
-            checked += 1
-        meeting.apply(event, entry.seq)
+        try:
+            checked += _check_entry(meeting, entry, event, urns, voters_in_log, problems)
+            meeting.apply(event, entry.seq)
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            # a record that chains but does not make sense (a forged entry about nothing)
+            problems.append(Problem(entry.seq, f"the event does not fit the sitting: {type(exc).__name__}: {exc}"))
+            return AuditReport(len(entries), checked, problems)
     if participation is not None:
         stored: dict[tuple[str, int], set[str]] = defaultdict(set)
         for ballot, run, member in participation:

@@ -9,8 +9,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
-from . import documents_http, ws
+from . import documents_http, records_http, ws
 from .runtime import Runtime, ServerConfig
+from .web.routes import routes as web_routes
 
 
 async def health(request: Request) -> JSONResponse:
@@ -30,7 +31,9 @@ def create_app(config: ServerConfig) -> Starlette:
             await runtime.stop()
 
     app = Starlette(
-        routes=[Route("/health", health), WebSocketRoute("/ws", ws.endpoint), *documents_http.routes()],
+        routes=[Route("/health", health), WebSocketRoute("/ws", ws.endpoint), *documents_http.routes(),
+                *records_http.routes(),
+                *web_routes(runtime)],
         lifespan=lifespan,
     )
     app.state.runtime = runtime

@@ -28,6 +28,9 @@ def _serve(args: argparse.Namespace) -> int:
         agenda_dir=Path(args.agenda).resolve().parent,
     )
     app = create_app(config)
+    from .auth import first_run_notice
+
+    notice = first_run_notice(app.state.runtime)
     host_for_urls = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     base = f"http://{host_for_urls}:{args.port}"
     creds = app.state.runtime.creds
@@ -35,11 +38,12 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"""
 Hemicycle — {agenda.meeting.title}
   console      {base}/console
-  display      {base}/display
+  display      {base}/display?token={creds['display']['token']}
   seat (e.g.)  {base}/seat?token={first_seat[1]['token']}   ({first_seat[0]}, {first_seat[1]['name']})
   websocket    ws://{host_for_urls}:{args.port}/ws
   credentials  {args.credentials}   (clerk, display, device and one token per seat; mode 0600)
   record       {args.db}
+{notice or "  clerk login  as set before (reset with: hemicycle console-password)"}
 
 Drive a whole sitting from another terminal:
   .venv/bin/hemicycle simulate tablets --url ws://{host_for_urls}:{args.port}/ws --token-file {args.credentials} --seats {len(creds['seats'])} --clerk
@@ -82,6 +86,20 @@ def _verify_certificate(args: argparse.Namespace) -> int:
         store.close()
     print(message, file=sys.stdout if ok else sys.stderr)
     return 0 if ok else 1
+
+
+def _console_password(args: argparse.Namespace) -> int:
+    import getpass
+
+    from .auth import set_password
+
+    password = args.password or getpass.getpass("new clerk password: ")
+    if len(password) < 8:
+        print("a clerk password needs at least 8 characters", file=sys.stderr)
+        return 2
+    set_password(Path(args.data_dir), password)
+    print("the clerk password is set; restart `hemicycle serve` if it is running")
+    return 0
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -177,6 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--server", default="http://127.0.0.1:8000")
     add.add_argument("--token-file", default="var/credentials.json")
     add.set_defaults(run=_docs_add)
+
+    pw = sub.add_parser("console-password", help="set the clerk's console password")
+    pw.add_argument("--data-dir", default="var")
+    pw.add_argument("--password", help="(default: ask)")
+    pw.set_defaults(run=_console_password)
 
     exp = sub.add_parser("export", help="write attendance and results for archives")
     exp.add_argument("--db", required=True)

@@ -34,10 +34,7 @@ def identify(request: Request) -> Identity | None:
     rt: Runtime = request.app.state.runtime
     header = request.headers.get("authorization", "")
     token = header[7:] if header.lower().startswith("bearer ") else request.query_params.get("token")
-    if token:
-        return rt.tokens.get(token)
-    session = getattr(request.app.state, "console_identity", None)  # the console's cookie login, if any
-    return session(request) if session else None
+    return rt.tokens.get(token) if token else None
 
 
 def _readable(request: Request) -> tuple[Runtime, Identity, Any] | JSONResponse:

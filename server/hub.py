@@ -38,6 +38,7 @@ class Subscriber:
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self.closed = False
+        self.last_seen = asyncio.get_running_loop().time()  # the endpoint updates it on every message
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._pump())
@@ -78,10 +79,17 @@ class Subscriber:
         if self._task:
             self._task.cancel()
 
+    async def close_idle(self) -> None:
+        try:
+            await self._close(4000, "idle")
+        except Exception:
+            pass
+
 
 class Hub:
-    def __init__(self, sitting: Sitting) -> None:
+    def __init__(self, sitting: Sitting, idle_timeout: float = 60.0) -> None:
         self.sitting = sitting
+        self.idle_timeout = idle_timeout
         self.subscribers: set[Subscriber] = set()
         self._by_member: dict[str, set[Subscriber]] = defaultdict(set)
         self._by_role: dict[str, set[Subscriber]] = defaultdict(set)
@@ -116,16 +124,18 @@ class Hub:
 
     def _targets(self, event: e.Event) -> Any:
         """Who can possibly see this event; visible_event makes the final cut."""
-        if isinstance(event, e.VoteCast):
-            return [*self._by_role["clerk"], *self._by_member.get(event.member, ())]
+        if isinstance(event, e.VoteCast):  # the member's other devices; the clerk sees it in progress
+            return self._by_member.get(event.member, ())
         if isinstance(event, e.AttendanceChanged):
             return {*self._by_role["clerk"], *self._by_role["display"], *self._by_member.get(event.member, ())}
         return self.subscribers
 
-    def publish(self, seq: int, event: e.Event) -> None:
+    def publish(self, seq: int, event: e.Event, origin: object = None) -> None:
         encoded: dict[tuple[str, frozenset[str]], str | None] = {}
         member_scoped = isinstance(event, (e.VoteCast, *e.DOCUMENT_EVENTS))
         for sub in list(self._targets(event)):
+            if sub is origin and isinstance(event, e.VoteCast):
+                continue  # its ack says the same (and carries the seq)
             cache_key = (sub.role, sub.members if member_scoped else frozenset())
             if cache_key not in encoded:
                 data = visible_event(event, sub.role, sub.members, self.sitting.meeting)
@@ -141,10 +151,13 @@ class Hub:
 
     async def _tick(self) -> None:
         loop = asyncio.get_running_loop()
-        last_summary = 0.0
+        last_summary = last_idle_check = 0.0
         while True:
             await asyncio.sleep(PROGRESS_INTERVAL)
             try:
+                if loop.time() - last_idle_check >= 1.0:
+                    last_idle_check = loop.time()
+                    self._close_idle(last_idle_check)
                 if self._progress_dirty:
                     self._progress_dirty = False
                     self._send_progress()
@@ -158,11 +171,23 @@ class Hub:
             except Exception:
                 log.exception("progress tick failed")
 
+    def _close_idle(self, now: float) -> None:
+        """A connection silent (not even a ping) for the idle timeout is gone: close it."""
+        for sub in list(self.subscribers):
+            if not sub.closed and now - sub.last_seen > self.idle_timeout:
+                sub.closed = True
+                asyncio.get_running_loop().create_task(sub.close_idle())
+
     def _send_progress(self) -> None:
         meeting = self.sitting.meeting
         run = meeting.open_run()
         if run is None:
             return
-        text = encode({"type": "progress", **progress(meeting, run)})
-        for sub in (*self._by_role["clerk"], *self._by_role["display"]):
+        public = progress(meeting, run)
+        text = encode({"type": "progress", **public})
+        for sub in self._by_role["display"]:
             sub.offer("progress", text)
+        if self._by_role["clerk"]:
+            clerk_text = encode({"type": "progress", **public, "voters": sorted(run.voters)})
+            for sub in self._by_role["clerk"]:
+                sub.offer("progress", clerk_text)

@@ -76,7 +76,7 @@ class Issuer:
     def path_for(self, ballot: str, run: int) -> Path:
         return self.dir / f"{ballot}-r{run}.pdf"
 
-    def _on_event(self, seq: int, event: e.Event) -> None:
+    def _on_event(self, seq: int, event: e.Event, origin: object = None) -> None:
         if isinstance(event, e.SittingClosed):
             self._spawn(self._write_record())
         if isinstance(event, e.BallotClosed):

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from . import certificates as cert
 from . import credentials
+from .auth import AuthState
 from .core import commands as c
 from .core.agenda import Agenda
 from .credentials import Identity
@@ -51,6 +52,7 @@ class Runtime:
         self.creds = credentials.load_or_create(config.credentials_path, config.agenda)
         self.tokens: dict[str, Identity] = credentials.token_table(self.creds)
         self.seat_members = {m.seat: m.id for m in config.agenda.members}
+        self.auth = AuthState(config.data_dir)  # console login and seat pairing (server/auth.py)
 
     async def start(self) -> None:
         self.store = SQLStore(self.config.db_url)
@@ -58,7 +60,7 @@ class Runtime:
         # the log's agenda wins over the file's after a restart: the record is the truth
         agenda = self.sitting.meeting.agenda
         self.seat_members = {m.seat: m.id for m in agenda.members}
-        self.hub = Hub(self.sitting)
+        self.hub = Hub(self.sitting, self.limits.idle_timeout)
         self.hub.start()
         self.issuer = Issuer(self.sitting, self.config.data_dir, self.key, self.config.printer)
         public = self.key.public_key()

@@ -13,19 +13,19 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 from .core import commands as c
 from .core import events as e
 from .core.agenda import Agenda
-from .core.chain import GENESIS, LogEntry, canonical, make_entry
+from .core.chain import GENESIS, canonical, make_entry
 from .core.meeting import KeyRecord, Meeting
 from .store.base import Batch, EventStore, Participation, UrnEntry
 from .writer import GroupWriter
 
 log = logging.getLogger("hemicycle.sitting")
 
-Listener = Callable[[int, e.Event], None]
+Listener = Callable[[int, e.Event, object], None]  # (seq, event, origin connection or None)
 
 
 class Unavailable(Exception):
@@ -88,7 +88,8 @@ class Sitting:
         sitting.writer.start()
         if fresh:
             opening = Meeting.opening_events(agenda, clock())
-            await sitting._persist(opening)
+            numbered = sitting._apply_and_queue(opening, None)
+            await sitting.durable(numbered[-1][0])
         sitting._arm_deadline()
         return sitting
 
@@ -101,37 +102,70 @@ class Sitting:
         self._listeners.append(listener)
 
     # -- commands -------------------------------------------------------------------
-    async def execute(self, command: c.Command) -> Outcome:
+    async def execute(self, command: c.Command, origin: object = None) -> Outcome:
         """Decide, apply and persist one command; returns once it is durable."""
+        return await self.submit(command, origin)
+
+    def submit(self, command: c.Command, origin: object = None) -> asyncio.Future[Outcome]:
+        """Decide and apply at once; the returned future completes when the events are durable.
+
+        Synchronous up to the hand-over to the writer, so commands are decided in arrival
+        order and callers need no task of their own. Raises CommandError when refused.
+        ``origin`` (the caller's connection) is passed to listeners so the sender is not
+        sent, as an event, what its own acknowledgement already tells it.
+        """
         if self._stale:
             try:
                 self._rebuild()
             except Exception as exc:
                 raise Unavailable("the vote store cannot be read; nothing was recorded") from exc
+        loop = asyncio.get_running_loop()
         if isinstance(command, c.Cast):
             known = self.meeting.keys.get((command.member, command.key))
             if known is not None:  # a resend: same acknowledgement, counted once
-                await self.durable(known.seq)
-                return Outcome([], known)
+                return self._when_durable(known.seq, Outcome([], known))
             if self.meeting.ballots.get(command.ballot) and self.meeting.ballots[command.ballot].spec.secret:
                 command = c.Cast(command.member, command.ballot, command.choice, command.key,
                                  secrets.token_hex(16))
         events = self.meeting.decide(command, round(self.clock(), 3))
-        outcome = await self._persist(events)
-        if isinstance(command, c.Cast):
-            return Outcome(outcome.events, self.meeting.keys[(command.member, command.key)])
-        return outcome
+        numbered = self._apply_and_queue(events, origin)
+        key = self.meeting.keys[(command.member, command.key)] if isinstance(command, c.Cast) else None
+        outcome = Outcome(numbered, key)
+        seqs = [s for s, _ in numbered if s is not None]
+        if not seqs:
+            done: asyncio.Future[Outcome] = loop.create_future()
+            done.set_result(outcome)
+            return done
+        return self._when_durable(seqs[-1], outcome)
+
+    def _when_durable(self, seq: int, outcome: Outcome) -> asyncio.Future[Outcome]:
+        result: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        commit = self._inflight.get(seq)
+        if commit is None:
+            result.set_result(outcome)
+            return result
+
+        def finish(f: asyncio.Future) -> None:
+            if result.done():
+                return
+            if f.cancelled() or f.exception() is not None:
+                result.set_exception(Unavailable("the vote store did not confirm the write; nothing was recorded"))
+            else:
+                result.set_result(outcome)
+
+        commit.add_done_callback(finish)
+        return result
 
     async def durable(self, seq: int) -> None:
         fut = self._inflight.get(seq)
         if fut is not None:
             await asyncio.shield(fut)
 
-    async def _persist(self, events: list[e.Event]) -> Outcome:
-        if not events:
-            return Outcome([])
-        batch = Batch()
+    def _apply_and_queue(self, events: list[e.Event], origin: object) -> list[tuple[int | None, e.Event]]:
         numbered: list[tuple[int | None, e.Event]] = []
+        if not events:
+            return numbered
+        batch = Batch()
         for event in events:
             if isinstance(event, e.SecretChoice):
                 batch.urn_puts.append(UrnEntry(event.entry, event.ballot, event.run, canonical(event.choice)))
@@ -151,28 +185,30 @@ class Sitting:
                 batch.participations.append(Participation(event.ballot, event.run, event.member, seq))
             self.meeting.apply(event, seq)
             numbered.append((seq, event))
-            batch.published.append((seq, event))
+            batch.published.append((seq, event, origin))
+        if not batch:
+            return numbered
         fut = self.writer.submit(batch)
         seqs = [s for s, _ in numbered if s is not None]
         for s in seqs:
             self._inflight[s] = fut
-        try:
-            await asyncio.shield(fut)
-        except Exception as exc:
-            raise Unavailable("the vote store did not confirm the write; nothing was recorded") from exc
-        finally:
+
+        def forget(_: asyncio.Future) -> None:
             for s in seqs:
-                self._inflight.pop(s, None)
-        return Outcome(numbered)
+                if self._inflight.get(s) is fut:
+                    del self._inflight[s]
+
+        fut.add_done_callback(forget)
+        return numbered
 
     # -- writer callbacks -------------------------------------------------------------
     def _committed(self, batches: list[Batch]) -> None:
         for batch in batches:
             self.hashes.extend(entry.hash for entry in batch.entries)
-            for entry_seq, event in batch.published:
+            for entry_seq, event, origin in batch.published:
                 self.history.append((entry_seq, event))
                 for listener in self._listeners:
-                    listener(entry_seq, event)
+                    listener(entry_seq, event, origin)
                 if isinstance(event, e.BallotClosed):
                     self.writer.call(self.store.seal_ballot, event.ballot, event.run)
                 if isinstance(event, (e.BallotOpened, e.BallotHeld, e.BallotResumed, e.BallotClosed, e.BallotVoided)):

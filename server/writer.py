@@ -76,7 +76,10 @@ class GroupWriter:
                     log.exception("recovering from a failed commit failed")
                 continue
             self.commits += 1
-            self._on_committed([b for b, _ in parts])
+            try:
+                self._on_committed([b for b, _ in parts])
+            except Exception:  # a listener's fault must not keep durable votes unacknowledged
+                log.exception("publishing a committed batch failed")
             for _, fut in parts:
                 if not fut.done():
                     fut.set_result(None)

@@ -14,7 +14,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .core import commands as c
 from .core.errors import CommandError
-from .core.views import snapshot, visible_event
+from .core.views import attendance_summary, progress, snapshot, visible_event
 from .hub import Subscriber
 from .limits import TokenBucket
 from .protocol import PROTOCOL_VERSION, Resolver, decode, encode
@@ -70,21 +70,20 @@ async def _serve(rt: Runtime, ws: WebSocket) -> None:
     device = identity.role == "device"
     bucket = TokenBucket(limits.device_rate_per_second if device else limits.rate_per_second,
                          limits.device_burst if device else limits.burst)
-    inflight: set[asyncio.Task] = set()
+    inflight = [0]  # commands submitted and not yet answered
+    loop = asyncio.get_running_loop()
+    big = limits.max_message_bytes // 4  # a str this short cannot exceed the byte limit in UTF-8
     try:
         while not sub.closed:
-            try:
-                message = await asyncio.wait_for(ws.receive(), limits.idle_timeout)
-            except asyncio.TimeoutError:
-                await ws.close(code=4000, reason="idle")
-                break
+            message = await ws.receive()  # idleness is watched by the hub's ticker, not per message
             if message["type"] == "websocket.disconnect":
                 break
+            sub.last_seen = loop.time()
             text = message.get("text")
             if text is None:
                 sub.push(_error("bad_message", "send JSON text frames"))
                 continue
-            if len(text.encode()) > limits.max_message_bytes:
+            if len(text) > big and len(text.encode()) > limits.max_message_bytes:
                 sub.push(_error("too_large", f"a message may be at most {limits.max_message_bytes} bytes"))
                 continue
             if not bucket.take():
@@ -99,16 +98,12 @@ async def _serve(rt: Runtime, ws: WebSocket) -> None:
             except CommandError as exc:
                 sub.push(_error(exc.code, exc.message, _ref(text)))
                 continue
-            if len(inflight) >= limits.max_inflight:
+            if inflight[0] >= limits.max_inflight:
                 sub.push(_error("rate_limited", "too many requests in flight", msg.get("id")))
                 continue
-            task = asyncio.get_running_loop().create_task(_run(rt, sub, command, msg))
-            inflight.add(task)
-            task.add_done_callback(inflight.discard)
+            _submit(rt, sub, command, msg, inflight)
     finally:
         rt.hub.remove(sub)
-        for task in inflight:
-            task.cancel()
 
 
 def _ref(text: str) -> Any:
@@ -133,15 +128,23 @@ def _welcome(rt: Runtime, sub: Subscriber, identity: Any, last_seq: Any) -> None
             data = visible_event(event, sub.role, sub.members, meeting)
             if data is not None:
                 sub.push(encode({"type": "event", "seq": seq, "event": data}))
+        # coalesced state is not in the log: give the resumed client the current one
+        run = meeting.open_run()
+        if run is not None and identity.role in ("clerk", "display"):
+            extra = {"voters": sorted(run.voters)} if identity.role == "clerk" else {}
+            sub.push(encode({"type": "progress", **progress(meeting, run), **extra}))
+        if identity.role in ("seat", "device"):
+            sub.push(encode({"type": "summary", **attendance_summary(meeting)}))
         return
     sub.push(encode({**head, "resumed": False, "seq": meeting.seq,
                      "snapshot": snapshot(meeting, identity.role, sub.members)}))
 
 
-async def _run(rt: Runtime, sub: Subscriber, command: c.Command, msg: dict[str, Any]) -> None:
+def _submit(rt: Runtime, sub: Subscriber, command: c.Command, msg: dict[str, Any], inflight: list[int]) -> None:
+    """Decide now; answer when durable (a callback, not a task per command)."""
     re = msg.get("id")
     try:
-        outcome = await rt.sitting.execute(command)
+        pending = rt.sitting.submit(command, origin=sub)
     except CommandError as exc:
         sub.push(_error(exc.code, exc.message, re))
         return
@@ -152,17 +155,31 @@ async def _run(rt: Runtime, sub: Subscriber, command: c.Command, msg: dict[str, 
         log.exception("command %s failed", type(command).__name__)
         sub.push(_error("internal", "the server could not do this; nothing changed", re))
         return
+    inflight[0] += 1
+
+    def answer(done: asyncio.Future) -> None:
+        inflight[0] -= 1
+        exc = done.exception()
+        if exc is not None:
+            code = "unavailable" if isinstance(exc, Unavailable) else "internal"
+            sub.push(_error(code, str(exc) or "nothing was recorded", re))
+            return
+        sub.push(encode(_reply(rt, sub, command, msg, done.result())))
+
+    pending.add_done_callback(answer)
+
+
+def _reply(rt: Runtime, sub: Subscriber, command: c.Command, msg: dict[str, Any], outcome: Any) -> dict[str, Any]:
+    re = msg.get("id")
     if isinstance(command, c.Cast):
         key = outcome.key
-        assert key is not None
         ack: dict[str, Any] = {"type": "ack", "re": re, "key": command.key, "ballot": key.ballot,
                                "run": key.run, "status": "recorded", "seq": key.seq}
         if key.choice is not None:
             ack["choice"] = key.choice
         if sub.role == "device":
             ack["seat"] = msg.get("seat")
-        sub.push(encode(ack))
-        return
+        return ack
     seqs = [s for s, _ in outcome.events if s is not None]
     ok: dict[str, Any] = {"type": "ok", "re": re, "seq": seqs[-1] if seqs else rt.sitting.meeting.seq}
     if isinstance(command, c.OpenBallot):
@@ -170,4 +187,4 @@ async def _run(rt: Runtime, sub: Subscriber, command: c.Command, msg: dict[str, 
         if refused:
             ok["warnings"] = [{"code": "keypad_unsupported", "seats": refused,
                                "message": "keypads cannot vote in this ballot; these seats must use a tablet"}]
-    sub.push(encode(ok))
+    return ok

@@ -141,6 +141,9 @@ class Client:
             elif kind == "progress":
                 self.progress = msg
             elif kind in ("ack", "ok", "error", "pong") and msg.get("re") in self._pending:
+                if kind != "error" and isinstance(msg.get("seq"), int):
+                    # everything this connection may see up to that seq was sent before the reply
+                    self.last_seq = max(self.last_seq, msg["seq"])
                 _, fut, _ = self._pending.pop(msg["re"])
                 if not fut.done():
                     if kind == "error":

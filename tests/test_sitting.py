@@ -212,7 +212,7 @@ async def test_a_failed_commit_is_unavailable_leaves_no_trace_and_the_next_comma
     store = FlakyStore(db)
     sitting = await opened(agenda, store)
     published: list[str] = []
-    sitting.subscribe(lambda seq, ev: published.append(ev.NAME))
+    sitting.subscribe(lambda seq, ev, origin=None: published.append(ev.NAME))
     await check_in(sitting, "m01", "m02", "m03")
     await run(sitting, c.OpenBallot("secret"))
     await run(sitting, c.Cast("m01", "secret", "for", "k1"))

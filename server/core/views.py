@@ -141,12 +141,8 @@ def visible_event(event: e.Event, role: str, members: Collection[str], m: Meetin
     if isinstance(event, e.SittingOpened):
         return {"name": event.NAME, "at": event.at}
     if isinstance(event, e.VoteCast):
-        if role == "clerk":
-            data.pop("key")
-            return data
-        if role in ("seat", "device") and event.member in members:
-            return data
-        return None
+        # only the member's own devices; the clerk follows who voted through progress
+        return data if role in ("seat", "device") and event.member in members else None
     return data
 
 

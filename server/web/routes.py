@@ -1,0 +1,222 @@
+"""HTTP routes of the three screens: pages, static ES modules, catalogues, login, pairing.
+
+The pages are plain HTML + CSS + ES modules (no build step). They talk to the server over
+the same WebSocket protocol as every other client (docs/protocol.md); HTTP is only for
+what a WebSocket token cannot do yet: logging the clerk in, pairing a tablet with a
+one-time code, and handing out static files. See docs/screens.md.
+"""
+from __future__ import annotations
+
+import hmac
+import json
+import time
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..auth import SESSION_COOKIE, SESSION_SECONDS, AuthState, Session
+
+WEB_DIR = Path(__file__).parent
+WEB_STATIC = WEB_DIR / "static"
+CATALOGUES = WEB_DIR / "i18n"
+SEAT_STATIC = Path(__file__).resolve().parents[2] / "terminal_client" / "static"
+LANGUAGES = ("zh-CN", "en")
+MAX_BODY = 16 * 1024
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
+PAGE_HEADERS = {"Content-Security-Policy": CSP, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "no-referrer"}
+
+
+class NoCacheStatic(StaticFiles):
+    """Static files revalidated on every load, so an upgraded server is picked up at once."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+def qr_svg(text: str) -> str:
+    import qrcode
+    import qrcode.image.svg
+
+    img = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+    svg = img.to_string(encoding="unicode")
+    # let CSS size it: drop the fixed millimetre width/height, keep the viewBox
+    return svg.replace('width="', 'data-w="', 1).replace('height="', 'data-h="', 1)
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def routes(runtime: Any) -> list[Route | Mount]:
+    """The screens' routes for a Runtime (which holds ``auth``: console login and pairing)."""
+    auth: AuthState = runtime.auth
+
+    def page(name: str, directory: Path = WEB_STATIC) -> Callable[[Request], Awaitable[Response]]:
+        async def serve(request: Request) -> Response:
+            return FileResponse(directory / name, headers=PAGE_HEADERS, media_type="text/html")
+        return serve
+
+    def session_of(request: Request) -> Session | None:
+        return auth.console.session_from_cookie(request.cookies.get(SESSION_COOKIE))
+
+    def same_origin(request: Request) -> bool:
+        """Browsers send Origin (and Sec-Fetch-Site) on POST: refuse other sites."""
+        site = request.headers.get("sec-fetch-site")
+        if site is not None and site not in ("same-origin", "none"):
+            return False
+        return runtime.origin_allowed(request.headers.get("origin"), request.headers.get("host"))
+
+    async def body(request: Request) -> dict[str, Any] | None:
+        raw = await request.body()
+        if len(raw) > MAX_BODY:
+            return None
+        try:
+            data = json.loads(raw or b"{}")
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
+    def guarded(handler: Callable[[Request, Session], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+        """A state-changing console request: cookie, CSRF header and same origin, all three."""
+        async def check(request: Request) -> Response:
+            if not same_origin(request):
+                return _error(403, "bad_origin", "requests must come from this server's own pages")
+            session = session_of(request)
+            if session is None:
+                return _error(401, "not_logged_in", "log in first")
+            sent = request.headers.get("x-csrf-token", "")
+            if not sent or not hmac.compare_digest(sent, session.csrf):
+                return _error(403, "csrf", "missing or wrong X-CSRF-Token header")
+            return await handler(request, session)
+        return check
+
+    # -- pages -----------------------------------------------------------------------------
+    seat_page = page("seat.html", SEAT_STATIC)
+    display_page = page("display.html")
+    login_page = page("login.html")
+
+    def console_page(name: str) -> Callable[[Request], Awaitable[Response]]:
+        inner = page(name)
+
+        async def serve(request: Request) -> Response:
+            if session_of(request) is None:
+                return RedirectResponse("/console/login", status_code=303, headers={"Cache-Control": "no-store"})
+            return await inner(request)
+        return serve
+
+    async def catalogue(request: Request) -> Response:
+        lang = request.path_params["lang"]
+        if lang not in LANGUAGES:
+            return _error(404, "unknown_language", f"languages: {', '.join(LANGUAGES)}")
+        return FileResponse(CATALOGUES / f"{lang}.json", media_type="application/json",
+                            headers={"Cache-Control": "no-cache"})
+
+    async def info(request: Request) -> Response:
+        """What a page needs before it has a token: the language, and the server's clock."""
+        meeting = runtime.sitting.meeting.agenda.meeting if runtime.sitting else runtime.config.agenda.meeting
+        return JSONResponse({"language": meeting.language, "now": time.time()}, headers={"Cache-Control": "no-store"})
+
+    # -- clerk login -----------------------------------------------------------------------
+    async def login(request: Request) -> Response:
+        if not same_origin(request):
+            return _error(403, "bad_origin", "log in from this server's own login page")
+        client = request.client.host if request.client else "?"
+        if auth.console.throttled(client):
+            return _error(429, "too_many_attempts", "too many failed logins; wait a minute")
+        data = await body(request)
+        if data is None or not isinstance(data.get("username"), str) or not isinstance(data.get("password"), str):
+            return _error(400, "bad_request", "send JSON {\"username\": …, \"password\": …}")
+        session = auth.console.login(client, data["username"], data["password"])
+        if session is None:
+            return _error(401, "wrong_password", "wrong username or password")
+        response = JSONResponse({"ok": True, "user": session.user}, headers={"Cache-Control": "no-store"})
+        response.set_cookie(SESSION_COOKIE, auth.console.cookie_value(session), max_age=SESSION_SECONDS, path="/",
+                            secure=request.url.scheme == "https", httponly=True, samesite="strict")
+        return response
+
+    async def session_info(request: Request) -> Response:
+        session = session_of(request)
+        if session is None:
+            return _error(401, "not_logged_in", "log in first")
+        return JSONResponse({"user": session.user, "csrf": session.csrf}, headers={"Cache-Control": "no-store"})
+
+    async def logout(request: Request, session: Session) -> Response:
+        auth.console.revoke(session, runtime.tokens)
+        response = JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
+        response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+        return response
+
+    async def console_token(request: Request, session: Session) -> Response:
+        return JSONResponse({"token": auth.console.mint_token(session, runtime.tokens)},
+                            headers={"Cache-Control": "no-store"})
+
+    # -- pairing -------------------------------------------------------------------------------
+    async def pairing_sheet(request: Request, session: Session) -> Response:
+        data = await body(request) or {}
+        agenda = runtime.sitting.meeting.agenda
+        wanted = data.get("seats")
+        members = [m for m in agenda.members if not isinstance(wanted, list) or m.seat in wanted]
+        codes = auth.pairing.issue([m.seat for m in members], renew=data.get("renew") is True)
+        base = str(request.base_url).rstrip("/")
+        paired = auth.pairing.paired()
+        seats = []
+        for m in members:
+            url = f"{base}/seat?pair={codes[m.seat]}"
+            seats.append({"seat": m.seat, "member": m.id, "name": m.name, "role": m.role, "code": codes[m.seat],
+                          "url": url, "svg": qr_svg(url), "paired_at": paired.get(m.seat)})
+        display_url = f"{base}/display?token={runtime.creds['display']['token']}"
+        return JSONResponse({"seats": seats, "display": {"url": display_url, "svg": qr_svg(display_url)}},
+                            headers={"Cache-Control": "no-store"})
+
+    async def pair(request: Request) -> Response:
+        if not same_origin(request):
+            return _error(403, "bad_origin", "pair from this server's own seat page")
+        client = request.client.host if request.client else "?"
+        key = f"pair:{client}"
+        if auth.console.throttled(key):
+            return _error(429, "too_many_attempts", "too many wrong codes; wait a minute")
+        data = await body(request)
+        code = data.get("code") if data else None
+        if not isinstance(code, str) or not 1 <= len(code) <= 64:
+            return _error(400, "bad_request", "send JSON {\"code\": …}")
+        seat, reason = auth.pairing.redeem(code)
+        if seat is None:
+            auth.console.failures.setdefault(key, []).append(time.time())
+            messages = {"code_used": "this pairing code has already been used",
+                        "code_replaced": "a newer pairing code replaced this one",
+                        "code_expired": "this pairing code has expired",
+                        "unknown_code": "no such pairing code"}
+            return _error(409 if reason in ("code_used", "code_replaced") else 404 if reason == "unknown_code" else 410,
+                          reason, messages[reason])
+        entry = runtime.creds["seats"][seat]
+        return JSONResponse({"seat": seat, "member": entry["member"], "name": entry["name"], "token": entry["token"]},
+                            headers={"Cache-Control": "no-store"})
+
+    return [
+        Route("/seat", seat_page),
+        Route("/display", display_page),
+        Route("/console", console_page("console.html")),
+        Route("/console/pairing", console_page("pairing.html")),
+        Route("/console/login", login_page),
+        Route("/i18n/{lang}.json", catalogue),
+        Route("/api/info", info),
+        Route("/api/pair", pair, methods=["POST"]),
+        Route("/api/console/login", login, methods=["POST"]),
+        Route("/api/console/session", session_info),
+        Route("/api/console/logout", guarded(logout), methods=["POST"]),
+        Route("/api/console/token", guarded(console_token), methods=["POST"]),
+        Route("/api/console/pairing", guarded(pairing_sheet), methods=["POST"]),
+        Mount("/static/seat", app=NoCacheStatic(directory=SEAT_STATIC), name="seat-static"),
+        Mount("/static/web", app=NoCacheStatic(directory=WEB_STATIC), name="web-static"),
+    ]

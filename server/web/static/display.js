@@ -1,0 +1,186 @@
+// The display wall: full-screen layouts that follow the sitting by themselves.
+//   idle      sitting title, current item, attendance and quorum
+//   ballot    in progress: countdown, voted / expected (never choices unless the ballot shows live counts)
+//   result    per option counts and bars, the verdict in words; a table for many lines
+//   closed    the sitting has ended
+// ?mode=chair adds detail (rule, threshold, not voted); ?mode=attendance stays on attendance.
+
+import { Connection, clock } from "/static/seat/lib/protocol.js";
+import * as i18n from "/static/seat/lib/i18n.js";
+import { t, tOr, num, date, clockText } from "/static/seat/lib/i18n.js";
+import { h, mount, statusBadge, optionLabel, verdictLabel, countKeys, ruleText } from "/static/seat/lib/dom.js";
+
+const params = new URLSearchParams(location.search);
+const mode = params.get("mode") || "auto";
+const token = params.get("token");
+let conn = null;
+let lastSig = null;
+
+function layout() {
+  const s = conn.state;
+  if (!s.ready) return "connecting";
+  if (s.snap.closed) return "closed";
+  if (mode === "attendance") return "idle";
+  if (s.liveBallot()) return "ballot";
+  if (s.lastClosed) return "result";
+  return "idle";
+}
+
+function header(s, sub) {
+  return h("header", { class: "d-head" },
+    h("div", { class: "d-body" }, [s.meeting.body, s.meeting.session].filter(Boolean).join(" · ")),
+    sub ? h("div", { class: "d-item" }, sub) : null);
+}
+
+function idle() {
+  const s = conn.state;
+  const item = s.currentItem();
+  const sum = s.summary();
+  return h("section", { class: "layout layout-idle", "data-layout": "idle" },
+    h("h1", { class: "d-title" }, s.meeting.title),
+    h("div", { class: "d-date" }, date(s.meeting.date)),
+    item ? h("div", { class: "d-current" }, h("span", { class: "d-label" }, t("display.current_item")), h("span", { id: "d-item" }, item.title)) : null,
+    h("div", { class: "d-att", id: "d-attendance" },
+      figure("summary.seated", sum.seated),
+      figure("summary.present", sum.present, "present"),
+      figure("summary.leave", sum.leave),
+      figure("summary.absent", sum.absent)),
+    h("div", { class: `d-quorum ${sum.quorum_met ? "yes" : "no"}`, id: "d-quorum" },
+      sum.quorum_met ? t("summary.quorum_met") : t("summary.quorum_not_met", { needed: sum.quorum_needed })));
+}
+
+function figure(key, value, cls = "") {
+  return h("div", { class: `d-fig ${cls}` }, h("div", { class: "d-num" }, num(value)), h("div", { class: "d-cap" }, t(key)));
+}
+
+function ballotLayout() {
+  const s = conn.state;
+  const b = s.liveBallot();
+  const { voted, present, live } = s.turnout(b);
+  const pct = present ? Math.min(100, (100 * voted) / present) : 0;
+  const parts = [
+    header(s, s.item(b.item)?.title),
+    h("div", { class: "d-kind" }, t(`kind.${b.kind}`), " · ", b.secret ? t("ballot.secret") : t("ballot.named")),
+    h("h1", { class: "d-btitle", id: "d-ballot-title" }, b.title),
+    b.status === "held" ? h("div", { class: "d-held", id: "d-held" }, t("display.held")) : null,
+    h("div", { class: "d-progress" },
+      h("div", { class: "d-count", id: "d-count", "data-voted": voted, "data-present": present },
+        h("span", { class: "d-big" }, num(voted)), h("span", { class: "d-slash" }, " / "), h("span", { class: "d-big2" }, num(present))),
+      h("div", { class: "d-cap" }, t("display.voted_of_expected")),
+      h("div", { class: "d-countdown", id: "countdown", "data-deadline": b.deadline ?? "", "data-remaining": b.remaining ?? "" })),
+    h("div", { class: "d-meter" }, h("span", { style: { width: `${pct}%` } })),
+  ];
+  if (live) parts.push(linesView({ kind: b.kind, lines: live }, false));
+  if (mode === "chair") {
+    parts.push(h("div", { class: "d-chair" }, ruleText(b.rule), " · ",
+      t("display.not_voted_yet", { n: Math.max(0, present - voted) })));
+  }
+  return h("section", { class: "layout layout-ballot", "data-layout": "ballot" }, parts);
+}
+
+function resultLayout() {
+  const s = conn.state;
+  const b = s.ballot(s.lastClosed.ballot);
+  const r = b.result;
+  const single = r.lines.length === 1 && r.kind !== "score";
+  const verdict = single ? r.lines[0].verdict : r.verdict;
+  return h("section", { class: "layout layout-result", "data-layout": "result" },
+    header(s, s.item(b.item)?.title),
+    h("h1", { class: "d-btitle" }, b.title),
+    verdict ? h("div", { class: `d-verdict verdict-${verdict}`, id: "d-verdict", "data-verdict": verdict }, verdictLabel(verdict)) : null,
+    linesView(r, true),
+    h("div", { class: "d-figs" },
+      small("result.seated", r.seated), small("result.present", r.present), small("result.voted", r.voted),
+      small("result.not_voted", r.not_voted), r.invalid ? small("result.invalid", r.invalid) : null,
+      mode === "chair" && single && r.lines[0].needed != null ? small("result.needed_short", r.lines[0].needed) : null),
+    mode === "chair" ? h("div", { class: "d-chair" }, ruleText(r.rule)) : null);
+}
+
+function small(key, value) {
+  return value === undefined || value === null ? null
+    : h("span", { class: "d-small" }, t(key), " ", h("b", {}, num(value)));
+}
+
+/** One line: big bars. Several (appointments, elections, subjects): a table. */
+function linesView(result, final) {
+  const lines = result.lines || [];
+  if (result.kind === "score") {
+    return h("table", { class: "d-table" },
+      h("thead", {}, h("tr", {}, h("th", {}, ""), ["score.mean", "score.median", "score.trimmed", "score.count"].map((k) => h("th", {}, t(k))))),
+      h("tbody", {}, lines.map((l) => h("tr", {}, h("td", {}, l.label),
+        [l.mean, l.median, l.trimmed_mean, l.count].map((v) => h("td", { class: "n" }, v == null ? "—" : num(v)))))));
+  }
+  const keys = countKeys(lines);
+  if (lines.length === 1) {
+    const line = lines[0];
+    const total = Math.max(1, ...keys.map((k) => line.counts[k] || 0), result.present || 0);
+    return h("div", { class: "d-bars", id: "d-bars" }, keys.map((k) =>
+      h("div", { class: `d-bar bar-${k}`, "data-option": k },
+        h("span", { class: "d-bname" }, optionLabel(k)),
+        h("span", { class: "d-track" }, h("span", { class: "bfill", style: { width: `${(100 * (line.counts[k] || 0)) / total}%` } })),
+        h("span", { class: "d-bcount" }, num(line.counts[k] || 0)))));
+  }
+  return h("table", { class: "d-table", id: "d-lines" },
+    h("thead", {}, h("tr", {}, h("th", {}, ""), keys.map((k) => h("th", {}, optionLabel(k))), final ? h("th", {}, t("display.verdict")) : null)),
+    h("tbody", {}, lines.map((l) => h("tr", { "data-line": l.id },
+      h("td", {}, l.label, l.write_in ? h("span", { class: "d-wi" }, ` (${t("result.write_in")})`) : null),
+      keys.map((k) => h("td", { class: "n" }, l.counts[k] === undefined ? "" : num(l.counts[k]))),
+      final ? h("td", {}, l.verdict ? h("span", { class: `verdict verdict-${l.verdict}` }, verdictLabel(l.verdict)) : "") : null))));
+}
+
+function closed() {
+  const s = conn.state;
+  return h("section", { class: "layout layout-idle", "data-layout": "closed" },
+    h("h1", { class: "d-title" }, s.meeting.title), h("div", { class: "d-current" }, t("sitting.closed")));
+}
+
+function render() {
+  const badge = document.getElementById("conn");
+  if (conn.status === "online") mount(badge);
+  else mount(badge, statusBadge(conn.status));
+  document.body.dataset.conn = conn.status;
+  const which = layout();
+  const s = conn.state;
+  if (which === "connecting") {
+    mount(document.getElementById("screen"), h("section", { class: "layout layout-idle", "data-layout": "connecting" },
+      h("div", { class: "d-current" }, token ? t("conn.connecting") : t("display.no_token"))));
+    return;
+  }
+  document.title = `${s.meeting.title} — ${t("display.page")}`;
+  const view = { idle, ballot: ballotLayout, result: resultLayout, closed }[which]();
+  const sig = view.outerHTML;
+  if (sig === lastSig) return;
+  lastSig = sig;
+  document.body.dataset.screen = which;
+  mount(document.getElementById("screen"), view);
+  tick();
+}
+
+function tick() {
+  const el = document.getElementById("countdown");
+  if (!el) return;
+  const deadline = parseFloat(el.dataset.deadline);
+  const remaining = parseFloat(el.dataset.remaining);
+  const left = !Number.isNaN(deadline) ? deadline - clock.now() : !Number.isNaN(remaining) ? remaining : null;
+  el.textContent = left === null ? "" : left > 0 ? clockText(left) : t("ballot.time_up");
+  el.classList.toggle("low", left !== null && left <= 10);
+}
+
+async function main() {
+  const info = await clock.sync();
+  await i18n.load(i18n.pick(info && info.language));
+  const getToken = async () => token;
+  conn = new Connection({ getToken, freshWhenLive: true });
+  conn.on(async (kind) => {
+    if (kind === "welcome") {
+      clock.sync();
+      if (await i18n.load(i18n.pick(conn.state.meeting.language))) lastSig = null;
+    }
+    if (["status", "change", "welcome"].includes(kind)) render();
+  });
+  render();
+  if (token) conn.start();
+  setInterval(tick, 250);
+}
+
+main();

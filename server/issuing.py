@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import multiprocessing
 import shutil
 import subprocess
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +73,7 @@ class Issuer:
         self.key = key
         self.printer = printer
         self._tasks: set[asyncio.Task] = set()
+        self._executor: ProcessPoolExecutor | None = None
         sitting.subscribe(self._on_event)
 
     def path_for(self, ballot: str, run: int) -> Path:
@@ -113,7 +116,8 @@ class Issuer:
                                       annex_members(meeting, run), qr_payload=payload)
         path = self.path_for(run.spec.id, run.run)
         try:
-            data = await asyncio.to_thread(self._render, ctx, path, meeting.agenda.meeting.language)
+            data = await asyncio.get_running_loop().run_in_executor(
+                self._pool(), render_certificate_file, ctx, str(path), meeting.agenda.meeting.language)
             await self.sitting.execute(c.RecordCertificate(run.spec.id, run.run, seq, digest, payload,
                                                            hashlib.sha256(data).hexdigest()))
         except Exception:
@@ -122,13 +126,27 @@ class Issuer:
         if self.printer:
             await asyncio.to_thread(send_to_printer, path, self.printer)
 
-    @staticmethod
-    def _render(ctx: cert.CertificateContext, path: Path, language: str) -> bytes:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        cert.render_certificate(ctx, tmp, language)
-        tmp.replace(path)
-        return path.read_bytes()
+    def _pool(self) -> ProcessPoolExecutor:
+        """A worker process: rendering holds the GIL for up to a second, which must not
+        slow the votes of the next ballot."""
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        return self._executor
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=False)
+            self._executor = None
+
+
+def render_certificate_file(ctx: cert.CertificateContext, path: str, language: str) -> bytes:
+    """Render a certificate to ``path`` atomically (in a worker process); returns the bytes."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    cert.render_certificate(ctx, tmp, language)
+    tmp.replace(target)
+    return target.read_bytes()
 
 
 def send_to_printer(path: Path, printer: str) -> bool:

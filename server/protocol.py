@@ -6,9 +6,10 @@ The message forms are documented in docs/protocol.md.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from .core import commands as c
 from .core.errors import CommandError
@@ -40,7 +41,7 @@ MEMBER_TYPES = ("cast", "check_in", "check_out")
 
 def decode(text: str) -> dict[str, Any]:
     try:
-        msg = json.loads(text)
+        msg = orjson.loads(text)
     except ValueError:
         raise CommandError("bad_message", "not valid JSON") from None
     if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
@@ -49,7 +50,7 @@ def decode(text: str) -> dict[str, Any]:
 
 
 def encode(msg: dict[str, Any]) -> str:
-    return json.dumps(msg, ensure_ascii=False, separators=(",", ":"))
+    return orjson.dumps(msg).decode()
 
 
 def _field(msg: dict[str, Any], name: str, kind: type | tuple, required: bool = True) -> Any:

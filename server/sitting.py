@@ -8,12 +8,13 @@ log (and the secret urn) into a fresh Meeting.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 import time
 from dataclasses import dataclass
 from typing import Callable
+
+import orjson
 
 from .core import commands as c
 from .core import events as e
@@ -47,7 +48,7 @@ def replay(store: EventStore) -> tuple[Meeting | None, list[str], list[tuple[int
     hashes: list[str] = []
     meeting: Meeting | None = None
     for entry in stored.entries:
-        event = e.from_data(json.loads(entry.body))
+        event = e.from_data(orjson.loads(entry.body))
         if meeting is None:
             assert isinstance(event, e.SittingOpened), "the log must begin with sitting.opened"
             meeting = Meeting.from_opening(event)
@@ -57,7 +58,7 @@ def replay(store: EventStore) -> tuple[Meeting | None, list[str], list[tuple[int
         hashes.append(entry.hash)
     assert meeting is not None
     for u in stored.urn:
-        meeting.apply(e.SecretChoice(u.ballot, u.run, u.entry, json.loads(u.choice)))
+        meeting.apply(e.SecretChoice(u.ballot, u.run, u.entry, orjson.loads(u.choice)))
     return meeting, hashes, history
 
 

@@ -7,11 +7,11 @@ in the record.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from .agenda import BallotSpec
+from .chain import canonical
 
 # command -> states it may start from -> state it leads to
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -52,5 +52,5 @@ class BallotRun:
 
 def urn_digest(choices: list[Any]) -> str:
     """sha256 over the sorted canonical choices: the ballot set, without any order."""
-    lines = sorted(json.dumps(c, sort_keys=True, ensure_ascii=False, separators=(",", ":")) for c in choices)
+    lines = sorted(canonical(c) for c in choices)
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()

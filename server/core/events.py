@@ -8,6 +8,7 @@ no member, no time and no order (see docs/architecture.md, "Secrecy").
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -251,12 +252,16 @@ def register(cls: type[Event]) -> type[Event]:
     return cls
 
 
+@functools.cache
+def _stored_fields(cls: type[Event]) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls) if not f.metadata.get("transient"))
+
+
 def to_data(event: Event) -> dict[str, Any]:
     """The stored and wire form: plain JSON-able data, transient fields left out."""
     data = {"name": event.NAME}
-    for f in dataclasses.fields(event):
-        if not f.metadata.get("transient"):
-            data[f.name] = getattr(event, f.name)
+    for name in _stored_fields(type(event)):
+        data[name] = getattr(event, name)
     return data
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, delete, event, func, insert, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from ..core.chain import LogEntry
@@ -95,9 +95,11 @@ class SQLStore(EventStore):
             with self.engine.begin() as conn:
                 if batch.entries:
                     check_sequence(conn.execute(select(func.max(events.c.seq))).scalar() or 0, batch.entries)
-                    conn.execute(insert(events), [e.__dict__ for e in batch.entries])
+                    self._insert_rows(conn, "events", 5, [(e.seq, e.name, e.body, e.prev, e.hash)
+                                                          for e in batch.entries])
                 if batch.participations:
-                    conn.execute(insert(participation), [p.__dict__ for p in batch.participations])
+                    self._insert_rows(conn, "participation", 4, [(p.ballot, p.run, p.member, p.seq)
+                                                                 for p in batch.participations])
                 if batch.urn_drops:
                     conn.execute(delete(urn).where(urn.c.entry.in_(batch.urn_drops)))
                 if puts:
@@ -106,6 +108,12 @@ class SQLStore(EventStore):
             if "one_vote_per_member" in str(exc) or "participation" in str(exc):
                 raise DuplicateParticipation(str(exc.orig)) from None
             raise
+
+    def _insert_rows(self, conn: Connection, table: str, width: int, rows: list[tuple]) -> None:
+        """executemany of plain tuples: a 3,000-vote group commit spends its time in the
+        database, not in building 3,000 parameter dictionaries while holding the GIL."""
+        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        conn.exec_driver_sql(f"INSERT INTO {table} VALUES ({', '.join([mark] * width)})", rows)
 
     def seal_ballot(self, ballot: str, run: int) -> None:
         """Rewrite a closed ballot's urn in one transaction, in random-id order.

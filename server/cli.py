@@ -207,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", help="JSON: a file (default: standard output); CSV: a folder")
     exp.set_defaults(run=_export)
 
+    kp = sub.add_parser("keypads", help="run the keypad bridge (--config F --server URL)", add_help=False)
+    kp.set_defaults(run=None)
+
     simulate = sub.add_parser("simulate", help="virtual tablets or keypads", add_help=False)
     simulate.add_argument("what", choices=["tablets", "keypads"])
     simulate.set_defaults(run=None)
@@ -221,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
     if args.command == "simulate":
         return _simulate(args, rest)
+    if args.command == "keypads":
+        from device_drivers.bridge_cli import main as keypads_main
+        return keypads_main(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     run: Callable[[argparse.Namespace], int] = args.run

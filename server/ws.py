@@ -87,7 +87,7 @@ async def _serve(rt: Runtime, ws: WebSocket) -> None:
                 sub.push(_error("too_large", f"a message may be at most {limits.max_message_bytes} bytes"))
                 continue
             if not bucket.take():
-                sub.push(_error("rate_limited", "too many messages; slow down"))
+                sub.push(_error("rate_limited", "too many messages; slow down", _ref(text)))
                 continue
             try:
                 msg = decode(text)

@@ -1,0 +1,82 @@
+"""``hemicycle keypads --config F --server URL``: run the keypad bridge until interrupted.
+
+See docs/keypads.md for the configuration file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from device_drivers.bridge import Bridge, quiet_wire_loggers
+from device_drivers.bridge_config import ConfigError, load_config
+from terminal_client.client import ConnectionLost, ServerError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hemicycle keypads", description="Bridge RS-485 voting keypads to a Hemicycle server."
+    )
+    parser.add_argument("--config", required=True, help="bridge configuration (TOML, see docs/keypads.md)")
+    parser.add_argument("--server", help="WebSocket URL of the server, e.g. ws://127.0.0.1:8000/ws "
+                                         "(default: `server` in the configuration)")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    return parser
+
+
+async def _run(bridge: Bridge) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    await bridge.start()
+    try:
+        await stop.wait()
+    finally:
+        await bridge.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    level = getattr(logging, args.log_level.upper())
+    for name in ("hemicycle.keypads", "device_drivers", "hemicycle.client"):
+        logging.getLogger(name).setLevel(level)
+    root.setLevel(min(root.level or logging.INFO, level))
+    quiet_wire_loggers()
+    try:
+        config = load_config(args.config)
+        bridge = Bridge(config, args.server)
+    except ConfigError as exc:
+        print(f"The keypad configuration cannot be used ({exc.source}):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"cannot start the keypad bridge: {exc}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(_run(bridge))
+    except ConfigError as exc:
+        print("The keypad configuration does not fit the sitting:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError, ServerError, ConnectionLost) as exc:  # port or server unreachable, bad token
+        print(f"keypad bridge stopped: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

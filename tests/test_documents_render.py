@@ -152,3 +152,21 @@ def test_strip_shaped_page_is_scaled_to_bounded_memory(store: BlobStore) -> None
     im = decode(Renderer(store, RenderSettings(max_pixels=1_000_000)).render_page(sha, 0).data)
     assert im.width * im.height <= 1_000_000 * 1.01
     assert im.height > 50 * im.width  # still the whole strip, proportions kept
+
+
+def test_many_readers_of_one_uncached_page_cause_one_rendering(store: BlobStore, pdf4: bytes,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    sha = store.put(pdf4)
+    renderer = Renderer(store)
+    calls: list[int] = []
+    real = Renderer._rasterize
+
+    def counting(self: Renderer, sha256: str, page: int, width: int) -> Image.Image:
+        calls.append(page)
+        return real(self, sha256, page, width)
+
+    monkeypatch.setattr(Renderer, "_rasterize", counting)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        pages = list(pool.map(lambda _: renderer.render_page(sha, 0).data, range(16)))
+    assert calls == [0]  # one rendering served all sixteen readers
+    assert len(set(pages)) == 1

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -80,6 +81,14 @@ class Renderer:
     def __init__(self, store: BlobStore, settings: RenderSettings = RenderSettings()) -> None:
         self.store = store
         self.settings = settings
+        self._page_locks: dict[Path, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def _lock_for(self, path: Path) -> threading.Lock:
+        """One lock per page image: readers asking for the same uncached page wait for one
+        rendering instead of each rendering it (200 tablets open page 1 together)."""
+        with self._locks_guard:
+            return self._page_locks.setdefault(path, threading.Lock())
 
     def width(self, requested: int | None) -> int:
         """The width to render: the default if None, else one of the configured widths."""
@@ -110,8 +119,12 @@ class Renderer:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            data = self._encode(self._rasterize(sha256, page, w))
-            atomic_write(path, data)
+            with self._lock_for(path):
+                try:
+                    data = path.read_bytes()  # rendered while this thread waited
+                except FileNotFoundError:
+                    data = self._encode(self._rasterize(sha256, page, w))
+                    atomic_write(path, data)
         return PageImage(data=data, etag=etag_for(sha256, page, w))
 
     def raster(self, sha256: str, page: int, width: int | None = None) -> Image.Image:

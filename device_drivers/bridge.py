@@ -30,10 +30,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import logging
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from types import SimpleNamespace
 from typing import Any
 
@@ -64,30 +66,11 @@ MAX_IN_FLIGHT = 200
 MOTION_KEYS = {"for": Key.FOR, "against": Key.AGAINST, "abstain": Key.ABSTAIN}
 THREE_KEYS = (Key.FOR, Key.AGAINST, Key.ABSTAIN)
 
-TEXTS: dict[str, dict[str, str]] = {
-    "zh-CN": {
-        "checkin": "请按签到键签到", "idle": "", "held": "表决暂停", "closed": "会议已结束",
-        "tablet": "本项请在平板上表决", "vote": "表决：{title}", "checked_in": "已签到",
-        "recorded": "已记录", "recorded_choice": "已表决：{choice}", "press_again": "请重新按键",
-        "card_ok": "证件卡有效", "card_wrong": "非本座席证件卡", "insert_card": "请插入本人证件卡",
-        "not_checked_in": "请先签到", "ballot_closed": "表决已结束", "ballot_held": "表决暂停",
-        "already_voted": "已表决，不能更改", "no_voting_right": "无表决权", "sitting_closed": "会议已结束",
-        "card_required": "请插入本人证件卡", "refused": "操作未被接受", "fault": "系统故障，请用平板",
-        "for": "赞成", "against": "反对", "abstain": "弃权",
-        "satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意",
-    },
-    "en": {
-        "checkin": "Press CHECK-IN", "idle": "", "held": "Voting on hold", "closed": "The sitting has ended",
-        "tablet": "Please vote on your tablet", "vote": "Vote: {title}", "checked_in": "Checked in",
-        "recorded": "Vote recorded", "recorded_choice": "Recorded: {choice}", "press_again": "Please press again",
-        "card_ok": "Card accepted", "card_wrong": "Not this seat's card", "insert_card": "Insert your own card",
-        "not_checked_in": "Check in first", "ballot_closed": "Voting has closed", "ballot_held": "Voting on hold",
-        "already_voted": "Already voted", "no_voting_right": "No voting right", "sitting_closed": "The sitting has ended",
-        "card_required": "Insert your own card", "refused": "Not accepted", "fault": "Fault: use your tablet",
-        "for": "For", "against": "Against", "abstain": "Abstain",
-        "satisfied": "Satisfied", "basically_satisfied": "Basically satisfied", "dissatisfied": "Dissatisfied",
-    },
-}
+def keypad_texts(language: str) -> dict[str, str]:
+    """What a keypad's small display says, from the catalogue of the meeting's language."""
+    folder = resources.files("device_drivers") / "i18n"
+    name = f"{language}.json" if (folder / f"{language}.json").is_file() else "en.json"
+    return json.loads((folder / name).read_text(encoding="utf-8"))
 _REFUSAL_TEXT = {"ballot_not_open": "ballot_closed", "vote_locked": "already_voted"}
 
 
@@ -219,7 +202,7 @@ class Bridge:
         self.accepting: Phase | None = None
         """The vote phase of the most recently opened ballot: presses with its epoch are sent."""
         self.stats = {"casts": 0, "check_ins": 0, "refused": 0, "stale": 0, "retries": 0}
-        self._texts = TEXTS["zh-CN"]
+        self._texts = keypad_texts("zh-CN")
         self._meeting_tag = ""
         self._ballots: dict[str, _Ballot] = {}
         self._closed = False
@@ -554,7 +537,7 @@ class Bridge:
     def _load_snapshot(self, snapshot: Mapping[str, Any]) -> None:
         meeting = snapshot.get("meeting", {})
         language = self.config.language or meeting.get("language") or "zh-CN"
-        self._texts = TEXTS.get(language, TEXTS["en"])
+        self._texts = keypad_texts(language)
         self._meeting_tag = "\x1f".join(str(meeting.get(k, "")) for k in ("body", "term", "session", "title", "date"))
         self._ballots = {view["id"]: _ballot_from_view(view) for view in snapshot.get("ballots", [])}
         self._closed = bool(snapshot.get("closed"))

@@ -41,12 +41,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import io
 import json
 import math
 import os
-import platform
 import resource
 import shutil
 import signal
@@ -63,8 +61,18 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-DOC = ROOT / "docs" / "benchmarks.md"
 TARGET_RATIO = 0.7
+sys.path.insert(0, str(ROOT))
+from bench.record import DOC, append_section, machine  # noqa: E402
+
+INTRO = ("A PDF is uploaded by the clerk and pushed (`document.added` over the WebSocket) to every tablet; each "
+         "tablet then fetches every page image (`GET /api/documents/{id}/pages/{n}`, lossless WebP) in order. "
+         "Times are from the first push to reach a tablet. *Cold*: the pages are rendered by the first fetches; "
+         "*warm*: the same PDF uploaded again (same blob), every page already in the page cache. Baseline: the "
+         "same WebP files served by Starlette `StaticFiles` on uvicorn (same stack and settings as `hemicycle "
+         "serve`, no application), same client, same run. MB/s = page bytes received ÷ (last page − t0). "
+         "Server, static server and tablets are separate processes on loopback; server CPU is the serving "
+         "process's user+system time during the run.")
 RENDER_VERSION = 1  # server/documents/render.py: cache files are p{page}-w{width}-v{RENDER_VERSION}.webp
 
 
@@ -742,52 +750,6 @@ def render(args: argparse.Namespace, out: dict[str, Any], elapsed: float) -> tup
     return "\n".join(lines), ratio
 
 
-def machine() -> str:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = "/".join(f"{x:.1f}" for x in os.getloadavg())
-    return (f"{os.cpu_count()} cores ({cpu or platform.machine()}), Linux {platform.release()}, "
-            f"Python {platform.python_version()}, load average {load} at start")
-
-
-def versions() -> str:
-    from importlib.metadata import version
-    out = []
-    for mod in ("uvicorn", "starlette", "httptools", "uvloop", "httpx", "pypdfium2", "pillow"):
-        try:
-            out.append(f"{mod} {version(mod)}")
-        except Exception:  # noqa: BLE001
-            pass
-    return ", ".join(out)
-
-
-def append_doc(report: str, machine_line: str) -> None:
-    cmd = "python bench/document_push.py" + "".join(f" {a}" for a in sys.argv[1:])
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    now = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    text = text.rstrip("\n") + "\n\n" + "\n".join([
-        f"## Document push, {now}", "",
-        f"`{cmd}`", "",
-        ("A PDF is uploaded by the clerk and pushed (`document.added` over the WebSocket) to every tablet; each "
-         "tablet then fetches every page image (`GET /api/documents/{id}/pages/{n}`, lossless WebP) in order. "
-         "Times are from the first push to reach a tablet. *Cold*: the pages are rendered by the first fetches; "
-         "*warm*: the same PDF uploaded again (same blob), every page already in the page cache. Baseline: the "
-         "same WebP files served by Starlette `StaticFiles` on uvicorn (same stack and settings as `hemicycle "
-         "serve`, no application), same client, same run. MB/s = page bytes received ÷ (last page − t0). "
-         "Server, static server and tablets are separate processes on loopback; server CPU is the serving "
-         "process's user+system time during the run."), "",
-        f"Machine: {machine_line}; {versions()}.", "",
-        report, ""])
-    DOC.write_text(text, encoding="utf-8")
-    print(f"\n(appended to {DOC.relative_to(ROOT)})")
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["_static"]:
@@ -819,7 +781,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     _raise_nofile()
-    machine_line = f"{machine()} (nproc {os.cpu_count()})"
+    machine_line = machine()
     print(f"document push: {args.tablets} tablets x {args.pages} pages; {machine_line}", flush=True)
     started = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="hemicycle-docpush-"))
@@ -841,7 +803,8 @@ def main(argv: list[str] | None = None) -> int:
     report, _ = render(args, out, time.monotonic() - started)
     print("\n" + report)
     if not args.no_doc:
-        append_doc(report, machine_line)
+        append_section("Document push", report, intro=INTRO, machine_line=machine_line,
+                       packages=("uvicorn", "starlette", "httptools", "uvloop", "httpx", "pypdfium2", "pillow"))
     return 0
 
 

@@ -12,7 +12,9 @@ CLOCK_MONOTONIC, which Linux shares between processes; the pipe hop counts again
 Scenarios, all in one ballot that allows changing a vote (so every press is a cast):
 * spread: the 128 members press at random moments over a few seconds (one at a time);
 * burst: all 128 press at the same instant (the worst case for a polled bus).
-Target: key-to-ack p99 <= one full idle poll cycle + 50 ms.
+Target: key-to-ack p99 <= one full poll cycle + 50 ms: the idle cycle for spread presses; for
+the burst, the wire-time floor of a pass that reads a press from every unit (it is above the
+idle cycle, so no schedule could meet the idle figure; the report prints it).
 
     .venv/bin/python bench/keypad_e2e.py [--rounds 3] [--no-write]
 """
@@ -21,12 +23,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
-import os
-import platform
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,9 +35,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.record import append_section, machine  # noqa: E402
+
 UNITS = 128
 BAUD = 115200
 SLACK = 0.050
+INTRO = ("Simulated line (128 units, 115200 Bd, real pty, own process) → bus master → bridge (the bench "
+         "process, set up as `hemicycle keypads` is) → `hemicycle serve` (own process, SQLite). Latency = the "
+         "bridge receives the server's `ack` (and confirms the press to the bus) − the bench tells the simulator "
+         "to press. One ballot allowing changes, so every press is a cast.")
 KEYS = (1, 2, 3)  # Key.FOR, AGAINST, ABSTAIN
 
 
@@ -104,10 +108,12 @@ async def wait_until(predicate, what: str, timeout: float = 30.0) -> None:
 async def run(rounds: int, seed: int) -> dict:
     from device_drivers.bridge import Bridge
     from device_drivers.bridge_config import config_from_dict
+    from device_drivers.bus import favour_line_threads
     from device_drivers.events import KeyEvent
     from device_drivers.messages import Mode
     from terminal_client.client import Client
 
+    favour_line_threads()  # as `hemicycle keypads` does at start
     tmp = Path(tempfile.mkdtemp(prefix="hemicycle-keypad-bench-"))
     agenda, creds, db = tmp / "agenda.toml", tmp / "credentials.json", tmp / "sitting.db"
     write_agenda(agenda, UNITS)
@@ -173,11 +179,27 @@ async def run(rounds: int, seed: int) -> dict:
         parts: dict[str, list[tuple[float, float]]] = {"spread": [], "burst": []}
 
         async def press_round(kind: str) -> None:
-            c1, t1 = line.stats.cycles, time.monotonic()
+            """Runs one round and records its longest complete poll cycle: the ring pass a
+            press waited for."""
+            longest = 0.0
+            done = asyncio.Event()
+
+            async def watch_cycles() -> None:
+                nonlocal longest
+                seen = line.stats.cycles
+                while not done.is_set():
+                    if line.stats.cycles != seen:
+                        seen = line.stats.cycles
+                        longest = max(longest, line.stats.last_cycle_time)
+                    await asyncio.sleep(0.002)
+
+            watcher = asyncio.create_task(watch_cycles())
             try:
                 await _press_round(kind)
             finally:
-                cycles[kind].append((time.monotonic() - t1) / max(1, line.stats.cycles - c1))
+                done.set()
+                await watcher
+                cycles[kind].append(longest)
 
         cycles: dict[str, list[float]] = {"spread": [], "burst": []}
 
@@ -227,41 +249,45 @@ async def run(rounds: int, seed: int) -> dict:
                 proc.kill()
 
 
+def burst_floor(units: int = UNITS, baud: int = BAUD) -> float:
+    """Wire time to read one press from each of ``units`` units: a short POLL and a POLL
+    reply carrying one key event per unit. No schedule can read a simultaneous burst faster."""
+    from device_drivers.messages import Key, KeyPress, Poll, PollReply, UnitFlag, encode
+    from device_drivers.timing import LineTiming
+
+    poll = encode(Poll(1))
+    reply = encode(PollReply(1, 1, 1, UnitFlag(0), (KeyPress(1, 1, Key.FOR),)))
+    return units * LineTiming(baud).transaction_time(len(poll), len(reply))
+
+
 def report(figures: dict, rounds: int, elapsed: float) -> tuple[str, bool]:
     cycle = figures["cycle"]
-    target = cycle + SLACK
+    floor = burst_floor()
     rows, ok = [], True
     for kind, title in (("spread", "members press one at a time (~40 presses/s)"),
                         ("burst", "all 128 press at the same instant")):
         v = figures["results"][kind]
         p50, p99, worst = percentile(v, 50), percentile(v, 99), max(v)
+        during = max(figures["round_cycles"][kind])
+        # A press waits for the ring to come round. With one press at a time the ring runs
+        # at the idle cycle; with 128 at once every poll of the pass reads a press, and that
+        # pass cannot be shorter than `floor` - the strictest "one cycle" there is.
+        target = (cycle if kind == "spread" else floor) + SLACK
         met = p99 <= target
         ok &= met
         bus = [b for b, _ in figures["parts"][kind]]
         srv = [a for _, a in figures["parts"][kind]]
-        during = statistics.mean(figures["round_cycles"][kind])
         rows.append(f"| {title} | {during * 1e3:.0f} | {len(v)} | {p50 * 1e3:.1f} | {p99 * 1e3:.1f} | {worst * 1e3:.1f} | "
                     f"{percentile(bus, 50) * 1e3:.0f} / {percentile(bus, 99) * 1e3:.0f} | "
                     f"{percentile(srv, 50) * 1e3:.0f} / {percentile(srv, 99) * 1e3:.0f} | "
-                    f"{'met' if met else 'NOT met'} |")
-    load = "/".join(f"{x:.1f}" for x in os.getloadavg())
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+                    f"{target * 1e3:.0f} {'met' if met else 'NOT met'} |")
     text = "\n".join([
-        f"## Keypads: key press to server ack, {now}",
+        f"Idle poll cycle of 128 units, measured: **{cycle * 1e3:.1f} ms** (wire-time limit 133 ms). "
+        f"Reading one press from each of 128 units needs **{floor * 1e3:.0f} ms** of wire time (short POLL + "
+        "17-byte event reply per unit), so no schedule reads a simultaneous burst within the idle cycle: its target is that floor + 50 ms.",
         "",
-        "`python bench/keypad_e2e.py`: simulated line (128 units, 115200 Bd, real pty, own process) → bus master "
-        "→ bridge (this process) → `hemicycle serve` (own process, SQLite). Latency = bridge receives the server's "
-        "`ack` (and confirms the press to the bus) − the bench tells the simulator to press. "
-        "One ballot allowing changes, so every press is a cast.",
-        "",
-        f"Machine: {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}, "
-        f"load average {load}.",
-        "",
-        f"Idle poll cycle of 128 units, measured: **{cycle * 1e3:.1f} ms** (wire-time limit 133 ms); "
-        f"target p99 ≤ cycle + 50 ms = **{target * 1e3:.0f} ms**.",
-        "",
-        "| 128 units, 115200 Bd, " + f"{rounds} rounds each | cycle during round ms | presses | p50 ms | p99 ms | max ms "
-        "| press → read by bus p50/p99 ms | read → ack p50/p99 ms | p99 target |",
+        "| 128 units, 115200 Bd, " + f"{rounds} rounds each | longest cycle in a round ms | presses | p50 ms | p99 ms | max ms "
+        "| press → read by bus p50/p99 ms | read → ack p50/p99 ms | p99 target ms |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---|",
         *rows,
         "",
@@ -282,15 +308,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.serve_sim:
         return serve_simulator(UNITS, BAUD, args.seed)
+    machine_line = machine()
     start = time.monotonic()
     figures = asyncio.run(run(args.rounds, args.seed))
     text, ok = report(figures, args.rounds, time.monotonic() - start)
     print(text)
     if not args.no_write:
-        path = ROOT / "docs" / "benchmarks.md"
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write("\n" + text)
-        print(f"appended to {path.relative_to(ROOT)}")
+        append_section("Keypads: key press to server ack", text, intro=INTRO, machine_line=machine_line)
     return 0 if ok else 1
 
 

@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import json
 import os
-import platform
 import resource
 import signal
 import socket
@@ -43,8 +41,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-DOC = ROOT / "docs" / "benchmarks.md"
 TARGET_RATE, TARGET_P99 = 0.8, 1.3
+sys.path.insert(0, str(ROOT))
+from bench.record import append_section, machine  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------
@@ -663,29 +662,8 @@ def med(rows: list[dict[str, Any]], key: str) -> float:
     return statistics.median(r[key] for r in rows)
 
 
-def machine() -> str:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = "/".join(f"{x:.1f}" for x in os.getloadavg())
-    return (f"{os.cpu_count()} cores ({cpu or platform.machine()}), Linux {platform.release()}, "
-            f"Python {platform.python_version()}, load average {load} at start")
 
 
-def versions() -> str:
-    out = []
-    for mod in ("uvicorn", "websockets", "uvloop", "httptools", "starlette"):
-        try:
-            from importlib.metadata import version
-            out.append(f"{mod} {version(mod)}")
-        except Exception:  # noqa: BLE001
-            pass
-    return ", ".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -753,7 +731,8 @@ def main(argv: list[str] | None = None) -> int:
     console_note = ""
     lost_total = 0
     try:
-        print(f"vote burst: {args.seats} seats x {args.rounds} rounds; {machine()}", flush=True)
+        machine_line = machine()
+        print(f"vote burst: {args.seats} seats x {args.rounds} rounds; {machine_line}", flush=True)
         print(f"  uvicorn ws={args.ws} loop={args.loop} http={args.http}; echo loop={args.echo_loop}; "
               f"client loop={args.client_loop}; tmp {tmp}", flush=True)
         hemi, hport = start_child(["_serve", "--agenda", str(agenda), "--db", str(db), "--credentials",
@@ -833,7 +812,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(report)
     if not args.no_doc:
-        append_doc(args, report)
+        append_section("Vote burst", report, machine_line=machine_line,
+                       packages=("uvicorn", "websockets", "uvloop", "httptools", "starlette"))
     ok = hemi_rows and lost_total == 0 and all(r["errors"] == 0 for r in hemi_rows)
     return 0 if ok else 1
 
@@ -875,30 +855,6 @@ def render(args: argparse.Namespace, echo_rows: list[dict[str, Any]], hemi_rows:
         lines.append("- echo rounds: " + ", ".join(f"{r['rate']:,.0f}/s p99 {r['p99_ms']:.0f} ms" for r in echo_rows))
     lines.append(f"- run took {elapsed:.0f} s")
     return "\n".join(lines)
-
-
-def append_doc(args: argparse.Namespace, report: str) -> None:
-    cmd = "python bench/vote_burst.py" + "".join(f" {a}" for a in sys.argv[1:])
-    head = ("# Benchmarks\n\nMeasured figures and how to reproduce them. Each run of "
-            "`bench/vote_burst.py` (also `make bench`) appends a section here.\n\n"
-            "The vote burst: every seat opens a WebSocket on loopback, says hello, checks in; the clerk "
-            "opens a ballot; once every seat has seen it open, all seats send their cast at the same "
-            "instant. Latency is send → `ack` on each seat (the ack comes after the group commit); "
-            "votes/s is acks ÷ (last ack − first send). The same client code then runs the same burst "
-            "against a bare `websockets` echo server with compression off, in the same run, as the "
-            "best this machine and this client can do. Server, echo server and load generator are separate "
-            "processes. Lost = casts sent − votes in the database; `hemicycle verify` checks the record. A row 'gc "
-            "freeze-on-open' ran the server with a bench-side patch (gc.freeze() when a ballot opens), not "
-            "the server as committed. The machine may be shared: note the load average.\n")
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else head
-    now = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    text = text.rstrip("\n") + "\n\n" + "\n".join([
-        f"## Vote burst, {now}", "",
-        f"`{cmd}`", "",
-        f"Machine: {machine()} (nproc {os.cpu_count()}); {versions()}.", "",
-        report, ""])
-    DOC.write_text(text, encoding="utf-8")
-    print(f"\n(appended to {DOC.relative_to(ROOT)})")
 
 
 def profiler(out: Path, pid: int) -> tuple[Any, Any]:

@@ -384,11 +384,12 @@ class Bridge:
             self._refused(unit, event, "card_required", vote.secret)
             return
         choice = vote.choices[event.key]
+        phase = self.phase
         ack, code = await self._send(
             {"type": "cast", "ballot": vote.ballot, "choice": choice, "key": idempotency_key(event), "seat": unit.seat},
         )
         if ack is None:
-            self._refused(unit, event, code or "refused", vote.secret)
+            self._refused(unit, event, code or "refused", vote.secret, pressed_in=phase)
             return
         self._confirm(event)
         self.stats["casts"] += 1
@@ -416,14 +417,15 @@ class Bridge:
         await self._check_in(unit, event)
 
     async def _check_in(self, unit: Unit, event: InputEvent) -> None:
+        phase = self.phase
         ok, code = await self._send({"type": "check_in", "seat": unit.seat})
         if ok is None:
-            self._refused(unit, event, code or "refused", False)
+            self._refused(unit, event, code or "refused", False, pressed_in=phase)
             return
         self._confirm(event)
         self.stats["check_ins"] += 1
         log.debug("seat %s: checked in by keypad", unit.seat)
-        self._show(unit, "checked_in")
+        self._answer(unit, "checked_in", pressed_in=phase)
 
     async def _handle_card(self, event: CardEvent) -> None:
         unit = self.units[(event.line, event.address)]
@@ -454,13 +456,26 @@ class Bridge:
             return False
         return self._card_state.get(unit.uid) != unit.member or unit.member is None
 
-    def _refused(self, unit: Unit, event: InputEvent, code: str, secret: bool) -> None:
+    def _refused(
+        self, unit: Unit, event: InputEvent, code: str, secret: bool, pressed_in: Phase | None = None
+    ) -> None:
         """A definitive refusal: confirm (it must not be retried forever) and tell the member."""
         self._confirm(event)
         self.stats["refused"] += 1
         log.info("seat %s: refused (%s)", unit.seat, code)
         text_id = _REFUSAL_TEXT.get(code, code)
-        self._show(unit, text_id if text_id in self._texts else "refused")
+        text_id = text_id if text_id in self._texts else "refused"
+        if pressed_in is None:
+            self._show(unit, text_id)
+        else:
+            self._answer(unit, text_id, pressed_in=pressed_in)
+
+    def _answer(self, unit: Unit, text_id: str, *, pressed_in: Phase | None) -> None:
+        """Show the server's answer to a press, unless the sitting moved on while the server
+        answered: then the new phase's text (a ballot opened, voting held) is on the unit
+        already and is what the member must read, not a stale "checked in"."""
+        if self.phase == pressed_in:
+            self._show(unit, text_id)
 
     async def _send(self, msg: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
         """Send a cast or check-in until the server answers it: (reply, None) or (None, code).

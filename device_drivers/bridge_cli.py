@@ -12,6 +12,7 @@ import signal
 import sys
 
 from device_drivers.bridge import Bridge, quiet_wire_loggers
+from device_drivers.bus import favour_line_threads
 from device_drivers.bridge_config import ConfigError, load_config
 from terminal_client.client import ConnectionLost, ServerError
 
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(name).setLevel(level)
     root.setLevel(min(root.level or logging.INFO, level))
     quiet_wire_loggers()
+    favour_line_threads()
     try:
         config = load_config(args.config)
         bridge = Bridge(config, args.server)

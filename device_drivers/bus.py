@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sys
 import threading
 import time
 from collections import deque
@@ -45,6 +46,22 @@ from device_drivers.units import Liveness, ModeSpec, UnitTracker
 
 log = logging.getLogger(__name__)
 
+LINE_SWITCH_INTERVAL = 0.0005
+"""Seconds another thread may hold the interpreter once a line thread's reply has arrived."""
+
+
+def favour_line_threads() -> None:
+    """Let a line thread take the interpreter back within a few byte times of its reply.
+
+    A line thread sleeps in the serial read, without the GIL; when the reply lands it must
+    wait for whoever holds the GIL to yield, which CPython forces only after the switch
+    interval (default 5 ms, five whole exchanges at 115200 Bd). In a process where an asyncio
+    loop is busy too (the bridge during a burst of votes), that wait would stretch every
+    exchange. Call once at process start, as ``hemicycle keypads`` does; it is process-wide,
+    so a library does not do it behind its caller's back.
+    """
+    sys.setswitchinterval(LINE_SWITCH_INTERVAL)
+
 
 @dataclass(frozen=True)
 class LineConfig:
@@ -59,6 +76,9 @@ class LineConfig:
     """Seconds between probes of one offline unit."""
     probe_every: int = 16
     """At most one offline probe per this many polls, so dead units cannot eat the line."""
+    work_every: int = 16
+    """While polls are finding presses, at most one unicast command (lamp, mode, text) per
+    this many polls, so a burst of presses is read within one cycle; see schedule.py."""
     broadcast_repeats: int = 2
     timing: LineTiming | None = None
     """Defaults to ``LineTiming(baudrate)``."""
@@ -85,9 +105,8 @@ class Line:
         self._units = {a: UnitTracker(a) for a in sorted(set(addresses))}
         if not self._units or not all(1 <= a <= MAX_ADDRESS for a in self._units):
             raise ValueError(f"addresses must be a non-empty subset of 1..{MAX_ADDRESS}")
-        self._schedule = PollScheduler(self._units, self.config.probe_every)
+        self._schedule = PollScheduler(self._units, self.config.probe_every, self.config.work_every)
         self._work = OrderedSet()
-        self._work_turn = False
         self._broadcasts: deque[Request] = deque()
         self._inbox: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._stopping = threading.Event()
@@ -195,9 +214,10 @@ class Line:
         self._work.add(address)
 
     def _apply_confirm(self, address: int, boot: int, seq: int) -> None:
+        """The acknowledgement rides on the unit's next ring poll (see schedule.py)."""
         unit = self._units.get(address)
-        if unit is not None and unit.confirm(boot, seq):
-            self._schedule.hot.add(address)
+        if unit is not None:
+            unit.confirm(boot, seq)
 
     # --------------------------------------------------------------------- line thread
 
@@ -230,10 +250,10 @@ class Line:
         if self._broadcasts:
             self._transact(self._broadcasts.popleft())
             return
-        self._work_turn = not self._work_turn
-        if self._work_turn and self._do_work():
-            return
         schedule = self._schedule
+        if self._work and schedule.work_turn() and self._do_work():
+            schedule.worked()
+            return
         address = schedule.next_poll(time.monotonic())
         self.stats.cycles, self.stats.last_cycle_time = schedule.cycles, schedule.last_cycle_time
         if address is None:
@@ -245,6 +265,7 @@ class Line:
         request = unit.poll_request()
         self.stats.polls += 1
         reply = self._exchange(unit, request)
+        found = False
         if isinstance(reply, IdleReply):
             unit.poll_answered(request)
             unit.check_tag(reply.tag)
@@ -259,10 +280,12 @@ class Line:
             unit.check_epoch(reply.epoch)
             for event in unit.accept(reply.events):
                 assert unit.boot is not None
+                found = True
                 self.stats.events += 1
                 self._emit(input_event(self.name, unit.address, unit.boot, event))
-            if reply.events or unit.wants_attention():
+            if reply.may_hold_more():
                 self._schedule.hot.add(unit.address)
+        self._schedule.polled(found)
         if unit.has_work():
             self._work.add(unit.address)
 

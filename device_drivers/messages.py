@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import IntEnum, IntFlag
 from typing import ClassVar, Final, Iterable, Union
 
-from device_drivers.codec import Frame, ShortFrame, encode_frame, encode_short
+from device_drivers.codec import MAX_PAYLOAD, Frame, ShortFrame, encode_frame, encode_short
 
 REPLY_BIT: Final = 0x80
 MAX_TEXT_BYTES: Final = 64
@@ -140,6 +140,9 @@ class CardRemoved:
 
 UnitEvent = Union[KeyPress, CardInserted, CardRemoved]
 _EVENT_HEAD: Final = struct.Struct("<HBH")
+_POLL_HEAD: Final = struct.Struct("<HHB")
+LARGEST_EVENT: Final = _EVENT_HEAD.size + 1 + MAX_CARD_ID
+"""A card insertion with the longest card id."""
 
 
 def encode_event(event: UnitEvent) -> bytes:
@@ -273,9 +276,15 @@ class PollReply:
     COMMAND: ClassVar[int] = Command.POLL | REPLY_BIT
 
     def payload(self) -> bytes:
-        return struct.pack("<HHB", self.boot, self.epoch, self.flags) + b"".join(
+        return _POLL_HEAD.pack(self.boot, self.epoch, self.flags) + b"".join(
             encode_event(e) for e in self.events
         )
+
+    def may_hold_more(self) -> bool:
+        """True if the unit may have events this reply had no room for (a unit sends as
+        many whole events as fit), so it is worth polling again before its next turn."""
+        used = _POLL_HEAD.size + sum(len(encode_event(e)) for e in self.events)
+        return used + LARGEST_EVENT > MAX_PAYLOAD
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,7 +397,7 @@ def decode(item: Frame | ShortFrame) -> Message:
         if cmd == Command.POLL | REPLY_BIT:
             if len(p) < 5:
                 raise ProtocolError("POLL reply shorter than its header")
-            boot, epoch, flags = struct.unpack_from("<HHB", p)
+            boot, epoch, flags = _POLL_HEAD.unpack_from(p)
             return PollReply(a, boot, epoch, UnitFlag(flags), _decode_events(p[5:]))
         if cmd == Command.ACK | REPLY_BIT:
             _expect(p, (3,), "ACK reply")

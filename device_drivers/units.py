@@ -120,7 +120,7 @@ class UnitTracker:
         return fresh
 
     def confirm(self, boot: int, seq: int) -> bool:
-        """Consumer made ``seq`` durable; True if the ack point moved (worth a re-poll)."""
+        """Consumer made ``seq`` durable; True if the ack point moved."""
         if boot != self.boot or seq not in self.pending:
             return False
         self.pending[seq] = True
@@ -173,6 +173,3 @@ class UnitTracker:
     def has_work(self) -> bool:
         return (not self.mode_verified) or self.leds_dirty or self.text_dirty or self.status_wanted
 
-    def wants_attention(self) -> bool:
-        """Poll again soon: an ack is owed or the reboot flag must be cleared."""
-        return self.boot is not None and (self.clear_reboot_flag or self.acked != self.confirmed)

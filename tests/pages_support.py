@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from playwright.async_api import expect
 
 from server.app import create_app
 from server.core.agenda import Agenda
@@ -86,3 +87,13 @@ async def shot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     await page.screenshot(path=str(path), full_page=False)
     return path
+
+
+async def console_login(page: Any, http: str, password: str) -> None:
+    """Log the clerk in through the login page and wait for the console to be online."""
+    await page.goto(f"{http}/console")
+    await page.wait_for_url("**/console/login")
+    await page.fill("#password", password)
+    await page.click("#login-button")
+    await page.wait_for_url("**/console")
+    await expect(page.locator("#conn [data-status=online]")).to_be_visible()

@@ -15,7 +15,7 @@ from playwright.async_api import async_playwright, expect
 
 from server.auth import set_password
 from server.core.agenda import agenda_from_dict
-from tests.pages_support import Errors, launch, needs_chromium, serve, shot
+from tests.pages_support import Errors, console_login, launch, needs_chromium, serve, shot
 
 PASSWORD = "correct horse battery"
 TABLET = {"width": 1180, "height": 820}
@@ -48,12 +48,7 @@ async def test_a_sitting_through_console_tablets_and_display(tmp_path: Path) -> 
             # -- the clerk logs in ------------------------------------------------------------
             clerk = await browser.new_context(viewport={"width": 1440, "height": 900})
             console = errors.watch(await clerk.new_page(), "console")
-            await console.goto(f"{srv.http}/console")
-            await console.wait_for_url("**/console/login")
-            await console.fill("#password", PASSWORD)
-            await console.click("#login-button")
-            await console.wait_for_url("**/console")
-            await expect(console.locator("#conn [data-status=online]")).to_be_visible()
+            await console_login(console, srv.http, PASSWORD)
 
             # -- pairing URLs from the printable QR sheet --------------------------------------
             sheet = errors.watch(await clerk.new_page(), "sheet")

@@ -48,7 +48,9 @@ def qr_svg(text: str) -> str:
     import qrcode
     import qrcode.image.svg
 
-    img = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+    # border=4: the quiet zone ISO/IEC 18004 asks for, so the caption printed under a code
+    # on the pairing sheet never touches it
+    img = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=4)
     svg = img.to_string(encoding="unicode")
     # let CSS size it: drop the fixed millimetre width/height, keep the viewBox
     return svg.replace('width="', 'data-w="', 1).replace('height="', 'data-h="', 1)

@@ -158,6 +158,10 @@ function renderBallot() {
     }, t("console.close")));
   }
   if (b.status === "closed") controls.push(act(t("console.announce"), "announce_ballot", {}, "btn primary", "announce-ballot"));
+  if (b.result && (b.status === "closed" || b.status === "announced")) {
+    // The print stylesheet (console.css) keeps the meeting, this ballot and its result only.
+    controls.push(h("button", { class: "btn", id: "print-result", type: "button", onclick: () => window.print() }, t("console.print_result")));
+  }
   if (b.status === "closed" && b.result && b.result.verdict === "further_round_needed") {
     controls.push(act(t("console.further_round"), "create_further_round", {}, "btn", "further-round"));
   }
@@ -238,7 +242,7 @@ function renderAttendance() {
     const kp = keypads[m.seat];
     return h("button", {
       class: `seat seat-${status}${m.votes ? "" : " observer"}`, "data-member": m.id, "data-status": status, id: `seat-${m.id}`,
-      "aria-label": `${m.seat} ${m.name}: ${t(`attendance.${status}`)}`,
+      "aria-label": `${m.seat} ${m.name}: ${t(`attendance.${status}`)}${kp === false ? `, ${t("console.keypad_offline")}` : ""}`,
       onclick: () => seatDialog(m, status),
     }, h("span", { class: "seat-no" }, m.seat), h("span", { class: "seat-name" }, m.name),
       h("span", { class: "seat-st" }, t(`attendance.${status}`)),

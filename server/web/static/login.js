@@ -1,5 +1,7 @@
 // The clerk's login: POST the username and password; the server sets an HttpOnly,
-// SameSite=Strict session cookie and the console page takes over.
+// SameSite=Strict session cookie and the console page takes over. The button stays
+// disabled (login.html) until the handler below is in place: a form submitted before
+// would be sent natively, as a GET with the password in the address.
 import { clock } from "/static/seat/lib/protocol.js";
 import * as i18n from "/static/seat/lib/i18n.js";
 import { t, tOr } from "/static/seat/lib/i18n.js";
@@ -27,6 +29,7 @@ async function main() {
     error.textContent = tOr(`login.${data.error}`, t("login.failed"));
     form.password.select();
   });
+  document.getElementById("login-button").disabled = false;
 }
 
 main();

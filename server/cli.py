@@ -25,7 +25,7 @@ def _serve(args: argparse.Namespace) -> int:
     config = ServerConfig(
         agenda=agenda, db_url=args.db, credentials_path=Path(args.credentials),
         data_dir=Path(args.data_dir), allowed_origins=tuple(args.allow_origin or ()), printer=args.printer,
-        agenda_dir=Path(args.agenda).resolve().parent,
+        agenda_dir=Path(args.agenda).resolve().parent, render_workers=args.render_workers,
     )
     app = create_app(config)
     from .auth import first_run_notice
@@ -170,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--allow-origin", action="append", help="extra browser origin allowed to connect")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--printer", help="CUPS printer name: tally certificates are sent to it with lp")
+    serve.add_argument("--render-workers", type=int, metavar="N",
+                       help="processes rendering document pages (default: one fewer than the cores, at least 1)")
     serve.set_defaults(run=_serve)
 
     verify = sub.add_parser("verify", help="check the log's chain and recompute every tally")

@@ -114,24 +114,40 @@ async def page(request: Request) -> Response:
     if not 1 <= number <= doc.info["page_count"]:
         return _error(404, "page_out_of_range", f"pages run from 1 to {doc.info['page_count']}")
     width_arg = request.query_params.get("width")
-    width = int(width_arg) if width_arg and width_arg.isdigit() else None
     sha = doc.info["sha256"]
     try:
+        width = rt.renderer.width(int(width_arg) if width_arg and width_arg.isdigit() else None)
+        # Rendering (if the page is not pre-rendered yet) happens once, in the render pool's
+        # worker processes; cache reads never wait behind it (server/render_pool.py).
         if doc.info["classification"] == "confidential" and who.role != "clerk":
             member = rt.sitting.meeting.agenda.member(who.member) if who.member else None
             reader = Reader(member.id, member.name, member.seat) if member else Reader(who.role, who.role, "-")
-            image = await asyncio.to_thread(rt.watermarker.watermark_page, rt.renderer, sha, number - 1, reader,
-                                            datetime.fromtimestamp(time.time()), width)
+            await rt.pages.ensure(doc.id, sha, number - 1, width)
+            image = await rt.pages.stamp(rt.watermarker.watermark_page, rt.renderer, sha, number - 1, reader,
+                                         datetime.fromtimestamp(time.time()), width)
         else:
             etag = rt.renderer.etag(sha, number - 1, width)
             cached = _not_modified(request, etag, "private, max-age=31536000, immutable")
             if cached:
                 return cached
-            image = await asyncio.to_thread(rt.renderer.render_page, sha, number - 1, width)
+            image = await rt.pages.page(doc.id, sha, number - 1, width)
     except DocumentError as exc:
-        return _error(400, exc.code, exc.message)
+        return _error(500 if exc.code == "render_failed" else 400, exc.code, exc.message)
     return Response(image.data, media_type=image.media_type,
                     headers={"ETag": image.etag, "Cache-Control": image.cache_control})
+
+
+async def render_status(request: Request) -> Response:
+    """For the clerk: how far pre-rendering of a document's pages has got, and any page that
+    failed with its reason (a failed page is not retried; fix the file and upload it again)."""
+    rt: Runtime = request.app.state.runtime
+    who = identify(request)
+    if who is None or who.role != "clerk":
+        return _error(403, "forbidden", "only the clerk sees rendering status")
+    doc = rt.sitting.meeting.documents.docs.get(request.path_params["doc"])
+    if doc is None:
+        return _error(404, "not_found", "no such document")
+    return JSONResponse(rt.pages.status(doc.id))  # on the loop: it reads the pool's live state
 
 
 async def original(request: Request) -> Response:
@@ -158,4 +174,5 @@ def routes() -> list[Route]:
         Route("/api/documents", listing, methods=["GET"]),
         Route("/api/documents/{doc}/pages/{page:int}", page, methods=["GET"]),
         Route("/api/documents/{doc}/original", original, methods=["GET"]),
+        Route("/api/documents/{doc}/render", render_status, methods=["GET"]),
     ]

@@ -25,6 +25,7 @@ CODES: Final[frozenset[str]] = frozenset({
     "page_out_of_range",   # page index < 0 or >= page count
     "bad_width",           # render width not in the configured set
     "no_cjk_font",         # no font able to draw Chinese names for watermarks
+    "render_failed",       # a page could not be rendered (reported once, not retried for ever)
 })
 
 

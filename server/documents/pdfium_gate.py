@@ -7,9 +7,9 @@ through :data:`PDFIUM_LOCK`, and every PDFium object (document, page, bitmap) is
 the lock, so no finalizer can run PDFium code later from another thread.
 
 Only rasterisation is inside the lock; image encoding (Pillow releases the GIL) and disk I/O
-happen outside it, so pool threads still overlap usefully. If rendering ever becomes the
-bottleneck, :func:`rasterize` is a pure, picklable function and can move into a process pool
-unchanged (each process has its own PDFium and its own lock).
+happen outside it, so pool threads still overlap usefully. The server renders pages in
+worker processes (server/render_pool.py), each with its own PDFium and its own lock, so
+renders on several cores do not serialise here and never hold the server's GIL.
 
 The lock is the one deliberate module-level object in this package: PDFium's global state is
 per process, so the guard for it must be per process too. A lock owned by, say, a Renderer

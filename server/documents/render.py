@@ -16,11 +16,15 @@ alone — the HTTP layer can answer ``If-None-Match`` without touching the disk.
 
 Threading: PDFium calls go through :mod:`.pdfium_gate` (one process-wide lock); decoding
 images, WebP encoding and file I/O run outside it, so a thread pool still overlaps work.
+The server renders in worker processes (server/render_pool.py) through
+:func:`render_into_cache`, so a rendering never holds the server's GIL; a Renderer in the
+server process then only reads the cache.
 """
 from __future__ import annotations
 
 import hashlib
 import io
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,3 +186,40 @@ def _fit_image(path: Path, width: int, max_pixels: int) -> Image.Image:
         upright = upright.resize((max(1, round(uw * scale)), max(1, round(uh * scale))),
                                  Image.Resampling.LANCZOS)
     return upright
+
+
+@dataclass(frozen=True)
+class RenderOutcome:
+    """What a worker process reports about one page: small, so it crosses the pipe cheaply
+    (the pixels stay in the cache file the worker wrote)."""
+
+    rendered: bool       # False: the page was already in the cache (or it failed)
+    code: str = ""       # a DocumentError code when rendering failed, else ""
+    message: str = ""
+
+
+def render_into_cache(data_dir: str, sha256: str, page: int, width: int,
+                      settings: RenderSettings = RenderSettings()) -> RenderOutcome:
+    """Worker-process entry point: render one page into the page cache unless it is there.
+
+    Every failure is returned, not raised: a DocumentError would not survive pickling, and
+    the caller must learn the reason to report it. Only a crash of the process itself
+    (PDFium on a hostile file) escapes, as the pool breaking.
+    """
+    renderer = Renderer(BlobStore(data_dir), settings)
+    try:
+        if renderer.cache_path(sha256, page, width).is_file():
+            return RenderOutcome(False)
+        renderer.render_page(sha256, page, width)
+        return RenderOutcome(True)
+    except DocumentError as exc:
+        return RenderOutcome(False, exc.code, exc.message)
+    except Exception as exc:  # noqa: BLE001 - reported to the clerk, never retried for ever
+        return RenderOutcome(False, "render_failed", f"page {page + 1} could not be rendered: {exc!r}")
+
+
+def lower_priority(increment: int) -> None:
+    """Worker-process initializer: yield the CPU to the server process (votes, serving cached
+    pages) whenever both want it; rendering only uses what is left."""
+    if increment > 0 and hasattr(os, "nice"):
+        os.nice(increment)

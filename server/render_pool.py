@@ -1,0 +1,343 @@
+"""Page images are rendered before anyone asks, in low-priority worker processes.
+
+Why: rendering a page (PDFium + lossless WebP) costs ~0.25 CPU-s; serving a cached one
+~0.3 ms. If the first fetches render, 200 tablets opening a fresh 100-page document wait on
+the renderer, and cache hits queue behind renders on the same thread pool. So:
+
+* **Pre-render at upload.** When a document joins the sitting (``document.added``: upload,
+  ``hemicycle docs add``, agenda files; and at start for documents already in the record),
+  every page is queued at the pre-render widths (the default width first, page order), held
+  documents included: the clerk typically releases them later, and then pages are ready.
+* **A separate, bounded pool.** Renders run in worker processes (``spawn``), never on the
+  default thread pool that serves cached pages, and never holding the server's GIL.
+* **Low priority.** Workers ``os.nice`` themselves: when the server (votes, WebSocket
+  fan-out, serving cached pages) wants the CPU it gets it; rendering uses what is left.
+* **Paused while a ballot is open.** Speculative work waits until the ballot is held,
+  closed or voided; pages a reader actually asks for are still rendered (ahead of the
+  queue). A vote burst lasts seconds; a page ready a minute later costs nothing.
+* **Render once.** One job per (blob, page, width): a fetch of a page queued or being
+  rendered waits for that job (moved to the front) instead of rendering it again.
+* **Errors are reported, not retried for ever.** A page that fails is remembered with its
+  reason (``status()``, ``GET /api/documents/{id}/render``, the log); later fetches answer
+  ``render_failed`` at once. A worker crash retries the pages it held once.
+* **Recall cancels.** Queued pages of a recalled document are dropped (unless another,
+  unrecalled document shares the blob); a page already in a worker finishes.
+
+Everything here runs on the event loop (no locks): jobs are plain records, dispatched from
+callbacks as workers free up.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .core import events as e
+from .documents import DocumentError, PageImage, Renderer, etag_for
+from .documents.render import RenderOutcome, lower_priority, render_into_cache
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Key = tuple[str, int, int]  # (blob sha256, page from 0, width)
+
+#: Worker niceness: CFS then gives a nice-0 process ~10x the CPU of a busy worker.
+NICE = 10
+#: Attempts per page when workers crash (a crash fails every page in flight, guilty or not).
+ATTEMPTS = 2
+
+
+def default_workers() -> int:
+    """One core is left to the server: on the usual 2-core meeting-room box, one worker."""
+    return max(1, min(4, (os.cpu_count() or 2) - 1))
+
+
+@dataclass
+class _Job:
+    key: Key
+    docs: set[str]
+    future: asyncio.Future[None]
+    urgent: bool = False   # a reader is waiting for it
+    attempts: int = 0
+
+
+@dataclass
+class _Plan:
+    sha256: str
+    pages: int
+    recalled: bool = False
+    keys: list[Key] = field(default_factory=list)
+
+
+class RenderPool:
+    """Pre-renders and renders page images; see the module docstring for the policy."""
+
+    def __init__(self, renderer: Renderer, *, workers: int | None = None, nice: int = NICE,
+                 prerender_widths: tuple[int, ...] | None = None,
+                 render: Callable[..., RenderOutcome] = render_into_cache) -> None:
+        self.renderer = renderer
+        self.workers = workers or default_workers()
+        self.nice = nice
+        self.widths = prerender_widths or (renderer.settings.default_width,)
+        for w in self.widths:
+            renderer.width(w)  # bad_width now, not at the first upload
+        self._render = render
+        self._executor: ProcessPoolExecutor | None = None
+        #: watermarking (per reader, per fetch) gets its own threads, so cached pages never
+        #: queue behind it on the default pool either
+        self._stamper = ThreadPoolExecutor(2, thread_name_prefix="watermark")
+        self._jobs: dict[Key, _Job] = {}
+        self._queue: deque[Key] = deque()    # pre-render, first in first out
+        self._urgent: deque[Key] = deque()   # readers waiting
+        self._running: set[Key] = set()
+        self._failed: dict[Key, tuple[str, str]] = {}
+        self._plans: dict[str, _Plan] = {}
+        self._paused = False
+        self._closed = False
+        self._idle: asyncio.Event | None = None
+        self.renders = 0  # pages actually rendered by workers (the cache was empty)
+
+    # -- what the sitting tells us ----------------------------------------------------------
+    def on_event(self, seq: int, event: e.Event, origin: object = None) -> None:
+        """Sitting listener: documents added/recalled, ballots opened/closed. Never raises
+        (it runs in the commit path)."""
+        try:
+            if isinstance(event, e.DocumentAdded):
+                info = event.info
+                self.prerender(info["id"], info["sha256"], int(info["page_count"]))
+            elif isinstance(event, e.DocumentRecalled):
+                self.forget(event.document)
+            elif isinstance(event, (e.BallotOpened, e.BallotResumed)):
+                self.pause()
+            elif isinstance(event, (e.BallotHeld, e.BallotClosed, e.BallotVoided)):
+                self.resume()
+        except Exception:  # noqa: BLE001
+            log.exception("page pre-rendering could not follow %s", type(event).__name__)
+
+    def prerender(self, doc_id: str, sha256: str, pages: int) -> None:
+        """Queue every page of a document at the pre-render widths (default width first)."""
+        if self._closed or doc_id in self._plans:
+            return
+        plan = self._plans[doc_id] = _Plan(sha256, pages)
+        for width in self.widths:
+            for page in range(pages):
+                key = (sha256, page, width)
+                plan.keys.append(key)
+                if key in self._failed:
+                    continue
+                job = self._jobs.get(key)
+                if job is None:
+                    job = self._jobs[key] = _Job(key, set(), self._loop().create_future())
+                    self._queue.append(key)
+                job.docs.add(doc_id)
+        self._pump()
+
+    def forget(self, doc_id: str) -> None:
+        """A recalled document: drop its queued pages that no other document needs."""
+        plan = self._plans.setdefault(doc_id, _Plan("", 0))
+        plan.recalled = True
+        dropped = 0
+        for key in plan.keys:
+            job = self._jobs.get(key)
+            if job is None or key in self._running:
+                continue
+            job.docs.discard(doc_id)
+            if not job.docs and not job.urgent:
+                del self._jobs[key]
+                job.future.cancel()
+                dropped += 1
+        if dropped:
+            log.info("document %s recalled: %d queued page renderings dropped", doc_id, dropped)
+        self._settle()
+
+    def pause(self) -> None:
+        self._paused = True
+
+    def resume(self) -> None:
+        self._paused = False
+        self._pump()
+
+    # -- what readers ask for -----------------------------------------------------------------
+    async def page(self, doc_id: str, sha256: str, page: int, width: int) -> PageImage:
+        """A clean page image: from the cache, or rendered (once) ahead of the queue."""
+        path = self.renderer.cache_path(sha256, page, width)
+        data = await asyncio.to_thread(_read_or_none, path)
+        if data is None:
+            await self.ensure(doc_id, sha256, page, width)
+            data = await asyncio.to_thread(path.read_bytes)
+        return PageImage(data=data, etag=etag_for(sha256, page, width))
+
+    async def ensure(self, doc_id: str, sha256: str, page: int, width: int) -> None:
+        """Return once the page is in the cache; raise DocumentError if it cannot be."""
+        key = (sha256, page, width)
+        if key in self._failed:
+            raise DocumentError(*self._failed[key])
+        if self.renderer.cache_path(*key).is_file():
+            return
+        job = self._jobs.get(key)
+        if job is None:
+            job = self._jobs[key] = _Job(key, set(), self._loop().create_future())
+        job.docs.add(doc_id)
+        if not job.urgent:
+            job.urgent = True
+            self._urgent.append(key)
+        self._pump()
+        await asyncio.shield(job.future)  # one reader giving up does not cancel it for others
+
+    async def stamp(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a watermarking call on the watermark threads."""
+        return await self._loop().run_in_executor(self._stamper, fn, *args)
+
+    # -- what the clerk (and tests) see -------------------------------------------------------
+    def status(self, doc_id: str) -> dict[str, Any]:
+        """Per document: pages ready, waiting, failed (with reasons), at the pre-render widths."""
+        plan = self._plans.get(doc_id)
+        if plan is None:
+            return {"document": doc_id, "state": "unknown", "widths": list(self.widths)}
+        ready = pending = 0
+        failed = []
+        for key in plan.keys:
+            if key in self._failed:
+                code, message = self._failed[key]
+                failed.append({"page": key[1] + 1, "width": key[2], "error": code, "message": message})
+            elif self.renderer.cache_path(*key).is_file():
+                ready += 1
+            elif key in self._jobs:
+                pending += 1
+        state = ("recalled" if plan.recalled else "rendering" if pending and not self._paused
+                 else "paused" if pending else "failed" if failed else "ready")
+        return {"document": doc_id, "state": state, "widths": list(self.widths), "pages": plan.pages,
+                "ready": ready, "pending": pending, "failed": failed, "paused": self._paused}
+
+    async def idle(self) -> None:
+        """Wait until nothing is queued or rendering (pre-rendering done, or paused empty)."""
+        while not self._quiet():
+            self._idle = self._idle or asyncio.Event()
+            await self._idle.wait()
+
+    async def close(self) -> None:
+        """Stop: drop the queue, let pages in workers finish, stop the workers."""
+        self._closed = True
+        for job in self._jobs.values():
+            job.future.cancel()
+        self._jobs.clear()
+        self._queue.clear()
+        self._urgent.clear()
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+        await asyncio.to_thread(self._stamper.shutdown, wait=True)
+
+    # -- dispatch -------------------------------------------------------------------------------
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        return asyncio.get_running_loop()
+
+    def _pool(self) -> Executor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=lower_priority, initargs=(self.nice,))
+        return self._executor
+
+    def _next(self) -> _Job | None:
+        for queue, allowed in ((self._urgent, True), (self._queue, not self._paused)):
+            while allowed and queue:
+                job = self._jobs.get(queue.popleft())
+                if job is not None and job.key not in self._running and not job.future.done():
+                    return job
+        return None
+
+    def _pump(self) -> None:
+        """Hand jobs to free workers: readers' pages first, then the pre-render queue."""
+        while not self._closed and len(self._running) < self.workers:
+            job = self._next()
+            if job is None:
+                break
+            if self.renderer.cache_path(*job.key).is_file():  # one stat; e.g. the same blob again
+                self._done(job)
+                continue
+            self._running.add(job.key)
+            sha, page, width = job.key
+            pool = self._pool()
+            try:
+                fut = self._loop().run_in_executor(pool, self._render, str(self.renderer.store.root),
+                                                   sha, page, width, self.renderer.settings)
+            except (BrokenProcessPool, RuntimeError) as exc:  # broken or shut down under us
+                fut = self._loop().create_future()
+                fut.set_exception(exc)
+            fut.add_done_callback(lambda f, job=job, pool=pool: self._finished(job, f, pool))
+        self._settle()
+
+    def _finished(self, job: _Job, fut: asyncio.Future[RenderOutcome], pool: Executor) -> None:
+        self._running.discard(job.key)
+        if self._closed:
+            return
+        if fut.cancelled():  # never started: its pool was dropped after a crash
+            self._requeue(job)
+            self._pump()
+            return
+        exc = fut.exception()
+        if exc is None:
+            outcome = fut.result()
+            if outcome.code:
+                self._fail(job, outcome.code, outcome.message)
+            else:
+                self.renders += outcome.rendered
+                self._done(job)
+        elif isinstance(exc, BrokenProcessPool) and job.attempts + 1 < ATTEMPTS:
+            log.warning("a page-rendering worker died; page %d of %s is tried again", job.key[1] + 1, job.key[0][:12])
+            job.attempts += 1
+            self._drop_broken_pool(pool)
+            self._requeue(job)
+        else:
+            if isinstance(exc, BrokenProcessPool):
+                self._drop_broken_pool(pool)
+            self._fail(job, "render_failed", f"page {job.key[1] + 1} could not be rendered: {exc!r}")
+        self._pump()
+
+    def _requeue(self, job: _Job) -> None:
+        (self._urgent if job.urgent else self._queue).appendleft(job.key)
+
+    def _drop_broken_pool(self, broken: Executor) -> None:
+        """Replace the pool that broke (only that one: a job of the same crash may report after
+        its replacement already runs the retries)."""
+        if self._executor is broken:
+            self._executor = None
+            broken.shutdown(wait=False, cancel_futures=True)
+
+    def _done(self, job: _Job) -> None:
+        self._jobs.pop(job.key, None)
+        if not job.future.done():
+            job.future.set_result(None)
+
+    def _fail(self, job: _Job, code: str, message: str) -> None:
+        self._failed[job.key] = (code, message)
+        log.warning("page %d (width %d) of blob %s: %s: %s", job.key[1] + 1, job.key[2], job.key[0][:12], code, message)
+        self._jobs.pop(job.key, None)
+        if not job.future.done():
+            job.future.set_exception(DocumentError(code, message))
+            job.future.exception()  # retrieved: nobody may be waiting (a pre-rendered page)
+
+    def _quiet(self) -> bool:
+        """Nothing more will happen until something new arrives (or a ballot closes)."""
+        return self._closed or not self._jobs or (
+            self._paused and not self._running and not any(j.urgent for j in self._jobs.values()))
+
+    def _settle(self) -> None:
+        if self._idle is not None and self._quiet():
+            self._idle.set()
+            self._idle = None
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    """The cached page, or None if there is none (a directory in its place is none too)."""
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        return None

@@ -119,17 +119,33 @@ def _trace_commits() -> None:
 
     import gc
     gc_start = [0.0]
+    gc_sum = {g: [0, 0.0] for g in range(3)}  # per generation: collections, ms since the last report
 
     def on_gc(phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             gc_start[0] = time.perf_counter()
-        elif info.get("generation", 0) >= 1:
-            ms = 1e3 * (time.perf_counter() - gc_start[0])
-            if ms > 2:
-                print(f"gc gen{info['generation']} {ms:7.1f} ms ({info.get('collected')} collected)",
-                      file=sys.stderr, flush=True)
+            return
+        ms = 1e3 * (time.perf_counter() - gc_start[0])
+        gen = info.get("generation", 0)
+        gc_sum[gen][0] += 1
+        gc_sum[gen][1] += ms
+        if gen >= 1 and ms > 2:
+            print(f"gc gen{gen} {ms:7.1f} ms ({info.get('collected')} collected)", file=sys.stderr, flush=True)
+
+    def gc_report() -> str:
+        out = ", ".join(f"gen{g} {n}x {ms:.1f} ms" for g, (n, ms) in gc_sum.items() if n)
+        for v in gc_sum.values():
+            v[0], v[1] = 0, 0.0
+        return out or "none"
 
     gc.callbacks.append(on_gc)
+
+    def commit_with_gc(self: Any, batch: Any) -> None:
+        commit(self, batch)
+        if len(batch.entries) > 100:
+            print(f"  collections since the last large commit: {gc_report()}", file=sys.stderr, flush=True)
+
+    SQLStore.commit = commit_with_gc  # type: ignore[method-assign]
 
 
 def _cprofile_on_signals(out: Path) -> None:
@@ -170,10 +186,10 @@ def _gc_policy(mode: str) -> None:
         raise SystemExit(f"unknown --gc {mode}")
     inner = Hub.publish
 
-    def publish(self: Any, seq: int, event: Any) -> None:
+    def publish(self: Any, seq: int, event: Any, origin: Any = None) -> None:
         if isinstance(event, e.BallotOpened):
             gc.freeze()
-        inner(self, seq, event)
+        inner(self, seq, event, origin)
 
     Hub.publish = publish  # type: ignore[method-assign]
 

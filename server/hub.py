@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Coroutine
 
 from .core import events as e
 from .core.views import attendance_summary, progress, visible_event
@@ -22,11 +22,22 @@ log = logging.getLogger("hemicycle.hub")
 
 LAGGING = 4008
 QUEUE_LIMIT = 2000
+_MEMBER_SCOPED = (e.VoteCast, *e.DOCUMENT_EVENTS)  # events whose visibility depends on the member
 PROGRESS_INTERVAL = 0.1  # clerk and displays: at most ten progress updates a second
 SEAT_SUMMARY_INTERVAL = 1.0  # tablets: the attendance summary at most once a second
 
 
 class Subscriber:
+    """One connection's outbox: messages in order, coalesced slots, and a pump for laggards.
+
+    A message pushed while nothing is queued is written at once, in the caller's turn of
+    the loop: ``send`` (the ASGI send) completes without suspending unless the transport
+    asks the writer to wait, so the 3,000 acks of a group commit leave in one sweep
+    instead of waking 3,000 sender tasks. Only when the transport does push back is the
+    send finished by this connection's own task, and everything after it queues behind
+    it; a slow client still delays nobody else.
+    """
+
     def __init__(self, role: str, members: frozenset[str], send: Callable[[str], Awaitable[None]],
                  close: Callable[[int, str], Awaitable[None]]) -> None:
         self.role = role
@@ -35,6 +46,8 @@ class Subscriber:
         self._close = close
         self._queue: list[str] = []
         self._slots: dict[str, str] = {}  # coalesced messages: kind -> newest text
+        self._stalled: tuple[Coroutine[Any, Any, None], Any] | None = None  # a send the transport paused
+        self._pumping = False
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self.closed = False
@@ -46,11 +59,23 @@ class Subscriber:
     def push(self, text: str) -> None:
         if self.closed:
             return
-        if len(self._queue) >= QUEUE_LIMIT:
-            self.closed = True
-            asyncio.get_running_loop().create_task(self._close(LAGGING, "lagging: reconnect and resume"))
+        if self._queue or self._pumping or self._stalled is not None:
+            if len(self._queue) >= QUEUE_LIMIT:
+                self.closed = True
+                asyncio.get_running_loop().create_task(self._close(LAGGING, "lagging: reconnect and resume"))
+                return
+            self._queue.append(text)
+            self._wake.set()
             return
-        self._queue.append(text)
+        coro = self._send(text)
+        try:
+            waiting = coro.send(None)
+        except StopIteration:
+            return  # written
+        except Exception:  # the socket went away: the endpoint cleans up
+            self.closed = True
+            return
+        self._stalled = (coro, waiting)  # the transport's buffer is full: the pump finishes it
         self._wake.set()
 
     def offer(self, kind: str, text: str) -> None:
@@ -64,13 +89,20 @@ class Subscriber:
             while not self.closed:
                 await self._wake.wait()
                 self._wake.clear()
-                while self._queue or self._slots:
-                    if self._queue:
-                        batch, self._queue = self._queue, []
-                    else:
-                        batch, self._slots = list(self._slots.values()), {}
-                    for text in batch:
-                        await self._send(text)
+                self._pumping = True
+                try:
+                    if self._stalled is not None:
+                        await _finish(*self._stalled)
+                        self._stalled = None
+                    while self._queue or self._slots:
+                        if self._queue:
+                            batch, self._queue = self._queue, []
+                        else:
+                            batch, self._slots = list(self._slots.values()), {}
+                        for text in batch:
+                            await self._send(text)
+                finally:
+                    self._pumping = False
         except Exception:  # the socket went away: the endpoint cleans up
             self.closed = True
 
@@ -78,12 +110,37 @@ class Subscriber:
         self.closed = True
         if self._task:
             self._task.cancel()
+        if self._stalled is not None:
+            self._stalled[0].close()
+            self._stalled = None
 
     async def close_idle(self) -> None:
         try:
             await self._close(4000, "idle")
         except Exception:
             pass
+
+
+async def _finish(coro: Coroutine[Any, Any, None], waiting: Any) -> None:
+    """Run a coroutine that was started outside a task and suspended, to its end.
+
+    What a Task would do: wait for what it yielded (a future, or None for a bare yield),
+    then resume it; the coroutine itself sees the future's outcome when resumed.
+    """
+    while True:
+        if waiting is None:
+            await asyncio.sleep(0)
+        else:
+            waiting._asyncio_future_blocking = False
+            try:
+                await asyncio.wait([waiting])
+            except BaseException:
+                coro.close()
+                raise
+        try:
+            waiting = coro.send(None)
+        except StopIteration:
+            return
 
 
 class Hub:
@@ -131,8 +188,17 @@ class Hub:
         return self.subscribers
 
     def publish(self, seq: int, event: e.Event, origin: object = None) -> None:
+        if type(event) is e.VoteCast:  # the common case by far: a burst's votes
+            self._progress_dirty = True
+            others = self._by_member.get(event.member)
+            if others and (len(others) > 1 or origin not in others):
+                self._publish(seq, event, origin)
+            return
+        self._publish(seq, event, origin)
+
+    def _publish(self, seq: int, event: e.Event, origin: object) -> None:
         encoded: dict[tuple[str, frozenset[str]], str | None] = {}
-        member_scoped = isinstance(event, (e.VoteCast, *e.DOCUMENT_EVENTS))
+        member_scoped = isinstance(event, _MEMBER_SCOPED)
         for sub in list(self._targets(event)):
             if sub is origin and isinstance(event, e.VoteCast):
                 continue  # its ack says the same (and carries the seq)

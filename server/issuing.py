@@ -74,7 +74,7 @@ class Issuer:
         self.printer = printer
         self._tasks: set[asyncio.Task] = set()
         self._executor: ProcessPoolExecutor | None = None
-        sitting.subscribe(self._on_event)
+        sitting.subscribe(self._on_event, (e.SittingClosed, e.BallotClosed))
 
     def path_for(self, ballot: str, run: int) -> Path:
         return self.dir / f"{ballot}-r{run}.pdf"

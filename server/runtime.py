@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +10,7 @@ from urllib.parse import urlsplit
 from . import certificates as cert
 from . import credentials
 from .auth import AuthState
+from .collector import CollectorPolicy
 from .core import commands as c
 from .core.agenda import Agenda
 from .credentials import Identity
@@ -19,9 +19,12 @@ from .documents import Limits as DocumentLimits
 from .hub import Hub
 from .issuing import Issuer
 from .limits import Limits
+from .render_pool import RenderPool
 from .sitting import Sitting
 from .store.base import EventStore
 from .store.sql import SQLStore
+from .welcome import WelcomeCache
+from .writer import favour_writer_thread
 
 
 @dataclass
@@ -35,6 +38,8 @@ class ServerConfig:
     printer: str | None = None  # CUPS printer for tally certificates (needs `lp`)
     agenda_dir: Path | None = None  # where the agenda's document files are found
     document_limits: DocumentLimits = field(default_factory=DocumentLimits)
+    render_workers: int | None = None  # page-rendering processes; None: cores - 1 (server/render_pool.py)
+    prerender_widths: tuple[int, ...] | None = None  # None: the default width only
 
 
 class Runtime:
@@ -49,25 +54,43 @@ class Runtime:
         self.document_limits = config.document_limits
         self.blobs = BlobStore(config.data_dir)
         self.renderer = Renderer(self.blobs)
+        self.pages = RenderPool(self.renderer, workers=config.render_workers, prerender_widths=config.prerender_widths)
         self.watermarker = Watermarker(secret=hashlib.sha256(self.key.private_bytes_raw()).digest())
         self.creds = credentials.load_or_create(config.credentials_path, config.agenda)
         self.tokens: dict[str, Identity] = credentials.token_table(self.creds)
         self.seat_members = {m.seat: m.id for m in config.agenda.members}
         self.auth = AuthState(config.data_dir)  # console login and seat pairing (server/auth.py)
+        self.welcome = WelcomeCache()  # pre-encoded large parts of the snapshot (server/welcome.py)
+        self.collector = CollectorPolicy()  # no collections mid-burst (server/collector.py)
 
     async def start(self) -> None:
+        favour_writer_thread()
         self.store = SQLStore(self.config.db_url)
         self.sitting = await Sitting.start(self.store, self.config.agenda)
         # the log's agenda wins over the file's after a restart: the record is the truth
         agenda = self.sitting.meeting.agenda
         self.seat_members = {m.seat: m.id for m in agenda.members}
-        self.sitting.subscribe(_collector_policy)
+        self.sitting.subscribe(self.collector, CollectorPolicy.KINDS)
+        self._follow_documents()
         self.hub = Hub(self.sitting, self.limits.idle_timeout)
         self.hub.start()
         self.issuer = Issuer(self.sitting, self.config.data_dir, self.key, self.config.printer)
         public = self.key.public_key()
         await self.sitting.execute(c.RecordServerKey(cert.public_key_pem(public), cert.public_key_fingerprint(public)))
         await self._add_agenda_documents()
+
+    def _follow_documents(self) -> None:
+        """Pre-render pages of every document the record holds (after a restart) and of each
+        one added from now on; pause while a ballot is open (server/render_pool.py)."""
+        meeting = self.sitting.meeting
+        run = meeting.open_run()
+        if run is not None and run.status == "open":
+            self.pages.pause()
+        self.sitting.subscribe(self.pages.on_event)
+        for doc in meeting.documents.docs.values():
+            if doc.recalled:
+                continue
+            self.pages.prerender(doc.id, doc.info["sha256"], int(doc.info["page_count"]))
 
     async def _add_agenda_documents(self) -> None:
         """Documents named in the agenda join the record once, at the first start."""
@@ -92,12 +115,14 @@ class Runtime:
         if self.issuer:
             await self.issuer.drain()
             self.issuer.close()
+        await self.pages.close()
         if self.hub:
             await self.hub.stop()
         if self.sitting:
             await self.sitting.stop()
         if self.store:
             self.store.close()
+        self.collector.close()
 
     def origin_allowed(self, origin: str | None, host: str | None) -> bool:
         """Browsers send Origin: allow the server's own pages and the configured list."""
@@ -106,19 +131,3 @@ class Runtime:
         if origin in self.config.allowed_origins:
             return True
         return host is not None and urlsplit(origin).netloc == host
-
-
-def _collector_policy(seq: int, event: object, origin: object = None) -> None:
-    """No full garbage collection while members vote.
-
-    With thousands of connections the heap is large, and a full collection stalls the
-    loop for hundreds of milliseconds — in the middle of a burst of votes. While a ballot
-    is open everything alive is frozen (excluded from collection; memory freed by
-    reference counting as usual); at close it is handed back to the collector.
-    """
-    from .core import events as ev
-
-    if isinstance(event, ev.BallotOpened):
-        gc.freeze()
-    elif isinstance(event, (ev.BallotClosed, ev.BallotVoided)):
-        gc.unfreeze()

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import secrets
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
@@ -33,10 +34,15 @@ class Unavailable(Exception):
     """The command could not be made durable; nothing of it was recorded."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Outcome:
     events: list[tuple[int | None, e.Event]]
     key: KeyRecord | None = None  # for casts: what the idempotency key now stands for
+
+
+_LIFECYCLE = frozenset({e.BallotOpened, e.BallotHeld, e.BallotResumed, e.BallotClosed, e.BallotVoided})
+
+Reply = Callable[[Outcome | None, BaseException | None], None]  # (outcome, None) or (None, Unavailable)
 
 
 def replay(store: EventStore) -> tuple[Meeting | None, list[str], list[tuple[int, e.Event]]]:
@@ -71,8 +77,10 @@ class Sitting:
         self.history = history  # every durable logged event, for resuming clients
         self.hashes = hashes  # their entry hashes: hashes[seq - 1]
         self._last_hash = hashes[-1] if hashes else GENESIS
-        self._listeners: list[Listener] = []
-        self._inflight: dict[int, asyncio.Future[None]] = {}
+        self._listeners: list[tuple[Listener, tuple[type[e.Event], ...] | None]] = []
+        self._routes: dict[type[e.Event], list[Listener]] = {}  # event type -> its listeners
+        self._pending: deque[Batch] = deque()  # submitted to the writer, not yet committed
+        self.durable_seq = meeting.seq  # the last committed log position
         self.writer = GroupWriter(store, self._committed, self._failed)
         self._timer: asyncio.TimerHandle | None = None
         self._stale = False  # a commit failed and the state could not yet be rebuilt from the store
@@ -89,8 +97,8 @@ class Sitting:
         sitting.writer.start()
         if fresh:
             opening = Meeting.opening_events(agenda, clock())
-            numbered = sitting._apply_and_queue(opening, None)
-            await sitting.durable(numbered[-1][0])
+            numbered, _ = sitting._apply_and_queue(opening, None)
+            await sitting.durable(numbered[-1][0])  # type: ignore[arg-type]
         sitting._arm_deadline()
         return sitting
 
@@ -99,8 +107,21 @@ class Sitting:
             self._timer.cancel()
         await self.writer.stop()
 
-    def subscribe(self, listener: Listener) -> None:
-        self._listeners.append(listener)
+    def subscribe(self, listener: Listener, kinds: tuple[type[e.Event], ...] | None = None) -> None:
+        """Call ``listener`` for every durable logged event, or only for events of ``kinds``.
+
+        Naming the kinds keeps a listener that cares about ballots' lifecycle off the path
+        of each of 3,000 votes.
+        """
+        self._listeners.append((listener, kinds))
+        self._routes.clear()
+
+    def _listeners_of(self, kind: type[e.Event]) -> list[Listener]:
+        route = self._routes.get(kind)
+        if route is None:
+            route = self._routes[kind] = [listener for listener, kinds in self._listeners
+                                          if kinds is None or issubclass(kind, kinds)]
+        return route
 
     # -- commands -------------------------------------------------------------------
     async def execute(self, command: c.Command, origin: object = None) -> Outcome:
@@ -108,127 +129,161 @@ class Sitting:
         return await self.submit(command, origin)
 
     def submit(self, command: c.Command, origin: object = None) -> asyncio.Future[Outcome]:
-        """Decide and apply at once; the returned future completes when the events are durable.
+        """Like ``request``, with a future that completes when the events are durable."""
+        fut: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+
+        def reply(outcome: Outcome | None, exc: BaseException | None) -> None:
+            if not fut.done():
+                fut.set_exception(exc) if exc is not None else fut.set_result(outcome)  # type: ignore[arg-type]
+
+        self.request(command, origin, reply)
+        return fut
+
+    def request(self, command: c.Command, origin: object, reply: Reply) -> None:
+        """Decide and apply at once; ``reply(outcome, None)`` once the events are durable.
 
         Synchronous up to the hand-over to the writer, so commands are decided in arrival
-        order and callers need no task of their own. Raises CommandError when refused.
-        ``origin`` (the caller's connection) is passed to listeners so the sender is not
-        sent, as an event, what its own acknowledgement already tells it.
+        order and callers need no task of their own. Raises CommandError when refused (and
+        then never replies); a failed commit replies ``(None, Unavailable)``. A command with
+        nothing to write is answered before this returns. ``origin`` (the caller's
+        connection) is passed to listeners so the sender is not sent, as an event, what its
+        own acknowledgement already tells it.
         """
         if self._stale:
             try:
                 self._rebuild()
             except Exception as exc:
                 raise Unavailable("the vote store cannot be read; nothing was recorded") from exc
-        loop = asyncio.get_running_loop()
-        if isinstance(command, c.Cast):
-            known = self.meeting.keys.get((command.member, command.key))
+        meeting = self.meeting
+        if type(command) is c.Cast:
+            known = meeting.keys.get((command.member, command.key))
             if known is not None:  # a resend: same acknowledgement, counted once
-                return self._when_durable(known.seq, Outcome([], known))
-            if self.meeting.ballots.get(command.ballot) and self.meeting.ballots[command.ballot].spec.secret:
+                self._after(known.seq, reply, Outcome([], known))
+                return
+            run = meeting.ballots.get(command.ballot)
+            if run is not None and run.spec.secret:
                 command = c.Cast(command.member, command.ballot, command.choice, command.key,
                                  secrets.token_hex(16))
-        events = self.meeting.decide(command, round(self.clock(), 3))
-        numbered = self._apply_and_queue(events, origin)
-        key = self.meeting.keys[(command.member, command.key)] if isinstance(command, c.Cast) else None
-        outcome = Outcome(numbered, key)
-        seqs = [s for s, _ in numbered if s is not None]
-        if not seqs:
-            done: asyncio.Future[Outcome] = loop.create_future()
-            done.set_result(outcome)
-            return done
-        return self._when_durable(seqs[-1], outcome)
+            events = meeting.decide(command, round(self.clock(), 3))
+            numbered, batch = self._apply_and_queue(events, origin)
+            outcome = Outcome(numbered, meeting.keys[(command.member, command.key)])
+        else:
+            events = meeting.decide(command, round(self.clock(), 3))
+            numbered, batch = self._apply_and_queue(events, origin)
+            outcome = Outcome(numbered)
+        if batch is None:
+            reply(outcome, None)
+        else:
+            batch.waiters.append((reply, outcome))
 
-    def _when_durable(self, seq: int, outcome: Outcome) -> asyncio.Future[Outcome]:
-        result: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        commit = self._inflight.get(seq)
-        if commit is None:
-            result.set_result(outcome)
-            return result
-
-        def finish(f: asyncio.Future) -> None:
-            if result.done():
-                return
-            if f.cancelled() or f.exception() is not None:
-                result.set_exception(Unavailable("the vote store did not confirm the write; nothing was recorded"))
-            else:
-                result.set_result(outcome)
-
-        commit.add_done_callback(finish)
-        return result
+    def _after(self, seq: int, reply: Reply, outcome: Outcome) -> None:
+        """Reply once entry ``seq`` is durable (at once if it already is)."""
+        if seq > self.durable_seq:
+            for batch in self._pending:
+                if batch.entries and batch.entries[-1].seq >= seq:
+                    batch.waiters.append((reply, outcome))
+                    return
+        reply(outcome, None)
 
     async def durable(self, seq: int) -> None:
-        fut = self._inflight.get(seq)
-        if fut is not None:
-            await asyncio.shield(fut)
+        if seq <= self.durable_seq:
+            return
+        fut: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
 
-    def _apply_and_queue(self, events: list[e.Event], origin: object) -> list[tuple[int | None, e.Event]]:
+        def reply(outcome: Outcome | None, exc: BaseException | None) -> None:
+            if not fut.done():
+                fut.set_exception(exc) if exc is not None else fut.set_result(outcome)  # type: ignore[arg-type]
+
+        self._after(seq, reply, Outcome([]))
+        await fut
+
+    def _apply_and_queue(self, events: list[e.Event], origin: object
+                         ) -> tuple[list[tuple[int | None, e.Event]], Batch | None]:
+        """Apply each event and add what it writes to the writer's open batch (returned)."""
         numbered: list[tuple[int | None, e.Event]] = []
         if not events:
-            return numbered
-        batch = Batch()
+            return numbered, None
+        batch = self.writer.open_batch()
+        if not self._pending or self._pending[-1] is not batch:
+            self._pending.append(batch)
+        meeting = self.meeting
         for event in events:
-            if isinstance(event, e.SecretChoice):
+            kind = type(event)
+            if kind is e.SecretChoice:
                 batch.urn_puts.append(UrnEntry(event.entry, event.ballot, event.run, canonical(event.choice)))
-                self.meeting.apply(event)
+                meeting.apply(event)
                 numbered.append((None, event))
                 continue
-            if isinstance(event, e.SecretChoiceWithdrawn):
+            if kind is e.SecretChoiceWithdrawn:
                 batch.drop(event.entry)
-                self.meeting.apply(event)
+                meeting.apply(event)
                 numbered.append((None, event))
                 continue
-            seq = self.meeting.seq + 1
+            seq = meeting.seq + 1
             entry = make_entry(self._last_hash, seq, event.NAME, e.to_data(event))
             self._last_hash = entry.hash
             batch.entries.append(entry)
-            if isinstance(event, e.VoteCast) and event.first:
+            if kind is e.VoteCast and event.first:
                 batch.participations.append(Participation(event.ballot, event.run, event.member, seq))
-            self.meeting.apply(event, seq)
+            meeting.apply(event, seq)
             numbered.append((seq, event))
             batch.published.append((seq, event, origin))
-        if not batch:
-            return numbered
-        fut = self.writer.submit(batch)
-        seqs = [s for s, _ in numbered if s is not None]
-        for s in seqs:
-            self._inflight[s] = fut
-
-        def forget(_: asyncio.Future) -> None:
-            for s in seqs:
-                if self._inflight.get(s) is fut:
-                    del self._inflight[s]
-
-        fut.add_done_callback(forget)
-        return numbered
+        return numbered, batch
 
     # -- writer callbacks -------------------------------------------------------------
     def _committed(self, batches: list[Batch]) -> None:
-        for batch in batches:
-            self.hashes.extend(entry.hash for entry in batch.entries)
-            for entry_seq, event, origin in batch.published:
-                self.history.append((entry_seq, event))
-                for listener in self._listeners:
-                    listener(entry_seq, event, origin)
-                if isinstance(event, e.BallotClosed):
-                    self.writer.call(self.store.seal_ballot, event.ballot, event.run)
-                if isinstance(event, (e.BallotOpened, e.BallotHeld, e.BallotResumed, e.BallotClosed, e.BallotVoided)):
-                    self._arm_deadline()
+        """Publish what is now durable (in sequence order), then answer whoever waits on it."""
+        try:
+            for batch in batches:
+                if self._pending and self._pending[0] is batch:
+                    self._pending.popleft()
+                if batch.entries:
+                    self.durable_seq = batch.entries[-1].seq
+                self.hashes.extend(entry.hash for entry in batch.entries)
+                history = self.history
+                for published in batch.published:
+                    entry_seq, event, origin = published
+                    history.append((entry_seq, event))
+                    kind = type(event)
+                    for listener in self._routes.get(kind) or self._listeners_of(kind):
+                        listener(entry_seq, event, origin)
+                    if kind in _LIFECYCLE:
+                        if kind is e.BallotClosed:
+                            self.writer.call(self.store.seal_ballot, event.ballot, event.run)
+                        self._arm_deadline()
+        finally:  # a listener's fault must not keep durable votes unacknowledged
+            for batch in batches:
+                for reply, outcome in batch.waiters:
+                    try:
+                        reply(outcome, None)
+                    except Exception:
+                        log.exception("answering a committed command failed")
 
     def _failed(self, exc: Exception) -> None:
-        """A commit failed: the in-memory state ran ahead of the disk; rebuild it from the disk."""
-        self._inflight.clear()
+        """A commit failed: the in-memory state ran ahead of the disk; rebuild it from the disk.
+
+        Every batch not yet committed fails with it: later ones were decided on that state.
+        """
+        failed, self._pending = self._pending, deque()
         self._stale = True
         try:
             self._rebuild()
         except Exception:  # the store cannot even be read: the next command tries again
             log.exception("rebuilding the sitting from the store failed")
+        error = Unavailable("the vote store did not confirm the write; nothing was recorded")
+        for batch in failed:
+            for reply, _ in batch.waiters:
+                try:
+                    reply(None, error)
+                except Exception:
+                    log.exception("answering a failed command failed")
 
     def _rebuild(self) -> None:
         meeting, hashes, history = replay(self.store)
         if meeting is not None:
             self.meeting, self.hashes, self.history = meeting, hashes, history
             self._last_hash = hashes[-1] if hashes else GENESIS
+            self.durable_seq = meeting.seq
         self._stale = False
 
     # -- countdowns ---------------------------------------------------------------------

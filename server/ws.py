@@ -3,27 +3,32 @@
 A connection authenticates with its first message (``hello`` with a token), receives a
 snapshot (or, when resuming, the events it missed), then sends commands; each reply
 carries the request's ``id`` as ``re``. See docs/protocol.md.
+
+This is a raw ASGI application, not a Starlette ``WebSocket`` endpoint: every message
+would otherwise pass through the wrapper's state checks and, for each send, the
+exception middleware's wrapper — layers that cost more per vote than deciding the vote.
+``HemicycleApp`` (server/app.py) hands ``/ws`` straight to it; the Starlette route stays
+for routing and for anything that mounts the app elsewhere.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
-
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from typing import Any, Awaitable, Callable
 
 from .core import commands as c
 from .core.errors import CommandError
-from .core.views import attendance_summary, progress, snapshot, visible_event
 from .hub import Subscriber
 from .limits import TokenBucket
-from .protocol import PROTOCOL_VERSION, Resolver, decode, encode
+from .protocol import Resolver, decode, encode
 from .runtime import Runtime
-from .sitting import Unavailable
+from .sitting import Outcome, Unavailable
+from .welcome import welcome
 
 log = logging.getLogger("hemicycle.ws")
 
-RESUME_LIMIT = 5000  # a longer gap gets a fresh snapshot instead of the events
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 def _error(code: str, message: str, re: Any = None) -> str:
@@ -33,73 +38,101 @@ def _error(code: str, message: str, re: Any = None) -> str:
     return encode(msg)
 
 
-async def endpoint(websocket: WebSocket) -> None:
-    rt: Runtime = websocket.app.state.runtime
-    if not rt.origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host")):
-        await websocket.close(code=4003)
-        return
-    await websocket.accept()
-    try:
-        await _serve(rt, websocket)
-    except WebSocketDisconnect:
-        pass
+class Endpoint:
+    """The ASGI application behind /ws (a class, so Starlette's route calls it as raw ASGI)."""
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        rt: Runtime = scope["app"].state.runtime
+        origin = host = None
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                origin = value.decode("latin-1")
+            elif name == b"host":
+                host = value.decode("latin-1")
+        if (await receive())["type"] != "websocket.connect":
+            return
+        if not rt.origin_allowed(origin, host):
+            await send({"type": "websocket.close", "code": 4003})  # refused before the handshake: HTTP 403
+            return
+        await send({"type": "websocket.accept"})
+        try:
+            await _serve(rt, receive, send)
+        except OSError:  # the client went away while we were writing to it
+            pass
 
 
-async def _serve(rt: Runtime, ws: WebSocket) -> None:
+endpoint = Endpoint()
+
+
+async def _serve(rt: Runtime, receive: Receive, send: Send) -> None:
     limits = rt.limits
+
+    async def send_text(text: str) -> None:
+        await send({"type": "websocket.send", "text": text})
+
+    async def close(code: int, reason: str = "") -> None:
+        await send({"type": "websocket.close", "code": code, "reason": reason})
+
     try:
-        text = await asyncio.wait_for(ws.receive_text(), limits.hello_timeout)
+        message = await asyncio.wait_for(receive(), limits.hello_timeout)
+        if message["type"] == "websocket.disconnect":
+            return
+        text = message.get("text")
+        if text is None:
+            raise CommandError("bad_message", "send JSON text frames")
         hello = decode(text)
         if hello.get("type") != "hello" or not isinstance(hello.get("token"), str):
             raise CommandError("bad_message", "the first message must be a hello with a token")
-    except (asyncio.TimeoutError, CommandError, KeyError) as exc:
+    except (asyncio.TimeoutError, CommandError) as exc:
         code = exc.code if isinstance(exc, CommandError) else "bad_message"
-        await ws.send_text(_error(code, "say hello with a token first"))
-        await ws.close(code=4001)
+        await send_text(_error(code, "say hello with a token first"))
+        await close(4001)
         return
     identity = rt.tokens.get(hello["token"])
     if identity is None:
-        await ws.send_text(_error("bad_token", "unknown token"))
-        await ws.close(code=4001)
+        await send_text(_error("bad_token", "unknown token"))
+        await close(4001)
         return
     resolver = Resolver(identity, rt.seat_members)
     members = frozenset({identity.member} if identity.member else (rt.seat_members.values() if identity.role == "device" else ()))
-    sub = Subscriber(identity.role, members, ws.send_text, lambda code, reason: ws.close(code=code, reason=reason))
-    _welcome(rt, sub, identity, hello.get("last_seq"))
+    sub = Subscriber(identity.role, members, send_text, close)
+    welcome(rt.sitting, rt.welcome, sub, identity, hello.get("last_seq"))
     rt.hub.add(sub)
     device = identity.role == "device"
     bucket = TokenBucket(limits.device_rate_per_second if device else limits.rate_per_second,
                          limits.device_burst if device else limits.burst)
     inflight = [0]  # commands submitted and not yet answered
     loop = asyncio.get_running_loop()
-    big = limits.max_message_bytes // 4  # a str this short cannot exceed the byte limit in UTF-8
+    max_bytes = limits.max_message_bytes
+    big = max_bytes // 4  # a str this short cannot exceed the byte limit in UTF-8
+    push = sub.push
     try:
         while not sub.closed:
-            message = await ws.receive()  # idleness is watched by the hub's ticker, not per message
-            if message["type"] == "websocket.disconnect":
-                break
-            sub.last_seen = loop.time()
+            message = await receive()  # idleness is watched by the hub's ticker, not per message
             text = message.get("text")
             if text is None:
-                sub.push(_error("bad_message", "send JSON text frames"))
+                if message["type"] != "websocket.receive":
+                    break  # websocket.disconnect
+                push(_error("bad_message", "send JSON text frames"))
                 continue
-            if len(text) > big and len(text.encode()) > limits.max_message_bytes:
-                sub.push(_error("too_large", f"a message may be at most {limits.max_message_bytes} bytes"))
+            sub.last_seen = loop.time()
+            if len(text) > big and len(text.encode()) > max_bytes:
+                push(_error("too_large", f"a message may be at most {max_bytes} bytes"))
                 continue
             if not bucket.take():
-                sub.push(_error("rate_limited", "too many messages; slow down", _ref(text)))
+                push(_error("rate_limited", "too many messages; slow down", _ref(text)))
                 continue
             try:
                 msg = decode(text)
                 if msg["type"] == "ping":
-                    sub.push(encode({"type": "pong", "re": msg.get("id")}))
+                    push(encode({"type": "pong", "re": msg.get("id")}))
                     continue
                 command = resolver.command(msg)
             except CommandError as exc:
-                sub.push(_error(exc.code, exc.message, _ref(text)))
+                push(_error(exc.code, exc.message, _ref(text)))
                 continue
             if inflight[0] >= limits.max_inflight:
-                sub.push(_error("rate_limited", "too many requests in flight", msg.get("id")))
+                push(_error("rate_limited", "too many requests in flight", msg.get("id")))
                 continue
             _submit(rt, sub, command, msg, inflight)
     finally:
@@ -114,64 +147,36 @@ def _ref(text: str) -> Any:
         return None
 
 
-def _welcome(rt: Runtime, sub: Subscriber, identity: Any, last_seq: Any) -> None:
-    """Snapshot or gap, queued synchronously so no event can slip in between."""
-    meeting = rt.sitting.meeting
-    history = rt.sitting.history
-    head = {"type": "welcome", "v": PROTOCOL_VERSION, "role": identity.role,
-            "member": identity.member, "seat": identity.seat}
-    durable = history[-1][0] if history else 0
-    if isinstance(last_seq, int) and not isinstance(last_seq, bool) and 0 <= last_seq <= durable \
-            and durable - last_seq <= RESUME_LIMIT:
-        sub.push(encode({**head, "resumed": True, "seq": durable}))
-        for seq, event in history[last_seq:]:
-            data = visible_event(event, sub.role, sub.members, meeting)
-            if data is not None:
-                sub.push(encode({"type": "event", "seq": seq, "event": data}))
-        # coalesced state is not in the log: give the resumed client the current one
-        run = meeting.open_run()
-        if run is not None and identity.role in ("clerk", "display"):
-            extra = {"voters": sorted(run.voters)} if identity.role == "clerk" else {}
-            sub.push(encode({"type": "progress", **progress(meeting, run), **extra}))
-        if identity.role in ("seat", "device"):
-            sub.push(encode({"type": "summary", **attendance_summary(meeting)}))
-        return
-    sub.push(encode({**head, "resumed": False, "seq": meeting.seq,
-                     "snapshot": snapshot(meeting, identity.role, sub.members)}))
-
-
 def _submit(rt: Runtime, sub: Subscriber, command: c.Command, msg: dict[str, Any], inflight: list[int]) -> None:
-    """Decide now; answer when durable (a callback, not a task per command)."""
+    """Decide now; answer when durable (a plain callback from the commit: no task, no future)."""
     re = msg.get("id")
-    try:
-        pending = rt.sitting.submit(command, origin=sub)
-    except CommandError as exc:
-        sub.push(_error(exc.code, exc.message, re))
-        return
-    except Unavailable as exc:
-        sub.push(_error("unavailable", str(exc), re))
-        return
-    except Exception:
-        log.exception("command %s failed", type(command).__name__)
-        sub.push(_error("internal", "the server could not do this; nothing changed", re))
-        return
-    inflight[0] += 1
 
-    def answer(done: asyncio.Future) -> None:
+    def answer(outcome: Outcome | None, exc: BaseException | None) -> None:
         inflight[0] -= 1
-        exc = done.exception()
         if exc is not None:
             code = "unavailable" if isinstance(exc, Unavailable) else "internal"
             sub.push(_error(code, str(exc) or "nothing was recorded", re))
             return
-        sub.push(encode(_reply(rt, sub, command, msg, done.result())))
+        sub.push(encode(_reply(rt, sub, command, msg, outcome)))
 
-    pending.add_done_callback(answer)
+    inflight[0] += 1
+    try:
+        rt.sitting.request(command, sub, answer)
+    except CommandError as exc:
+        inflight[0] -= 1
+        sub.push(_error(exc.code, exc.message, re))
+    except Unavailable as exc:
+        inflight[0] -= 1
+        sub.push(_error("unavailable", str(exc), re))
+    except Exception:
+        inflight[0] -= 1
+        log.exception("command %s failed", type(command).__name__)
+        sub.push(_error("internal", "the server could not do this; nothing changed", re))
 
 
 def _reply(rt: Runtime, sub: Subscriber, command: c.Command, msg: dict[str, Any], outcome: Any) -> dict[str, Any]:
     re = msg.get("id")
-    if isinstance(command, c.Cast):
+    if type(command) is c.Cast:
         key = outcome.key
         ack: dict[str, Any] = {"type": "ack", "re": re, "key": command.key, "ballot": key.ballot,
                                "run": key.run, "status": "recorded", "seq": key.seq}

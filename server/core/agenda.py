@@ -121,7 +121,13 @@ class Agenda:
 
     @property
     def voting_members(self) -> tuple[Member, ...]:
-        return tuple(m for m in self.members if m.can_vote)
+        """Members with a vote; computed once (the agenda is immutable), as every
+        attendance summary, quorum check and turnout walks it."""
+        cache = self.__dict__.get("_voting")
+        if cache is None:
+            cache = tuple(m for m in self.members if m.can_vote)
+            object.__setattr__(self, "_voting", cache)
+        return cache
 
 
 class _Checker:

@@ -20,12 +20,13 @@ ROLES = ("clerk", "seat", "display", "device")
 def attendance_summary(m: Meeting) -> dict[str, Any]:
     voting = m.agenda.voting_members
     counts = {"present": 0, "leave": 0, "absent": 0}
+    attendance = m.attendance
     for member in voting:
-        counts[m.attendance[member.id]] += 1
+        counts[attendance[member.id]] += 1
     return {
         "seated": len(voting),
         **counts,
-        "quorum_met": m.quorum_met(),
+        "quorum_met": m.agenda.quorum.passes(counts["present"], len(voting)),  # = m.quorum_met(), one pass
         "quorum_needed": m.agenda.quorum.needed(len(voting)),
     }
 
@@ -100,18 +101,30 @@ def documents_view(m: Meeting, role: str, members: Collection[str]) -> list[dict
             if reader_may_read(m, d.info, role, members) and (d.released or role == "clerk")]
 
 
-def snapshot(m: Meeting, role: str, members: Collection[str] = ()) -> dict[str, Any]:
+def roster(m: Meeting) -> list[dict[str, Any]]:
+    """The members as every role sees them: fixed for the sitting."""
+    return [{"id": x.id, "name": x.name, "seat": x.seat, "group": x.group, "role": x.role, "votes": x.can_vote}
+            for x in m.agenda.members]
+
+
+def snapshot(m: Meeting, role: str, members: Collection[str] = (), large: dict[str, Any] | None = None
+             ) -> dict[str, Any]:
+    """The sitting as ``role`` (speaking for ``members``) may see it.
+
+    ``large`` may hold the parts that grow with the number of members and are the same
+    for every role — "members" (``roster``), "attendance" and "summary" — already built
+    for this state; the edge passes them pre-encoded, so 3,000 seats connecting at once do
+    not rebuild and re-encode two 3,000-entry collections for each welcome.
+    """
     agenda = m.agenda
     info = agenda.meeting
+    large = large or {}
     return {
         "meeting": {
             "body": info.body, "term": info.term, "session": info.session,
             "title": info.title, "date": info.date, "language": info.language,
         },
-        "members": [
-            {"id": x.id, "name": x.name, "seat": x.seat, "group": x.group, "role": x.role, "votes": x.can_vote}
-            for x in agenda.members
-        ],
+        "members": large["members"] if "members" in large else roster(m),
         "items": [
             {"id": it.id, "title": it.title,
              "ballots": [b for b in m.ballots if m.ballots[b].spec.item == it.id],
@@ -119,9 +132,9 @@ def snapshot(m: Meeting, role: str, members: Collection[str] = ()) -> dict[str, 
             for it in agenda.items
         ],
         "current_item": m.current_item,
-        "attendance": dict(m.attendance),
+        "attendance": large["attendance"] if "attendance" in large else dict(m.attendance),
         "keypads": dict(m.keypads),
-        "summary": attendance_summary(m),
+        "summary": large["summary"] if "summary" in large else attendance_summary(m),
         "ballots": [ballot_view(m, run, role, members) for run in m.ballots.values()],
         "documents": documents_view(m, role, members),
         "page": m.documents.page if m.documents.page and reader_may_read(

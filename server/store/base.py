@@ -35,8 +35,10 @@ class Batch:
     participations: list[Participation] = field(default_factory=list)
     urn_puts: list[UrnEntry] = field(default_factory=list)
     urn_drops: list[str] = field(default_factory=list)
-    # (seq, event) pairs to publish once this batch is durable; stores ignore them
+    # for the sitting, not the store: (seq, event, origin) to publish once this batch is
+    # durable, and (reply, outcome) for whoever waits on it
     published: list = field(default_factory=list)
+    waiters: list = field(default_factory=list)
 
     def drop(self, entry: str) -> None:
         """Withdraw a secret choice; one put and dropped within the batch never reaches disk."""

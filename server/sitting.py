@@ -13,7 +13,7 @@ import secrets
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
 import orjson
 
@@ -252,12 +252,7 @@ class Sitting:
                             self.writer.call(self.store.seal_ballot, event.ballot, event.run)
                         self._arm_deadline()
         finally:  # a listener's fault must not keep durable votes unacknowledged
-            for batch in batches:
-                for reply, outcome in batch.waiters:
-                    try:
-                        reply(outcome, None)
-                    except Exception:
-                        log.exception("answering a committed command failed")
+            _answer(batches, None)
 
     def _failed(self, exc: Exception) -> None:
         """A commit failed: the in-memory state ran ahead of the disk; rebuild it from the disk.
@@ -270,13 +265,7 @@ class Sitting:
             self._rebuild()
         except Exception:  # the store cannot even be read: the next command tries again
             log.exception("rebuilding the sitting from the store failed")
-        error = Unavailable("the vote store did not confirm the write; nothing was recorded")
-        for batch in failed:
-            for reply, _ in batch.waiters:
-                try:
-                    reply(None, error)
-                except Exception:
-                    log.exception("answering a failed command failed")
+        _answer(failed, Unavailable("the vote store did not confirm the write; nothing was recorded"))
 
     def _rebuild(self) -> None:
         meeting, hashes, history = replay(self.store)
@@ -308,3 +297,14 @@ class Sitting:
             await self.execute(c.CloseBallot(ballot))
         except Exception:
             log.exception("closing %s at its deadline failed", ballot)
+
+
+def _answer(batches: Iterable[Batch], error: Exception | None) -> None:
+    """Reply to every command of ``batches``: its outcome, or ``error`` for all of them.
+    One reply that raises (a closed connection's callback) must not stop the others."""
+    for batch in batches:
+        for reply, outcome in batch.waiters:
+            try:
+                reply(None, error) if error is not None else reply(outcome, None)
+            except Exception:
+                log.exception("answering a command failed")

@@ -97,6 +97,21 @@ async def start_server(tmp: Path, agenda: Agenda, *, db: str | None = None, **co
     return LiveServer(f"ws://127.0.0.1:{port}/ws", f"http://127.0.0.1:{port}", creds, db, app, server, task)
 
 
+@contextlib.asynccontextmanager
+async def serving(tmp: Path, agenda: Agenda, **config: Any) -> AsyncIterator[LiveServer]:
+    """A live server for the block, stopped after it whatever happens."""
+    srv = await start_server(tmp, agenda, **config)
+    try:
+        yield srv
+    finally:
+        await srv.stop()
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The HTTP headers that present ``token`` to the API."""
+    return {"Authorization": f"Bearer {token}"}
+
+
 @pytest.fixture
 async def live(tmp_path: Path) -> AsyncIterator[LiveServer]:
     srv = await start_server(tmp_path, make_agenda())

@@ -20,22 +20,15 @@ from server.documents import BlobStore, Renderer
 from server.render_pool import RenderPool
 from terminal_client import Client
 from tests.fixtures.documents import make_pdf, render_or_crash
-from tests.support import LiveServer, make_agenda, start_server
+from tests.support import LiveServer, bearer, make_agenda, serving, start_server
 
 WAIT = 120  # only so that a hang fails the test instead of the suite; never a speed claim
 
 
 @pytest.fixture
 async def sitting(tmp_path: Path) -> Any:
-    srv = await start_server(tmp_path, make_agenda(5), render_workers=1)
-    try:
+    async with serving(tmp_path, make_agenda(5), render_workers=1) as srv:
         yield srv
-    finally:
-        await srv.stop()
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def upload(srv: LiveServer, data: bytes, **fields: str) -> dict[str, Any]:

@@ -14,20 +14,13 @@ from PIL import Image, ImageChops
 from server.documents import Limits
 from terminal_client import Client
 from tests.fixtures.documents import make_encrypted_pdf, make_pdf
-from tests.support import LiveServer, make_agenda, start_server
+from tests.support import LiveServer, bearer, make_agenda, serving
 
 
 @pytest.fixture
 async def sitting(tmp_path: Path) -> Any:
-    srv = await start_server(tmp_path, make_agenda(41, observers=2), document_limits=Limits(max_pages=50))
-    try:
+    async with serving(tmp_path, make_agenda(41, observers=2), document_limits=Limits(max_pages=50)) as srv:
         yield srv
-    finally:
-        await srv.stop()
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def upload(srv: LiveServer, data: bytes, name: str = "draft.pdf", **fields: str) -> httpx.Response:

@@ -22,41 +22,38 @@ the renderer, and cache hits queue behind renders on the same thread pool. So:
   ``render_failed`` at once. A worker crash retries the pages it held once.
 * **Recall cancels.** Queued pages of a recalled document are dropped (unless another,
   unrecalled document shares the blob); a page already in a worker finishes.
+* **Confidential pages are stamped here too.** Stamping a page for one reader (decode the
+  clean page, watermark, encode) costs ~0.15-0.3 CPU-s, mostly holding the GIL, on every
+  fetch (never cached). In the server process it would compete with the WebSocket server
+  during a sitting, so it is a worker job: urgent (a reader waits), never paused by a ballot,
+  never deduplicated or cached; the server only reads back the encoded bytes.
 
 Everything here runs on the event loop (no locks): jobs are plain records, dispatched from
-callbacks as workers free up.
+callbacks as workers free up. The processes themselves: server/worker_processes.py.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-import os
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from .core import events as e
-from .documents import DocumentError, PageImage, Renderer, etag_for
-from .documents.render import RenderOutcome, lower_priority, render_into_cache
+from .documents import DocumentError, PageImage, Reader, Renderer, StampOutcome, WatermarkSpec, etag_for, stamp_page
+from .documents.render import RenderOutcome, render_into_cache
+from .worker_processes import NICE, WorkerProcesses, default_workers
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 Key = tuple[str, int, int]  # (blob sha256, page from 0, width)
 
-#: Worker niceness: CFS then gives a nice-0 process ~10x the CPU of a busy worker.
-NICE = 10
 #: Attempts per page when workers crash (a crash fails every page in flight, guilty or not).
 ATTEMPTS = 2
-
-
-def default_workers() -> int:
-    """One core is left to the server: on the usual 2-core meeting-room box, one worker."""
-    return max(1, min(4, (os.cpu_count() or 2) - 1))
 
 
 @dataclass
@@ -65,6 +62,17 @@ class _Job:
     docs: set[str]
     future: asyncio.Future[None]
     urgent: bool = False   # a reader is waiting for it
+    attempts: int = 0
+
+
+@dataclass(eq=False)
+class _Stamp:
+    """One confidential page for one reader: always urgent, never shared with another fetch."""
+
+    key: Key
+    reader: Reader
+    at: datetime
+    future: asyncio.Future[PageImage]
     attempts: int = 0
 
 
@@ -80,8 +88,9 @@ class RenderPool:
     """Pre-renders and renders page images; see the module docstring for the policy."""
 
     def __init__(self, renderer: Renderer, *, workers: int | None = None, nice: int = NICE,
-                 prerender_widths: tuple[int, ...] | None = None,
-                 render: Callable[..., RenderOutcome] = render_into_cache) -> None:
+                 prerender_widths: tuple[int, ...] | None = None, watermark: WatermarkSpec | None = None,
+                 render: Callable[..., RenderOutcome] = render_into_cache,
+                 stamp: Callable[..., StampOutcome] = stamp_page) -> None:
         self.renderer = renderer
         self.workers = workers or default_workers()
         self.nice = nice
@@ -89,20 +98,24 @@ class RenderPool:
         for w in self.widths:
             renderer.width(w)  # bad_width now, not at the first upload
         self._render = render
-        self._executor: ProcessPoolExecutor | None = None
-        #: watermarking (per reader, per fetch) gets its own threads, so cached pages never
-        #: queue behind it on the default pool either
-        self._stamper = ThreadPoolExecutor(2, thread_name_prefix="watermark")
+        #: how workers build their Watermarker (the server's own is built once at startup, so
+        #: a missing font is reported before the sitting); the secret is in it, never logged
+        self.watermark = watermark
+        self._stamp = stamp
+        self._procs = WorkerProcesses(self.workers, nice)
         self._jobs: dict[Key, _Job] = {}
         self._queue: deque[Key] = deque()    # pre-render, first in first out
         self._urgent: deque[Key] = deque()   # readers waiting
         self._running: set[Key] = set()
+        self._stamps: deque[_Stamp] = deque()  # readers waiting for a stamped page
+        self._stamping: set[_Stamp] = set()    # in a worker now
         self._failed: dict[Key, tuple[str, str]] = {}
         self._plans: dict[str, _Plan] = {}
         self._paused = False
         self._closed = False
         self._idle: asyncio.Event | None = None
         self.renders = 0  # pages actually rendered by workers (the cache was empty)
+        self.stamps = 0   # confidential pages stamped for a reader by workers
 
     # -- what the sitting tells us ----------------------------------------------------------
     def on_event(self, seq: int, event: e.Event, origin: object = None) -> None:
@@ -191,9 +204,18 @@ class RenderPool:
         self._pump()
         await asyncio.shield(job.future)  # one reader giving up does not cancel it for others
 
-    async def stamp(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run a watermarking call on the watermark threads."""
-        return await self._loop().run_in_executor(self._stamper, fn, *args)
+    async def stamped_page(self, doc_id: str, sha256: str, page: int, width: int, reader: Reader,
+                           at: datetime) -> PageImage:
+        """A confidential page stamped for ``reader``, by a worker: the clean page is rendered
+        first if need be (once, as for :meth:`ensure`), then a stamping job goes ahead of
+        pre-rendering, even while a ballot is open. Raises DocumentError on failure."""
+        if self.watermark is None:
+            raise RuntimeError("RenderPool needs watermark= to stamp confidential pages")
+        await self.ensure(doc_id, sha256, page, width)
+        job = _Stamp((sha256, page, width), reader, at, self._loop().create_future())
+        self._stamps.append(job)
+        self._pump()
+        return await job.future  # a reader giving up cancels it; a queued one is then skipped
 
     # -- what the clerk (and tests) see -------------------------------------------------------
     def status(self, doc_id: str) -> dict[str, Any]:
@@ -225,54 +247,84 @@ class RenderPool:
     async def close(self) -> None:
         """Stop: drop the queue, let pages in workers finish, stop the workers."""
         self._closed = True
-        for job in self._jobs.values():
-            job.future.cancel()
+        for waiting in (*self._jobs.values(), *self._stamps, *self._stamping):
+            waiting.future.cancel()
         self._jobs.clear()
         self._queue.clear()
         self._urgent.clear()
-        executor, self._executor = self._executor, None
-        if executor is not None:
-            await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
-        await asyncio.to_thread(self._stamper.shutdown, wait=True)
+        self._stamps.clear()
+        self._stamping.clear()
+        await self._procs.shutdown()
 
     # -- dispatch -------------------------------------------------------------------------------
     def _loop(self) -> asyncio.AbstractEventLoop:
         return asyncio.get_running_loop()
 
-    def _pool(self) -> Executor:
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=lower_priority, initargs=(self.nice,))
-        return self._executor
-
-    def _next(self) -> _Job | None:
-        for queue, allowed in ((self._urgent, True), (self._queue, not self._paused)):
-            while allowed and queue:
-                job = self._jobs.get(queue.popleft())
-                if job is not None and job.key not in self._running and not job.future.done():
-                    return job
+    def _next(self) -> _Job | _Stamp | None:
+        """Readers first (pages to render, then pages to stamp), then the pre-render queue."""
+        while self._urgent:
+            job = self._jobs.get(self._urgent.popleft())
+            if job is not None and job.key not in self._running and not job.future.done():
+                return job
+        while self._stamps:
+            stamp = self._stamps.popleft()
+            if not stamp.future.done():  # done: the reader went away
+                return stamp
+        while self._queue and not self._paused:
+            job = self._jobs.get(self._queue.popleft())
+            if job is not None and job.key not in self._running and not job.future.done():
+                return job
         return None
 
     def _pump(self) -> None:
-        """Hand jobs to free workers: readers' pages first, then the pre-render queue."""
-        while not self._closed and len(self._running) < self.workers:
+        """Hand jobs to free workers, in the order of :meth:`_next`."""
+        root, settings = str(self.renderer.store.root), self.renderer.settings
+        while not self._closed and len(self._running) + len(self._stamping) < self.workers:
             job = self._next()
             if job is None:
                 break
+            if isinstance(job, _Stamp):
+                self._stamping.add(job)
+                pool, fut = self._procs.submit(self._stamp, root, *job.key, settings, self.watermark,
+                                               job.reader, job.at)
+                fut.add_done_callback(lambda f, job=job, pool=pool: self._stamped(job, f, pool))
+                continue
             if self.renderer.cache_path(*job.key).is_file():  # one stat; e.g. the same blob again
                 self._done(job)
                 continue
             self._running.add(job.key)
-            sha, page, width = job.key
-            pool = self._pool()
-            try:
-                fut = self._loop().run_in_executor(pool, self._render, str(self.renderer.store.root),
-                                                   sha, page, width, self.renderer.settings)
-            except (BrokenProcessPool, RuntimeError) as exc:  # broken or shut down under us
-                fut = self._loop().create_future()
-                fut.set_exception(exc)
+            pool, fut = self._procs.submit(self._render, root, *job.key, settings)
             fut.add_done_callback(lambda f, job=job, pool=pool: self._finished(job, f, pool))
         self._settle()
+
+    def _stamped(self, job: _Stamp, fut: asyncio.Future[StampOutcome], pool: Executor) -> None:
+        """A stamping finished: hand the image (or the reason) to the reader waiting for it."""
+        self._stamping.discard(job)
+        if self._closed:
+            return
+        exc = None if fut.cancelled() else fut.exception()
+        if fut.cancelled() or (isinstance(exc, BrokenProcessPool) and job.attempts + 1 < ATTEMPTS):
+            if exc is not None:  # cancelled: never started, its pool was dropped after a crash
+                log.warning("a page-rendering worker died; a stamping of page %d is tried again", job.key[1] + 1)
+                job.attempts += 1
+                self._procs.drop_broken(pool)
+            self._stamps.appendleft(job)
+        elif not job.future.done():
+            if exc is not None:
+                if isinstance(exc, BrokenProcessPool):
+                    self._procs.drop_broken(pool)
+                reason = f"page {job.key[1] + 1} could not be watermarked: {exc!r}"
+                outcome = StampOutcome(None, "render_failed", reason)
+            else:
+                outcome = fut.result()
+            if outcome.image is not None:
+                self.stamps += 1
+                job.future.set_result(outcome.image)
+            else:  # reported to this reader only: the next fetch may well succeed
+                log.warning("stamping page %d of blob %s: %s: %s", job.key[1] + 1, job.key[0][:12],
+                            outcome.code, outcome.message)
+                job.future.set_exception(DocumentError(outcome.code, outcome.message))
+        self._pump()
 
     def _finished(self, job: _Job, fut: asyncio.Future[RenderOutcome], pool: Executor) -> None:
         self._running.discard(job.key)
@@ -293,23 +345,16 @@ class RenderPool:
         elif isinstance(exc, BrokenProcessPool) and job.attempts + 1 < ATTEMPTS:
             log.warning("a page-rendering worker died; page %d of %s is tried again", job.key[1] + 1, job.key[0][:12])
             job.attempts += 1
-            self._drop_broken_pool(pool)
+            self._procs.drop_broken(pool)
             self._requeue(job)
         else:
             if isinstance(exc, BrokenProcessPool):
-                self._drop_broken_pool(pool)
+                self._procs.drop_broken(pool)
             self._fail(job, "render_failed", f"page {job.key[1] + 1} could not be rendered: {exc!r}")
         self._pump()
 
     def _requeue(self, job: _Job) -> None:
         (self._urgent if job.urgent else self._queue).appendleft(job.key)
-
-    def _drop_broken_pool(self, broken: Executor) -> None:
-        """Replace the pool that broke (only that one: a job of the same crash may report after
-        its replacement already runs the retries)."""
-        if self._executor is broken:
-            self._executor = None
-            broken.shutdown(wait=False, cancel_futures=True)
 
     def _done(self, job: _Job) -> None:
         self._jobs.pop(job.key, None)
@@ -326,7 +371,11 @@ class RenderPool:
 
     def _quiet(self) -> bool:
         """Nothing more will happen until something new arrives (or a ballot closes)."""
-        return self._closed or not self._jobs or (
+        if self._closed:
+            return True
+        if self._stamps or self._stamping:
+            return False
+        return not self._jobs or (
             self._paused and not self._running and not any(j.urgent for j in self._jobs.values()))
 
     def _settle(self) -> None:

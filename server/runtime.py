@@ -54,8 +54,11 @@ class Runtime:
         self.document_limits = config.document_limits
         self.blobs = BlobStore(config.data_dir)
         self.renderer = Renderer(self.blobs)
-        self.pages = RenderPool(self.renderer, workers=config.render_workers, prerender_widths=config.prerender_widths)
+        # built here, once, so a missing CJK font stops the start rather than a reader's fetch;
+        # the render pool's workers, which do the stamping, build theirs from its spec
         self.watermarker = Watermarker(secret=hashlib.sha256(self.key.private_bytes_raw()).digest())
+        self.pages = RenderPool(self.renderer, workers=config.render_workers, prerender_widths=config.prerender_widths,
+                                watermark=self.watermarker.spec)
         self.creds = credentials.load_or_create(config.credentials_path, config.agenda)
         self.tokens: dict[str, Identity] = credentials.token_table(self.creds)
         self.seat_members = {m.seat: m.id for m in config.agenda.members}

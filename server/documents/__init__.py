@@ -11,12 +11,12 @@ from .errors import CODES, DocumentError
 from .ingest import ingest
 from .render import CACHE_FOREVER, CACHE_NEVER, PageImage, RenderSettings, Renderer, etag_for
 from .validate import Limits, Validated, read_limited, sniff_mime, validate
-from .watermark import Reader, Watermarker, find_cjk_font
+from .watermark import Reader, StampOutcome, WatermarkSpec, Watermarker, find_cjk_font, stamp_page
 
 __all__ = [
     "AUDIENCES", "CLASSIFICATIONS", "CODES", "CACHE_FOREVER", "CACHE_NEVER",
     "BlobStore", "DocumentError", "DocumentInfo", "Limits", "PageImage", "Reader",
-    "RenderSettings", "Renderer", "Validated", "Watermarker",
+    "RenderSettings", "Renderer", "StampOutcome", "Validated", "WatermarkSpec", "Watermarker",
     "check_digest", "etag_for", "find_cjk_font", "ingest", "mint_document_id",
-    "read_limited", "sniff_mime", "validate",
+    "read_limited", "sniff_mime", "stamp_page", "validate",
 ]

@@ -57,6 +57,9 @@ class RenderSettings:
     widths: tuple[int, ...] = (800, 1200, 1600, 2048)
     max_pixels: int = 16_000_000  # bounds memory for strip-shaped pages (a 1600 x 10000 page)
     webp_effort: int = 4          # WebP "method" 0-6: speed/size trade-off, not quality
+    #: Effort for watermarked pages, encoded anew for every fetch and never cached: method 0
+    #: encodes a dense page ~45 % faster than 4, ~13 % larger, still lossless (docs/benchmarks.md)
+    stamp_webp_effort: int = 0
 
     def __post_init__(self) -> None:
         if self.default_width not in self.widths:
@@ -141,13 +144,17 @@ class Renderer:
         with Image.open(io.BytesIO(rendered.data)) as im:
             return im.convert("RGB")
 
-    def encode(self, image: Image.Image) -> bytes:
-        """Encode pixels the way every page image is encoded (lossless WebP)."""
-        return self._encode(image)
+    def encode(self, image: Image.Image, effort: int | None = None) -> bytes:
+        """Encode pixels the way every page image is encoded (lossless WebP); ``effort`` is
+        the WebP method (default: ``settings.webp_effort``)."""
+        return self._encode(image, effort)
 
-    def _encode(self, image: Image.Image) -> bytes:
+    def _encode(self, image: Image.Image, effort: int | None = None) -> bytes:
+        # For lossless WebP, quality is compression effort too, not fidelity: kept at 80, since
+        # at 75 or less our text pages came out half again as large or more (docs/benchmarks.md).
         buf = io.BytesIO()
-        image.save(buf, "WEBP", lossless=True, quality=80, method=self.settings.webp_effort)
+        image.save(buf, "WEBP", lossless=True, quality=80,
+                   method=self.settings.webp_effort if effort is None else effort)
         return buf.getvalue()
 
     def _rasterize(self, sha256: str, page: int, width: int) -> Image.Image:

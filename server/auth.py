@@ -25,13 +25,13 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from . import credentials
 from .credentials import Identity
 
 AUTH_FILE = "console-auth.json"
@@ -46,16 +46,6 @@ SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 MAX_FAILURES = 5  # per client address, per FAILURE_WINDOW seconds
 FAILURE_WINDOW = 60.0
 TOKENS_PER_SESSION = 4
-
-
-def _write_private(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, ensure_ascii=False, indent=2)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -95,7 +85,7 @@ def set_password(data_dir: Path, password: str, username: str = DEFAULT_USER) ->
     data = _read(path) or {}
     data.update({"version": 1, "username": username, "password": hash_password(password)})
     data.setdefault("secret", secrets.token_hex(32))
-    _write_private(path, data)
+    credentials.write(path, data)
 
 
 @dataclass
@@ -191,7 +181,7 @@ class ConsoleAuth:
         revoked = {sid: exp for sid, exp in data.get("revoked", {}).items() if exp > now}
         revoked[session.sid] = session.expires
         data["revoked"] = revoked
-        _write_private(self.path, data)
+        credentials.write(self.path, data)
 
     def mint_token(self, session: Session, tokens: dict[str, Identity]) -> str:
         """A clerk WebSocket token for this session; memory only, a few per session."""
@@ -223,7 +213,7 @@ class Pairing:
         now = self.clock()
         keep = {c: v for c, v in self.codes.items() if now - v.get("issued", 0) < PAIR_CODE_SECONDS * 2}
         self.codes = keep
-        _write_private(self.path, {"version": 1, "codes": keep})
+        credentials.write(self.path, {"version": 1, "codes": keep})
 
     def active(self, seat: str) -> str | None:
         now = self.clock()

@@ -6,9 +6,11 @@ that already exists for the same seats is reused, so clients survive a server re
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,14 +61,27 @@ def load_or_create(path: Path, agenda: Agenda, extra: dict[str, Any] | None = No
     return creds
 
 
-def write(path: Path, creds: dict[str, Any]) -> None:
+def write(path: Path, data: dict[str, Any]) -> None:
+    """Replace ``path`` with ``data`` as JSON readable by the owner only (mode 0600), atomically.
+
+    Used for every file holding a secret (tokens, the console password hash, pairing
+    codes): the temporary file is created 0600 by ``mkstemp`` under a unique name beside
+    the target, so the secret is never world-readable for an instant and two writers
+    never share a temporary file; fsync before the rename, so a power cut leaves the old
+    file or the new one, never an empty one.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(creds, f, ensure_ascii=False, indent=2)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False, indent=2)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
 
 
 def token_table(creds: dict[str, Any]) -> dict[str, Identity]:

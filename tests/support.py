@@ -49,10 +49,11 @@ def make_agenda(n: int = 41, **kw: Any) -> Agenda:
     return agenda_from_dict(agenda_data(n, **kw))
 
 
-def free_socket() -> socket.socket:
+def free_socket(port: int = 0) -> socket.socket:
+    """A loopback socket on ``port`` (0: an ephemeral one), reusable right after a stop."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     return sock
 
 
@@ -78,16 +79,20 @@ class LiveServer:
         await asyncio.wait_for(self.task, 15)
 
 
-async def start_server(tmp: Path, agenda: Agenda, *, db: str | None = None, **config: Any) -> LiveServer:
+async def start_server(tmp: Path, agenda: Agenda, *, db: str | None = None, port: int = 0,
+                       graceful_shutdown: float | None = None, **config: Any) -> LiveServer:
+    """A real uvicorn server as `hemicycle serve` configures it, on ``port`` (0: ephemeral;
+    a fixed one lets a test restart the server in place on the same database)."""
     db = db or str(tmp / "sitting.db")
     cfg = ServerConfig(agenda=agenda, db_url=db, credentials_path=tmp / "credentials.json", data_dir=tmp, **config)
     app = create_app(cfg)
-    sock = free_socket()
+    sock = free_socket(port)
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws_per_message_deflate=False,
-                                           ws_max_size=1 << 20, lifespan="on"))
+                                           ws_max_size=1 << 20, lifespan="on",
+                                           timeout_graceful_shutdown=graceful_shutdown))
     task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
-    for _ in range(500):
+    for _ in range(1000):
         if server.started:
             break
         if task.done():

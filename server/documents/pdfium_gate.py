@@ -18,6 +18,8 @@ instance would let two instances (or the validator) call PDFium concurrently.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Final
 
@@ -37,30 +39,36 @@ class PdfFacts:
     encrypted: bool  # opened without a password but has a security handler (owner-only)
 
 
+@contextmanager
+def _opened(source: bytes | str) -> Iterator[pdfium.PdfDocument]:
+    """A PDFium document held with the lock, closed inside it; load errors become ours."""
+    with PDFIUM_LOCK:
+        try:
+            doc = pdfium.PdfDocument(source)
+        except pdfium.PdfiumError as exc:
+            raise _load_error(exc) from None
+        try:
+            yield doc
+        finally:
+            doc.close()
+
+
 def inspect_pdf(data: bytes, *, max_pages: int) -> PdfFacts:
     """Open a PDF from memory and check it is usable; raise DocumentError if not.
 
     Page sizes are read (cheap, no page load) so a document with an absurd or zero-sized
     page is refused at upload rather than failing later on a tablet.
     """
-    with PDFIUM_LOCK:
-        try:
-            doc = pdfium.PdfDocument(data)
-        except pdfium.PdfiumError as exc:
-            raise _load_error(exc) from None
-        try:
-            count = len(doc)
-            if count > max_pages:
-                raise DocumentError("too_many_pages",
-                                    f"the PDF has {count} pages; the limit is {max_pages}")
-            for i in range(count):
-                w, h = doc.get_page_size(i)
-                if not (0 < w < 1e5 and 0 < h < 1e5):
-                    raise DocumentError("malformed_pdf", f"page {i + 1} has an invalid size ({w} x {h} pt)")
-            revision = pdfium.raw.FPDF_GetSecurityHandlerRevision(doc)
-            return PdfFacts(page_count=count, encrypted=revision != -1)
-        finally:
-            doc.close()
+    with _opened(data) as doc:
+        count = len(doc)
+        if count > max_pages:
+            raise DocumentError("too_many_pages", f"the PDF has {count} pages; the limit is {max_pages}")
+        for i in range(count):
+            w, h = doc.get_page_size(i)
+            if not (0 < w < 1e5 and 0 < h < 1e5):
+                raise DocumentError("malformed_pdf", f"page {i + 1} has an invalid size ({w} x {h} pt)")
+        revision = pdfium.raw.FPDF_GetSecurityHandlerRevision(doc)
+        return PdfFacts(page_count=count, encrypted=revision != -1)
 
 
 def _load_error(exc: pdfium.PdfiumError) -> DocumentError:
@@ -74,15 +82,8 @@ def _load_error(exc: pdfium.PdfiumError) -> DocumentError:
 
 def page_count(path: str) -> int:
     """Number of pages of a stored PDF (used when rendering to check the page index)."""
-    with PDFIUM_LOCK:
-        try:
-            doc = pdfium.PdfDocument(path)
-        except pdfium.PdfiumError as exc:
-            raise _load_error(exc) from None
-        try:
-            return len(doc)
-        finally:
-            doc.close()
+    with _opened(path) as doc:
+        return len(doc)
 
 
 def rasterize(path: str, index: int, width: int, max_pixels: int) -> Image.Image:
@@ -92,30 +93,23 @@ def rasterize(path: str, index: int, width: int, max_pixels: int) -> Image.Image
     pathological strip-shaped page), the scale is reduced so memory stays bounded. The
     returned image owns its pixels: the PDFium bitmap is closed before returning.
     """
-    with PDFIUM_LOCK:
+    with _opened(path) as doc:
+        if not 0 <= index < len(doc):
+            raise DocumentError("page_out_of_range", f"page {index} does not exist; the document has "
+                                                     f"{len(doc)} pages (numbered from 0)")
+        page = doc[index]
         try:
-            doc = pdfium.PdfDocument(path)
-        except pdfium.PdfiumError as exc:
-            raise _load_error(exc) from None
-        try:
-            if not 0 <= index < len(doc):
-                raise DocumentError("page_out_of_range", f"page {index} does not exist; the document has "
-                                                         f"{len(doc)} pages (numbered from 0)")
-            page = doc[index]
+            pw, ph = page.get_size()
+            # A hair under width/pw: pdfium sizes the bitmap with ceil(), and float error
+            # must not turn 1600 into 1601.
+            scale = (width - 0.01) / pw
+            if (width * ph * scale) > max_pixels:
+                scale = (max_pixels / (pw * ph)) ** 0.5
+            bitmap = page.render(scale=scale, rotation=0)
             try:
-                pw, ph = page.get_size()
-                # A hair under width/pw: pdfium sizes the bitmap with ceil(), and float error
-                # must not turn 1600 into 1601.
-                scale = (width - 0.01) / pw
-                if (width * ph * scale) > max_pixels:
-                    scale = (max_pixels / (pw * ph)) ** 0.5
-                bitmap = page.render(scale=scale, rotation=0)
-                try:
-                    # to_pil() may share the bitmap's buffer; convert() copies it out.
-                    return bitmap.to_pil().convert("RGB")
-                finally:
-                    bitmap.close()
+                # to_pil() may share the bitmap's buffer; convert() copies it out.
+                return bitmap.to_pil().convert("RGB")
             finally:
-                page.close()
+                bitmap.close()
         finally:
-            doc.close()
+            page.close()

@@ -298,11 +298,7 @@ async function vote(b, choice) {
 function tick() {
   const el = document.getElementById("countdown");
   if (!el) return;
-  const deadline = parseFloat(el.dataset.deadline);
-  const remaining = parseFloat(el.dataset.remaining);
-  let left = null;
-  if (!Number.isNaN(deadline)) left = deadline - clock.now();
-  else if (!Number.isNaN(remaining)) left = remaining;
+  const left = clock.left(el);
   if (left === null) {
     el.textContent = "";
     return;

@@ -296,9 +296,7 @@ function render() {
 function tick() {
   const el = document.getElementById("countdown");
   if (!el) return;
-  const deadline = parseFloat(el.dataset.deadline);
-  const remaining = parseFloat(el.dataset.remaining);
-  const left = !Number.isNaN(deadline) ? deadline - clock.now() : !Number.isNaN(remaining) ? remaining : null;
+  const left = clock.left(el);
   el.textContent = left === null ? "" : left > 0 ? t("ballot.remaining", { time: clockText(left) }) : t("ballot.time_up");
 }
 

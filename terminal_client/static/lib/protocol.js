@@ -288,6 +288,15 @@ export const clock = {
   now() {
     return Date.now() / 1000 + this.offset;
   },
+  /** Seconds left on a countdown element: its data-deadline (server time) or, for a held
+   * ballot, its frozen data-remaining; null when it shows no timer. Shared by the seat,
+   * the console and the display so all three count down alike. */
+  left(el) {
+    const deadline = parseFloat(el.dataset.deadline);
+    if (!Number.isNaN(deadline)) return deadline - this.now();
+    const remaining = parseFloat(el.dataset.remaining);
+    return Number.isNaN(remaining) ? null : remaining;
+  },
   async sync() {
     try {
       const t0 = Date.now();

@@ -12,7 +12,7 @@ import platform
 import statistics
 import time
 
-from server import certificates as cert
+from server.paper import certificates as cert
 
 
 def result(n: int, f: int) -> dict:

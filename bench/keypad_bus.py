@@ -24,11 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.record import append_section, machine  # noqa: E402
 from device_drivers.bus import BusMaster, LineConfig  # noqa: E402
 from device_drivers.events import BusEvent, CardEvent, KeyEvent  # noqa: E402
 from device_drivers.messages import IdleReply, Key, Mode, Poll, encode  # noqa: E402
 from device_drivers.timing import LineTiming  # noqa: E402
-from bench.record import append_section, machine  # noqa: E402
 
 UNITS = 128
 BAUD = 115200

@@ -45,7 +45,6 @@ TARGET_RATE, TARGET_P99 = 0.8, 1.3
 sys.path.insert(0, str(ROOT))
 from bench.record import append_section, machine  # noqa: E402
 
-
 # ---------------------------------------------------------------------------------------
 # child processes: the hemicycle server and the echo server
 # ---------------------------------------------------------------------------------------
@@ -75,9 +74,9 @@ def child_serve(args: argparse.Namespace) -> None:
 
     import uvicorn
 
-    from server.agenda_file import load_agenda
-    from server.app import create_app
-    from server.runtime import ServerConfig
+    from server.assemble import ServerConfig
+    from server.edge.app import create_app
+    from server.live.agenda_file import load_agenda
 
     logging.basicConfig(level=logging.WARNING)
     if args.trace:
@@ -178,7 +177,7 @@ def _gc_policy(mode: str) -> None:
     import gc
 
     from server.core import events as e
-    from server.hub import Hub
+    from server.edge.hub import Hub
     if mode == "off":
         gc.disable()
         return
@@ -349,7 +348,7 @@ class Gate:
 
 
 def _is(msg: bytes, kind: bytes) -> bool:
-    # the server encodes "type" first (server/protocol.py encode): a prefix test on the raw
+    # the server encodes "type" first (server/edge/protocol.py encode): a prefix test on the raw
     # bytes avoids decoding a 300 kB welcome snapshot 3,000 times in the load generator
     return msg.startswith(b'{"type":"' + kind + b'"')
 

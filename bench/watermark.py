@@ -70,7 +70,7 @@ def in_threads(renderer: Renderer, marker: Watermarker, sha: str, pages: int, wh
 
 
 async def in_pool(renderer: Renderer, marker: Watermarker, sha: str, pages: int, who: list[Reader]) -> int:
-    from server.render_pool import RenderPool
+    from server.documents.render_pool import RenderPool
 
     pool = RenderPool(renderer, workers=1, watermark=marker.spec)
     try:

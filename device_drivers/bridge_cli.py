@@ -12,8 +12,8 @@ import signal
 import sys
 
 from device_drivers.bridge import Bridge, quiet_wire_loggers
-from device_drivers.bus import favour_line_threads
 from device_drivers.bridge_config import ConfigError, load_config
+from device_drivers.bus import favour_line_threads
 from terminal_client.client import ConnectionLost, ServerError
 
 

@@ -107,8 +107,8 @@ class BridgeConfig:
         """Card id -> member id, reading the agenda file when cards come from it."""
         if not self.cards_from_agenda:
             return dict(self.cards) if self.cards is not None else None
-        from server.agenda_file import load_agenda
         from server.core.errors import AgendaError
+        from server.live.agenda_file import load_agenda
 
         assert self.agenda is not None
         try:

@@ -34,10 +34,29 @@ from serial.rs485 import RS485Settings
 
 from device_drivers.codec import BROADCAST, MAX_ADDRESS, OVERHEAD
 from device_drivers.events import (
-    BusEvent, InputEvent, LineDown, Sink, UnitOffline, UnitOnline, UnitRebooted, input_event, status_event,
+    BusEvent,
+    InputEvent,
+    LineDown,
+    Sink,
+    UnitOffline,
+    UnitOnline,
+    UnitRebooted,
+    input_event,
+    status_event,
 )
 from device_drivers.messages import (
-    Ack, Display, IdleReply, Key, Message, Mode, Nak, PollReply, Request, SetLeds, StatusReply, UnitFlag,
+    Ack,
+    Display,
+    IdleReply,
+    Key,
+    Message,
+    Mode,
+    Nak,
+    PollReply,
+    Request,
+    SetLeds,
+    StatusReply,
+    UnitFlag,
 )
 from device_drivers.schedule import OrderedSet, PollScheduler
 from device_drivers.timing import LineTiming

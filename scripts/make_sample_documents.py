@@ -11,7 +11,7 @@ from pathlib import Path
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from server.certificates.fonts import register_fonts
+from server.paper.certificates.fonts import register_fonts
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,9 +13,9 @@ from .core.errors import AgendaError
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .agenda_file import load_agenda
-    from .app import create_app
-    from .runtime import ServerConfig
+    from .assemble import ServerConfig
+    from .edge.app import create_app
+    from .live.agenda_file import load_agenda
 
     try:
         agenda = load_agenda(args.agenda)
@@ -28,7 +28,7 @@ def _serve(args: argparse.Namespace) -> int:
         agenda_dir=Path(args.agenda).resolve().parent, render_workers=args.render_workers,
     )
     app = create_app(config)
-    from .auth import first_run_notice
+    from .edge.auth import first_run_notice
 
     notice = first_run_notice(app.state.runtime)
     host_for_urls = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
@@ -54,8 +54,8 @@ Drive a whole sitting from another terminal:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from .paper.verification import verify_store
     from .store.sql import SQLStore
-    from .verification import verify_store
 
     store = SQLStore(args.db)
     try:
@@ -75,8 +75,8 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _verify_certificate(args: argparse.Namespace) -> int:
+    from .paper.verification import verify_certificate
     from .store.sql import SQLStore
-    from .verification import verify_certificate
 
     key = Path(args.key).read_text() if args.key else None
     store = SQLStore(args.db)
@@ -91,7 +91,7 @@ def _verify_certificate(args: argparse.Namespace) -> int:
 def _console_password(args: argparse.Namespace) -> int:
     import getpass
 
-    from .auth import set_password
+    from .edge.auth import set_password
 
     password = args.password or getpass.getpass("new clerk password: ")
     if len(password) < 8:
@@ -103,7 +103,7 @@ def _console_password(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .export import export
+    from .paper.export import export
     from .store.sql import SQLStore
 
     store = SQLStore(args.db)

@@ -8,7 +8,7 @@ from typing import Any, AsyncIterator
 import httpx
 import pytest
 
-from server.auth import AUTH_FILE, SESSION_COOKIE, first_run_notice, set_password
+from server.edge.auth import AUTH_FILE, SESSION_COOKIE, first_run_notice, set_password
 from terminal_client import Client, ServerError
 from tests.support import LiveServer, make_agenda, start_server
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from server.certificates.fonts import ENV_VAR, FontNotFoundError, register_fonts
+from server.paper.certificates.fonts import ENV_VAR, FontNotFoundError, register_fonts
 
 WQY = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")

@@ -11,10 +11,18 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from server.certificates import (InvalidPayload, KeyFileError, certificate_fields, counts_from_fields,
-                                 load_or_create_key, public_key_pem, sign_payload, turnout_from_fields,
-                                 verify_payload)
-from server.certificates.payload import PREFIX
+from server.paper.certificates import (
+    InvalidPayload,
+    KeyFileError,
+    certificate_fields,
+    counts_from_fields,
+    load_or_create_key,
+    public_key_pem,
+    sign_payload,
+    turnout_from_fields,
+    verify_payload,
+)
+from server.paper.certificates.payload import PREFIX
 
 RESULT = {
     "kind": "appointment", "seated": 41, "present": 38, "voted": 37, "not_voted": 1, "invalid": 0,

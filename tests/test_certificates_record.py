@@ -8,8 +8,17 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from server.certificates import (BallotRecord, LogPosition, MeetingInfo, MemberRef, RecordContext,
-                                 public_key_fingerprint, render_sitting_record, sign_payload, verify_payload)
+from server.paper.certificates import (
+    BallotRecord,
+    LogPosition,
+    MeetingInfo,
+    MemberRef,
+    RecordContext,
+    public_key_fingerprint,
+    render_sitting_record,
+    sign_payload,
+    verify_payload,
+)
 
 NAMES = ["王建国", "李秀英", "张志强", "刘海燕", "陈丽华", "杨明辉", "黄晓红", "赵国庆", "吴玉兰", "周德胜"]
 RULE = {"option": "for", "cmp": ">", "fraction": "1/2", "base": "seated", "constant": 0}

@@ -9,9 +9,18 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from server.certificates import (BallotRecord, CertificateContext, LogPosition, MeetingInfo, MemberRef,
-                                 certificate_fields, counts_from_fields, render_certificate, sign_payload,
-                                 verify_payload)
+from server.paper.certificates import (
+    BallotRecord,
+    CertificateContext,
+    LogPosition,
+    MeetingInfo,
+    MemberRef,
+    certificate_fields,
+    counts_from_fields,
+    render_certificate,
+    sign_payload,
+    verify_payload,
+)
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
 GIVEN = "建国秀英志强海燕丽华明辉晓红庆玉兰德胜淑芬永刚春梅伟东桂文杰雪立新"

@@ -4,8 +4,8 @@ from __future__ import annotations
 import asyncio
 import gc
 
-from server.collector import CollectorPolicy
 from server.core import events as e
+from server.live.collector import CollectorPolicy
 
 
 async def test_collection_is_held_while_a_ballot_is_open_and_restored_after() -> None:

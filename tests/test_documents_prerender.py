@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from server.documents import BlobStore, Renderer
-from server.render_pool import RenderPool
+from server.documents.render_pool import RenderPool
 from terminal_client import Client
 from tests.fixtures.documents import make_pdf, render_or_crash
 from tests.support import LiveServer, bearer, make_agenda, serving, start_server

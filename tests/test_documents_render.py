@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from server.documents import (BlobStore, DocumentError, Renderer, RenderSettings, etag_for, ingest)
+from server.documents import BlobStore, DocumentError, Renderer, RenderSettings, etag_for, ingest
 from tests.fixtures.documents import make_image, make_pdf
 
 

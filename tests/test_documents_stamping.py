@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from server.documents import BlobStore, DocumentError, Reader, Renderer, Watermarker
-from server.render_pool import RenderPool
+from server.documents.render_pool import RenderPool
 from tests.fixtures.documents import make_pdf, stamp_or_crash
 from tests.fixtures.watermarks import read_fingerprint
 from tests.support import LiveServer, make_agenda, serving

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from server.documents import BlobStore, DocumentError, Limits, ingest, read_limited, validate
-from tests.fixtures.documents import (make_encrypted_pdf, make_image, make_owner_only_pdf, make_pdf,
-                                      make_png_bomb)
+from tests.fixtures.documents import make_encrypted_pdf, make_image, make_owner_only_pdf, make_pdf, make_png_bomb
 
 
 @pytest.fixture(scope="module")

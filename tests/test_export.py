@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from server.core import commands as c
-from server.sitting import Sitting
+from server.live.sitting import Sitting
 from server.store.sql import SQLStore
 from tests.support import make_agenda
 

@@ -5,8 +5,8 @@ import asyncio
 
 from server.core import commands as c
 from server.core import events as e
-from server.hub import QUEUE_LIMIT, Subscriber
-from server.sitting import Sitting
+from server.edge.hub import QUEUE_LIMIT, Subscriber
+from server.live.sitting import Sitting
 from server.store.sql import SQLStore
 from tests.support import make_agenda
 

@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 
 from device_drivers.bridge import Bridge
+from device_drivers.bridge_config import ConfigError, config_from_dict
 from device_drivers.bridge_phase import fit_text, key_map
 from device_drivers.bridge_presses import idempotency_key
-from device_drivers.bridge_config import ConfigError, config_from_dict
 from device_drivers.events import KeyEvent
 from device_drivers.messages import Key, Mode
 from server.core.agenda import agenda_from_dict

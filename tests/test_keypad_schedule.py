@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from device_drivers.messages import CardInserted, KeyPress, Key, PollReply, UnitFlag
+from device_drivers.messages import CardInserted, Key, KeyPress, PollReply, UnitFlag
 from device_drivers.schedule import PollScheduler
 from device_drivers.units import Liveness, UnitTracker
 

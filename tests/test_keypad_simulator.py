@@ -11,6 +11,7 @@ import time
 import serial
 
 from device_drivers.bus import Line
+from device_drivers.codec import FrameDecoder
 from device_drivers.events import KeyEvent, UnitOnline
 from device_drivers.messages import (
     Ack,
@@ -28,7 +29,6 @@ from device_drivers.messages import (
     encode,
     idle_tag,
 )
-from device_drivers.codec import FrameDecoder
 from simulators.keypads import SimulatedLine, register_url_handler, url_for
 from simulators.keypads.unit import QUEUE_LIMIT, VirtualUnit
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from server.core import commands as c
-from server.core.errors import AgendaError, CommandError
 from server.core.agenda import agenda_from_dict
+from server.core.errors import AgendaError, CommandError
 from server.core.kinds import evaluation
 from server.core.kinds.common import Turnout
 from tests.test_kinds_common import Sitting, agenda_dict, line

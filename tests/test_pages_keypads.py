@@ -11,14 +11,14 @@ from playwright.async_api import async_playwright, expect
 
 from device_drivers.bridge import running_bridge
 from device_drivers.bridge_config import config_from_dict
-from server.auth import set_password
 from server.core.agenda import agenda_from_dict
+from server.edge.auth import set_password
 from simulators.keypads import PtySimulator, SimulatedLine
 from tests.pages_support import Errors, console_login, launch, needs_chromium, serve, shot
 from tests.support import agenda_data
 
 PASSWORD = "correct horse battery"
-CATALOGUES = Path(__file__).resolve().parents[1] / "server/web/i18n"
+CATALOGUES = Path(__file__).resolve().parents[1] / "server/edge/web/i18n"
 
 
 @needs_chromium

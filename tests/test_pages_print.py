@@ -14,13 +14,13 @@ from typing import Any
 from PIL import Image
 from playwright.async_api import async_playwright, expect
 
-from server.auth import set_password
 from server.core.agenda import agenda_from_dict
+from server.edge.auth import set_password
 from terminal_client import Client
 from tests.pages_support import Errors, console_login, launch, needs_chromium, serve
 
 PASSWORD = "correct horse battery"
-ZH = json.loads((Path(__file__).resolve().parents[1] / "server/web/i18n/zh-CN.json").read_text(encoding="utf-8"))
+ZH = json.loads((Path(__file__).resolve().parents[1] / "server/edge/web/i18n/zh-CN.json").read_text(encoding="utf-8"))
 NAMES = ["王建国", "李秀英", "张志强", "刘海燕", "陈明", "林芳", "赵刚", "孙立", "周洁", "吴新", "郑华", "冯军", "何静", "许强"]
 COUNT_PRINTS = "window.__prints = 0; window.print = () => { window.__prints += 1; };"
 """window.print() opens the browser's dialog; the tests count calls and print to PDF instead."""

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from playwright.async_api import async_playwright, expect
 
-from server.auth import set_password
 from server.core.agenda import agenda_from_dict
+from server.edge.auth import set_password
 from tests.pages_support import Errors, console_login, launch, needs_chromium, serve, shot
 
 PASSWORD = "correct horse battery"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from server import auth, credentials
+from server.edge import auth, credentials
 from tests.support import make_agenda
 
 

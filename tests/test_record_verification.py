@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from server import certificates as cert
-from server.agenda_file import load_agenda
+from server.paper import certificates as cert
+from server.live.agenda_file import load_agenda
 from simulators import tablets
 from tests.support import start_server
 
@@ -76,7 +76,7 @@ def test_a_certificate_reads_as_text_and_its_qr_verifies(sitting: dict[str, Any]
 
 def test_a_certificate_with_one_count_changed_fails(sitting: dict[str, Any]) -> None:
     pdf = sitting["dir"] / "certificates" / "property-regulation-vote-r1.pdf"
-    from server.verification import payload_from
+    from server.paper.verification import payload_from
 
     payload = payload_from(str(pdf))
     key = cert.load_or_create_key(sitting["dir"] / "server-key.pem")

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from server.agenda_file import load_agenda
+from server.live.agenda_file import load_agenda
 from simulators import tablets
 from tests.support import start_server
 

@@ -16,7 +16,7 @@ from server.core.agenda import Agenda
 from server.core.audit import audit
 from server.core.errors import CommandError
 from server.core.views import snapshot
-from server.sitting import Sitting, Unavailable
+from server.live.sitting import Sitting, Unavailable
 from server.store.base import Batch, StoredLog
 from server.store.sql import SQLStore
 from tests.support import make_agenda

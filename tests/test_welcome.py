@@ -5,11 +5,11 @@ import orjson
 
 from server.core import commands as c
 from server.core.views import snapshot
-from server.credentials import Identity
-from server.hub import Subscriber
-from server.sitting import Sitting
+from server.edge.credentials import Identity
+from server.edge.hub import Subscriber
+from server.edge.welcome import WelcomeCache, welcome
+from server.live.sitting import Sitting
 from server.store.sql import SQLStore
-from server.welcome import WelcomeCache, welcome
 from tests.support import make_agenda
 
 

@@ -12,9 +12,9 @@ from . import commands as c
 from . import events as e
 from .agenda import Agenda, agenda_from_dict, ballot_from_dict
 from .ballot_state import TRANSITIONS, BallotRun, urn_digest
+from .documents import DocumentBook
 from .errors import AgendaError, CommandError
 from .kinds import KINDS
-from .documents import DocumentBook
 from .kinds.common import Turnout
 
 ATTENDANCE = ("present", "absent", "leave")

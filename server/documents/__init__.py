@@ -9,9 +9,9 @@ touches the event log; everything is synchronous and safe to call from a thread 
 from .blobs import AUDIENCES, CLASSIFICATIONS, BlobStore, DocumentInfo, check_digest, mint_document_id
 from .errors import CODES, DocumentError
 from .ingest import ingest
-from .render import CACHE_FOREVER, CACHE_NEVER, PageImage, RenderSettings, Renderer, etag_for
+from .render import CACHE_FOREVER, CACHE_NEVER, PageImage, Renderer, RenderSettings, etag_for
 from .validate import Limits, Validated, read_limited, sniff_mime, validate
-from .watermark import Reader, StampOutcome, WatermarkSpec, Watermarker, find_cjk_font, stamp_page
+from .watermark import Reader, StampOutcome, Watermarker, WatermarkSpec, find_cjk_font, stamp_page
 
 __all__ = [
     "AUDIENCES", "CLASSIFICATIONS", "CODES", "CACHE_FOREVER", "CACHE_NEVER",

@@ -8,7 +8,7 @@ the lock, so no finalizer can run PDFium code later from another thread.
 
 Only rasterisation is inside the lock; image encoding (Pillow releases the GIL) and disk I/O
 happen outside it, so pool threads still overlap usefully. The server renders pages in
-worker processes (server/render_pool.py), each with its own PDFium and its own lock, so
+worker processes (server/documents/render_pool.py), each with its own PDFium and its own lock, so
 renders on several cores do not serialise here and never hold the server's GIL.
 
 The lock is the one deliberate module-level object in this package: PDFium's global state is

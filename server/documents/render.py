@@ -16,7 +16,7 @@ alone — the HTTP layer can answer ``If-None-Match`` without touching the disk.
 
 Threading: PDFium calls go through :mod:`.pdfium_gate` (one process-wide lock); decoding
 images, WebP encoding and file I/O run outside it, so a thread pool still overlaps work.
-The server renders in worker processes (server/render_pool.py) through
+The server renders in worker processes (server/documents/render_pool.py) through
 :func:`render_into_cache`, so a rendering never holds the server's GIL; a Renderer in the
 server process then only reads the cache.
 """

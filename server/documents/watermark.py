@@ -31,11 +31,10 @@ from typing import Final
 
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
-from .errors import DocumentError
+from ..paper.fonts import FONT_DIRS, INSTALL_HINT, candidate_fonts
 from .blobs import BlobStore
+from .errors import DocumentError
 from .render import CACHE_NEVER, PageImage, Renderer, RenderSettings
-
-from ..fonts import FONT_DIRS, INSTALL_HINT, candidate_fonts
 
 FINGERPRINT_BITS: Final = 64
 _GRID: Final = 8   # the fingerprint is an 8 x 8 grid of cells

@@ -22,8 +22,17 @@ from typing import Any, Mapping
 
 from ..errors import CommandError
 from ..rules import Threshold
-from .common import (MOTION_OPTIONS, Turnout, check_seats_and_candidates, entries_ok, envelope, has_cjk, pick,
-                     ranks, whole)
+from .common import (
+    MOTION_OPTIONS,
+    Turnout,
+    check_seats_and_candidates,
+    entries_ok,
+    envelope,
+    has_cjk,
+    pick,
+    ranks,
+    whole,
+)
 
 PARAM_KEYS = ("seats", "candidates", "write_ins", "round")
 DEFAULT_RULE = "majority_of_all"

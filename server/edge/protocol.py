@@ -11,8 +11,8 @@ from typing import Any
 
 import orjson
 
-from .core import commands as c
-from .core.errors import CommandError
+from ..core import commands as c
+from ..core.errors import CommandError
 from .credentials import Identity
 
 PROTOCOL_VERSION = 1

@@ -7,24 +7,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from . import certificates as cert
-from . import credentials
-from .auth import AuthState
-from .collector import CollectorPolicy
 from .core import commands as c
 from .core.agenda import Agenda
-from .credentials import Identity
 from .documents import BlobStore, DocumentError, Renderer, Watermarker, ingest
 from .documents import Limits as DocumentLimits
-from .hub import Hub
-from .issuing import Issuer
-from .limits import Limits
-from .render_pool import RenderPool
-from .sitting import Sitting
+from .documents.render_pool import RenderPool
+from .edge import credentials
+from .edge.auth import AuthState
+from .edge.credentials import Identity
+from .edge.hub import Hub
+from .edge.limits import Limits
+from .edge.welcome import WelcomeCache
+from .live.collector import CollectorPolicy
+from .live.issuing import Issuer
+from .live.sitting import Sitting
+from .live.writer import favour_writer_thread
+from .paper import certificates as cert
 from .store.base import EventStore
 from .store.sql import SQLStore
-from .welcome import WelcomeCache
-from .writer import favour_writer_thread
 
 
 @dataclass
@@ -38,7 +38,7 @@ class ServerConfig:
     printer: str | None = None  # CUPS printer for tally certificates (needs `lp`)
     agenda_dir: Path | None = None  # where the agenda's document files are found
     document_limits: DocumentLimits = field(default_factory=DocumentLimits)
-    render_workers: int | None = None  # page-rendering processes; None: cores - 1 (server/render_pool.py)
+    render_workers: int | None = None  # page-rendering processes; None: cores - 1 (server/documents/render_pool.py)
     prerender_widths: tuple[int, ...] | None = None  # None: the default width only
 
 
@@ -62,9 +62,9 @@ class Runtime:
         self.creds = credentials.load_or_create(config.credentials_path, config.agenda)
         self.tokens: dict[str, Identity] = credentials.token_table(self.creds)
         self.seat_members = {m.seat: m.id for m in config.agenda.members}
-        self.auth = AuthState(config.data_dir)  # console login and seat pairing (server/auth.py)
-        self.welcome = WelcomeCache()  # pre-encoded large parts of the snapshot (server/welcome.py)
-        self.collector = CollectorPolicy()  # no collections mid-burst (server/collector.py)
+        self.auth = AuthState(config.data_dir)  # console login and seat pairing (server/edge/auth.py)
+        self.welcome = WelcomeCache()  # pre-encoded large parts of the snapshot (server/edge/welcome.py)
+        self.collector = CollectorPolicy()  # no collections mid-burst (server/live/collector.py)
 
     async def start(self) -> None:
         favour_writer_thread()
@@ -84,7 +84,7 @@ class Runtime:
 
     def _follow_documents(self) -> None:
         """Pre-render pages of every document the record holds (after a restart) and of each
-        one added from now on; pause while a ballot is open (server/render_pool.py)."""
+        one added from now on; pause while a ballot is open (server/documents/render_pool.py)."""
         meeting = self.sitting.meeting
         run = meeting.open_run()
         if run is not None and run.status == "open":

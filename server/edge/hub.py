@@ -13,10 +13,10 @@ import logging
 from collections import defaultdict
 from typing import Any, Awaitable, Callable, Coroutine
 
-from .core import events as e
-from .core.views import attendance_summary, progress, visible_event
+from ..core import events as e
+from ..core.views import attendance_summary, progress, visible_event
+from ..live.sitting import Sitting
 from .protocol import encode
-from .sitting import Sitting
 
 log = logging.getLogger("hemicycle.hub")
 

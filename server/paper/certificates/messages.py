@@ -1,7 +1,7 @@
 """Every text a person reads on a printed certificate or record, in zh-CN and en.
 
-Labels live in the catalogues server/certificates/i18n/<language>.json and nowhere else,
-like the screens' (server/web/i18n) and the keypads' (device_drivers/i18n), so a translation
+Labels live in the catalogues server/paper/certificates/i18n/<language>.json and nowhere else,
+like the screens' (server/edge/web/i18n) and the keypads' (device_drivers/i18n), so a translation
 or a wording change made for one legislature's practice (e.g. 未按 vs 未表决) reaches every
 paper at once. Values that the
 catalogue does not know (a new kind's field or option) fall back to a readable form of
@@ -27,9 +27,9 @@ _BOOL_WORDS = MappingProxyType({
 
 
 def _load(language: str) -> tuple[Mapping[str, str], ...]:
-    """One language's catalogue (server/certificates/i18n/<language>.json): texts, values
+    """One language's catalogue (server/paper/certificates/i18n/<language>.json): texts, values
     (options, verdicts, kinds), field headings and the words of a rule."""
-    data = json.loads((resources.files("server.certificates") / "i18n" / f"{language}.json").read_text("utf-8"))
+    data = json.loads((resources.files(__package__) / "i18n" / f"{language}.json").read_text("utf-8"))
     return tuple(MappingProxyType(data[part]) for part in ("text", "values", "fields", "rule"))
 
 

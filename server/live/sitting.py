@@ -17,12 +17,12 @@ from typing import Callable, Iterable
 
 import orjson
 
-from .core import commands as c
-from .core import events as e
-from .core.agenda import Agenda
-from .core.chain import GENESIS, canonical, make_entry
-from .core.meeting import KeyRecord, Meeting
-from .store.base import Batch, EventStore, Participation, UrnEntry
+from ..core import commands as c
+from ..core import events as e
+from ..core.agenda import Agenda
+from ..core.chain import GENESIS, canonical, make_entry
+from ..core.meeting import KeyRecord, Meeting
+from ..store.base import Batch, EventStore, Participation, UrnEntry
 from .writer import GroupWriter
 
 log = logging.getLogger("hemicycle.sitting")

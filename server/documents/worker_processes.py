@@ -1,7 +1,7 @@
 """The render pool's worker processes: created when first needed, low priority, replaced
 when one dies.
 
-Why a separate class: the render pool (server/render_pool.py) decides *what* runs next;
+Why a separate class: the render pool (server/documents/render_pool.py) decides *what* runs next;
 this owns *where* it runs — a ``spawn`` ProcessPoolExecutor (no fork of a server holding
 sockets and threads) whose workers lower their priority, so the server process (votes,
 WebSocket fan-out, serving cached pages) gets the CPU first whenever both want it.
@@ -16,7 +16,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from .documents.render import lower_priority
+from .render import lower_priority
 
 #: Worker niceness: CFS then gives a nice-0 process ~10x the CPU of a busy worker.
 NICE = 10

@@ -16,7 +16,13 @@ from pathlib import Path
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
-from ..fonts import ENV_VAR, FONT_DIRS, INSTALL_HINT, KNOWN_FONTS, candidate_fonts  # noqa: F401
+from ..fonts import (
+    ENV_VAR,
+    FONT_DIRS,
+    INSTALL_HINT,
+    KNOWN_FONTS,
+    candidate_fonts,  # noqa: F401
+)
 
 # Every glyph a certificate always prints; a font missing one of these is no use.
 PROBE = "表决结果单赞成反对弃权未按通过主持人工作人员王建国秀英0123456789ABCabc"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .core.agenda import Agenda
+from ..core.agenda import Agenda
 
 FORMAT_VERSION = 1
 

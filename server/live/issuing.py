@@ -20,11 +20,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from . import certificates as cert
-from .core import commands as c
-from .core import events as e
-from .core.ballot_state import BallotRun
-from .core.meeting import Meeting
+from ..core import commands as c
+from ..core import events as e
+from ..core.ballot_state import BallotRun
+from ..core.meeting import Meeting
+from ..paper import certificates as cert
 from .sitting import Sitting
 
 log = logging.getLogger("hemicycle.issuing")

@@ -12,9 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .core.meeting import Meeting
-from .sitting import replay
-from .store.base import EventStore
+from ..core.meeting import Meeting
+from ..live.sitting import replay
+from ..store.base import EventStore
 
 
 def sitting_data(meeting: Meeting) -> dict[str, Any]:

@@ -10,8 +10,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
+from ..assemble import Runtime, ServerConfig
 from . import documents_http, records_http, ws
-from .runtime import Runtime, ServerConfig
 from .web.routes import routes as web_routes
 
 

@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..assemble import Runtime
+from ..live.issuing import render_record
 from .documents_http import identify
-from .issuing import render_record
-from .runtime import Runtime
 
 
 def _clerk_only(request: Request) -> JSONResponse | None:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import gc
 
-from .core import events as e
+from ..core import events as e
 
 
 class CollectorPolicy:

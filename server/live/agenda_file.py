@@ -4,8 +4,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from .core.agenda import Agenda, agenda_from_dict
-from .core.errors import AgendaError
+from ..core.agenda import Agenda, agenda_from_dict
+from ..core.errors import AgendaError
 
 
 def load_agenda(path: str | Path) -> Agenda:

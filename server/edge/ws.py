@@ -7,7 +7,7 @@ carries the request's ``id`` as ``re``. See docs/protocol.md.
 This is a raw ASGI application, not a Starlette ``WebSocket`` endpoint: every message
 would otherwise pass through the wrapper's state checks and, for each send, the
 exception middleware's wrapper — layers that cost more per vote than deciding the vote.
-``HemicycleApp`` (server/app.py) hands ``/ws`` straight to it; the Starlette route stays
+``HemicycleApp`` (server/edge/app.py) hands ``/ws`` straight to it; the Starlette route stays
 for routing and for anything that mounts the app elsewhere.
 """
 from __future__ import annotations
@@ -16,13 +16,13 @@ import asyncio
 import logging
 from typing import Any, Awaitable, Callable
 
-from .core import commands as c
-from .core.errors import CommandError
+from ..assemble import Runtime
+from ..core import commands as c
+from ..core.errors import CommandError
+from ..live.sitting import Outcome, Unavailable
 from .hub import Subscriber
 from .limits import TokenBucket
 from .protocol import Resolver, decode, encode
-from .runtime import Runtime
-from .sitting import Outcome, Unavailable
 from .welcome import welcome
 
 log = logging.getLogger("hemicycle.ws")

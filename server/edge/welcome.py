@@ -14,12 +14,12 @@ from typing import Any
 
 import orjson
 
-from .core.meeting import Meeting
-from .core.views import attendance_summary, progress, roster, snapshot, visible_event
+from ..core.meeting import Meeting
+from ..core.views import attendance_summary, progress, roster, snapshot, visible_event
+from ..live.sitting import Sitting
 from .credentials import Identity
 from .hub import Subscriber
 from .protocol import PROTOCOL_VERSION, encode
-from .sitting import Sitting
 
 RESUME_LIMIT = 5000  # a longer gap gets a fresh snapshot instead of the events
 

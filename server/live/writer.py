@@ -18,7 +18,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
-from .store.base import Batch, EventStore
+from ..store.base import Batch, EventStore
 
 log = logging.getLogger("hemicycle.writer")
 

@@ -9,8 +9,14 @@ from .certificate import render_certificate
 from .context import BallotRecord, CertificateContext, LogPosition, MeetingInfo, MemberRef, RecordContext
 from .fonts import FontNotFoundError, register_fonts
 from .keys import KeyFileError, load_or_create_key, load_public_key, public_key_fingerprint, public_key_pem
-from .payload import (InvalidPayload, certificate_fields, counts_from_fields, sign_payload,
-                      turnout_from_fields, verify_payload)
+from .payload import (
+                      InvalidPayload,
+                      certificate_fields,
+                      counts_from_fields,
+                      sign_payload,
+                      turnout_from_fields,
+                      verify_payload,
+)
 from .record import render_sitting_record
 
 __all__ = [

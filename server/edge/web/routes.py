@@ -23,7 +23,7 @@ from ..auth import SESSION_COOKIE, SESSION_SECONDS, AuthState, Session
 WEB_DIR = Path(__file__).parent
 WEB_STATIC = WEB_DIR / "static"
 CATALOGUES = WEB_DIR / "i18n"
-SEAT_STATIC = Path(__file__).resolve().parents[2] / "terminal_client" / "static"
+SEAT_STATIC = Path(__file__).resolve().parents[3] / "terminal_client" / "static"
 LANGUAGES = ("zh-CN", "en")
 MAX_BODY = 16 * 1024
 

@@ -14,8 +14,16 @@ from typing import Any, Mapping, Sequence
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table, TableStyle
 
-from .blocks import (audit_flowables, ballot_rows, format_value, header, kv_table, meeting_rows,
-                     result_flowables, signature_block)
+from .blocks import (
+    audit_flowables,
+    ballot_rows,
+    format_value,
+    header,
+    kv_table,
+    meeting_rows,
+    result_flowables,
+    signature_block,
+)
 from .context import CertificateContext, MemberRef
 from .fonts import register_fonts
 from .layout import WIDTH, Output, QrCode, Styles, build_document, make_styles, para, roster_table

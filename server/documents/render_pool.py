@@ -29,7 +29,7 @@ the renderer, and cache hits queue behind renders on the same thread pool. So:
   never deduplicated or cached; the server only reads back the encoded bytes.
 
 Everything here runs on the event loop (no locks): jobs are plain records, dispatched from
-callbacks as workers free up. The processes themselves: server/worker_processes.py.
+callbacks as workers free up. The processes themselves: server/documents/worker_processes.py.
 """
 from __future__ import annotations
 
@@ -44,9 +44,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .core import events as e
-from .documents import DocumentError, PageImage, Reader, Renderer, StampOutcome, WatermarkSpec, etag_for, stamp_page
-from .documents.render import RenderOutcome, render_into_cache
+from ..core import events as e
+from . import DocumentError, PageImage, Reader, Renderer, StampOutcome, WatermarkSpec, etag_for, stamp_page
+from .render import RenderOutcome, render_into_cache
 from .worker_processes import NICE, WorkerProcesses, default_workers
 
 log = logging.getLogger(__name__)

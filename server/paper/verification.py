@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..core import events as e
+from ..core.audit import AuditReport, Problem, audit
+from ..core.chain import LogEntry
+from ..store.base import EventStore
 from . import certificates as cert
-from .core import events as e
-from .core.audit import AuditReport, Problem, audit
-from .core.chain import LogEntry
-from .store.base import EventStore
 
 
 @dataclass(frozen=True)

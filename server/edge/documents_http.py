@@ -17,13 +17,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .core import commands as c
-from .core.documents import may_read
-from .core.errors import CommandError
-from .core.views import document_view
+from ..assemble import Runtime
+from ..core import commands as c
+from ..core.documents import may_read
+from ..core.errors import CommandError
+from ..core.views import document_view
+from ..documents import DocumentError, Limits, Reader, ingest
 from .credentials import Identity
-from .documents import DocumentError, Limits, Reader, ingest
-from .runtime import Runtime
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -118,7 +118,7 @@ async def page(request: Request) -> Response:
     try:
         width = rt.renderer.width(int(width_arg) if width_arg and width_arg.isdigit() else None)
         # Rendering (if the page is not pre-rendered yet) happens once, in the render pool's
-        # worker processes; cache reads never wait behind it (server/render_pool.py).
+        # worker processes; cache reads never wait behind it (server/documents/render_pool.py).
         if doc.info["classification"] == "confidential" and who.role != "clerk":
             member = rt.sitting.meeting.agenda.member(who.member) if who.member else None
             reader = Reader(member.id, member.name, member.seat) if member else Reader(who.role, who.role, "-")

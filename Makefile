@@ -7,7 +7,7 @@ AGENDA ?= agendas/standing-committee.zh.toml
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test setup bench clean
+.PHONY: run test lint setup bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Hemicycle needs Python >= 3.11"'
@@ -24,7 +24,11 @@ run: $(STAMP)
 	$(BIN)/hemicycle serve --agenda $(AGENDA) --db var/hemicycle.db --credentials var/credentials.json \
 		--data-dir var --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: $(STAMP) lint
 	scripts/system-deps.sh --test
 	scripts/services.sh
 	$(BIN)/python -m pytest -q -p no:cacheprovider

@@ -3,6 +3,7 @@ ballots (target <= 2 s each on a 2-core machine). A script, not a test.
 
 Usage: .venv/bin/python bench/certificates.py [--runs 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,11 +17,26 @@ from server.paper import certificates as cert
 
 
 def result(n: int, f: int) -> dict:
-    return {"kind": "motion", "seated": n, "present": n, "voted": n, "not_voted": 0, "invalid": 0,
-            "rule": {"option": "for", "cmp": ">", "fraction": "1/2", "base": "seated", "constant": 0},
-            "lines": [{"id": "b", "label": "物业管理条例（草案）", "counts": {"for": f, "against": n - f, "abstain": 0},
-                       "verdict": "passed" if f * 2 > n else "failed", "base_value": n, "needed": n // 2 + 1}],
-            "verdict": "passed" if f * 2 > n else "failed"}
+    return {
+        "kind": "motion",
+        "seated": n,
+        "present": n,
+        "voted": n,
+        "not_voted": 0,
+        "invalid": 0,
+        "rule": {"option": "for", "cmp": ">", "fraction": "1/2", "base": "seated", "constant": 0},
+        "lines": [
+            {
+                "id": "b",
+                "label": "物业管理条例（草案）",
+                "counts": {"for": f, "against": n - f, "abstain": 0},
+                "verdict": "passed" if f * 2 > n else "failed",
+                "base_value": n,
+                "needed": n // 2 + 1,
+            }
+        ],
+        "verdict": "passed" if f * 2 > n else "failed",
+    }
 
 
 def timed(fn, runs: int) -> tuple[float, float]:
@@ -42,17 +58,33 @@ def main() -> None:
     roster = [cert.MemberRef(f"m{i}", f"委员{i:04d}", f"S{i:04d}") for i in range(1, 3001)]
     res = result(3000, 1700)
     choices = {m.id: ("for" if i < 1700 else "against") for i, m in enumerate(roster)}
-    fields = cert.certificate_fields(meeting_id="m", meeting_title=meeting.title, ballot_id="b", run=1, result=res,
-                                     seq=9000, entry_digest="0" * 64)
-    ctx = cert.CertificateContext(meeting, cert.BallotRecord("b", "物业管理条例（草案）表决", "motion", False, res,
-                                                             log=cert.LogPosition(9000, "0" * 64), choices=choices),
-                                  roster, qr_payload=cert.sign_payload(key, fields))
+    fields = cert.certificate_fields(
+        meeting_id="m", meeting_title=meeting.title, ballot_id="b", run=1, result=res, seq=9000, entry_digest="0" * 64
+    )
+    ctx = cert.CertificateContext(
+        meeting,
+        cert.BallotRecord(
+            "b", "物业管理条例（草案）表决", "motion", False, res, log=cert.LogPosition(9000, "0" * 64), choices=choices
+        ),
+        roster,
+        qr_payload=cert.sign_payload(key, fields),
+    )
     t0 = time.perf_counter()
     cert.render_certificate(ctx, io.BytesIO())
     first = time.perf_counter() - t0
     annex = timed(lambda: cert.render_certificate(ctx, io.BytesIO()), args.runs)
-    ballots = [cert.BallotRecord(f"b{i}", f"第{i}项表决", "motion", i % 2 == 0, result(41, 20 + i % 5), run=1,
-                                 log=cert.LogPosition(100 + i, "0" * 64)) for i in range(40)]
+    ballots = [
+        cert.BallotRecord(
+            f"b{i}",
+            f"第{i}项表决",
+            "motion",
+            i % 2 == 0,
+            result(41, 20 + i % 5),
+            run=1,
+            log=cert.LogPosition(100 + i, "0" * 64),
+        )
+        for i in range(40)
+    ]
     small = roster[:41]
     record_ctx = cert.RecordContext(meeting, small, {m.id: "present" for m in small}, ballots, key.public_key())
     record = timed(lambda: cert.render_sitting_record(record_ctx, io.BytesIO()), args.runs)

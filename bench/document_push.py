@@ -39,6 +39,7 @@ on 2 cores the client competes for the CPU, so bytes/s alone can hide a server c
 
 Every wait is bounded; the whole run stays under --budget seconds (default 170).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -67,21 +68,24 @@ TARGET_RATIO = 0.7
 sys.path.insert(0, str(ROOT))
 from bench.record import DOC, append_section, machine  # noqa: E402
 
-INTRO = ("A PDF is uploaded by the clerk and pushed (`document.added` over the WebSocket) to every tablet; each "
-         "tablet then fetches every page image (`GET /api/documents/{id}/pages/{n}`, lossless WebP) in order. "
-         "Times are from the first push to reach a tablet. *Cold*: a new PDF: pre-rendering starts at the upload while "
-         "tablets already fetch, and a page asked for before it is rendered is rendered at once (once); "
-         "*warm*: the same PDF uploaded again (same blob), every page already in the page cache. Baseline: the "
-         "same WebP files served by Starlette `StaticFiles` on uvicorn (same stack and settings as `hemicycle "
-         "serve`, no application), same client, same run. MB/s = page bytes received ÷ (last page − t0). "
-         "Server, static server and tablets are separate processes on loopback; server CPU is the serving "
-         "process's user+system time during the run, with its page-rendering worker processes.")
+INTRO = (
+    "A PDF is uploaded by the clerk and pushed (`document.added` over the WebSocket) to every tablet; each "
+    "tablet then fetches every page image (`GET /api/documents/{id}/pages/{n}`, lossless WebP) in order. "
+    "Times are from the first push to reach a tablet. *Cold*: a new PDF: pre-rendering starts at the upload while "
+    "tablets already fetch, and a page asked for before it is rendered is rendered at once (once); "
+    "*warm*: the same PDF uploaded again (same blob), every page already in the page cache. Baseline: the "
+    "same WebP files served by Starlette `StaticFiles` on uvicorn (same stack and settings as `hemicycle "
+    "serve`, no application), same client, same run. MB/s = page bytes received ÷ (last page − t0). "
+    "Server, static server and tablets are separate processes on loopback; server CPU is the serving "
+    "process's user+system time during the run, with its page-rendering worker processes."
+)
 RENDER_VERSION = 1  # server/documents/render.py: cache files are p{page}-w{width}-v{RENDER_VERSION}.webp
 
 
 # ---------------------------------------------------------------------------------------
 # child process: the static baseline
 # ---------------------------------------------------------------------------------------
+
 
 def _listen() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -119,6 +123,7 @@ def child_static(directory: str, port: int) -> None:
 # inputs: agenda and PDF
 # ---------------------------------------------------------------------------------------
 
+
 def write_agenda(path: Path, tablets: int) -> None:
     sys.path.insert(0, str(ROOT))
     from tests.support import agenda_data, write_agenda_toml
@@ -127,12 +132,14 @@ def write_agenda(path: Path, tablets: int) -> None:
     write_agenda_toml(path, data)
 
 
-BODY = ("为了规范物业管理活动，维护业主、物业使用人和物业服务企业的合法权益，改善人民群众的生活和工作环境，"
-        "根据《中华人民共和国民法典》《物业管理条例》等法律、行政法规，结合本市实际，制定本条例。"
-        "本市行政区域内的物业管理、服务、使用及其监督管理活动，适用本条例。市住房和城乡建设主管部门负责"
-        "全市物业管理活动的监督管理工作，区住房和城乡建设主管部门负责本行政区域内物业管理活动的监督管理"
-        "工作。街道办事处、乡镇人民政府组织、协调本辖区内业主大会成立和业主委员会选举工作，指导、监督业主"
-        "大会和业主委员会的日常活动，调解处理物业管理纠纷。居民委员会、村民委员会协助做好物业管理相关工作。")
+BODY = (
+    "为了规范物业管理活动，维护业主、物业使用人和物业服务企业的合法权益，改善人民群众的生活和工作环境，"
+    "根据《中华人民共和国民法典》《物业管理条例》等法律、行政法规，结合本市实际，制定本条例。"
+    "本市行政区域内的物业管理、服务、使用及其监督管理活动，适用本条例。市住房和城乡建设主管部门负责"
+    "全市物业管理活动的监督管理工作，区住房和城乡建设主管部门负责本行政区域内物业管理活动的监督管理"
+    "工作。街道办事处、乡镇人民政府组织、协调本辖区内业主大会成立和业主委员会选举工作，指导、监督业主"
+    "大会和业主委员会的日常活动，调解处理物业管理纠纷。居民委员会、村民委员会协助做好物业管理相关工作。"
+)
 
 
 def make_pdf(pages: int) -> bytes:
@@ -160,7 +167,7 @@ def make_pdf(pages: int) -> bytes:
         c.setFont("BenchCJK", 11)
         k, y = (n * 37) % len(BODY), height - 100
         while y > 70:
-            c.drawString(60, y, text[k:k + per_line])
+            c.drawString(60, y, text[k : k + per_line])
             k, y = (k + per_line) % len(BODY), y - 17
         c.setFont("BenchCJK", 9)
         c.drawCentredString(width / 2, 40, f"— {n} —")
@@ -172,6 +179,7 @@ def make_pdf(pages: int) -> bytes:
 # ---------------------------------------------------------------------------------------
 # tablets
 # ---------------------------------------------------------------------------------------
+
 
 class Tablet:
     """One seat: a WebSocket that waits for pushes (and pings), and an HTTP client per run."""
@@ -186,8 +194,9 @@ class Tablet:
     async def connect(self, timeout: float) -> None:
         from websockets.asyncio.client import connect
 
-        self.ws = await asyncio.wait_for(connect(self.url, compression=None, max_size=1 << 24,
-                                                 ping_interval=None, open_timeout=timeout), timeout)
+        self.ws = await asyncio.wait_for(
+            connect(self.url, compression=None, max_size=1 << 24, ping_interval=None, open_timeout=timeout), timeout
+        )
         await self.ws.send(json.dumps({"type": "hello", "v": 1, "token": self.token}))
         welcome = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
         if welcome.get("type") != "welcome":
@@ -203,7 +212,7 @@ class Tablet:
                     msg = json.loads(raw)
                     if msg.get("type") == "event" and msg["event"].get("name") == "document.added":
                         self.pushes.put_nowait((now, msg["event"]["document"]["id"]))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.closed = repr(exc)
         else:
             self.closed = f"closed {self.ws.close_code}"
@@ -216,7 +225,7 @@ class Tablet:
     async def receipt(self, doc: str) -> None:
         try:
             await self.ws.send(json.dumps({"type": "doc_receipt", "id": "d", "document": doc, "state": "delivered"}))
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
 
     async def close(self) -> None:
@@ -225,7 +234,7 @@ class Tablet:
         if self.ws is not None:
             try:
                 await asyncio.wait_for(self.ws.close(), 5)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
 
 
@@ -262,32 +271,51 @@ class Run:
         last = max((p.done for p in self.progress if not math.isnan(p.done)), default=float("nan"))
         span = (last if self.finished else self.t0 + self.elapsed) - self.t0
         return {
-            "name": self.name, "finished": self.finished, "pages_got": got,
+            "name": self.name,
+            "finished": self.finished,
+            "pages_got": got,
             "pages_want": self.tablets * self.pages,
-            "have_p1": len(page1), "p1_all": max(page1) if len(page1) == self.tablets else float("nan"),
+            "have_p1": len(page1),
+            "p1_all": max(page1) if len(page1) == self.tablets else float("nan"),
             "p1_p50": statistics.median(page1) if page1 else float("nan"),
             "all_all": max(done) if len(done) == self.tablets else float("nan"),
             "all_p50": statistics.median(done) if done else float("nan"),
-            "bytes": total, "rate": total / span if span > 0 else float("nan"),
+            "bytes": total,
+            "rate": total / span if span > 0 else float("nan"),
             "errors": sum(len(p.errors) for p in self.progress),
             "first_error": next((p.errors[0] for p in self.progress if p.errors), ""),
-            "server_cpu": self.server_cpu, "client_cpu": self.client_cpu, "note": self.note,
+            "server_cpu": self.server_cpu,
+            "client_cpu": self.client_cpu,
+            "note": self.note,
         }
 
 
-async def fetch_all(run: Run, base: str, path: Callable[[int], str], tokens: list[str],
-                    starts: list[Callable[[], Any]], per_tablet: int, max_inflight: int,
-                    expected: dict[int, int] | None, budget: float,
-                    on_done: Callable[[int], Any] | None = None) -> None:
+async def fetch_all(
+    run: Run,
+    base: str,
+    path: Callable[[int], str],
+    tokens: list[str],
+    starts: list[Callable[[], Any]],
+    per_tablet: int,
+    max_inflight: int,
+    expected: dict[int, int] | None,
+    budget: float,
+    on_done: Callable[[int], Any] | None = None,
+) -> None:
     """Every tablet waits for its start, then fetches pages 1..N in order, per_tablet at a time."""
     import httpx
 
     gate = asyncio.Semaphore(max_inflight)
     run.progress = [Progress() for _ in tokens]
-    clients = [httpx.AsyncClient(base_url=base, timeout=60, headers={"Authorization": f"Bearer {t}"},
-                                 limits=httpx.Limits(max_connections=per_tablet,
-                                                     max_keepalive_connections=per_tablet))
-               for t in tokens]
+    clients = [
+        httpx.AsyncClient(
+            base_url=base,
+            timeout=60,
+            headers={"Authorization": f"Bearer {t}"},
+            limits=httpx.Limits(max_connections=per_tablet, max_keepalive_connections=per_tablet),
+        )
+        for t in tokens
+    ]
 
     async def tablet(i: int) -> None:
         prog, http = run.progress[i], clients[i]
@@ -363,6 +391,7 @@ def proc_cpu(pid: int) -> float:
 # the orchestrator
 # ---------------------------------------------------------------------------------------
 
+
 def wait_http(port: int, path: str, want: bytes, deadline: float) -> None:
     while time.monotonic() < deadline:
         try:
@@ -399,9 +428,27 @@ class Spy:
             return
         spy = str(Path(PY).parent / "py-spy")
         for fmt, suffix in (("raw", "txt"), ("flamegraph", "svg")):
-            self.procs.append(subprocess.Popen(
-                [spy, "record", "--pid", str(self.pid), "--rate", "250", "--threads", "--format", fmt, "-o", str(self.out / f"{name}.{suffix}"), "--duration", "90"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            self.procs.append(
+                subprocess.Popen(
+                    [
+                        spy,
+                        "record",
+                        "--pid",
+                        str(self.pid),
+                        "--rate",
+                        "250",
+                        "--threads",
+                        "--format",
+                        fmt,
+                        "-o",
+                        str(self.out / f"{name}.{suffix}"),
+                        "--duration",
+                        "90",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         await asyncio.sleep(0.5)
 
     def stop(self) -> None:
@@ -415,6 +462,7 @@ class Spy:
 
 
 # -- tablet processes --------------------------------------------------------------------
+
 
 def _emit(obj: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(obj) + "\n")
@@ -432,6 +480,7 @@ async def tablets_worker(spec_path: str) -> None:
     async def connect(tb: Tablet) -> None:
         async with sem:
             await tb.connect(30)
+
     try:
         await asyncio.gather(*(connect(tb) for tb in tablets))
         _emit({"ready": len(tablets)})
@@ -466,7 +515,9 @@ async def run_command(tablets: list[Tablet], cmd: dict[str, Any]) -> dict[str, A
                 at, doc_id = await asyncio.wait_for(tb.pushes.get(), 60)
                 doc.setdefault("id", doc_id)
                 return at
+
             return start
+
         starts = [starter(tb) for tb in tablets]
 
         def path(n: int) -> str:
@@ -474,20 +525,40 @@ async def run_command(tablets: list[Tablet], cmd: dict[str, Any]) -> dict[str, A
 
         async def receipt(i: int) -> None:
             await tablets[i].receipt(doc["id"])
+
         on_done = receipt
     else:
+
         async def release() -> float:
             await asyncio.sleep(max(0.0, cmd["t0"] - time.monotonic()))
             return float(cmd["t0"])
+
         starts = [release] * len(tablets)
 
         def path(n: int) -> str:
             return f"/s/{n}.webp"
+
     _emit({"armed": True})
-    await fetch_all(run, cmd["base"], path, [tb.token for tb in tablets], starts, cmd["per_tablet"],
-                    cmd["max_inflight"], expected, cmd["budget"], on_done)
-    return {"progress": [vars(p) for p in run.progress], "finished": run.finished, "client_cpu": run.client_cpu,
-            "ended": time.monotonic(), "note": run.note, "closed": sorted({tb.closed for tb in tablets if tb.closed})}
+    await fetch_all(
+        run,
+        cmd["base"],
+        path,
+        [tb.token for tb in tablets],
+        starts,
+        cmd["per_tablet"],
+        cmd["max_inflight"],
+        expected,
+        cmd["budget"],
+        on_done,
+    )
+    return {
+        "progress": [vars(p) for p in run.progress],
+        "finished": run.finished,
+        "client_cpu": run.client_cpu,
+        "ended": time.monotonic(),
+        "note": run.note,
+        "closed": sorted({tb.closed for tb in tablets if tb.closed}),
+    }
 
 
 class Worker:
@@ -513,7 +584,7 @@ class Worker:
             try:
                 self.send({"cmd": "quit"})
                 await asyncio.wait_for(self.proc.wait(), 15)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 self.proc.kill()
                 await self.proc.wait()
 
@@ -530,19 +601,35 @@ async def bench(args: argparse.Namespace, tmp: Path, deadline: float) -> dict[st
     data_dir = tmp / "data"
     port = _free_port()
     hemicycle = str(Path(PY).parent / "hemicycle")
-    cmd = [hemicycle, "serve", "--agenda", str(agenda), "--db", str(tmp / "sitting.db"), "--host", "127.0.0.1",
-           "--port", str(port), "--credentials", str(tmp / "credentials.json"), "--data-dir", str(data_dir),
-           "--log-level", "warning"] + (["--render-workers", str(args.render_workers)] if args.render_workers else [])
+    cmd = [
+        hemicycle,
+        "serve",
+        "--agenda",
+        str(agenda),
+        "--db",
+        str(tmp / "sitting.db"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--credentials",
+        str(tmp / "credentials.json"),
+        "--data-dir",
+        str(data_dir),
+        "--log-level",
+        "warning",
+    ] + (["--render-workers", str(args.render_workers)] if args.render_workers else [])
     server_log = tmp / "server.log"
-    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(server_log, "w"), cwd=ROOT,
-                              start_new_session=True)
+    server = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=open(server_log, "w"), cwd=ROOT, start_new_session=True
+    )
     out: dict[str, Any] = {"pdf_bytes": len(pdf), "runs": [], "server_log": server_log, "closed": set()}
     static: subprocess.Popen | None = None
     workers: list[Worker] = []
     try:
         wait_http(port, "/health", b'"ok":true', time.monotonic() + 30)
         creds = json.loads((tmp / "credentials.json").read_text())
-        tokens = [s["token"] for s in list(creds["seats"].values())[:args.tablets]]
+        tokens = [s["token"] for s in list(creds["seats"].values())[: args.tablets]]
         base = f"http://127.0.0.1:{port}"
         spy = Spy(Path(args.profile) if args.profile else None, server.pid)
 
@@ -552,9 +639,17 @@ async def bench(args: argparse.Namespace, tmp: Path, deadline: float) -> dict[st
             spec = tmp / f"tablets{w}.json"
             spec.write_text(json.dumps({"ws": f"ws://127.0.0.1:{port}/ws", "tokens": tokens[w::k]}))
             proc = await asyncio.create_subprocess_exec(
-                PY, str(Path(__file__).resolve()), "_tablets", str(spec), "uvloop" if args.uvloop else "asyncio",
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                stderr=open(tmp / f"tablets{w}.log", "w"), cwd=ROOT, start_new_session=True)
+                PY,
+                str(Path(__file__).resolve()),
+                "_tablets",
+                str(spec),
+                "uvloop" if args.uvloop else "asyncio",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=open(tmp / f"tablets{w}.log", "w"),
+                cwd=ROOT,
+                start_new_session=True,
+            )
             workers.append(Worker(proc))
         for w in workers:
             await w.recv("ready", 60)
@@ -566,18 +661,25 @@ async def bench(args: argparse.Namespace, tmp: Path, deadline: float) -> dict[st
         async def upload(title: str) -> tuple[dict[str, Any], float]:
             async with httpx.AsyncClient(base_url=base, timeout=120) as http:
                 t1 = time.monotonic()
-                r = await http.post("/api/documents", files={"file": ("draft.pdf", pdf, "application/pdf")},
-                                    data={"title": title, "item": "item1", "audience": "everyone",
-                                          "classification": "public"},
-                                    headers={"Authorization": f"Bearer {creds['clerk']['token']}"})
+                r = await http.post(
+                    "/api/documents",
+                    files={"file": ("draft.pdf", pdf, "application/pdf")},
+                    data={"title": title, "item": "item1", "audience": "everyone", "classification": "public"},
+                    headers={"Authorization": f"Bearer {creds['clerk']['token']}"},
+                )
                 took = time.monotonic() - t1
             if r.status_code != 201:
                 raise SystemExit(f"upload refused: {r.status_code} {r.text[:300]}")
             return r.json(), took
 
         async def run_on_workers(run: Run, cmd: dict[str, Any], pid: int, title: str | None) -> Run:
-            cmd = {**cmd, "name": run.name, "pages": args.pages, "per_tablet": args.per_tablet,
-                   "max_inflight": per_proc_inflight}
+            cmd = {
+                **cmd,
+                "name": run.name,
+                "pages": args.pages,
+                "per_tablet": args.per_tablet,
+                "max_inflight": per_proc_inflight,
+            }
             for w in workers:
                 w.send(cmd)
             for w in workers:
@@ -596,8 +698,10 @@ async def bench(args: argparse.Namespace, tmp: Path, deadline: float) -> dict[st
                 run.t0 = min(p.start for p in run.progress if not math.isnan(p.start))
                 info, took = await up  # type: ignore[misc]
                 out.setdefault("doc", info)
-                run.note = (f"upload (validate + store {args.pages} pages) took {took:.2f} s; push spread "
-                            f"{max(p.start for p in run.progress) - run.t0:.3f} s" + run.note)
+                run.note = (
+                    f"upload (validate + store {args.pages} pages) took {took:.2f} s; push spread "
+                    f"{max(p.start for p in run.progress) - run.t0:.3f} s" + run.note
+                )
             run.elapsed = max(r["ended"] for r in results) - run.t0
             if watch is not None:
                 ready = await asyncio.wait_for(watch, 60)
@@ -607,8 +711,9 @@ async def bench(args: argparse.Namespace, tmp: Path, deadline: float) -> dict[st
         async def watch_prerender(up: asyncio.Future) -> float:
             """When the server reports every page pre-rendered (the clerk's render status)."""
             info, _ = await up
-            async with httpx.AsyncClient(base_url=base, timeout=30,
-                                         headers={"Authorization": f"Bearer {creds['clerk']['token']}"}) as http:
+            async with httpx.AsyncClient(
+                base_url=base, timeout=30, headers={"Authorization": f"Bearer {creds['clerk']['token']}"}
+            ) as http:
                 while True:
                     r = await http.get(f"/api/documents/{info['id']}/render")
                     if r.status_code != 200 or r.json().get("pending", 0) == 0:
@@ -618,16 +723,22 @@ async def bench(args: argparse.Namespace, tmp: Path, deadline: float) -> dict[st
         async def pushed_run(name: str, title: str, expected: dict[int, int] | None, budget: float) -> Run:
             await spy.start(name)
             try:
-                return await run_on_workers(Run(name, len(tokens), args.pages),
-                                            {"cmd": "push", "base": base, "query": width_q, "expected": expected,
-                                             "budget": budget}, server.pid, title)
+                return await run_on_workers(
+                    Run(name, len(tokens), args.pages),
+                    {"cmd": "push", "base": base, "query": width_q, "expected": expected, "budget": budget},
+                    server.pid,
+                    title,
+                )
             finally:
                 spy.stop()
 
         # -- cold ---------------------------------------------------------------------
         if not args.skip_cold:
-            print(f"cold: upload, push, {len(tokens)} tablets x {args.pages} pages (pre-rendered from the upload; "
-                  f"budget {args.cold_budget:.0f} s)", flush=True)
+            print(
+                f"cold: upload, push, {len(tokens)} tablets x {args.pages} pages (pre-rendered from the upload; "
+                f"budget {args.cold_budget:.0f} s)",
+                flush=True,
+            )
             cold = await pushed_run("cold", "物业管理条例（草案）", None, min(args.cold_budget, left() - 70))
             out["runs"].append(cold)
             print_row(cold.row())
@@ -639,16 +750,21 @@ async def bench(args: argparse.Namespace, tmp: Path, deadline: float) -> dict[st
             out["doc"] = doc
         t = time.monotonic()
         cpu0 = proc_cpu(server.pid)
-        async with httpx.AsyncClient(base_url=base, timeout=60,
-                                     headers={"Authorization": f"Bearer {tokens[0]}"}) as http:
+        async with httpx.AsyncClient(
+            base_url=base, timeout=60, headers={"Authorization": f"Bearer {tokens[0]}"}
+        ) as http:
             for n in range(1, args.pages + 1):
                 if left() < 30:
                     raise SystemExit("out of budget while rendering the remaining pages")
                 r = await http.get(f"/api/documents/{doc['id']}/pages/{n}{width_q}")
                 if r.status_code != 200:
                     raise SystemExit(f"page {n}: {r.status_code} {r.text[:200]}")
-        out["prerender"] = (time.monotonic() - t, proc_cpu(server.pid) - cpu0,
-                            bool(out["runs"]) and not out["runs"][0].finished, bool(out["runs"]))
+        out["prerender"] = (
+            time.monotonic() - t,
+            proc_cpu(server.pid) - cpu0,
+            bool(out["runs"]) and not out["runs"][0].finished,
+            bool(out["runs"]),
+        )
         sha = doc["sha256"]
         width = args.width or 1600
         cache = data_dir / "pages" / sha[:2] / sha
@@ -663,31 +779,53 @@ async def bench(args: argparse.Namespace, tmp: Path, deadline: float) -> dict[st
             shutil.copyfile(f, static_dir / f"{n}.webp")
             expected[n] = f.stat().st_size
         out["page_bytes"] = sum(expected.values())
-        print(f"  page cache: {args.pages} pages, {out['page_bytes'] / 1e6:.1f} MB "
-              f"({out['page_bytes'] / args.pages / 1e3:.0f} kB/page at {width} px)", flush=True)
+        print(
+            f"  page cache: {args.pages} pages, {out['page_bytes'] / 1e6:.1f} MB "
+            f"({out['page_bytes'] / args.pages / 1e3:.0f} kB/page at {width} px)",
+            flush=True,
+        )
 
         # -- static server ----------------------------------------------------------------
         sport = _free_port()
-        static = subprocess.Popen([PY, str(Path(__file__).resolve()), "_static", str(static_dir), str(sport)],
-                                  stdout=subprocess.DEVNULL, stderr=open(tmp / "static.log", "w"), cwd=ROOT,
-                                  start_new_session=True)
+        static = subprocess.Popen(
+            [PY, str(Path(__file__).resolve()), "_static", str(static_dir), str(sport)],
+            stdout=subprocess.DEVNULL,
+            stderr=open(tmp / "static.log", "w"),
+            cwd=ROOT,
+            start_new_session=True,
+        )
         wait_http(sport, "/s/1.webp", b"200 OK", time.monotonic() + 30)
 
         async def static_run(name: str) -> Run:
             run = Run(name, len(tokens), args.pages)
             run.t0 = time.monotonic() + 0.5  # every tablet is waiting, its client made, at the release
-            return await run_on_workers(run, {"cmd": "static", "base": f"http://127.0.0.1:{sport}",
-                                              "t0": run.t0, "expected": expected,
-                                              "budget": min(args.run_budget, left() - 10)}, static.pid, None)
+            return await run_on_workers(
+                run,
+                {
+                    "cmd": "static",
+                    "base": f"http://127.0.0.1:{sport}",
+                    "t0": run.t0,
+                    "expected": expected,
+                    "budget": min(args.run_budget, left() - 10),
+                },
+                static.pid,
+                None,
+            )
 
         for r in range(args.rounds):
             if left() < 40:
                 print(f"  (out of budget after {r} rounds)")
                 break
-            print(f"warm {r + 1}/{args.rounds}: same PDF uploaded again (same blob, pages cached), push, fetch",
-                  flush=True)
-            warm = await pushed_run(f"warm{r + 1}" if args.rounds > 1 else "warm", f"物业管理条例（草案）重发{r + 1}",
-                                    expected, min(args.run_budget, left() - 25))
+            print(
+                f"warm {r + 1}/{args.rounds}: same PDF uploaded again (same blob, pages cached), push, fetch",
+                flush=True,
+            )
+            warm = await pushed_run(
+                f"warm{r + 1}" if args.rounds > 1 else "warm",
+                f"物业管理条例（草案）重发{r + 1}",
+                expected,
+                min(args.run_budget, left() - 25),
+            )
             out["runs"].append(warm)
             print_row(warm.row())
             print(f"static {r + 1}/{args.rounds}: same bytes from StaticFiles on uvicorn", flush=True)
@@ -706,16 +844,20 @@ async def bench(args: argparse.Namespace, tmp: Path, deadline: float) -> dict[st
 # report
 # ---------------------------------------------------------------------------------------
 
+
 def _s(x: float) -> str:
     return "—" if math.isnan(x) else f"{x:.2f}"
 
 
 def print_row(row: dict[str, Any]) -> None:
     state = "" if row["finished"] else f"  NOT FINISHED ({row['pages_got']:,}/{row['pages_want']:,} pages)"
-    print(f"  {row['name']:8s} all have p1 {_s(row['p1_all'])} s (p50 {_s(row['p1_p50'])}), "
-          f"all pages {_s(row['all_all'])} s (p50 {_s(row['all_p50'])}), {row['rate'] / 1e6:,.0f} MB/s, "
-          f"server CPU {row['server_cpu']:.1f} s, client CPU {row['client_cpu']:.1f} s, "
-          f"errors {row['errors']}{state}", flush=True)
+    print(
+        f"  {row['name']:8s} all have p1 {_s(row['p1_all'])} s (p50 {_s(row['p1_p50'])}), "
+        f"all pages {_s(row['all_all'])} s (p50 {_s(row['all_p50'])}), {row['rate'] / 1e6:,.0f} MB/s, "
+        f"server CPU {row['server_cpu']:.1f} s, client CPU {row['client_cpu']:.1f} s, "
+        f"errors {row['errors']}{state}",
+        flush=True,
+    )
     if row["first_error"]:
         print(f"    first error: {row['first_error']}")
 
@@ -725,23 +867,38 @@ def render(args: argparse.Namespace, out: dict[str, Any], elapsed: float) -> tup
     by = {r["name"]: r for r in rows}
     warm = [r for r in rows if r["name"].startswith("warm")]
     static = [r for r in rows if r["name"].startswith("static")]
-    med = lambda rs, k: statistics.median(r[k] for r in rs) if rs else float("nan")
+
+    def med(rs: list, k: str) -> float:
+        return statistics.median(r[k] for r in rs) if rs else float("nan")
+
     ratio = med(warm, "rate") / med(static, "rate") if warm and static else float("nan")
     n, p = args.tablets, args.pages
     lines = [
-        (f"| {n} tablets × {p} pages ({out['page_bytes'] / 1e6:.1f} MB/tablet, "
-         f"{n * out['page_bytes'] / 1e9:.2f} GB in all) | all have page 1 (p50) s | all have every page (p50) s "
-         f"| MB/s | server CPU s | client CPU s | errors |"),
+        (
+            f"| {n} tablets × {p} pages ({out['page_bytes'] / 1e6:.1f} MB/tablet, "
+            f"{n * out['page_bytes'] / 1e9:.2f} GB in all) | all have page 1 (p50) s | all have every page (p50) s "
+            f"| MB/s | server CPU s | client CPU s | errors |"
+        ),
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    labels = {"cold": "hemicycle, cold (new PDF: pre-rendering from the upload, tablets fetch at once)", "warm": "hemicycle, warm (pages cached)",
-              "static": "Starlette StaticFiles on uvicorn, same bytes"}
+    labels = {
+        "cold": "hemicycle, cold (new PDF: pre-rendering from the upload, tablets fetch at once)",
+        "warm": "hemicycle, warm (pages cached)",
+        "static": "Starlette StaticFiles on uvicorn, same bytes",
+    }
 
     def line(label: str, r: dict[str, Any], many: bool = False) -> str:
-        fin = "" if r["finished"] else f" — not finished in {args.cold_budget:.0f} s: {r['pages_got']:,} of " \
-                                       f"{r['pages_want']:,} pages, {r['have_p1']} tablets had page 1"
-        return (f"| {label}{fin} | {_s(r['p1_all'])} ({_s(r['p1_p50'])}) | {_s(r['all_all'])} ({_s(r['all_p50'])}) "
-                f"| {r['rate'] / 1e6:,.0f} | {r['server_cpu']:.1f} | {r['client_cpu']:.1f} | {r['errors']} |")
+        fin = (
+            ""
+            if r["finished"]
+            else f" — not finished in {args.cold_budget:.0f} s: {r['pages_got']:,} of "
+            f"{r['pages_want']:,} pages, {r['have_p1']} tablets had page 1"
+        )
+        return (
+            f"| {label}{fin} | {_s(r['p1_all'])} ({_s(r['p1_p50'])}) | {_s(r['all_all'])} ({_s(r['all_p50'])}) "
+            f"| {r['rate'] / 1e6:,.0f} | {r['server_cpu']:.1f} | {r['client_cpu']:.1f} | {r['errors']} |"
+        )
+
     if "cold" in by:
         lines.append(line(labels["cold"], by["cold"]))
     for kind, rs in (("warm", warm), ("static", static)):
@@ -760,23 +917,35 @@ def render(args: argparse.Namespace, out: dict[str, Any], elapsed: float) -> tup
             r = rs[0] if len(rs) == 1 else sorted(rs, key=lambda r: r["rate"])[len(rs) // 2]
             span = r["bytes"] / r["rate"] if r["rate"] > 0 else float("nan")
             use = (r["server_cpu"] + r["client_cpu"]) / (span * (os.cpu_count() or 1))
-            lines.append(f"- {kind}: server CPU {1e3 * r['server_cpu'] / (r['bytes'] / 1e6):.2f} ms per MB served; "
-                         f"server + tablets used {100 * use:.0f} % of the machine's {os.cpu_count()} cores")
+            lines.append(
+                f"- {kind}: server CPU {1e3 * r['server_cpu'] / (r['bytes'] / 1e6):.2f} ms per MB served; "
+                f"server + tablets used {100 * use:.0f} % of the machine's {os.cpu_count()} cores"
+            )
     if len(warm) > 1:
-        lines.append("- rounds: " + ", ".join(f"{r['name']} {r['rate'] / 1e6:,.0f} MB/s" for r in rows
-                                             if r["name"] != "cold"))
+        lines.append(
+            "- rounds: " + ", ".join(f"{r['name']} {r['rate'] / 1e6:,.0f} MB/s" for r in rows if r["name"] != "cold")
+        )
     pt, pcpu, partial, had_cold = out["prerender"]
-    what = ("rendering, for one reader, the pages the cold run left" if partial else
-            "one reader fetching every (cached) page" if had_cold else "one reader rendering every page (no push)")
+    what = (
+        "rendering, for one reader, the pages the cold run left"
+        if partial
+        else "one reader fetching every (cached) page"
+        if had_cold
+        else "one reader rendering every page (no push)"
+    )
     lines.append(f"- then {what}: {pt:.1f} s, server CPU {pcpu:.1f} s")
     for r in rows:
         if r["name"] != "static" and r["note"]:
             lines.append(f"- {r['name']}: {r['note'].strip()}")
-    lines.append(f"- PDF {out['pdf_bytes'] / 1e3:.0f} kB, {p} A4 pages of 11 pt Chinese text; lossless WebP at "
-                 f"{args.width or 1600} px, {out['page_bytes'] / p / 1e3:.0f} kB/page")
-    lines.append(f"- tablets: {args.client_procs} processes, an httpx.AsyncClient per tablet (HTTP/1.1 keep-alive), "
-                 f"{args.per_tablet} requests in flight per tablet, at most {args.max_inflight} overall; event loop "
-                 f"{'uvloop' if args.uvloop else 'asyncio'}")
+    lines.append(
+        f"- PDF {out['pdf_bytes'] / 1e3:.0f} kB, {p} A4 pages of 11 pt Chinese text; lossless WebP at "
+        f"{args.width or 1600} px, {out['page_bytes'] / p / 1e3:.0f} kB/page"
+    )
+    lines.append(
+        f"- tablets: {args.client_procs} processes, an httpx.AsyncClient per tablet (HTTP/1.1 keep-alive), "
+        f"{args.per_tablet} requests in flight per tablet, at most {args.max_inflight} overall; event loop "
+        f"{'uvloop' if args.uvloop else 'asyncio'}"
+    )
     if out["closed"]:
         lines.append(f"- WebSockets closed during the runs: {', '.join(sorted(out['closed']))}")
     lines.append(f"- run took {elapsed:.0f} s")
@@ -791,6 +960,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["_tablets"]:
         if argv[2] == "uvloop":
             import uvloop
+
             uvloop.run(tablets_worker(argv[1]))
         else:
             asyncio.run(tablets_worker(argv[1]))
@@ -823,6 +993,7 @@ def main(argv: list[str] | None = None) -> int:
         coro = bench(args, tmp, started + args.budget)
         if args.uvloop:
             import uvloop
+
             out = uvloop.run(asyncio.wait_for(coro, args.budget))
         else:
             out = asyncio.run(asyncio.wait_for(coro, args.budget))
@@ -837,8 +1008,13 @@ def main(argv: list[str] | None = None) -> int:
     report, _ = render(args, out, time.monotonic() - started)
     print("\n" + report)
     if not args.no_doc:
-        append_section("Document push", report, intro=INTRO, machine_line=machine_line,
-                       packages=("uvicorn", "starlette", "httptools", "uvloop", "httpx", "pypdfium2", "pillow"))
+        append_section(
+            "Document push",
+            report,
+            intro=INTRO,
+            machine_line=machine_line,
+            packages=("uvicorn", "starlette", "httptools", "uvloop", "httpx", "pypdfium2", "pillow"),
+        )
     return 0
 
 

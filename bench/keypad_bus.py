@@ -24,11 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.record import append_section, machine  # noqa: E402
-from device_drivers.bus import BusMaster, LineConfig  # noqa: E402
-from device_drivers.events import BusEvent, CardEvent, KeyEvent  # noqa: E402
-from device_drivers.messages import IdleReply, Key, Mode, Poll, encode  # noqa: E402
-from device_drivers.timing import LineTiming  # noqa: E402
+from bench.record import append_section, machine
+from device_drivers.bus import BusMaster, LineConfig
+from device_drivers.events import BusEvent, CardEvent, KeyEvent
+from device_drivers.messages import IdleReply, Key, Mode, Poll, encode
+from device_drivers.timing import LineTiming
 
 UNITS = 128
 BAUD = 115200
@@ -47,12 +47,22 @@ class Result:
 
 
 def start_simulator(seed: int, presses: float) -> tuple[subprocess.Popen[str], str]:
-    cmd = [sys.executable, "-m", "simulators.keypads.cli", "--units", str(UNITS), "--baud", str(BAUD),
-           "--seed", str(seed)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "simulators.keypads.cli",
+        "--units",
+        str(UNITS),
+        "--baud",
+        str(BAUD),
+        "--seed",
+        str(seed),
+    ]
     if presses:
         cmd += ["--random-presses", str(presses)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            cwd=Path(__file__).resolve().parents[1])
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=Path(__file__).resolve().parents[1]
+    )
     assert proc.stdout is not None
     return proc, proc.stdout.readline().strip()
 
@@ -73,8 +83,10 @@ def run(lines: int, seconds: float, presses: float = 0.0) -> list[Result]:
         if presses:
             master.set_mode(Mode.VOTE, 1, (Key.FOR, Key.AGAINST, Key.ABSTAIN))
         time.sleep(1.0)  # first contact with every unit (two exchanges each) is not steady state
-        before = {n: (l.stats.polls, l.stats.cycles, l.stats.events, l.stats.wire_time)
-                  for n, l in master.lines.items()}
+        before = {
+            n: (line.stats.polls, line.stats.cycles, line.stats.events, line.stats.wire_time)
+            for n, line in master.lines.items()
+        }
         start = time.monotonic()
         time.sleep(seconds)
         elapsed = time.monotonic() - start
@@ -83,10 +95,15 @@ def run(lines: int, seconds: float, presses: float = 0.0) -> list[Result]:
             polls0, cycles0, events0, wire0 = before[name]
             s = line.stats
             cycles = s.cycles - cycles0
-            results.append(Result(
-                name, (s.polls - polls0) / elapsed, elapsed / cycles if cycles else float("inf"),
-                (s.events - events0) / elapsed, (s.wire_time - wire0) / elapsed,
-            ))
+            results.append(
+                Result(
+                    name,
+                    (s.polls - polls0) / elapsed,
+                    elapsed / cycles if cycles else float("inf"),
+                    (s.events - events0) / elapsed,
+                    (s.wire_time - wire0) / elapsed,
+                )
+            )
         return results
     finally:
         master.stop()
@@ -129,16 +146,24 @@ def main(argv: list[str] | None = None) -> int:
             if not presses:
                 ok &= met
             verdict = "met" if met else "NOT met"
-            out.append(f"| {title} | {r.name} | {r.polls_per_s:.0f} | {r.cycle_s * 1e3:.1f} | {r.ratio:.2f} | "
-                       f"{r.events_per_s:.0f} | {verdict if not presses else '(information)'} |")
+            out.append(
+                f"| {title} | {r.name} | {r.polls_per_s:.0f} | {r.cycle_s * 1e3:.1f} | {r.ratio:.2f} | "
+                f"{r.events_per_s:.0f} | {verdict if not presses else '(information)'} |"
+            )
             print(out[-1], flush=True)
     text = "\n".join(out)
     print("\n" + text)
     if not args.no_write:
-        append_section("Keypads: bus polling rate", text, machine_line=machine_line, intro=(
-            "Each simulated line (128 units behind a real pty) runs in its own process and replies at modelled "
-            "wire time; the master polls as `hemicycle keypads` does. Ratio = wire time the carried traffic needs "
-            "(from the actual frame sizes) ÷ elapsed time."))
+        append_section(
+            "Keypads: bus polling rate",
+            text,
+            machine_line=machine_line,
+            intro=(
+                "Each simulated line (128 units behind a real pty) runs in its own process and replies at modelled "
+                "wire time; the master polls as `hemicycle keypads` does. Ratio = wire time the carried traffic needs "
+                "(from the actual frame sizes) ÷ elapsed time."
+            ),
+        )
     return 0 if ok else 1
 
 

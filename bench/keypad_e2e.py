@@ -40,10 +40,12 @@ from bench.record import append_section, machine  # noqa: E402
 UNITS = 128
 BAUD = 115200
 SLACK = 0.050
-INTRO = ("Simulated line (128 units, 115200 Bd, real pty, own process) → bus master → bridge (the bench "
-         "process, set up as `hemicycle keypads` is) → `hemicycle serve` (own process, SQLite). Latency = the "
-         "bridge receives the server's `ack` (and confirms the press to the bus) − the bench tells the simulator "
-         "to press. One ballot allowing changes, so every press is a cast.")
+INTRO = (
+    "Simulated line (128 units, 115200 Bd, real pty, own process) → bus master → bridge (the bench "
+    "process, set up as `hemicycle keypads` is) → `hemicycle serve` (own process, SQLite). Latency = the "
+    "bridge receives the server's `ack` (and confirms the press to the bus) − the bench tells the simulator "
+    "to press. One ballot allowing changes, so every press is a cast."
+)
 KEYS = (1, 2, 3)  # Key.FOR, AGAINST, ABSTAIN
 
 
@@ -80,11 +82,20 @@ def free_port() -> int:
 
 
 def write_agenda(path: Path, units: int) -> None:
-    out = ['[meeting]', 'title = "键盘端到端基准"', 'language = "zh-CN"', 'rule = "majority_of_all"']
+    out = ["[meeting]", 'title = "键盘端到端基准"', 'language = "zh-CN"', 'rule = "majority_of_all"']
     for i in range(1, units + 1):
         out += ["", "[[members]]", f'id = "m{i:03d}"', f'name = "代表{i}"', f'seat = "S{i:03d}"']
-    out += ["", "[[items]]", 'id = "item1"', 'title = "基准"', "", "[[items.ballots]]", 'id = "b1"',
-            'title = "可改票表决"', "allow_change = true"]
+    out += [
+        "",
+        "[[items]]",
+        'id = "item1"',
+        'title = "基准"',
+        "",
+        "[[items.ballots]]",
+        'id = "b1"',
+        'title = "可改票表决"',
+        "allow_change = true",
+    ]
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
 
 
@@ -119,11 +130,35 @@ async def run(rounds: int, seed: int) -> dict:
     write_agenda(agenda, UNITS)
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--agenda", str(agenda), "--db", str(db), "--port", str(port),
-         "--credentials", str(creds), "--data-dir", str(tmp), "--log-level", "warning"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(tmp / "server.log", "w"))
-    sim = subprocess.Popen([sys.executable, __file__, "--serve-sim", "--seed", str(seed)], cwd=ROOT,
-                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "serve",
+            "--agenda",
+            str(agenda),
+            "--db",
+            str(db),
+            "--port",
+            str(port),
+            "--credentials",
+            str(creds),
+            "--data-dir",
+            str(tmp),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp / "server.log", "w"),
+    )
+    sim = subprocess.Popen(
+        [sys.executable, __file__, "--serve-sim", "--seed", str(seed)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert sim.stdout is not None and sim.stdin is not None
     tty = sim.stdout.readline().strip()
     url = f"ws://127.0.0.1:{port}/ws"
@@ -136,11 +171,13 @@ async def run(rounds: int, seed: int) -> dict:
             except OSError:
                 await asyncio.sleep(0.05)
         import json
+
         tokens = json.loads(creds.read_text())
         clerk = Client(url, tokens["clerk"]["token"])
         await clerk.connect()
-        config = config_from_dict({"token": tokens["device"]["token"],
-                                   "lines": [{"name": "L1", "url": tty, "baud": BAUD, "units": "agenda"}]})
+        config = config_from_dict(
+            {"token": tokens["device"]["token"], "lines": [{"name": "L1", "url": tty, "baud": BAUD, "units": "agenda"}]}
+        )
         bridge = Bridge(config, url)
         acked: dict[int, float] = {}
         original_confirm = bridge._confirm
@@ -228,8 +265,15 @@ async def run(rounds: int, seed: int) -> dict:
         for _ in range(rounds):
             await press_round("spread")
             await press_round("burst")
-        return {"cycle": cycle, "round_cycles": cycles, "results": results, "parts": parts, "bridge": dict(bridge.stats),
-                "garbled": line.stats.garbled, "timeouts": line.stats.timeouts}
+        return {
+            "cycle": cycle,
+            "round_cycles": cycles,
+            "results": results,
+            "parts": parts,
+            "bridge": dict(bridge.stats),
+            "garbled": line.stats.garbled,
+            "timeouts": line.stats.timeouts,
+        }
     finally:
         if bridge is not None:
             await bridge.stop()
@@ -264,8 +308,10 @@ def report(figures: dict, rounds: int, elapsed: float) -> tuple[str, bool]:
     cycle = figures["cycle"]
     floor = burst_floor()
     rows, ok = [], True
-    for kind, title in (("spread", "members press one at a time (~40 presses/s)"),
-                        ("burst", "all 128 press at the same instant")):
+    for kind, title in (
+        ("spread", "members press one at a time (~40 presses/s)"),
+        ("burst", "all 128 press at the same instant"),
+    ):
         v = figures["results"][kind]
         p50, p99, worst = percentile(v, 50), percentile(v, 99), max(v)
         during = max(figures["round_cycles"][kind])
@@ -277,25 +323,30 @@ def report(figures: dict, rounds: int, elapsed: float) -> tuple[str, bool]:
         ok &= met
         bus = [b for b, _ in figures["parts"][kind]]
         srv = [a for _, a in figures["parts"][kind]]
-        rows.append(f"| {title} | {during * 1e3:.0f} | {len(v)} | {p50 * 1e3:.1f} | {p99 * 1e3:.1f} | {worst * 1e3:.1f} | "
-                    f"{percentile(bus, 50) * 1e3:.0f} / {percentile(bus, 99) * 1e3:.0f} | "
-                    f"{percentile(srv, 50) * 1e3:.0f} / {percentile(srv, 99) * 1e3:.0f} | "
-                    f"{target * 1e3:.0f} {'met' if met else 'NOT met'} |")
-    text = "\n".join([
-        f"Idle poll cycle of 128 units, measured: **{cycle * 1e3:.1f} ms** (wire-time limit 133 ms). "
-        f"Reading one press from each of 128 units needs **{floor * 1e3:.0f} ms** of wire time (short POLL + "
-        "17-byte event reply per unit), so no schedule reads a simultaneous burst within the idle cycle: its target is that floor + 50 ms.",
-        "",
-        "| 128 units, 115200 Bd, " + f"{rounds} rounds each | longest cycle in a round ms | presses | p50 ms | p99 ms | max ms "
-        "| press → read by bus p50/p99 ms | read → ack p50/p99 ms | p99 target ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
-        *rows,
-        "",
-        f"- bridge: {figures['bridge']['casts']} casts acknowledged, {figures['bridge']['refused']} refused, "
-        f"{figures['bridge']['retries']} retries; line: {figures['garbled']} garbled, {figures['timeouts']} timeouts",
-        f"- run took {elapsed:.0f} s",
-        "",
-    ])
+        rows.append(
+            f"| {title} | {during * 1e3:.0f} | {len(v)} | {p50 * 1e3:.1f} | {p99 * 1e3:.1f} | {worst * 1e3:.1f} | "
+            f"{percentile(bus, 50) * 1e3:.0f} / {percentile(bus, 99) * 1e3:.0f} | "
+            f"{percentile(srv, 50) * 1e3:.0f} / {percentile(srv, 99) * 1e3:.0f} | "
+            f"{target * 1e3:.0f} {'met' if met else 'NOT met'} |"
+        )
+    text = "\n".join(
+        [
+            f"Idle poll cycle of 128 units, measured: **{cycle * 1e3:.1f} ms** (wire-time limit 133 ms). "
+            f"Reading one press from each of 128 units needs **{floor * 1e3:.0f} ms** of wire time (short POLL + "
+            "17-byte event reply per unit), so no schedule reads a simultaneous burst within the idle cycle: its target is that floor + 50 ms.",
+            "",
+            "| 128 units, 115200 Bd, "
+            + f"{rounds} rounds each | longest cycle in a round ms | presses | p50 ms | p99 ms | max ms "
+            "| press → read by bus p50/p99 ms | read → ack p50/p99 ms | p99 target ms |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+            *rows,
+            "",
+            f"- bridge: {figures['bridge']['casts']} casts acknowledged, {figures['bridge']['refused']} refused, "
+            f"{figures['bridge']['retries']} retries; line: {figures['garbled']} garbled, {figures['timeouts']} timeouts",
+            f"- run took {elapsed:.0f} s",
+            "",
+        ]
+    )
     return text, ok
 
 

@@ -28,8 +28,10 @@ def machine() -> str:
     except OSError:
         pass
     load = "/".join(f"{x:.1f}" for x in os.getloadavg())
-    return (f"{os.cpu_count()} cores ({cpu or platform.machine()}), {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, load average {load}")
+    return (
+        f"{os.cpu_count()} cores ({cpu or platform.machine()}), {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, load average {load}"
+    )
 
 
 def versions(*packages: str) -> str:

@@ -20,6 +20,7 @@ docs/benchmarks.md unless --no-doc.
 
 Every wait is bounded; the whole run stays under --budget seconds (default 170).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,6 +49,7 @@ from bench.record import append_section, machine  # noqa: E402
 # ---------------------------------------------------------------------------------------
 # child processes: the hemicycle server and the echo server
 # ---------------------------------------------------------------------------------------
+
 
 def _listen() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -86,21 +88,33 @@ def child_serve(args: argparse.Namespace) -> None:
     if args.gc != "default":
         _gc_policy(args.gc)
     agenda = load_agenda(args.agenda)
-    config = ServerConfig(agenda=agenda, db_url=args.db, credentials_path=Path(args.credentials),
-                          data_dir=Path(args.data_dir))
+    config = ServerConfig(
+        agenda=agenda, db_url=args.db, credentials_path=Path(args.credentials), data_dir=Path(args.data_dir)
+    )
     app = create_app(config)
     sock = _listen()
     sock.listen(4096)
     print(f"PORT {sock.getsockname()[1]}", flush=True)
-    server = uvicorn.Server(uvicorn.Config(
-        app, log_level="warning", ws=args.ws, loop=args.loop, http=args.http,
-        ws_max_size=1 << 20, ws_per_message_deflate=False, lifespan="on", backlog=4096))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            ws=args.ws,
+            loop=args.loop,
+            http=args.http,
+            ws_max_size=1 << 20,
+            ws_per_message_deflate=False,
+            lifespan="on",
+            backlog=4096,
+        )
+    )
     server.run(sockets=[sock])
 
 
 def _trace_commits() -> None:
     """--trace: log every group commit (size, time in the store, gap since the last) to stderr."""
     from server.store.sql import SQLStore
+
     inner = SQLStore.commit
     last = [0.0]
 
@@ -109,14 +123,18 @@ def _trace_commits() -> None:
         inner(self, batch)
         t1 = time.perf_counter()
         if len(batch.entries) > 1 or t1 - last[0] < 5:
-            print(f"commit {len(batch.entries):5d} entries {1e3 * (t1 - t0):7.1f} ms "
-                  f"(started {1e3 * (t0 - last[0]) if last[0] else 0:8.1f} ms after the previous ended)",
-                  file=sys.stderr, flush=True)
+            print(
+                f"commit {len(batch.entries):5d} entries {1e3 * (t1 - t0):7.1f} ms "
+                f"(started {1e3 * (t0 - last[0]) if last[0] else 0:8.1f} ms after the previous ended)",
+                file=sys.stderr,
+                flush=True,
+            )
         last[0] = t1
 
     SQLStore.commit = commit  # type: ignore[method-assign]
 
     import gc
+
     gc_start = [0.0]
     gc_sum = {g: [0, 0.0] for g in range(3)}  # per generation: collections, ms since the last report
 
@@ -150,6 +168,7 @@ def _trace_commits() -> None:
 def _cprofile_on_signals(out: Path) -> None:
     """--cprofile: SIGUSR1 starts profiling the event-loop thread, SIGUSR2 stops and dumps."""
     import cProfile
+
     state: dict[str, Any] = {"n": 0}
 
     def start(*_: Any) -> None:
@@ -178,6 +197,7 @@ def _gc_policy(mode: str) -> None:
 
     from server.core import events as e
     from server.edge.hub import Hub
+
     if mode == "off":
         gc.disable()
         return
@@ -213,9 +233,19 @@ def child_asgi_echo(args: argparse.Namespace) -> None:
     sock = _listen()
     sock.listen(4096)
     print(f"PORT {sock.getsockname()[1]}", flush=True)
-    uvicorn.Server(uvicorn.Config(app, log_level="warning", ws=args.ws, loop=args.loop, http=args.http,
-                                  ws_max_size=1 << 20, ws_per_message_deflate=False, lifespan="off",
-                                  backlog=4096)).run(sockets=[sock])
+    uvicorn.Server(
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            ws=args.ws,
+            loop=args.loop,
+            http=args.http,
+            ws_max_size=1 << 20,
+            ws_per_message_deflate=False,
+            lifespan="off",
+            backlog=4096,
+        )
+    ).run(sockets=[sock])
 
 
 def child_echo(args: argparse.Namespace) -> None:
@@ -229,13 +259,13 @@ def child_echo(args: argparse.Namespace) -> None:
 
     async def main() -> None:
         sock = _listen()
-        async with serve(echo, sock=sock, compression=None, ping_interval=None, max_size=1 << 20,
-                         backlog=4096) as srv:
+        async with serve(echo, sock=sock, compression=None, ping_interval=None, max_size=1 << 20, backlog=4096) as srv:
             print(f"PORT {sock.getsockname()[1]}", flush=True)
             await srv.serve_forever()
 
     if args.loop == "uvloop":
         import uvloop
+
         uvloop.run(main())
     else:
         asyncio.run(main())
@@ -245,19 +275,26 @@ def child_echo(args: argparse.Namespace) -> None:
 # the orchestrator
 # ---------------------------------------------------------------------------------------
 
+
 def write_agenda(path: Path, seats: int, rounds: int) -> None:
-    lines = ['[meeting]', 'title = "Vote burst benchmark"', 'language = "en"', '']
+    lines = ["[meeting]", 'title = "Vote burst benchmark"', 'language = "en"', ""]
     for i in range(1, seats + 1):
-        lines += ['[[members]]', f'id = "m{i}"', f'name = "Member {i}"', f'seat = "S{i:04d}"', '']
-    lines += ['[[items]]', 'id = "i1"', 'title = "Burst"', '']
+        lines += ["[[members]]", f'id = "m{i}"', f'name = "Member {i}"', f'seat = "S{i:04d}"', ""]
+    lines += ["[[items]]", 'id = "i1"', 'title = "Burst"', ""]
     for r in range(1, rounds + 1):
-        lines += ['[[items.ballots]]', f'id = "b{r}"', f'title = "Burst ballot {r}"', '']
+        lines += ["[[items.ballots]]", f'id = "b{r}"', f'title = "Burst ballot {r}"', ""]
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
 def start_child(argv: list[str], log: Path, deadline: float) -> tuple[subprocess.Popen, int]:
-    proc = subprocess.Popen([PY, str(Path(__file__).resolve()), *argv], stdout=subprocess.PIPE,
-                            stderr=open(log, "w"), text=True, cwd=ROOT, start_new_session=True)
+    proc = subprocess.Popen(
+        [PY, str(Path(__file__).resolve()), *argv],
+        stdout=subprocess.PIPE,
+        stderr=open(log, "w"),
+        text=True,
+        cwd=ROOT,
+        start_new_session=True,
+    )
     assert proc.stdout is not None
     line = ""
     while time.monotonic() < deadline:  # bounded: the child prints PORT first
@@ -321,11 +358,17 @@ class Round:
         return self.replies / span if span > 0 else float("nan")
 
     def row(self) -> dict[str, Any]:
-        return {"n": self.sent, "replies": self.replies, "rate": self.rate,
-                "p50_ms": pct(self.latencies, 0.5) * 1e3, "p99_ms": pct(self.latencies, 0.99) * 1e3,
-                "max_ms": max(self.latencies, default=float("nan")) * 1e3,
-                "send_spread_ms": (self.last_send - self.first_send) * 1e3,
-                "errors": len(self.errors), "recorded": self.recorded}
+        return {
+            "n": self.sent,
+            "replies": self.replies,
+            "rate": self.rate,
+            "p50_ms": pct(self.latencies, 0.5) * 1e3,
+            "p99_ms": pct(self.latencies, 0.99) * 1e3,
+            "max_ms": max(self.latencies, default=float("nan")) * 1e3,
+            "send_spread_ms": (self.last_send - self.first_send) * 1e3,
+            "errors": len(self.errors),
+            "recorded": self.recorded,
+        }
 
 
 class Gate:
@@ -343,7 +386,7 @@ class Gate:
         try:
             await asyncio.wait_for(self.event.wait(), timeout)
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
 
 
@@ -363,6 +406,7 @@ class Conn(asyncio.Protocol):
     def __init__(self, url: str, opened: list[Gate] | None) -> None:
         from websockets.client import ClientProtocol
         from websockets.uri import parse_uri
+
         self.proto = ClientProtocol(parse_uri(url), max_size=None)  # no extensions: no deflate
         self.transport: Any = None
         self.handshake: asyncio.Future = asyncio.get_running_loop().create_future()
@@ -393,6 +437,7 @@ class Conn(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         from websockets.frames import Opcode
         from websockets.http11 import Response
+
         self.proto.receive_data(data)
         for ev in self.proto.events_received():
             if isinstance(ev, Response):
@@ -471,7 +516,7 @@ class Conn(asyncio.Protocol):
             try:
                 self.proto.send_close(1000)
                 self._flush()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
             self.transport.close()
 
@@ -484,7 +529,7 @@ async def open_conn(url: str, port: int, opened: list[Gate] | None) -> Conn:
 
 
 def cast_text(i: int, r: int, size: int = 0) -> bytes:
-    text = '{"type":"cast","id":"x","ballot":"b%d","choice":"for","key":"k%d-%d"}' % (r + 1, r + 1, i)
+    text = f'{{"type":"cast","id":"x","ballot":"b{r + 1}","choice":"for","key":"k{r + 1}-{i}"}}'
     return (text + " " * max(0, size - len(text))).encode()
 
 
@@ -497,15 +542,18 @@ async def open_all(n: int, setup: Any) -> tuple[list[Conn], list[str]]:
         async with sem:
             try:
                 return await setup(i)
-            except Exception as exc:  # noqa: BLE001 -- counted and reported
+            except Exception as exc:
                 failures.append(f"seat {i}: {type(exc).__name__}: {exc}")
                 return None
 
     t = time.monotonic()
     conns = await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(n))), 150)
     ready = [c for c in conns if c is not None]
-    print(f"    {len(ready)}/{n} connections ready in {time.monotonic() - t:.1f} s"
-          + (f" ({len(failures)} failed, e.g. {failures[:2]})" if failures else ""), flush=True)
+    print(
+        f"    {len(ready)}/{n} connections ready in {time.monotonic() - t:.1f} s"
+        + (f" ({len(failures)} failed, e.g. {failures[:2]})" if failures else ""),
+        flush=True,
+    )
     return ready, failures
 
 
@@ -514,7 +562,7 @@ async def fire(conns: list[Conn], r: int, payload: Any, want: Any, timeout: floa
     each send timed on its own; then wait for every reply."""
     res = Round()
     gate = Gate(len(conns))
-    for i, c in enumerate(conns):
+    for _i, c in enumerate(conns):
         c.res, c.gate, c.want = res, gate, want
     texts = [payload(i, r) for i in range(len(conns))]
     perf = time.perf_counter
@@ -539,9 +587,12 @@ async def fire(conns: list[Conn], r: int, payload: Any, want: Any, timeout: floa
 
 def report_round(r: int, res: Round) -> None:
     row = res.row()
-    print(f"    round {r + 1}: {row['replies']}/{row['n']} replies, {row['rate']:,.0f}/s, "
-          f"p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms, max {row['max_ms']:.1f} ms, "
-          f"sends took {row['send_spread_ms']:.1f} ms, errors {row['errors']}", flush=True)
+    print(
+        f"    round {r + 1}: {row['replies']}/{row['n']} replies, {row['rate']:,.0f}/s, "
+        f"p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms, max {row['max_ms']:.1f} ms, "
+        f"sends took {row['send_spread_ms']:.1f} ms, errors {row['errors']}",
+        flush=True,
+    )
 
 
 async def run_echo(port: int, n: int, rounds: int, timeout: float, size: int) -> list[Round]:
@@ -553,7 +604,7 @@ async def run_echo(port: int, n: int, rounds: int, timeout: float, size: int) ->
             await asyncio.sleep(0.3)  # quiet loop before the burst
             sent: dict[int, bytes] = {}
 
-            def payload(i: int, r: int) -> bytes:
+            def payload(i: int, r: int, sent: dict[int, bytes] = sent) -> bytes:
                 sent[i] = cast_text(i, r, size)
                 return sent[i]
 
@@ -578,16 +629,20 @@ class Clerk:
         conn = await open_conn(self.url, self.port, None)
         closed: list[dict[str, Any]] = []
         try:
-            welcome = await conn.request(json.dumps({"type": "hello", "token": self.token}).encode(),
-                                         lambda m: _is(m, b"welcome"), 30)
+            welcome = await conn.request(
+                json.dumps({"type": "hello", "token": self.token}).encode(), lambda m: _is(m, b"welcome"), 30
+            )
 
             def pred(m: bytes) -> bool:
                 if b'"name":"ballot.closed"' in m:  # published before the ok
                     closed.append(json.loads(m)["event"])
                 return b'"re":"cmd"' in m
 
-            reply = json.loads(await conn.request(json.dumps(
-                {"type": "command", "id": "cmd", "name": name, "args": args}).encode(), pred, 60))
+            reply = json.loads(
+                await conn.request(
+                    json.dumps({"type": "command", "id": "cmd", "name": name, "args": args}).encode(), pred, 60
+                )
+            )
             if name == "close_ballot" and b'"certificate":true' in welcome:
                 # the tally certificate is rendered on a thread after the close: let it finish
                 # so it does not share the CPU with the next burst
@@ -596,7 +651,7 @@ class Clerk:
                 try:
                     await conn.request(None, lambda m: b'"name":"certificate.issued"' in m and tag in m, 60)
                     print(f"    (certificate for {args['ballot']} issued {time.monotonic() - t:.1f} s after the close)")
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     print(f"    (no certificate.issued for {args['ballot']} within 60 s; going on)")
         finally:
             conn.close()
@@ -605,22 +660,27 @@ class Clerk:
         return reply, (closed[-1] if closed else None)
 
 
-async def run_hemicycle(port: int, creds: dict[str, Any], n: int, rounds: int, timeout: float,
-                        prof: Any) -> tuple[list[Round], list[str], dict[str, Any]]:
+async def run_hemicycle(
+    port: int, creds: dict[str, Any], n: int, rounds: int, timeout: float, prof: Any
+) -> tuple[list[Round], list[str], dict[str, Any]]:
     url = f"ws://127.0.0.1:{port}/ws"
     clerk = Clerk(url, port, creds["clerk"]["token"])
     opened = [Gate(n) for _ in range(rounds)]
     # the clerk console stays connected through the bursts (it receives every vote.cast)
     console = await open_conn(url, port, None)
-    await console.request(json.dumps({"type": "hello", "token": creds["clerk"]["token"]}).encode(),
-                          lambda m: _is(m, b"welcome"), 30)
+    await console.request(
+        json.dumps({"type": "hello", "token": creds["clerk"]["token"]}).encode(), lambda m: _is(m, b"welcome"), 30
+    )
     seats = list(creds["seats"].values())[:n]
 
     async def setup(i: int) -> Conn:
         conn = await open_conn(url, port, opened)
         try:
-            await conn.request(json.dumps({"type": "hello", "token": seats[i]["token"]}).encode(),
-                               lambda m: _is(m, b"welcome") or _is(m, b"error"), 60)
+            await conn.request(
+                json.dumps({"type": "hello", "token": seats[i]["token"]}).encode(),
+                lambda m: _is(m, b"welcome") or _is(m, b"error"),
+                60,
+            )
             ok = await conn.request(b'{"type":"check_in","id":"c"}', lambda m: b'"re":"c"' in m, 60)
             if not _is(ok, b"ok"):
                 raise RuntimeError(f"check-in refused: {ok[:200]!r}")
@@ -652,14 +712,16 @@ async def run_hemicycle(port: int, creds: dict[str, Any], n: int, rounds: int, t
             res.recorded = closed["result"].get("voted") if closed else None
             results.append(res)
     finally:
-        info = {"console_close_code": console.close_code, "console_messages": console.messages,
-                "seat_drops": sum(1 for c in conns if c.close_code is not None)}
+        info = {
+            "console_close_code": console.close_code,
+            "console_messages": console.messages,
+            "seat_drops": sum(1 for c in conns if c.close_code is not None),
+        }
         for c in conns:
             c.close()
         console.close()
         await asyncio.sleep(0.2)
     return results, failures, info
-
 
 
 def db_counts(db: Path, rounds: int) -> dict[str, int]:
@@ -675,10 +737,6 @@ def db_counts(db: Path, rounds: int) -> dict[str, int]:
 
 def med(rows: list[dict[str, Any]], key: str) -> float:
     return statistics.median(r[key] for r in rows)
-
-
-
-
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -697,20 +755,33 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--loop", default="asyncio")
     p.add_argument("--seats", type=int, default=3000)
     p.add_argument("--rounds", type=int, default=3, help="bursts per target (a fresh ballot each); medians reported")
-    p.add_argument("--ws", default="auto", help="uvicorn --ws: auto (= websockets-sansio), websockets, websockets-sansio, wsproto")
+    p.add_argument(
+        "--ws", default="auto", help="uvicorn --ws: auto (= websockets-sansio), websockets, websockets-sansio, wsproto"
+    )
     p.add_argument("--loop", default="auto", help="uvicorn --loop: auto (= uvloop), uvloop, asyncio")
     p.add_argument("--http", default="auto", help="uvicorn --http: auto (= httptools), httptools, h11")
-    p.add_argument("--echo-loop", default="uvloop", choices=["asyncio", "uvloop"],
-                   help="event loop of the bare echo server (default uvloop, the loop the server under test runs)")
+    p.add_argument(
+        "--echo-loop",
+        default="uvloop",
+        choices=["asyncio", "uvloop"],
+        help="event loop of the bare echo server (default uvloop, the loop the server under test runs)",
+    )
     p.add_argument("--client-loop", default="uvloop", choices=["asyncio", "uvloop"])
     p.add_argument("--timeout", type=float, default=20.0, help="per-seat wait for its reply")
     p.add_argument("--skip-echo", action="store_true")
-    p.add_argument("--asgi-echo", action="store_true",
-                   help="also measure an echo endpoint in Starlette on uvicorn (same ws/loop/http options)")
+    p.add_argument(
+        "--asgi-echo",
+        action="store_true",
+        help="also measure an echo endpoint in Starlette on uvicorn (same ws/loop/http options)",
+    )
     p.add_argument("--profile", metavar="DIR", help="py-spy record the server during each hemicycle burst")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    p.add_argument("--gc", default="default", choices=["default", "freeze-on-open", "off"],
-                   help="server GC policy to try (bench-side patch; default: the server as it is)")
+    p.add_argument(
+        "--gc",
+        default="default",
+        choices=["default", "freeze-on-open", "off"],
+        help="server GC policy to try (bench-side patch; default: the server as it is)",
+    )
     p.add_argument("--cprofile", metavar="DIR", help="cProfile the server's event loop during each hemicycle burst")
     p.add_argument("--trace", action="store_true", help="log each group commit of the server (tmp/server.log)")
     p.add_argument("--no-doc", action="store_true", help="do not append to docs/benchmarks.md")
@@ -748,14 +819,35 @@ def main(argv: list[str] | None = None) -> int:
     try:
         machine_line = machine()
         print(f"vote burst: {args.seats} seats x {args.rounds} rounds; {machine_line}", flush=True)
-        print(f"  uvicorn ws={args.ws} loop={args.loop} http={args.http}; echo loop={args.echo_loop}; "
-              f"client loop={args.client_loop}; tmp {tmp}", flush=True)
-        hemi, hport = start_child(["_serve", "--agenda", str(agenda), "--db", str(db), "--credentials",
-                                   str(creds_path), "--data-dir", str(tmp), "--ws", args.ws, "--loop",
-                                   args.loop, "--http", args.http] + (["--trace"] if args.trace else [])
-                                  + ["--gc", args.gc]
-                                  + (["--cprofile", str(Path(args.cprofile).resolve())] if args.cprofile else []),
-                                  tmp / "server.log", deadline)
+        print(
+            f"  uvicorn ws={args.ws} loop={args.loop} http={args.http}; echo loop={args.echo_loop}; "
+            f"client loop={args.client_loop}; tmp {tmp}",
+            flush=True,
+        )
+        hemi, hport = start_child(
+            [
+                "_serve",
+                "--agenda",
+                str(agenda),
+                "--db",
+                str(db),
+                "--credentials",
+                str(creds_path),
+                "--data-dir",
+                str(tmp),
+                "--ws",
+                args.ws,
+                "--loop",
+                args.loop,
+                "--http",
+                args.http,
+            ]
+            + (["--trace"] if args.trace else [])
+            + ["--gc", args.gc]
+            + (["--cprofile", str(Path(args.cprofile).resolve())] if args.cprofile else []),
+            tmp / "server.log",
+            deadline,
+        )
         procs.append(hemi)
         if not args.skip_echo:
             echo, eport = start_child(["_echo", "--loop", args.echo_loop], tmp / "echo.log", deadline)
@@ -766,6 +858,7 @@ def main(argv: list[str] | None = None) -> int:
         runner = asyncio.run
         if args.client_loop == "uvloop":
             import uvloop
+
             runner = uvloop.run
 
         if not args.skip_echo:
@@ -775,8 +868,11 @@ def main(argv: list[str] | None = None) -> int:
             stop_child(echo)
 
         if args.asgi_echo:
-            aproc, aport = start_child(["_asgi_echo", "--ws", args.ws, "--loop", args.loop, "--http", args.http],
-                                       tmp / "asgi-echo.log", deadline)
+            aproc, aport = start_child(
+                ["_asgi_echo", "--ws", args.ws, "--loop", args.loop, "--http", args.http],
+                tmp / "asgi-echo.log",
+                deadline,
+            )
             procs.append(aproc)
             print(f"  echo in Starlette on uvicorn (ws={args.ws}, loop={args.loop}):", flush=True)
             ab = runner(run_echo(aport, args.seats, args.rounds, args.timeout, len(cast_text(args.seats, 0))))
@@ -787,8 +883,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile:
             prof = profiler(Path(args.profile), hemi.pid)
         elif args.cprofile:
-            prof = (lambda r: (os.kill(hemi.pid, signal.SIGUSR1), time.sleep(0.2)),
-                    lambda r: (time.sleep(0.3), os.kill(hemi.pid, signal.SIGUSR2)))
+            prof = (
+                lambda r: (os.kill(hemi.pid, signal.SIGUSR1), time.sleep(0.2)),
+                lambda r: (time.sleep(0.3), os.kill(hemi.pid, signal.SIGUSR2)),
+            )
         print("  hemicycle (hello, check in, open ballot, all cast at once):", flush=True)
         hres, hfail, info = runner(run_hemicycle(hport, creds, args.seats, args.rounds, args.timeout, prof))
         stop_child(hemi)
@@ -801,17 +899,26 @@ def main(argv: list[str] | None = None) -> int:
             if row["recorded"] != row["db"]:
                 print(f"  ! round {r + 1}: result says {row['recorded']} voted, the database holds {row['db']}")
             hemi_rows.append(row)
-        v = subprocess.run([str(Path(PY).parent / "hemicycle"), "verify", "--db", str(db)], capture_output=True,
-                           text=True, cwd=ROOT, timeout=max(5, deadline - time.monotonic()))
-        verify_out = (v.stdout + v.stderr).strip().splitlines()[-1] if (v.stdout + v.stderr).strip() else f"rc {v.returncode}"
+        v = subprocess.run(
+            [str(Path(PY).parent / "hemicycle"), "verify", "--db", str(db)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=max(5, deadline - time.monotonic()),
+        )
+        verify_out = (
+            (v.stdout + v.stderr).strip().splitlines()[-1] if (v.stdout + v.stderr).strip() else f"rc {v.returncode}"
+        )
         if v.returncode != 0:
             lost_total = max(lost_total, 1) if lost_total == 0 else lost_total
             print(f"  ! verify failed: {v.stdout}{v.stderr}")
         if hfail:
             print(f"  ! {len(hfail)} seat failures, e.g. {hfail[:3]}")
         if info["console_close_code"] is not None or info["seat_drops"]:
-            console_note = (f"the clerk console was disconnected during the bursts (close code "
-                            f"{info['console_close_code']}); seats disconnected: {info['seat_drops']}")
+            console_note = (
+                f"the clerk console was disconnected during the bursts (close code "
+                f"{info['console_close_code']}); seats disconnected: {info['seat_drops']}"
+            )
             print(f"  ! {console_note}")
     finally:
         signal.alarm(0)
@@ -819,6 +926,7 @@ def main(argv: list[str] | None = None) -> int:
             stop_child(proc)
         if not args.keep:
             import shutil
+
             shutil.rmtree(tmp, ignore_errors=True)
 
     report = render(args, echo_rows, hemi_rows, verify_out, lost_total, time.monotonic() - t_start, asgi_rows)
@@ -827,19 +935,34 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(report)
     if not args.no_doc:
-        append_section("Vote burst", report, machine_line=machine_line,
-                       packages=("uvicorn", "websockets", "uvloop", "httptools", "starlette"))
+        append_section(
+            "Vote burst",
+            report,
+            machine_line=machine_line,
+            packages=("uvicorn", "websockets", "uvloop", "httptools", "starlette"),
+        )
     ok = hemi_rows and lost_total == 0 and all(r["errors"] == 0 for r in hemi_rows)
     return 0 if ok else 1
 
 
-def render(args: argparse.Namespace, echo_rows: list[dict[str, Any]], hemi_rows: list[dict[str, Any]],
-           verify_out: str, lost: int, elapsed: float, asgi_rows: list[dict[str, Any]] | None = None) -> str:
+def render(
+    args: argparse.Namespace,
+    echo_rows: list[dict[str, Any]],
+    hemi_rows: list[dict[str, Any]],
+    verify_out: str,
+    lost: int,
+    elapsed: float,
+    asgi_rows: list[dict[str, Any]] | None = None,
+) -> str:
     def fmt(rows: list[dict[str, Any]]) -> tuple[str, str, str, str]:
         if not rows:
             return ("—",) * 4
-        return (f"{med(rows, 'rate'):,.0f}", f"{med(rows, 'p50_ms'):.1f}", f"{med(rows, 'p99_ms'):.1f}",
-                f"{med(rows, 'max_ms'):.1f}")
+        return (
+            f"{med(rows, 'rate'):,.0f}",
+            f"{med(rows, 'p50_ms'):.1f}",
+            f"{med(rows, 'p99_ms'):.1f}",
+            f"{med(rows, 'max_ms'):.1f}",
+        )
 
     e, h = fmt(echo_rows), fmt(hemi_rows)
     lines = [
@@ -852,18 +975,24 @@ def render(args: argparse.Namespace, echo_rows: list[dict[str, Any]], hemi_rows:
     ]
     if asgi_rows:
         a = fmt(asgi_rows)
-        lines.insert(3, f"| echo in Starlette on uvicorn (ws={args.ws}, loop={args.loop}) | {a[0]} | {a[1]} | "
-                        f"{a[2]} | {a[3]} | {sum(r['n'] - r['replies'] for r in asgi_rows)} |")
+        lines.insert(
+            3,
+            f"| echo in Starlette on uvicorn (ws={args.ws}, loop={args.loop}) | {a[0]} | {a[1]} | "
+            f"{a[2]} | {a[3]} | {sum(r['n'] - r['replies'] for r in asgi_rows)} |",
+        )
     if echo_rows and hemi_rows:
         rate = med(hemi_rows, "rate") / med(echo_rows, "rate")
         p99 = med(hemi_rows, "p99_ms") / med(echo_rows, "p99_ms")
-        lines += ["",
-                  f"- votes/s ÷ echo round trips/s = **{rate:.2f}** (target ≥ {TARGET_RATE}) "
-                  f"{'met' if rate >= TARGET_RATE else 'NOT met'}",
-                  f"- ack p99 ÷ echo p99 = **{p99:.2f}** (target ≤ {TARGET_P99}) "
-                  f"{'met' if p99 <= TARGET_P99 else 'NOT met'}"]
-    lines.append(f"- lost votes: **{lost}** (casts sent − votes in the database, all rounds; target 0); "
-                 f"`hemicycle verify`: {verify_out}")
+        lines += [
+            "",
+            f"- votes/s ÷ echo round trips/s = **{rate:.2f}** (target ≥ {TARGET_RATE}) "
+            f"{'met' if rate >= TARGET_RATE else 'NOT met'}",
+            f"- ack p99 ÷ echo p99 = **{p99:.2f}** (target ≤ {TARGET_P99}) {'met' if p99 <= TARGET_P99 else 'NOT met'}",
+        ]
+    lines.append(
+        f"- lost votes: **{lost}** (casts sent − votes in the database, all rounds; target 0); "
+        f"`hemicycle verify`: {verify_out}"
+    )
     per = ", ".join(f"{r['rate']:,.0f}/s p99 {r['p99_ms']:.0f} ms" for r in hemi_rows)
     lines.append(f"- hemicycle rounds: {per}")
     if echo_rows:
@@ -883,9 +1012,27 @@ def profiler(out: Path, pid: int) -> tuple[Any, Any]:
         for fmt, name in (("raw", f"round{r + 1}.txt"), ("flamegraph", f"round{r + 1}.svg")):
             if fmt == "flamegraph" and r > 0:
                 continue
-            procs.append(subprocess.Popen([spy, "record", "--pid", str(pid), "--rate", "500", "--gil",
-                                           "--format", fmt, "-o", str(out / name), "--duration", "30"],
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        spy,
+                        "record",
+                        "--pid",
+                        str(pid),
+                        "--rate",
+                        "500",
+                        "--gil",
+                        "--format",
+                        fmt,
+                        "-o",
+                        str(out / name),
+                        "--duration",
+                        "30",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         running[r] = procs
         time.sleep(0.3)  # attach before the burst starts (blocks the client loop only here)
 

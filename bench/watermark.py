@@ -16,6 +16,7 @@ Clean pages are rendered before any measurement, in this process, so only stampi
 
     flock -x /tmp/hemicycle-cpu.lock .venv/bin/python bench/watermark.py --pages 10 --readers 4
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,8 +65,12 @@ def encode_table(renderer: Renderer, marker: Watermarker, sha: str) -> None:
 
 def in_threads(renderer: Renderer, marker: Watermarker, sha: str, pages: int, who: list[Reader]) -> int:
     with ThreadPoolExecutor(2) as pool:
-        done = list(pool.map(lambda job: marker.watermark_page(renderer, sha, job[0], job[1], AT),
-                             [(p, r) for r in who for p in range(pages)]))
+        done = list(
+            pool.map(
+                lambda job: marker.watermark_page(renderer, sha, job[0], job[1], AT),
+                [(p, r) for r in who for p in range(pages)],
+            )
+        )
     return sum(len(d.data) for d in done)
 
 
@@ -98,7 +103,7 @@ def main() -> None:
     if args.encode:
         encode_table(renderer, marker, sha)
     n = args.pages * args.readers
-    for mode in (("threads", "pool") if args.mode == "both" else (args.mode,)):
+    for mode in ("threads", "pool") if args.mode == "both" else (args.mode,):
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu, wall = time.process_time(), time.perf_counter()
         if mode == "threads":
@@ -108,9 +113,11 @@ def main() -> None:
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         workers = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
-        print(f"{mode}: {n} stamped pages ({args.pages} pages x {args.readers} readers), "
-              f"server process {cpu / n * 1000:.1f} CPU-ms/page ({cpu:.2f} s), "
-              f"workers {workers:.2f} CPU-s (incl. start-up), wall {wall:.1f} s, {size / n / 1024:.0f} KiB/page")
+        print(
+            f"{mode}: {n} stamped pages ({args.pages} pages x {args.readers} readers), "
+            f"server process {cpu / n * 1000:.1f} CPU-ms/page ({cpu:.2f} s), "
+            f"workers {workers:.2f} CPU-s (incl. start-up), wall {wall:.1f} s, {size / n / 1024:.0f} KiB/page"
+        )
 
 
 if __name__ == "__main__":

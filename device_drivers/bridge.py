@@ -51,8 +51,9 @@ MAX_IN_FLIGHT = 200
 class Bridge:
     """Runs the keypad lines of one configuration against one server."""
 
-    def __init__(self, config: BridgeConfig, server: str | None = None, *, token: str | None = None,
-                 cast_timeout: float = 10.0) -> None:
+    def __init__(
+        self, config: BridgeConfig, server: str | None = None, *, token: str | None = None, cast_timeout: float = 10.0
+    ) -> None:
         self.config = config
         self.server = server or config.server
         if not self.server:
@@ -114,11 +115,17 @@ class Bridge:
             self.master.add_line(spec.name, spec.url, addresses, spec.line_config())
         self.outputs = UnitOutputs(self.master.lines, self.sitting.texts)
         self.presses = Presses(
-            client=self.client, units=self.units, sitting=self.sitting, outputs=self.outputs,
+            client=self.client,
+            units=self.units,
+            sitting=self.sitting,
+            outputs=self.outputs,
             # looked up on every call, so that wrapping Bridge._confirm (tests, bench) takes effect
             confirm=lambda event: self._confirm(event),
-            card_members=card_members, card_checks_in=self.config.card_checks_in,
-            in_flight=self._in_flight, cast_timeout=self.cast_timeout, stats=self.stats,
+            card_members=card_members,
+            card_checks_in=self.config.card_checks_in,
+            in_flight=self._in_flight,
+            cast_timeout=self.cast_timeout,
+            stats=self.stats,
         )
         self._start_afresh(snapshot)
         try:
@@ -132,8 +139,9 @@ class Bridge:
             loop.create_task(self._follow(), name="keypad-server-events"),
             loop.create_task(self._report_status(), name="keypad-status"),
         ]
-        log.info("keypad bridge started: %d lines, %d units, server %s",
-                 len(self.config.lines), len(self.units), self.server)
+        log.info(
+            "keypad bridge started: %d lines, %d units, server %s", len(self.config.lines), len(self.units), self.server
+        )
 
     async def stop(self) -> None:
         """Stop polling and disconnect. Presses in flight stay on their units (unconfirmed)
@@ -192,15 +200,25 @@ class Bridge:
                 unit = self.units.get((event.line, event.address))
                 if unit is not None:
                     online = isinstance(event, UnitOnline)
-                    log.log(logging.INFO if not online or self._liveness.get(unit.seat) is False else logging.DEBUG,
-                            "line %s unit %d (seat %s) %s", event.line, event.address, unit.seat,
-                            "online" if online else "OFFLINE")
+                    log.log(
+                        logging.INFO if not online or self._liveness.get(unit.seat) is False else logging.DEBUG,
+                        "line %s unit %d (seat %s) %s",
+                        event.line,
+                        event.address,
+                        unit.seat,
+                        "online" if online else "OFFLINE",
+                    )
                     self._liveness[unit.seat] = online
                     self._status_dirty.set()
             elif isinstance(event, UnitRebooted):
-                log.warning("line %s unit %d lost power (boot %04x -> %04x): its mode was restored; "
-                            "presses it had not delivered are gone and must be made again",
-                            event.line, event.address, event.old_boot, event.new_boot)
+                log.warning(
+                    "line %s unit %d lost power (boot %04x -> %04x): its mode was restored; "
+                    "presses it had not delivered are gone and must be made again",
+                    event.line,
+                    event.address,
+                    event.old_boot,
+                    event.new_boot,
+                )
                 self.presses.card_state.pop((event.line, event.address), None)
             elif isinstance(event, LineDown):
                 log.error("line %s is down: %s (retrying)", event.line, event.error)
@@ -268,8 +286,9 @@ class Bridge:
         assert self.client is not None
         try:
             async with self._in_flight:
-                await self.client.request({"type": "keypad_status", "seat": seat, "online": online},
-                                          resend=True, timeout=self.cast_timeout)
+                await self.client.request(
+                    {"type": "keypad_status", "seat": seat, "online": online}, resend=True, timeout=self.cast_timeout
+                )
         except ServerError as exc:
             if exc.code in RETRY_CODES:
                 return False

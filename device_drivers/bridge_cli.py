@@ -22,8 +22,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="hemicycle keypads", description="Bridge RS-485 voting keypads to a Hemicycle server."
     )
     parser.add_argument("--config", required=True, help="bridge configuration (TOML, see docs/keypads.md)")
-    parser.add_argument("--server", help="WebSocket URL of the server, e.g. ws://127.0.0.1:8000/ws "
-                                         "(default: `server` in the configuration)")
+    parser.add_argument(
+        "--server",
+        help="WebSocket URL of the server, e.g. ws://127.0.0.1:8000/ws (default: `server` in the configuration)",
+    )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser
 

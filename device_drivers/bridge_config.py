@@ -23,8 +23,17 @@ from device_drivers.codec import MAX_ADDRESS
 
 _TOP_KEYS = {"server", "token", "credentials", "agenda", "cards", "checkin", "card_checks_in", "language", "lines"}
 _LINE_KEYS = {
-    "name", "url", "baud", "rs485", "units", "first_address", "skip", "count", "card_readers",
-    "offline_after", "offline_probe_interval",
+    "name",
+    "url",
+    "baud",
+    "rs485",
+    "units",
+    "first_address",
+    "skip",
+    "count",
+    "card_readers",
+    "offline_after",
+    "offline_probe_interval",
 }
 _RS485_KEYS = {"rts_level_for_tx", "rts_level_for_rx", "loopback", "delay_before_tx", "delay_before_rx"}
 LANGUAGES = ("zh-CN", "en")
@@ -64,7 +73,9 @@ class LineSpec:
 
     def line_config(self) -> LineConfig:
         return LineConfig(
-            baudrate=self.baud, rs485=self.rs485, offline_after=self.offline_after,
+            baudrate=self.baud,
+            rs485=self.rs485,
+            offline_after=self.offline_after,
             offline_probe_interval=self.offline_probe_interval,
         )
 
@@ -138,7 +149,7 @@ class BridgeConfig:
             if spec.units is not None:
                 units = dict(spec.units)
             else:
-                rest = seat_order[spec.skip:]
+                rest = seat_order[spec.skip :]
                 count = min(len(rest), spec.count if spec.count is not None else MAX_ADDRESS - spec.first_address + 1)
                 if spec.count is not None and spec.count > len(rest):
                     problems.append(f"{path}.count: {spec.count} seats asked, the agenda has {len(rest)} after skip")
@@ -292,7 +303,7 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = None, s
                 units[a] = seat
             for key in ("first_address", "skip", "count"):
                 if key in raw:
-                    c.fail(f"{path}{key}", "only with units = \"agenda\"")
+                    c.fail(f"{path}{key}", 'only with units = "agenda"')
         elif raw_units != "agenda":
             c.fail(f"{path}units", 'must be "agenda" or a table {address = seat}')
         first = c.typed(raw, "first_address", path, int, 1)
@@ -306,19 +317,25 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = None, s
             c.fail(f"{path}count", "must be at least 1")
         card_readers = c.typed(raw, "card_readers", path, bool, False)
         if card_readers and cards is None and not cards_from_agenda:
-            c.fail(f"{path}card_readers", "card readers need `cards` (a table, or \"agenda\")")
+            c.fail(f"{path}card_readers", 'card readers need `cards` (a table, or "agenda")')
         offline_after = c.typed(raw, "offline_after", path, int, 5)
         if offline_after < 1:
             c.fail(f"{path}offline_after", "must be at least 1")
         probe = c.typed(raw, "offline_probe_interval", path, (int, float), 0.5)
         if probe <= 0:
             c.fail(f"{path}offline_probe_interval", "must be positive")
-        lines.append(LineSpec(name, url, baud, rs485, units, first, skip, count, card_readers, offline_after,
-                              float(probe)))
+        lines.append(
+            LineSpec(name, url, baud, rs485, units, first, skip, count, card_readers, offline_after, float(probe))
+        )
 
     config = BridgeConfig(
-        lines=tuple(lines), token=token, credentials=credentials, server=server, agenda=agenda,
-        cards=cards, cards_from_agenda=cards_from_agenda,
+        lines=tuple(lines),
+        token=token,
+        credentials=credentials,
+        server=server,
+        agenda=agenda,
+        cards=cards,
+        cards_from_agenda=cards_from_agenda,
         checkin=c.typed(data, "checkin", "", bool, True),
         card_checks_in=c.typed(data, "card_checks_in", "", bool, True),
         language=language,

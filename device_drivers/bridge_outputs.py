@@ -83,8 +83,12 @@ class UnitOutputs:
         self._leds, self._leds_run = {uid: (lit, True) for uid, lit in lamps.items()}, run_key
 
     def apply(self, phase: Phase) -> None:
-        log.info("keypads: %s mode, epoch %d%s", phase.mode.name.lower(), phase.epoch,
-                 f" (ballot {phase.ballot} run {phase.run})" if phase.ballot else "")
+        log.info(
+            "keypads: %s mode, epoch %d%s",
+            phase.mode.name.lower(),
+            phase.epoch,
+            f" (ballot {phase.ballot} run {phase.run})" if phase.ballot else "",
+        )
         for line in self.lines.values():
             line.set_mode(phase.mode, phase.epoch, phase.keys, secret=phase.secret)
             line.display(phase.text)

@@ -32,8 +32,13 @@ THREE_KEYS = (Key.FOR, Key.AGAINST, Key.ABSTAIN)
 _EPOCH_FLIP = 0x5555
 """XORed into an epoch that collides with the ballot's vote epoch: a held or check-in
 phase must never accept the vote presses of the run it follows."""
-_STATUS_AFTER = {"ballot.held": "held", "ballot.resumed": "open", "ballot.closed": "closed",
-                 "ballot.announced": "announced", "ballot.voided": "voided"}
+_STATUS_AFTER = {
+    "ballot.held": "held",
+    "ballot.resumed": "open",
+    "ballot.closed": "closed",
+    "ballot.announced": "announced",
+    "ballot.voided": "voided",
+}
 
 
 def fit_text(text: str, limit: int = MAX_TEXT_BYTES) -> str:
@@ -104,8 +109,13 @@ def _spec_from_view(view: Mapping[str, Any]) -> Any:
 def ballot_from_view(view: Mapping[str, Any]) -> BallotState:
     """A ballot as the snapshot shows it."""
     return BallotState(
-        id=view["id"], title=view.get("title", ""), kind=view.get("kind", "motion"), secret=bool(view.get("secret")),
-        status=view.get("status", "draft"), run=int(view.get("run", 0) or 0), opened_at=view.get("opened_at"),
+        id=view["id"],
+        title=view.get("title", ""),
+        kind=view.get("kind", "motion"),
+        secret=bool(view.get("secret")),
+        status=view.get("status", "draft"),
+        run=int(view.get("run", 0) or 0),
+        opened_at=view.get("opened_at"),
         spec=_spec_from_view(view),
     )
 
@@ -186,11 +196,22 @@ class SittingPhases:
         current = latest if latest is not None and latest.status in ("open", "held") else None
         if current is not None:
             if vote is None:
-                return Phase(Mode.IDLE, self._other_epoch("tablet", current), text=self.texts["tablet"],
-                             ballot=current.id, run=current.run)
+                return Phase(
+                    Mode.IDLE,
+                    self._other_epoch("tablet", current),
+                    text=self.texts["tablet"],
+                    ballot=current.id,
+                    run=current.run,
+                )
             if current.status == "held":
-                return Phase(Mode.IDLE, self._other_epoch("held", current), secret=current.secret,
-                             text=self.texts["held"], ballot=current.id, run=current.run)
+                return Phase(
+                    Mode.IDLE,
+                    self._other_epoch("held", current),
+                    secret=current.secret,
+                    text=self.texts["held"],
+                    ballot=current.id,
+                    run=current.run,
+                )
             return vote
         tag = ("after", latest.id, latest.run) if latest is not None else ("start",)
         epoch = self._epoch(*tag)
@@ -214,8 +235,16 @@ class SittingPhases:
         choices = key_map(keypad_options(ballot.spec))
         keys = frozenset(choices) | ({Key.CHECK_IN} if self.checkin else frozenset())
         text = self.texts["vote"].format(title=ballot.title)
-        return Phase(Mode.VOTE, self._epoch("vote", ballot.id, ballot.run), keys, ballot.secret, fit_text(text),
-                     ballot.id, ballot.run, choices)
+        return Phase(
+            Mode.VOTE,
+            self._epoch("vote", ballot.id, ballot.run),
+            keys,
+            ballot.secret,
+            fit_text(text),
+            ballot.id,
+            ballot.run,
+            choices,
+        )
 
     def recorded_lamps(self, snapshot: Mapping[str, Any]) -> tuple[tuple[str, int] | None, dict[str, frozenset[Key]]]:
         """The lamps of members who already voted in the latest keyable run, by seat:

@@ -132,8 +132,12 @@ class Presses:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # never the message: it could hold a choice
-                log.error("line %s unit %d: a press could not be handled (%s); the member is told to use "
-                          "the tablet", event.line, event.address, type(exc).__name__)
+                log.error(
+                    "line %s unit %d: a press could not be handled (%s); the member is told to use the tablet",
+                    event.line,
+                    event.address,
+                    type(exc).__name__,
+                )
                 self.confirm(event)
                 self.outputs.show(self.units[uid], "fault")
 
@@ -178,7 +182,9 @@ class Presses:
     async def _check_in_key(self, unit: Unit, event: KeyEvent) -> None:
         """CHECK-IN counts in check-in mode and during a vote (a late member checks in
         and votes); a press from an earlier mode asks the member to press again."""
-        valid = {p.epoch for p in (self.sitting.phase, self.sitting.accepting) if p is not None and Key.CHECK_IN in p.keys}
+        valid = {
+            p.epoch for p in (self.sitting.phase, self.sitting.accepting) if p is not None and Key.CHECK_IN in p.keys
+        }
         if event.epoch not in valid:
             self.stats["stale"] += 1
             log.info("seat %s: a check-in from an earlier mode (epoch %d) was discarded", unit.seat, event.epoch)

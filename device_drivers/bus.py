@@ -25,9 +25,9 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable, Iterable
 
 import serial
 from serial.rs485 import RS485Settings
@@ -404,9 +404,7 @@ class BusMaster:
         self._sink = sink
         self._lines: dict[str, Line] = {}
 
-    def add_line(
-        self, name: str, url: str, addresses: Iterable[int], config: LineConfig | None = None
-    ) -> Line:
+    def add_line(self, name: str, url: str, addresses: Iterable[int], config: LineConfig | None = None) -> Line:
         if name in self._lines:
             raise ValueError(f"duplicate line name {name!r}")
         line = Line(name, url, addresses, self._sink, config)
@@ -435,9 +433,7 @@ class BusMaster:
     def confirm(self, event: InputEvent) -> None:
         self._lines[event.line].confirm(event)
 
-    def set_mode(
-        self, mode: Mode, epoch: int, keys: Iterable[Key] = (), *, secret: bool = False
-    ) -> None:
+    def set_mode(self, mode: Mode, epoch: int, keys: Iterable[Key] = (), *, secret: bool = False) -> None:
         """Broadcast a mode on every line."""
         for line in self._lines.values():
             line.set_mode(mode, epoch, tuple(keys), secret=secret)

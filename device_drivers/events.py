@@ -9,8 +9,8 @@ durable. Only then is the unit told to forget it.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Union
 
 from device_drivers.messages import CardInserted, Key, KeyPress, Mode, StatusReply, UnitEvent, UnitFlag
 
@@ -92,8 +92,8 @@ class LineDown:
     error: str
 
 
-InputEvent = Union[KeyEvent, CardEvent]
-BusEvent = Union[KeyEvent, CardEvent, UnitOnline, UnitOffline, UnitRebooted, UnitStatus, LineDown]
+InputEvent = KeyEvent | CardEvent
+BusEvent = KeyEvent | CardEvent | UnitOnline | UnitOffline | UnitRebooted | UnitStatus | LineDown
 Sink = Callable[[BusEvent], None]
 
 

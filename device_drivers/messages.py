@@ -11,9 +11,10 @@ after every power-up and skip 0 when they wrap, so 0 can mean "none" in POLL and
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum, IntFlag
-from typing import ClassVar, Final, Iterable, Union
+from typing import ClassVar, Final
 
 from device_drivers.codec import MAX_PAYLOAD, Frame, ShortFrame, encode_frame, encode_short
 
@@ -138,7 +139,7 @@ class CardRemoved:
     KIND: ClassVar[int] = 3
 
 
-UnitEvent = Union[KeyPress, CardInserted, CardRemoved]
+UnitEvent = KeyPress | CardInserted | CardRemoved
 _EVENT_HEAD: Final = struct.Struct("<HBH")
 _POLL_HEAD: Final = struct.Struct("<HHB")
 LARGEST_EVENT: Final = _EVENT_HEAD.size + 1 + MAX_CARD_ID
@@ -276,9 +277,7 @@ class PollReply:
     COMMAND: ClassVar[int] = Command.POLL | REPLY_BIT
 
     def payload(self) -> bytes:
-        return _POLL_HEAD.pack(self.boot, self.epoch, self.flags) + b"".join(
-            encode_event(e) for e in self.events
-        )
+        return _POLL_HEAD.pack(self.boot, self.epoch, self.flags) + b"".join(encode_event(e) for e in self.events)
 
     def may_hold_more(self) -> bool:
         """True if the unit may have events this reply had no room for (a unit sends as
@@ -331,9 +330,7 @@ class StatusReply:
     _LAYOUT: ClassVar[struct.Struct] = struct.Struct("<BBHBBBHB")
 
     def payload(self) -> bytes:
-        return self._LAYOUT.pack(
-            *self.firmware, self.boot, self.faults, self.flags, self.mode, self.epoch, self.queued
-        )
+        return self._LAYOUT.pack(*self.firmware, self.boot, self.faults, self.flags, self.mode, self.epoch, self.queued)
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,9 +344,9 @@ class Nak:
         return bytes((self.command, self.reason))
 
 
-Request = Union[SetMode, Poll, Ack, SetLeds, Display, StatusRequest]
-Reply = Union[PollReply, IdleReply, AckReply, Done, StatusReply, Nak]
-Message = Union[Request, Reply]
+Request = SetMode | Poll | Ack | SetLeds | Display | StatusRequest
+Reply = PollReply | IdleReply | AckReply | Done | StatusReply | Nak
+Message = Request | Reply
 _DONE_COMMANDS: Final = frozenset({Command.SET_MODE, Command.SET_LEDS, Command.DISPLAY})
 
 
@@ -421,4 +418,3 @@ def decode(item: Frame | ShortFrame) -> Message:
 
 def is_request(message: Message) -> bool:
     return isinstance(message, (SetMode, Poll, Ack, SetLeds, Display, StatusRequest))
-

@@ -109,7 +109,7 @@ class PollScheduler:
         """The offline unit waiting longest for its probe, if any is due."""
         best: UnitTracker | None = None
         for unit in self._units.values():
-            if unit.liveness is Liveness.OFFLINE and unit.next_probe <= now:
-                if best is None or unit.next_probe < best.next_probe:
-                    best = unit
+            due = unit.liveness is Liveness.OFFLINE and unit.next_probe <= now
+            if due and (best is None or unit.next_probe < best.next_probe):
+                best = unit
         return None if best is None else best.address

@@ -77,9 +77,7 @@ class UnitTracker:
     def poll_request(self) -> Poll:
         """Short poll when nothing is outstanding; long form to ack, skip seen events or
         clear the unit's reboot flag."""
-        if self.boot is not None and (
-            self.clear_reboot_flag or self.acked != self.confirmed or self.pending
-        ):
+        if self.boot is not None and (self.clear_reboot_flag or self.acked != self.confirmed or self.pending):
             return Poll(self.address, self.boot, self.confirmed, self.delivered)
         return Poll(self.address)
 
@@ -172,4 +170,3 @@ class UnitTracker:
 
     def has_work(self) -> bool:
         return (not self.mode_verified) or self.leds_dirty or self.text_dirty or self.status_wanted
-

@@ -3,6 +3,7 @@
 Run once by the developers; the PDFs are committed so `make run` needs nothing more.
 Usage: .venv/bin/python scripts/make_sample_documents.py
 """
+
 from __future__ import annotations
 
 import tomllib
@@ -29,7 +30,11 @@ def write(path: Path, title: str, meeting: str, pages: int, font: str) -> None:
         pdf.setFont(font, 12)
         y = height - 160
         for line in range(1, 30):
-            pdf.drawString(70, y, f"第{n}页 · 第{line}条  本条内容为示例文本，供无纸化会议演示使用。 Sample text, page {n}, line {line}.")
+            pdf.drawString(
+                70,
+                y,
+                f"第{n}页 · 第{line}条  本条内容为示例文本，供无纸化会议演示使用。 Sample text, page {n}, line {line}.",
+            )
             y -= 22
         pdf.setFont(font, 9)
         pdf.drawCentredString(width / 2, 30, f"— {n} / {pages} —")

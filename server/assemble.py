@@ -1,4 +1,5 @@
 """Everything one running server holds: configuration, the sitting, the hub, the tokens."""
+
 from __future__ import annotations
 
 import asyncio
@@ -57,8 +58,12 @@ class Runtime:
         # built here, once, so a missing CJK font stops the start rather than a reader's fetch;
         # the render pool's workers, which do the stamping, build theirs from its spec
         self.watermarker = Watermarker(secret=hashlib.sha256(self.key.private_bytes_raw()).digest())
-        self.pages = RenderPool(self.renderer, workers=config.render_workers, prerender_widths=config.prerender_widths,
-                                watermark=self.watermarker.spec)
+        self.pages = RenderPool(
+            self.renderer,
+            workers=config.render_workers,
+            prerender_widths=config.prerender_widths,
+            watermark=self.watermarker.spec,
+        )
         self.creds = credentials.load_or_create(config.credentials_path, config.agenda)
         self.tokens: dict[str, Identity] = credentials.token_table(self.creds)
         self.seat_members = {m.seat: m.id for m in config.agenda.members}
@@ -109,9 +114,17 @@ class Runtime:
                 raise DocumentError("not_found", f"document {spec.id!r}: cannot read {path}: {exc.strerror}") from None
             named = spec.audience not in (("everyone",), ("members",), ("observers",))
             info = await asyncio.to_thread(
-                ingest, self.blobs, data, title=spec.title, item_id=spec.item,
-                audience="named" if named else spec.audience[0], classification=spec.classification,
-                readers=spec.audience if named else (), filename=path.name, limits=self.document_limits)
+                ingest,
+                self.blobs,
+                data,
+                title=spec.title,
+                item_id=spec.item,
+                audience="named" if named else spec.audience[0],
+                classification=spec.classification,
+                readers=spec.audience if named else (),
+                filename=path.name,
+                limits=self.document_limits,
+            )
             await self.sitting.execute(c.AddDocument(info.to_dict(), spec.id, True))
 
     async def stop(self) -> None:

@@ -1,11 +1,12 @@
 """The `hemicycle` command: serve a sitting, verify a record, run simulators."""
+
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .core.errors import AgendaError
 
@@ -23,9 +24,14 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"The agenda cannot be used:\n{exc}", file=sys.stderr)
         return 2
     config = ServerConfig(
-        agenda=agenda, db_url=args.db, credentials_path=Path(args.credentials),
-        data_dir=Path(args.data_dir), allowed_origins=tuple(args.allow_origin or ()), printer=args.printer,
-        agenda_dir=Path(args.agenda).resolve().parent, render_workers=args.render_workers,
+        agenda=agenda,
+        db_url=args.db,
+        credentials_path=Path(args.credentials),
+        data_dir=Path(args.data_dir),
+        allowed_origins=tuple(args.allow_origin or ()),
+        printer=args.printer,
+        agenda_dir=Path(args.agenda).resolve().parent,
+        render_workers=args.render_workers,
     )
     app = create_app(config)
     from .edge.auth import first_run_notice
@@ -35,21 +41,31 @@ def _serve(args: argparse.Namespace) -> int:
     base = f"http://{host_for_urls}:{args.port}"
     creds = app.state.runtime.creds
     first_seat = next(iter(creds["seats"].items()))
-    print(f"""
+    print(
+        f"""
 Hemicycle — {agenda.meeting.title}
   console      {base}/console
-  display      {base}/display?token={creds['display']['token']}
-  seat (e.g.)  {base}/seat?token={first_seat[1]['token']}   ({first_seat[0]}, {first_seat[1]['name']})
+  display      {base}/display?token={creds["display"]["token"]}
+  seat (e.g.)  {base}/seat?token={first_seat[1]["token"]}   ({first_seat[0]}, {first_seat[1]["name"]})
   websocket    ws://{host_for_urls}:{args.port}/ws
   credentials  {args.credentials}   (clerk, display, device and one token per seat; mode 0600)
   record       {args.db}
 {notice or "  clerk login  as set before (reset with: hemicycle console-password)"}
 
 Drive a whole sitting from another terminal:
-  .venv/bin/hemicycle simulate tablets --url ws://{host_for_urls}:{args.port}/ws --token-file {args.credentials} --seats {len(creds['seats'])} --clerk
-""", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                ws_max_size=1 << 20, ws_per_message_deflate=False, lifespan="on")
+  .venv/bin/hemicycle simulate tablets --url ws://{host_for_urls}:{args.port}/ws --token-file {args.credentials} --seats {len(creds["seats"])} --clerk
+""",
+        flush=True,
+    )
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        ws_max_size=1 << 20,
+        ws_per_message_deflate=False,
+        lifespan="on",
+    )
     return 0
 
 
@@ -64,8 +80,10 @@ def _verify(args: argparse.Namespace) -> int:
         store.close()
     report = found.report
     if found.ok:
-        print(f"OK: {report.entries} log entries chained, {report.ballots_checked} ballot results recomputed and equal, "
-              f"{found.certificates_checked} certificates match the record")
+        print(
+            f"OK: {report.entries} log entries chained, {report.ballots_checked} ballot results recomputed and equal, "
+            f"{found.certificates_checked} certificates match the record"
+        )
         return 0
     problems = report.problems + found.problems
     print(f"FAILED: first problem at {problems[0]}", file=sys.stderr)
@@ -127,19 +145,32 @@ def _docs_add(args: argparse.Namespace) -> int:
 
     token = json.loads(Path(args.token_file).read_text())["clerk"]["token"]
     path = Path(args.file)
-    form = {"title": args.title or path.stem, "item": args.item, "audience": args.audience,
-            "classification": args.classification, "readers": ",".join(args.reader or []),
-            "release": "false" if args.hold else "true"}
+    form = {
+        "title": args.title or path.stem,
+        "item": args.item,
+        "audience": args.audience,
+        "classification": args.classification,
+        "readers": ",".join(args.reader or []),
+        "release": "false" if args.hold else "true",
+    }
     try:
         with path.open("rb") as fh:
-            response = httpx.post(f"{args.server.rstrip('/')}/api/documents", data=form, timeout=120,
-                                  files={"file": (path.name, fh)}, headers={"Authorization": f"Bearer {token}"})
+            response = httpx.post(
+                f"{args.server.rstrip('/')}/api/documents",
+                data=form,
+                timeout=120,
+                files={"file": (path.name, fh)},
+                headers={"Authorization": f"Bearer {token}"},
+            )
     except OSError as exc:
         print(f"cannot upload {path}: {exc}", file=sys.stderr)
         return 1
     body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
     if response.status_code != 201:
-        print(f"refused ({body.get('error', response.status_code)}): {body.get('message', response.text)}", file=sys.stderr)
+        print(
+            f"refused ({body.get('error', response.status_code)}): {body.get('message', response.text)}",
+            file=sys.stderr,
+        )
         return 1
     print(f"added {path.name}: document {body['id']}, {body['pages']} pages")
     return 0
@@ -148,9 +179,11 @@ def _docs_add(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace, rest: list[str]) -> int:
     if args.what == "tablets":
         from simulators.tablets import main as tablets_main
+
         return tablets_main(rest)
     if args.what == "keypads":
         from simulators.keypads.cli import main as keypads_main
+
         return keypads_main(rest)
     print(f"unknown simulator {args.what!r}", file=sys.stderr)
     return 2
@@ -170,8 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--allow-origin", action="append", help="extra browser origin allowed to connect")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--printer", help="CUPS printer name: tally certificates are sent to it with lp")
-    serve.add_argument("--render-workers", type=int, metavar="N",
-                       help="processes rendering document pages (default: one fewer than the cores, at least 1)")
+    serve.add_argument(
+        "--render-workers",
+        type=int,
+        metavar="N",
+        help="processes rendering document pages (default: one fewer than the cores, at least 1)",
+    )
     serve.set_defaults(run=_serve)
 
     verify = sub.add_parser("verify", help="check the log's chain and recompute every tally")
@@ -228,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         return _simulate(args, rest)
     if args.command == "keypads":
         from device_drivers.bridge_cli import main as keypads_main
+
         return keypads_main(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")

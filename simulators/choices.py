@@ -4,10 +4,12 @@ Simulators vote like members: they read the public ballot (docs/protocol.md) and
 choice the ballot accepts. ``pattern`` steers motions: "random", an option name for
 everyone, or weights such as "for=3,against=1,abstain=1".
 """
+
 from __future__ import annotations
 
 import random
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 Generator = Callable[[dict[str, Any], random.Random, str], Any]
 
@@ -93,8 +95,12 @@ def score(ballot: dict[str, Any], rng: random.Random, pattern: str) -> Any:
 
 
 GENERATORS: dict[str, Generator] = {
-    "motion": motion, "appointment": appointment, "election": election,
-    "selection": selection, "evaluation": evaluation, "score": score,
+    "motion": motion,
+    "appointment": appointment,
+    "election": election,
+    "selection": selection,
+    "evaluation": evaluation,
+    "score": score,
 }
 
 

@@ -6,6 +6,7 @@ sitting: opens each ballot of the agenda in turn, lets the seats vote, closes an
 announces it, prints the result, and compares it with a recount of its own record.
 Exit status 1 on any mismatch, refused cast or lost acknowledgement.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,23 @@ from terminal_client import Client, ServerError
 
 from .choices import random_choice
 
-_SPEC_KEYS = {"item", "run", "status", "opened_at", "closed_at", "deadline", "remaining", "voted",
-              "result", "urn_digest", "choices", "voters", "mine", "previous_runs", "live"}
+_SPEC_KEYS = {
+    "item",
+    "run",
+    "status",
+    "opened_at",
+    "closed_at",
+    "deadline",
+    "remaining",
+    "voted",
+    "result",
+    "urn_digest",
+    "choices",
+    "voters",
+    "mine",
+    "previous_runs",
+    "live",
+}
 
 
 @dataclass
@@ -59,7 +75,7 @@ async def _vote(seat: Seat, ballot: dict[str, Any], rng: random.Random, pattern:
     except ServerError as exc:
         report.errors.append(f"{seat.seat}: {exc.code}: {exc.message}")
         return
-    except asyncio.TimeoutError:
+    except TimeoutError:
         report.errors.append(f"{seat.seat}: no acknowledgement")
         return
     report.acks += 1
@@ -93,8 +109,9 @@ async def run(args: argparse.Namespace) -> Report:
     return report
 
 
-async def _run_sitting(args: argparse.Namespace, creds: dict[str, Any], seats: list[Seat],
-                       rng: random.Random, report: Report) -> None:
+async def _run_sitting(
+    args: argparse.Namespace, creds: dict[str, Any], seats: list[Seat], rng: random.Random, report: Report
+) -> None:
     clerk = Client(args.url, creds["clerk"]["token"])
     welcome = await clerk.connect()
     try:
@@ -135,7 +152,7 @@ async def _follow(args: argparse.Namespace, seats: list[Seat], rng: random.Rando
     while asyncio.get_running_loop().time() < deadline:
         try:
             _, event = await watcher.next_event(timeout=max(0.1, deadline - asyncio.get_running_loop().time()))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             break
         if event["name"] == "sitting.closed":
             break
@@ -147,13 +164,16 @@ async def _follow(args: argparse.Namespace, seats: list[Seat], rng: random.Rando
 
 def _print_result(ballot: dict[str, Any], result: dict[str, Any]) -> None:
     lines = "; ".join(
-        f"{line['label']}: " + ", ".join(f"{k} {v}" for k, v in line.get("counts", {}).items())
+        f"{line['label']}: "
+        + ", ".join(f"{k} {v}" for k, v in line.get("counts", {}).items())
         + (f" -> {line['verdict']}" if "verdict" in line else "")
         for line in result.get("lines", [])
     )
-    print(f"- {ballot['id']} ({ballot['title']}): seated {result['seated']}, present {result['present']}, "
-          f"voted {result['voted']}, invalid {result['invalid']} | {lines} | verdict: {result.get('verdict', '-')}",
-          flush=True)
+    print(
+        f"- {ballot['id']} ({ballot['title']}): seated {result['seated']}, present {result['present']}, "
+        f"voted {result['voted']}, invalid {result['invalid']} | {lines} | verdict: {result.get('verdict', '-')}",
+        flush=True,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,6 +7,7 @@ reconnection until acknowledged: the server counts a resent cast once and answer
 the original acknowledgement. Clerk commands are not re-sent (they are not idempotent);
 a command cut off by a drop fails with ConnectionLost and the caller decides.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -14,7 +15,8 @@ import itertools
 import json
 import logging
 import secrets
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import websockets
 from websockets.exceptions import ConnectionClosed
@@ -34,9 +36,17 @@ class ConnectionLost(Exception):
 
 
 class Client:
-    def __init__(self, url: str, token: str, *, reconnect: bool = True, origin: str | None = None,
-                 on_message: Callable[[dict[str, Any]], None] | None = None,
-                 backoff: tuple[float, float] = (0.05, 3.0), ping_interval: float = 20.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        reconnect: bool = True,
+        origin: str | None = None,
+        on_message: Callable[[dict[str, Any]], None] | None = None,
+        backoff: tuple[float, float] = (0.05, 3.0),
+        ping_interval: float = 20.0,
+    ) -> None:
         self.url, self.token, self.reconnect, self.origin = url, token, reconnect, origin
         self.on_message = on_message
         self.backoff = backoff
@@ -91,8 +101,14 @@ class Client:
         delay = self.backoff[0]
         while not self._closing:
             try:
-                async with websockets.connect(self.url, origin=self.origin, max_size=1 << 22,
-                                              compression=None, ping_interval=None, open_timeout=10) as ws:
+                async with websockets.connect(
+                    self.url,
+                    origin=self.origin,
+                    max_size=1 << 22,
+                    compression=None,
+                    ping_interval=None,
+                    open_timeout=10,
+                ) as ws:
                     self._ws = ws
                     hello: dict[str, Any] = {"type": "hello", "v": 1, "token": self.token}
                     if self.welcome is not None:
@@ -106,7 +122,7 @@ class Client:
                 delay = self.backoff[0]
             except ServerError:
                 raise
-            except (OSError, ConnectionClosed, asyncio.TimeoutError) as exc:
+            except (TimeoutError, OSError, ConnectionClosed) as exc:
                 log.debug("connection to %s lost: %s", self.url, exc)
             finally:
                 self._ws = None
@@ -188,11 +204,16 @@ class Client:
         finally:
             self._pending.pop(rid, None)
 
-    async def cast(self, ballot: str, choice: Any, *, key: str | None = None, seat: str | None = None,
-                   timeout: float = 30.0) -> dict[str, Any]:
+    async def cast(
+        self, ballot: str, choice: Any, *, key: str | None = None, seat: str | None = None, timeout: float = 30.0
+    ) -> dict[str, Any]:
         """Vote; returns the server's ack once the vote is durable. Safe to call again with the same key."""
-        msg: dict[str, Any] = {"type": "cast", "ballot": ballot, "choice": choice,
-                               "key": key or secrets.token_urlsafe(12)}
+        msg: dict[str, Any] = {
+            "type": "cast",
+            "ballot": ballot,
+            "choice": choice,
+            "key": key or secrets.token_urlsafe(12),
+        }
         if seat is not None:
             msg["seat"] = seat
         return await self.request(msg, resend=True, timeout=timeout)
@@ -209,9 +230,11 @@ class Client:
 
     async def next_event(self, name: str | None = None, timeout: float = 10.0) -> tuple[int, dict[str, Any]]:
         """The next event (optionally of one name), skipping others."""
+
         async def wait() -> tuple[int, dict[str, Any]]:
             while True:
                 seq, event = await self.events.get()
                 if name is None or event.get("name") == name:
                     return seq, event
+
         return await asyncio.wait_for(wait(), timeout)

@@ -4,6 +4,7 @@ Headless Chromium through Playwright's Python package (the system's /usr/bin/chr
 browser downloads are impossible here), a server that can be restarted on the same port
 and database, and a collector of JavaScript errors.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,12 @@ CHROMIUM = os.environ.get("HEMICYCLE_CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screens"
 # Network noise Chromium logs while the server is down: not JavaScript errors.
-NETWORK_NOISE = ("WebSocket connection to", "net::ERR_CONNECTION_REFUSED", "ERR_CONNECTION_RESET",
-                 "net::ERR_EMPTY_RESPONSE")
+NETWORK_NOISE = (
+    "WebSocket connection to",
+    "net::ERR_CONNECTION_REFUSED",
+    "ERR_CONNECTION_RESET",
+    "net::ERR_EMPTY_RESPONSE",
+)
 
 _CHROMIUM_MISSING = shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists()
 if _CHROMIUM_MISSING and os.environ.get("CI") == "true":

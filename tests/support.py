@@ -1,13 +1,15 @@
 """Test helpers: agendas built in code, and a real uvicorn server on an ephemeral port."""
+
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
 import socket
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 import uvicorn
@@ -30,16 +32,26 @@ def member_list(n: int, *, observers: int = 0) -> list[dict[str, Any]]:
     return out
 
 
-def agenda_data(n: int = 41, *, ballots: list[dict[str, Any]] | None = None, language: str = "zh-CN",
-                observers: int = 0) -> dict[str, Any]:
-    ballots = ballots if ballots is not None else [
-        {"id": "reg1", "title": "物业管理条例（草案）"},
-        {"id": "reg2", "title": "生态环境保护条例（草案）"},
-        {"id": "secret1", "title": "无记名表决", "secret": True, "live_counts": False},
-    ]
+def agenda_data(
+    n: int = 41, *, ballots: list[dict[str, Any]] | None = None, language: str = "zh-CN", observers: int = 0
+) -> dict[str, Any]:
+    ballots = (
+        ballots
+        if ballots is not None
+        else [
+            {"id": "reg1", "title": "物业管理条例（草案）"},
+            {"id": "reg2", "title": "生态环境保护条例（草案）"},
+            {"id": "secret1", "title": "无记名表决", "secret": True, "live_counts": False},
+        ]
+    )
     return {
-        "meeting": {"title": "常委会第二十三次会议", "body": "某市人大常委会", "language": language,
-                    "date": "2026-11-25", "rule": "majority_of_all"},
+        "meeting": {
+            "title": "常委会第二十三次会议",
+            "body": "某市人大常委会",
+            "language": language,
+            "date": "2026-11-25",
+            "rule": "majority_of_all",
+        },
         "members": member_list(n, observers=observers),
         "items": [{"id": "item1", "title": "审议条例草案", "ballots": ballots}],
     }
@@ -79,8 +91,15 @@ class LiveServer:
         await asyncio.wait_for(self.task, 15)
 
 
-async def start_server(tmp: Path, agenda: Agenda, *, db: str | None = None, port: int = 0,
-                       graceful_shutdown: float | None = None, **config: Any) -> LiveServer:
+async def start_server(
+    tmp: Path,
+    agenda: Agenda,
+    *,
+    db: str | None = None,
+    port: int = 0,
+    graceful_shutdown: float | None = None,
+    **config: Any,
+) -> LiveServer:
     """A real uvicorn server as `hemicycle serve` configures it, on ``port`` (0: ephemeral;
     a fixed one lets a test restart the server in place on the same database)."""
     db = db or str(tmp / "sitting.db")
@@ -88,9 +107,16 @@ async def start_server(tmp: Path, agenda: Agenda, *, db: str | None = None, port
     app = create_app(cfg)
     sock = free_socket(port)
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws_per_message_deflate=False,
-                                           ws_max_size=1 << 20, lifespan="on",
-                                           timeout_graceful_shutdown=graceful_shutdown))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            ws_per_message_deflate=False,
+            ws_max_size=1 << 20,
+            lifespan="on",
+            timeout_graceful_shutdown=graceful_shutdown,
+        )
+    )
     task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
     for _ in range(1000):
         if server.started:
@@ -147,7 +173,9 @@ def write_agenda_toml(path: Path, data: dict[str, Any]) -> Path:
     for m in data["members"]:
         out += ["", "[[members]]"] + [f"{k} = {toml_value(v)}" for k, v in m.items()]
     for item in data["items"]:
-        out += ["", "[[items]]"] + [f"{k} = {toml_value(v)}" for k, v in item.items() if k not in ("ballots", "documents")]
+        out += ["", "[[items]]"] + [
+            f"{k} = {toml_value(v)}" for k, v in item.items() if k not in ("ballots", "documents")
+        ]
         for b in item.get("ballots", []):
             out += ["", "[[items.ballots]]"] + [f"{k} = {toml_value(v)}" for k, v in b.items()]
     path.write_text("\n".join(out) + "\n", encoding="utf-8")

@@ -5,6 +5,7 @@ down we try to start the local cluster once. If it stays unavailable the Postgre
 are skipped with the reason, except under CI (``CI=true``), where they fail instead: a CI
 run that silently skipped PostgreSQL would prove nothing about it.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,8 +38,10 @@ def _reachable() -> str | None:
         with _connect() as conn:
             conn.execute("SELECT 1")
         return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "not usable here"
-        return f"PostgreSQL at {HOST} is not reachable: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}"
+    except Exception as exc:
+        return (
+            f"PostgreSQL at {HOST} is not reachable: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}"
+        )
 
 
 def _try_to_start() -> None:
@@ -46,8 +49,12 @@ def _try_to_start() -> None:
     if not conf.is_dir():
         return
     for version in sorted(p.name for p in conf.iterdir()):
-        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
-                       capture_output=True, timeout=60, check=False)
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
 
 
 def postgres_problem() -> str | None:

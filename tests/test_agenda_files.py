@@ -5,6 +5,7 @@ people vote, that every item's ballots are there, the rules that decide them. Va
 tests use small inline files and check that every problem names the file, the key path
 and the problem, and that several problems are reported together.
 """
+
 from __future__ import annotations
 
 import tomllib
@@ -32,6 +33,7 @@ def by_kind(agenda: Agenda, kind: str) -> list:
 
 
 # -- the Chinese standing-committee sample ---------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def zh() -> Agenda:
@@ -142,6 +144,7 @@ def test_zh_documents(zh: Agenda) -> None:
 
 # -- the English council sample --------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def en() -> Agenda:
     return load(EN)
@@ -163,7 +166,11 @@ def test_en_default_rule_is_simple_majority(en: Agenda) -> None:
 def test_en_two_thirds_motion(en: Agenda) -> None:
     bylaw = en.ballots["procedure-bylaw-adopt"]
     assert (bylaw.rule.option, bylaw.rule.cmp, bylaw.rule.fraction, bylaw.rule.base) == (
-        "for", ">=", Fraction(2, 3), "seated")
+        "for",
+        ">=",
+        Fraction(2, 3),
+        "seated",
+    )
     assert bylaw.rule.needed(15) == 10
 
 
@@ -281,8 +288,9 @@ def test_bad_custom_rule() -> None:
 
 
 def test_toml_pitfall_members_after_meeting_is_explained_by_two_problems() -> None:
-    text = GOOD.replace('members = [\n  { id = "a", name = "Ann", seat = "S1" },\n'
-                        '  { id = "b", name = "Bob", seat = "S2" },\n]\n', "")
+    text = GOOD.replace(
+        'members = [\n  { id = "a", name = "Ann", seat = "S1" },\n  { id = "b", name = "Bob", seat = "S2" },\n]\n', ""
+    )
     text = text.replace('language = "en"', 'language = "en"\nmembers = [{ id = "a", name = "Ann", seat = "S1" }]')
     err = check(text)
     assert "members: is required" in err.problems
@@ -344,7 +352,9 @@ classification = "secret"
 
 
 def test_problems_in_a_kinds_own_keys_name_the_entry() -> None:
-    text = GOOD + """
+    text = (
+        GOOD
+        + """
 [[items.ballots]]
 id = "app"
 title = "Appointments"
@@ -355,13 +365,16 @@ nominees = [
   { id = "n1", name = "Eve", post = "Clerk", action = "promote" },
 ]
 """
+    )
     err = check(text)
     assert "items[0].ballots[1].nominees[1].action: must be one of appoint, remove" in err.problems
     assert "items[0].ballots[1].nominees[1].id: duplicate id 'n1'" in err.problems
 
 
 def test_generated_ballot_ids_must_not_clash() -> None:
-    text = GOOD + """
+    text = (
+        GOOD
+        + """
 [[items.ballots]]
 id = "app"
 title = "Appointments"
@@ -372,6 +385,7 @@ nominees = [ { id = "n1", name = "Dana", post = "Auditor" } ]
 id = "app-n1"
 title = "Hand-written"
 """
+    )
     err = check(text)
     assert err.problems == ["items[0].ballots[2].id: duplicate ballot id 'app-n1'"]
 
@@ -401,6 +415,7 @@ def test_a_broken_copy_of_a_sample_names_the_sample_file(path: Path) -> None:
 # -- known gaps in the validator (server/core/agenda.py), reported to its owner ---------
 # strict: when one is fixed, the XPASS fails the run so the marker is removed.
 
+
 def test_empty_required_strings_are_refused() -> None:
     err = check(GOOD.replace('name = "Bob", seat = "S2"', 'name = "", seat = ""'))
     assert "members[1].name: must not be empty" in err.problems
@@ -408,7 +423,9 @@ def test_empty_required_strings_are_refused() -> None:
 
 
 def test_nominee_problem_in_mode_each_names_the_right_entry() -> None:
-    text = GOOD + """
+    text = (
+        GOOD
+        + """
 [[items.ballots]]
 id = "app"
 title = "Appointments"
@@ -418,6 +435,7 @@ nominees = [
   { id = "n2", name = "Eve", post = "Clerk", action = "promote" },
 ]
 """
+    )
     err = check(text)
     assert err.problems == ["items[0].ballots[1].nominees[1].action: must be one of appoint, remove"]
 

@@ -1,9 +1,11 @@
 """Clerk login (hashed password, signed HttpOnly cookie, CSRF) and one-time seat pairing."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -31,7 +33,9 @@ def same_origin(srv: LiveServer) -> dict[str, str]:
 
 async def login(http: httpx.AsyncClient, srv: LiveServer) -> tuple[str, str]:
     """(cookie header value, csrf token)"""
-    res = await http.post("/api/console/login", json={"username": "clerk", "password": PASSWORD}, headers=same_origin(srv))
+    res = await http.post(
+        "/api/console/login", json={"username": "clerk", "password": PASSWORD}, headers=same_origin(srv)
+    )
     assert res.status_code == 200
     cookie = f"{SESSION_COOKIE}={res.cookies[SESSION_COOKIE]}"
     http.cookies.clear()  # each request below says explicitly whether it carries the cookie
@@ -45,10 +49,14 @@ def client(srv: LiveServer) -> httpx.AsyncClient:
 
 async def test_a_wrong_password_is_refused_and_the_right_one_gets_a_strict_httponly_cookie(srv: LiveServer) -> None:
     async with client(srv) as http:
-        bad = await http.post("/api/console/login", json={"username": "clerk", "password": "nope"}, headers=same_origin(srv))
+        bad = await http.post(
+            "/api/console/login", json={"username": "clerk", "password": "nope"}, headers=same_origin(srv)
+        )
         assert bad.status_code == 401 and bad.json()["error"] == "wrong_password"
         assert SESSION_COOKIE not in bad.cookies
-        good = await http.post("/api/console/login", json={"username": "clerk", "password": PASSWORD}, headers=same_origin(srv))
+        good = await http.post(
+            "/api/console/login", json={"username": "clerk", "password": PASSWORD}, headers=same_origin(srv)
+        )
         assert good.status_code == 200
         header = good.headers["set-cookie"].lower()
         assert "httponly" in header and "samesite=strict" in header and "path=/" in header
@@ -69,8 +77,9 @@ async def test_a_first_run_generates_a_password_for_serve_to_print(tmp_path: Pat
         password = server.runtime.auth.console.initial_password
         assert password in notice
         async with client(server) as http:
-            res = await http.post("/api/console/login", json={"username": "clerk", "password": password},
-                                  headers={"Origin": server.http})
+            res = await http.post(
+                "/api/console/login", json={"username": "clerk", "password": password}, headers={"Origin": server.http}
+            )
             assert res.status_code == 200
     finally:
         await server.stop()
@@ -93,18 +102,25 @@ async def test_state_changing_requests_need_the_csrf_header_and_the_same_origin(
         cookie, csrf = await login(http, srv)
         missing = await http.post("/api/console/token", headers={"Cookie": cookie, **same_origin(srv)})
         assert missing.status_code == 403 and missing.json()["error"] == "csrf"
-        wrong = await http.post("/api/console/token", headers={"Cookie": cookie, "X-CSRF-Token": "x", **same_origin(srv)})
+        wrong = await http.post(
+            "/api/console/token", headers={"Cookie": cookie, "X-CSRF-Token": "x", **same_origin(srv)}
+        )
         assert wrong.status_code == 403
-        other_site = await http.post("/api/console/token",
-                                     headers={"Cookie": cookie, "X-CSRF-Token": csrf, "Origin": "http://evil.example"})
+        other_site = await http.post(
+            "/api/console/token", headers={"Cookie": cookie, "X-CSRF-Token": csrf, "Origin": "http://evil.example"}
+        )
         assert other_site.status_code == 403 and other_site.json()["error"] == "bad_origin"
-        cross = await http.post("/api/console/token",
-                                headers={"Cookie": cookie, "X-CSRF-Token": csrf, "Sec-Fetch-Site": "cross-site"})
+        cross = await http.post(
+            "/api/console/token", headers={"Cookie": cookie, "X-CSRF-Token": csrf, "Sec-Fetch-Site": "cross-site"}
+        )
         assert cross.status_code == 403
         no_cookie = await http.post("/api/console/token", headers={"X-CSRF-Token": csrf, **same_origin(srv)})
         assert no_cookie.status_code == 401
-        login_elsewhere = await http.post("/api/console/login", json={"username": "clerk", "password": PASSWORD},
-                                          headers={"Origin": "http://evil.example"})
+        login_elsewhere = await http.post(
+            "/api/console/login",
+            json={"username": "clerk", "password": PASSWORD},
+            headers={"Origin": "http://evil.example"},
+        )
         assert login_elsewhere.status_code == 403
         ok = await http.post("/api/console/token", headers={"Cookie": cookie, "X-CSRF-Token": csrf, **same_origin(srv)})
         assert ok.status_code == 200
@@ -129,15 +145,22 @@ async def test_the_minted_clerk_token_works_until_logout(srv: LiveServer) -> Non
 
 async def test_too_many_wrong_passwords_are_throttled(srv: LiveServer) -> None:
     async with client(srv) as http:
-        codes = [(await http.post("/api/console/login", json={"username": "clerk", "password": f"x{i}"},
-                                  headers=same_origin(srv))).status_code for i in range(7)]
+        codes = [
+            (
+                await http.post(
+                    "/api/console/login", json={"username": "clerk", "password": f"x{i}"}, headers=same_origin(srv)
+                )
+            ).status_code
+            for i in range(7)
+        ]
         assert codes[:5] == [401] * 5 and codes[5:] == [429, 429]
 
 
 async def pairing_codes(http: httpx.AsyncClient, srv: LiveServer, **body: Any) -> dict[str, str]:
     cookie, csrf = await login(http, srv)
-    res = await http.post("/api/console/pairing", json=body,
-                          headers={"Cookie": cookie, "X-CSRF-Token": csrf, **same_origin(srv)})
+    res = await http.post(
+        "/api/console/pairing", json=body, headers={"Cookie": cookie, "X-CSRF-Token": csrf, **same_origin(srv)}
+    )
     assert res.status_code == 200
     data = res.json()
     assert data["seats"][0]["svg"].startswith("<svg")
@@ -150,8 +173,12 @@ async def test_a_pairing_code_gives_the_seat_token_once(srv: LiveServer) -> None
         codes = await pairing_codes(http, srv)
         first = await http.post("/api/pair", json={"code": codes["S002"]}, headers=same_origin(srv))
         assert first.status_code == 200
-        assert first.json() == {"seat": "S002", "member": "m02", "name": srv.creds["seats"]["S002"]["name"],
-                                "token": srv.seat_token("S002")}
+        assert first.json() == {
+            "seat": "S002",
+            "member": "m02",
+            "name": srv.creds["seats"]["S002"]["name"],
+            "token": srv.seat_token("S002"),
+        }
         second = await http.post("/api/pair", json={"code": codes["S002"]}, headers=same_origin(srv))
         assert second.status_code == 409 and second.json()["error"] == "code_used"
         unknown = await http.post("/api/pair", json={"code": "NOPE"}, headers=same_origin(srv))
@@ -162,7 +189,9 @@ async def test_a_pairing_code_gives_the_seat_token_once(srv: LiveServer) -> None
         renewed = await pairing_codes(http, srv, renew=True)
         old = await http.post("/api/pair", json={"code": codes["S001"]}, headers=same_origin(srv))
         assert old.status_code == 409 and old.json()["error"] == "code_replaced"
-        assert (await http.post("/api/pair", json={"code": renewed["S001"]}, headers=same_origin(srv))).status_code == 200
+        assert (
+            await http.post("/api/pair", json={"code": renewed["S001"]}, headers=same_origin(srv))
+        ).status_code == 200
 
 
 async def test_pairing_codes_survive_a_restart(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
 """Bad input gets a clear error code, and changes nothing; the connection stays usable."""
+
 from __future__ import annotations
 
 import asyncio
@@ -24,19 +25,27 @@ async def reply(ws: Any, ref: str | None = None) -> dict[str, Any]:
             return msg
 
 
-@pytest.mark.parametrize("raw, code", [
-    ("{not json", "bad_message"),
-    ("[1, 2, 3]", "bad_message"),
-    (json.dumps({"type": "cast", "id": "a", "ballot": 5, "choice": "for", "key": "k"}), "bad_message"),
-    (json.dumps({"type": "cast", "id": "a", "ballot": "reg1", "key": "k"}), "bad_message"),
-    (json.dumps({"type": "cast", "id": "a", "ballot": "reg1", "choice": "maybe", "key": "k"}), "invalid_choice"),
-    (json.dumps({"type": "cast", "id": "a", "ballot": "reg1", "choice": "for", "key": "x" * 65}), "bad_message"),
-    (json.dumps({"type": "teleport", "id": "a"}), "unknown_type"),
-    (json.dumps({"type": "cast", "id": "a", "seat": "S002", "ballot": "reg1", "choice": "for", "key": "k"}), "not_your_seat"),
-    (json.dumps({"type": "command", "id": "a", "name": "close_ballot", "args": {"ballot": "reg1"}}), "forbidden"),
-    (json.dumps({"type": "cast", "id": "a", "ballot": "nope", "choice": "for", "key": "k"}), "unknown_ballot"),
-])
-async def test_seat_bad_messages_are_answered_by_their_code_and_change_nothing(live: LiveServer, raw: str, code: str) -> None:
+@pytest.mark.parametrize(
+    "raw, code",
+    [
+        ("{not json", "bad_message"),
+        ("[1, 2, 3]", "bad_message"),
+        (json.dumps({"type": "cast", "id": "a", "ballot": 5, "choice": "for", "key": "k"}), "bad_message"),
+        (json.dumps({"type": "cast", "id": "a", "ballot": "reg1", "key": "k"}), "bad_message"),
+        (json.dumps({"type": "cast", "id": "a", "ballot": "reg1", "choice": "maybe", "key": "k"}), "invalid_choice"),
+        (json.dumps({"type": "cast", "id": "a", "ballot": "reg1", "choice": "for", "key": "x" * 65}), "bad_message"),
+        (json.dumps({"type": "teleport", "id": "a"}), "unknown_type"),
+        (
+            json.dumps({"type": "cast", "id": "a", "seat": "S002", "ballot": "reg1", "choice": "for", "key": "k"}),
+            "not_your_seat",
+        ),
+        (json.dumps({"type": "command", "id": "a", "name": "close_ballot", "args": {"ballot": "reg1"}}), "forbidden"),
+        (json.dumps({"type": "cast", "id": "a", "ballot": "nope", "choice": "for", "key": "k"}), "unknown_ballot"),
+    ],
+)
+async def test_seat_bad_messages_are_answered_by_their_code_and_change_nothing(
+    live: LiveServer, raw: str, code: str
+) -> None:
     rt = live.runtime
     async with websockets.connect(live.url) as clerk, websockets.connect(live.url) as seat:
         await hello(clerk, live.creds["clerk"]["token"])
@@ -69,9 +78,11 @@ async def test_an_oversized_message_is_refused_and_the_connection_survives(live:
 async def test_a_display_cannot_vote_or_check_in(live: LiveServer) -> None:
     async with websockets.connect(live.url) as display:
         await hello(display, live.creds["display"]["token"])
-        for msg in ({"type": "cast", "id": "1", "ballot": "reg1", "choice": "for", "key": "k"},
-                    {"type": "check_in", "id": "2", "seat": "S001"},
-                    {"type": "command", "id": "3", "name": "open_ballot", "args": {"ballot": "reg1"}}):
+        for msg in (
+            {"type": "cast", "id": "1", "ballot": "reg1", "choice": "for", "key": "k"},
+            {"type": "check_in", "id": "2", "seat": "S001"},
+            {"type": "command", "id": "3", "name": "open_ballot", "args": {"ballot": "reg1"}},
+        ):
             await display.send(json.dumps(msg))
             assert (await reply(display, msg["id"]))["code"] == "forbidden"
     assert live.runtime.sitting.meeting.attendance["m01"] == "absent"

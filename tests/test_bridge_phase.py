@@ -96,15 +96,22 @@ def test_hold_is_idle_with_its_own_epoch_and_resume_returns_to_the_same_vote_epo
 def test_a_ballot_keys_cannot_vote_sends_members_to_the_tablet() -> None:
     f = follower()
     phase = f.do(c.OpenBallot("sc"))
-    assert (phase.mode, phase.text, phase.keys, phase.run_key) == (Mode.IDLE, "Please vote on your tablet",
-                                                                   frozenset(), ("sc", 1))
+    assert (phase.mode, phase.text, phase.keys, phase.run_key) == (
+        Mode.IDLE,
+        "Please vote on your tablet",
+        frozenset(),
+        ("sc", 1),
+    )
     assert f.phases.accepting is None
 
 
 def test_a_one_subject_evaluation_puts_its_grades_on_the_three_keys() -> None:
     f = follower()
     assert dict(f.do(c.OpenBallot("sat")).choices) == {
-        Key.FOR: "satisfied", Key.AGAINST: "basically_satisfied", Key.ABSTAIN: "dissatisfied"}
+        Key.FOR: "satisfied",
+        Key.AGAINST: "basically_satisfied",
+        Key.ABSTAIN: "dissatisfied",
+    }
 
 
 def test_a_re_run_has_a_new_vote_epoch() -> None:

@@ -11,7 +11,11 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CATALOGUES = [ROOT / "server" / "edge" / "web" / "i18n", ROOT / "device_drivers" / "i18n", ROOT / "server" / "paper" / "certificates" / "i18n"]
+CATALOGUES = [
+    ROOT / "server" / "edge" / "web" / "i18n",
+    ROOT / "device_drivers" / "i18n",
+    ROOT / "server" / "paper" / "certificates" / "i18n",
+]
 
 
 def flat(data: Any, prefix: str = "") -> dict[str, Any]:

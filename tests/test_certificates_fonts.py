@@ -1,4 +1,5 @@
 """Font discovery: a machine without Chinese glyphs gets told what to install, not boxes on paper."""
+
 from __future__ import annotations
 
 from pathlib import Path

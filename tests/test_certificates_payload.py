@@ -1,4 +1,5 @@
 """The signed QR payload and the signing key file: what a verifier and an operator notice."""
+
 from __future__ import annotations
 
 import base64
@@ -25,7 +26,12 @@ from server.paper.certificates import (
 from server.paper.certificates.payload import PREFIX
 
 RESULT = {
-    "kind": "appointment", "seated": 41, "present": 38, "voted": 37, "not_voted": 1, "invalid": 0,
+    "kind": "appointment",
+    "seated": 41,
+    "present": 38,
+    "voted": 37,
+    "not_voted": 1,
+    "invalid": 0,
     "rule": {"option": "for", "cmp": ">", "fraction": "1/2", "base": "seated", "constant": 0},
     "lines": [
         {"id": "n1", "label": "王建国", "counts": {"for": 30, "against": 4, "abstain": 3}, "verdict": "passed"},
@@ -37,13 +43,20 @@ RESULT = {
 
 
 def fields() -> dict:
-    return certificate_fields(meeting_id="2026-23", meeting_title="常委会第二十三次会议", ballot_id="appt1", run=2,
-                              result=RESULT, seq=4711, entry_digest="0f" * 32)
+    return certificate_fields(
+        meeting_id="2026-23",
+        meeting_title="常委会第二十三次会议",
+        ballot_id="appt1",
+        run=2,
+        result=RESULT,
+        seq=4711,
+        entry_digest="0f" * 32,
+    )
 
 
 def tamper(text: str, edit) -> str:
     """Re-encode the payload with an edited body but the original signature."""
-    data = text[len(PREFIX):]
+    data = text[len(PREFIX) :]
     raw = base64.b32decode(data + "=" * (-len(data) % 8))
     body, sig = raw[:-64], raw[-64:]
     new_body = json.dumps(edit(json.loads(body)), sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()

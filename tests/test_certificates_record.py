@@ -1,4 +1,5 @@
 """The sitting record: who came, every ballot run, and the key that certificates verify against."""
+
 from __future__ import annotations
 
 import re
@@ -26,9 +27,19 @@ RULE = {"option": "for", "cmp": ">", "fraction": "1/2", "base": "seated", "const
 
 def motion(ballot_id: str, title: str, counts: dict[str, int], verdict: str) -> dict[str, Any]:
     voted = sum(counts.values())
-    return {"kind": "motion", "seated": 10, "present": 8, "voted": voted, "not_voted": 8 - voted, "invalid": 0,
-            "rule": RULE, "lines": [{"id": ballot_id, "label": title, "counts": counts, "verdict": verdict,
-                                     "base_value": 10, "needed": 6}], "verdict": verdict}
+    return {
+        "kind": "motion",
+        "seated": 10,
+        "present": 8,
+        "voted": voted,
+        "not_voted": 8 - voted,
+        "invalid": 0,
+        "rule": RULE,
+        "lines": [
+            {"id": ballot_id, "label": title, "counts": counts, "verdict": verdict, "base_value": 10, "needed": 6}
+        ],
+        "verdict": verdict,
+    }
 
 
 def record(key: Ed25519PrivateKey) -> RecordContext:
@@ -37,23 +48,65 @@ def record(key: Ed25519PrivateKey) -> RecordContext:
     attendance["m9"] = "leave"  # m10 missing from the map: absent
     t0 = 1795000000.0
     ballots = [
-        BallotRecord("reg1", "物业管理条例（草案）", "motion", False,
-                     motion("reg1", "物业管理条例（草案）", {"for": 7, "against": 1, "abstain": 0}, "passed"),
-                     item_title="审议条例草案", opened_at=t0, closed_at=t0 + 60, log=LogPosition(40, "aa" * 32)),
-        BallotRecord("reg2", "生态环境保护条例（草案）", "motion", False, None, item_title="审议条例草案", run=1,
-                     opened_at=t0 + 100, closed_at=t0 + 130, log=LogPosition(55, "bb" * 32), voided=True),
-        BallotRecord("reg2", "生态环境保护条例（草案）", "motion", False,
-                     motion("reg2", "生态环境保护条例（草案）", {"for": 5, "against": 2, "abstain": 1}, "failed"),
-                     item_title="审议条例草案", run=2, opened_at=t0 + 200, closed_at=t0 + 260,
-                     log=LogPosition(70, "cc" * 32)),
-        BallotRecord("secret1", "无记名表决", "motion", True,
-                     motion("secret1", "无记名表决", {"for": 6, "against": 1, "abstain": 1}, "passed"),
-                     item_title="审议条例草案", opened_at=t0 + 300, closed_at=t0 + 360,
-                     log=LogPosition(88, "dd" * 32), urn_digest="ee" * 32),
+        BallotRecord(
+            "reg1",
+            "物业管理条例（草案）",
+            "motion",
+            False,
+            motion("reg1", "物业管理条例（草案）", {"for": 7, "against": 1, "abstain": 0}, "passed"),
+            item_title="审议条例草案",
+            opened_at=t0,
+            closed_at=t0 + 60,
+            log=LogPosition(40, "aa" * 32),
+        ),
+        BallotRecord(
+            "reg2",
+            "生态环境保护条例（草案）",
+            "motion",
+            False,
+            None,
+            item_title="审议条例草案",
+            run=1,
+            opened_at=t0 + 100,
+            closed_at=t0 + 130,
+            log=LogPosition(55, "bb" * 32),
+            voided=True,
+        ),
+        BallotRecord(
+            "reg2",
+            "生态环境保护条例（草案）",
+            "motion",
+            False,
+            motion("reg2", "生态环境保护条例（草案）", {"for": 5, "against": 2, "abstain": 1}, "failed"),
+            item_title="审议条例草案",
+            run=2,
+            opened_at=t0 + 200,
+            closed_at=t0 + 260,
+            log=LogPosition(70, "cc" * 32),
+        ),
+        BallotRecord(
+            "secret1",
+            "无记名表决",
+            "motion",
+            True,
+            motion("secret1", "无记名表决", {"for": 6, "against": 1, "abstain": 1}, "passed"),
+            item_title="审议条例草案",
+            opened_at=t0 + 300,
+            closed_at=t0 + 360,
+            log=LogPosition(88, "dd" * 32),
+            urn_digest="ee" * 32,
+        ),
     ]
-    return RecordContext(MeetingInfo("2026-23", "常委会第二十三次会议", body="某市人大常委会", date="2026-11-25"),
-                         members, attendance, ballots, key.public_key(), LogPosition(91, "ff" * 32),
-                         generated_at=t0 + 400, timezone="Asia/Shanghai")
+    return RecordContext(
+        MeetingInfo("2026-23", "常委会第二十三次会议", body="某市人大常委会", date="2026-11-25"),
+        members,
+        attendance,
+        ballots,
+        key.public_key(),
+        LogPosition(91, "ff" * 32),
+        generated_at=t0 + 400,
+        timezone="Asia/Shanghai",
+    )
 
 
 def text_of(pdf: Path, *options: str) -> str:
@@ -71,8 +124,17 @@ def test_record_lists_attendance_every_run_and_the_signing_key(tmp_path: Path) -
     leave = flat.index("请假（1人）")
     absent = flat.index("缺席（1人）")
     assert leave < flat.index("吴玉兰", leave) < absent < flat.index("周德胜", absent)
-    for snippet in ("物业管理条例（草案）", "本轮表决已作废", "第2次（重新表决）", "表决结果：未通过",
-                    "表决结果：通过", "ee" * 32, "ff" * 32, "主持人（签字）", "工作人员（签字）"):
+    for snippet in (
+        "物业管理条例（草案）",
+        "本轮表决已作废",
+        "第2次（重新表决）",
+        "表决结果：未通过",
+        "表决结果：通过",
+        "ee" * 32,
+        "ff" * 32,
+        "主持人（签字）",
+        "工作人员（签字）",
+    ):
         assert snippet in flat, snippet
     assert public_key_fingerprint(key) in flat
     assert flat.count("表决结果：") == 3  # the voided run shows no result

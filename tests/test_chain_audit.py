@@ -1,4 +1,5 @@
 """The hash chain and the auditor's recount: a sound record passes, any tampering is named."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -91,12 +92,17 @@ def seq_of(entries: list[LogEntry], name: str, **fields: Any) -> int:
 
 # -- the chain --------------------------------------------------------------------------------
 
+
 def test_an_entry_hash_covers_its_predecessor_sequence_name_and_canonical_body() -> None:
     a = make_entry(GENESIS, 1, "x", {"b": 2, "a": "赞成"})
     assert a == make_entry(GENESIS, 1, "x", {"a": "赞成", "b": 2})  # key order does not matter
     assert a.body == '{"a":"赞成","b":2}' and a.prev == GENESIS
-    others = {make_entry(GENESIS, 1, "x", {"a": "赞成", "b": 3}).hash, make_entry(GENESIS, 2, "x", {"b": 2, "a": "赞成"}).hash,
-              make_entry(GENESIS, 1, "y", {"b": 2, "a": "赞成"}).hash, make_entry("1" * 64, 1, "x", {"b": 2, "a": "赞成"}).hash}
+    others = {
+        make_entry(GENESIS, 1, "x", {"a": "赞成", "b": 3}).hash,
+        make_entry(GENESIS, 2, "x", {"b": 2, "a": "赞成"}).hash,
+        make_entry(GENESIS, 1, "y", {"b": 2, "a": "赞成"}).hash,
+        make_entry("1" * 64, 1, "x", {"b": 2, "a": "赞成"}).hash,
+    }
     assert a.hash not in others and len(others) == 4
 
 
@@ -116,11 +122,23 @@ def edited(entries: list[LogEntry], pos: int) -> list[LogEntry]:
 
 TAMPERING = {
     "edit": (lambda xs, k: edited(xs, k), "its content does not match its hash"),
-    "delete": (lambda xs, k: xs[:k - 1] + xs[k:], "expected entry {k}, found entry {k1}"),
-    "reorder": (lambda xs, k: xs[:k - 1] + [xs[k], xs[k - 1]] + xs[k + 1:], "expected entry {k}, found entry {k1}"),
-    "insert": (lambda xs, k: xs[:k - 1] + [make_entry(xs[k - 2].hash, k, "attendance.changed",
-                                                       {"member": "m11", "status": "present", "by": "clerk", "at": 0})]
-               + xs[k - 1:], "expected entry {k}, found entry {k1}"),
+    "delete": (lambda xs, k: xs[: k - 1] + xs[k:], "expected entry {k}, found entry {k1}"),
+    "reorder": (lambda xs, k: xs[: k - 1] + [xs[k], xs[k - 1]] + xs[k + 1 :], "expected entry {k}, found entry {k1}"),
+    "insert": (
+        lambda xs, k: (
+            xs[: k - 1]
+            + [
+                make_entry(
+                    xs[k - 2].hash,
+                    k,
+                    "attendance.changed",
+                    {"member": "m11", "status": "present", "by": "clerk", "at": 0},
+                )
+            ]
+            + xs[k - 1 :]
+        ),
+        "expected entry {k}, found entry {k1}",
+    ),
 }
 # a forged entry that fits its predecessor is only exposed by the entry after it
 FIRST_BAD = {"edit": 0, "delete": 0, "reorder": 0, "insert": 1}
@@ -149,6 +167,7 @@ def test_an_edit_rehashed_in_place_breaks_the_link_to_the_next_entry() -> None:
 
 
 # -- the recount --------------------------------------------------------------------------------
+
 
 def test_a_sound_record_passes_the_audit_with_every_closed_run_recounted() -> None:
     report = record_of(a_sitting()).audit()

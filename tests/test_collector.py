@@ -1,4 +1,5 @@
 """The collector policy: off while a ballot is open, exactly as it was once it closes."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """Crash: SIGKILL the server during a burst of votes; nothing acknowledged may be lost."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,9 +23,25 @@ HEMICYCLE = [sys.executable, "-m", "server.cli"]
 
 def start(tmp: Path, agenda: Path, port: int) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [*HEMICYCLE, "serve", "--agenda", str(agenda), "--db", str(tmp / "crash.db"), "--port", str(port),
-         "--credentials", str(tmp / "creds.json"), "--data-dir", str(tmp), "--log-level", "warning"],
-        stdout=subprocess.DEVNULL, stderr=open(tmp / "server.log", "ab"), cwd=Path(__file__).parent.parent,
+        [
+            *HEMICYCLE,
+            "serve",
+            "--agenda",
+            str(agenda),
+            "--db",
+            str(tmp / "crash.db"),
+            "--port",
+            str(port),
+            "--credentials",
+            str(tmp / "creds.json"),
+            "--data-dir",
+            str(tmp),
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp / "server.log", "ab"),
+        cwd=Path(__file__).parent.parent,
     )
     for _ in range(300):
         try:
@@ -32,7 +49,7 @@ def start(tmp: Path, agenda: Path, port: int) -> subprocess.Popen:
             return proc
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError((tmp / "server.log").read_text())
+                raise RuntimeError((tmp / "server.log").read_text()) from None
             time.sleep(0.05)
     raise RuntimeError("server did not start")
 
@@ -74,10 +91,12 @@ async def test_sigkill_during_a_burst_loses_no_acknowledged_vote(tmp_path: Path)
         first_ack = asyncio.Event()
 
         async def vote(ws: Any, seat: str) -> None:
-            await ws.send(json.dumps({"type": "cast", "id": "v", "ballot": "b1", "choice": choice_of[seat], "key": f"k-{seat}"}))
+            await ws.send(
+                json.dumps({"type": "cast", "id": "v", "ballot": "b1", "choice": choice_of[seat], "key": f"k-{seat}"})
+            )
             try:
                 msg = await until(ws, "ack", "v")
-            except (websockets.ConnectionClosed, asyncio.TimeoutError):
+            except (TimeoutError, websockets.ConnectionClosed):
                 return
             if msg["type"] == "ack":
                 acked[seat] = msg
@@ -85,8 +104,8 @@ async def test_sigkill_during_a_burst_loses_no_acknowledged_vote(tmp_path: Path)
 
         async def burst() -> None:
             for wave in range(4):  # four waves, so the kill lands while votes are still arriving
-                chunk = seats[wave * 50:(wave + 1) * 50]
-                await asyncio.gather(*(vote(ws, seat) for ws, (seat, _) in zip(sockets[wave * 50:], chunk)))
+                chunk = seats[wave * 50 : (wave + 1) * 50]
+                await asyncio.gather(*(vote(ws, seat) for ws, (seat, _) in zip(sockets[wave * 50 :], chunk)))
 
         burst_task = asyncio.create_task(burst())
         await first_ack.wait()
@@ -111,7 +130,9 @@ async def test_sigkill_during_a_burst_loses_no_acknowledged_vote(tmp_path: Path)
         # every seat re-sends its cast with the same key: acknowledged ones get the same ack, the rest count now
         conns = await asyncio.gather(*(connect(url, e["token"]) for _, e in seats))
         for (ws, _), (seat, _) in zip(conns, seats):
-            await ws.send(json.dumps({"type": "cast", "id": "r", "ballot": "b1", "choice": choice_of[seat], "key": f"k-{seat}"}))
+            await ws.send(
+                json.dumps({"type": "cast", "id": "r", "ballot": "b1", "choice": choice_of[seat], "key": f"k-{seat}"})
+            )
         replies = await asyncio.gather(*(until(ws, "ack", "r") for ws, _ in conns))
         for (seat, _), rep in zip(seats, replies):
             assert rep["type"] == "ack", rep
@@ -133,7 +154,11 @@ async def test_sigkill_during_a_burst_loses_no_acknowledged_vote(tmp_path: Path)
     finally:
         proc.terminate()
         proc.wait()
-    verify = subprocess.run([*HEMICYCLE, "verify", "--db", str(tmp_path / "crash.db")], capture_output=True, text=True,
-                            cwd=Path(__file__).parent.parent)
+    verify = subprocess.run(
+        [*HEMICYCLE, "verify", "--db", str(tmp_path / "crash.db")],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+    )
     assert verify.returncode == 0, verify.stderr
     assert "recomputed" in verify.stdout

@@ -1,4 +1,5 @@
 """Content-addressed store, unguessable ids, and document metadata."""
+
 from __future__ import annotations
 
 import hashlib
@@ -54,9 +55,18 @@ def test_document_ids_are_unguessable_and_url_safe() -> None:
 
 
 def info(**overrides: object) -> DocumentInfo:
-    fields: dict[str, object] = dict(id=mint_document_id(), title="物业管理条例（草案）", item_id="item1",
-                                     audience="members", classification="internal", page_count=12,
-                                     sha256="a" * 64, size=1234, mime="application/pdf", filename="草案.pdf")
+    fields: dict[str, object] = dict(
+        id=mint_document_id(),
+        title="物业管理条例（草案）",
+        item_id="item1",
+        audience="members",
+        classification="internal",
+        page_count=12,
+        sha256="a" * 64,
+        size=1234,
+        mime="application/pdf",
+        filename="草案.pdf",
+    )
     fields.update(overrides)
     return DocumentInfo(**fields)  # type: ignore[arg-type]
 
@@ -68,10 +78,18 @@ def test_document_info_round_trips_through_the_event_log_shape() -> None:
     assert DocumentInfo.from_dict(data) == doc
 
 
-@pytest.mark.parametrize("overrides", [
-    {"audience": "public"}, {"classification": "secret"}, {"audience": "named"},
-    {"readers": ("m01",)}, {"title": "  "}, {"page_count": 0}, {"sha256": "xyz"},
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"audience": "public"},
+        {"classification": "secret"},
+        {"audience": "named"},
+        {"readers": ("m01",)},
+        {"title": "  "},
+        {"page_count": 0},
+        {"sha256": "xyz"},
+    ],
+)
 def test_document_info_rejects_out_of_domain_values(overrides: dict[str, object]) -> None:
     with pytest.raises(DocumentError) as err:
         info(**overrides)

@@ -4,6 +4,7 @@ The render pool's worker processes are real (spawned), as in `hemicycle serve`. 
 for the pool to go idle (`RenderPool.idle`) instead of sleeping, and observe the result the
 way the clerk would (`GET /api/documents/{id}/render`) and in the page cache.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -34,8 +35,12 @@ async def sitting(tmp_path: Path) -> Any:
 async def upload(srv: LiveServer, data: bytes, **fields: str) -> dict[str, Any]:
     form = {"title": "物业管理条例（草案）", "item": "item1", **fields}
     async with httpx.AsyncClient(base_url=srv.http) as http:
-        r = await http.post("/api/documents", files={"file": ("draft.pdf", data, "application/pdf")}, data=form,
-                            headers=bearer(srv.creds["clerk"]["token"]))
+        r = await http.post(
+            "/api/documents",
+            files={"file": ("draft.pdf", data, "application/pdf")},
+            data=form,
+            headers=bearer(srv.creds["clerk"]["token"]),
+        )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -112,11 +117,12 @@ async def test_fetches_racing_the_prerenderer_render_each_page_once(sitting: Liv
     pdf = make_pdf(5)
     doc = await upload(sitting, pdf)
     tokens = [sitting.seat_token(f"S{i:03d}") for i in range(1, 6)]
-    answers = await asyncio.gather(*(get(sitting, f"/api/documents/{doc['id']}/pages/{n}", t)
-                                     for n in (5, 4, 3, 2, 1) for t in tokens))
+    answers = await asyncio.gather(
+        *(get(sitting, f"/api/documents/{doc['id']}/pages/{n}", t) for n in (5, 4, 3, 2, 1) for t in tokens)
+    )
     assert [r.status_code for r in answers] == [200] * 25
     for i, n in enumerate((5, 4, 3, 2, 1)):
-        assert {r.content for r in answers[5 * i:5 * i + 5]} == {reference_page(tmp_path, pdf, n - 1)}
+        assert {r.content for r in answers[5 * i : 5 * i + 5]} == {reference_page(tmp_path, pdf, n - 1)}
     await idle(sitting)
     assert sitting.runtime.pages.renders == 5
 
@@ -155,7 +161,9 @@ async def test_recall_stops_prerendering(sitting: LiveServer) -> None:
     assert (status["state"], status["ready"], status["pending"]) == ("recalled", 0, 0)
     assert cached_pages(sitting, recalled["sha256"]) == []
     assert sitting.runtime.pages.renders == 2
-    assert (await get(sitting, f"/api/documents/{recalled['id']}/pages/1", sitting.seat_token("S001"))).status_code == 410
+    assert (
+        await get(sitting, f"/api/documents/{recalled['id']}/pages/1", sitting.seat_token("S001"))
+    ).status_code == 410
     await clerk.close()
 
 

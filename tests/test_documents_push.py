@@ -1,4 +1,5 @@
 """Paperless sitting over a real server: upload, push to 41 seats, fetch, watermark, recall."""
+
 from __future__ import annotations
 
 import asyncio
@@ -26,8 +27,12 @@ async def sitting(tmp_path: Path) -> Any:
 async def upload(srv: LiveServer, data: bytes, name: str = "draft.pdf", **fields: str) -> httpx.Response:
     form = {"title": "物业管理条例（草案）", "item": "item1", **fields}
     async with httpx.AsyncClient(base_url=srv.http) as http:
-        return await http.post("/api/documents", files={"file": (name, data, "application/pdf")}, data=form,
-                               headers=bearer(srv.creds["clerk"]["token"]))
+        return await http.post(
+            "/api/documents",
+            files={"file": (name, data, "application/pdf")},
+            data=form,
+            headers=bearer(srv.creds["clerk"]["token"]),
+        )
 
 
 async def get(srv: LiveServer, path: str, token: str, **headers: str) -> httpx.Response:
@@ -68,8 +73,12 @@ async def test_a_pushed_document_reaches_every_seat_which_fetches_its_pages(sitt
     assert len(view["receipts"]) == 41 and view["receipts"]["m01"] == "opened"
     # a cached page answers 304 to a matching ETag
     first = await get(sitting, f"/api/documents/{doc['id']}/pages/1", sitting.seat_token("S001"))
-    cached = await get(sitting, f"/api/documents/{doc['id']}/pages/1", sitting.seat_token("S001"),
-                       **{"If-None-Match": first.headers["etag"]})
+    cached = await get(
+        sitting,
+        f"/api/documents/{doc['id']}/pages/1",
+        sitting.seat_token("S001"),
+        **{"If-None-Match": first.headers["etag"]},
+    )
     assert cached.status_code == 304
     for c in [*seats, clerk, again]:
         await c.close()
@@ -81,7 +90,9 @@ async def test_the_audience_decides_who_may_list_and_fetch(sitting: LiveServer) 
     assert (await get(sitting, f"/api/documents/{doc['id']}/pages/1", observer)).status_code == 404
     listed = (await get(sitting, "/api/documents", observer)).json()["documents"]
     assert doc["id"] not in [d["id"] for d in listed]
-    assert (await get(sitting, f"/api/documents/{doc['id']}/pages/1", sitting.creds["display"]["token"])).status_code == 404
+    assert (
+        await get(sitting, f"/api/documents/{doc['id']}/pages/1", sitting.creds["display"]["token"])
+    ).status_code == 404
     assert (await get(sitting, f"/api/documents/{doc['id']}/pages/1", "forged")).status_code == 401
     member = sitting.seat_token("S005")
     assert (await get(sitting, f"/api/documents/{doc['id']}/original", member)).status_code == 200
@@ -139,14 +150,18 @@ async def test_page_sync_reaches_followers(sitting: LiveServer) -> None:
         await c.close()
 
 
-@pytest.mark.parametrize("data, name, code", [
-    (make_pdf(3)[:-600], "cut.pdf", "malformed_pdf"),
-    (b"PK\x03\x04 this is a zip, not a PDF" * 20, "fake.pdf", "not_a_pdf"),
-    (make_encrypted_pdf(), "locked.pdf", "encrypted_pdf"),
-    (make_pdf(60), "huge.pdf", "too_many_pages"),
-])
-async def test_bad_uploads_are_refused_with_their_code_and_store_nothing(sitting: LiveServer, data: bytes,
-                                                                        name: str, code: str) -> None:
+@pytest.mark.parametrize(
+    "data, name, code",
+    [
+        (make_pdf(3)[:-600], "cut.pdf", "malformed_pdf"),
+        (b"PK\x03\x04 this is a zip, not a PDF" * 20, "fake.pdf", "not_a_pdf"),
+        (make_encrypted_pdf(), "locked.pdf", "encrypted_pdf"),
+        (make_pdf(60), "huge.pdf", "too_many_pages"),
+    ],
+)
+async def test_bad_uploads_are_refused_with_their_code_and_store_nothing(
+    sitting: LiveServer, data: bytes, name: str, code: str
+) -> None:
     response = await upload(sitting, data, name)
     assert response.status_code == 422
     assert response.json()["error"] == code and response.json()["message"]
@@ -157,19 +172,40 @@ async def test_bad_uploads_are_refused_with_their_code_and_store_nothing(sitting
 
 async def test_only_the_clerk_uploads(sitting: LiveServer) -> None:
     async with httpx.AsyncClient(base_url=sitting.http) as http:
-        r = await http.post("/api/documents", files={"file": ("a.pdf", make_pdf(1), "application/pdf")},
-                            data={"title": "x", "item": "item1"}, headers=bearer(sitting.seat_token("S001")))
+        r = await http.post(
+            "/api/documents",
+            files={"file": ("a.pdf", make_pdf(1), "application/pdf")},
+            data={"title": "x", "item": "item1"},
+            headers=bearer(sitting.seat_token("S001")),
+        )
     assert r.status_code == 403
 
 
 async def test_hemicycle_docs_add_uploads_through_the_server(sitting: LiveServer, tmp_path: Path) -> None:
     pdf = tmp_path / "报告.pdf"
     pdf.write_bytes(make_pdf(2))
-    args = ["docs", "add", str(pdf), "--item", "item1", "--classification", "internal",
-            "--server", sitting.http, "--token-file", str(Path(sitting.db).parent / "credentials.json")]
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "server.cli", *args,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-                                                cwd=Path(__file__).parent.parent)
+    args = [
+        "docs",
+        "add",
+        str(pdf),
+        "--item",
+        "item1",
+        "--classification",
+        "internal",
+        "--server",
+        sitting.http,
+        "--token-file",
+        str(Path(sitting.db).parent / "credentials.json"),
+    ]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "server.cli",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=Path(__file__).parent.parent,
+    )
     out, err = await proc.communicate()
     assert proc.returncode == 0, err.decode()
     assert "2 pages" in out.decode()
@@ -177,8 +213,17 @@ async def test_hemicycle_docs_add_uploads_through_the_server(sitting: LiveServer
     assert doc.info["title"] == "报告" and doc.info["classification"] == "internal"
     bad = tmp_path / "bad.pdf"
     bad.write_bytes(b"not a pdf at all")
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "server.cli", "docs", "add", str(bad),
-                                                *args[3:], stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.PIPE, cwd=Path(__file__).parent.parent)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "server.cli",
+        "docs",
+        "add",
+        str(bad),
+        *args[3:],
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=Path(__file__).parent.parent,
+    )
     _, err = await proc.communicate()
     assert proc.returncode == 1 and "not_a_pdf" in err.decode()

@@ -1,4 +1,5 @@
 """Page rendering: Chinese PDFs and images become cached WebP pages with strong ETags."""
+
 from __future__ import annotations
 
 import io
@@ -98,8 +99,7 @@ def test_unknown_blob_is_not_found(store: BlobStore) -> None:
 
 
 def test_image_document_is_one_resized_page(store: BlobStore) -> None:
-    doc = ingest(store, make_image("JPEG", (3200, 2400)), title="现场照片", item_id="item1",
-                 filename="photo.jpg")
+    doc = ingest(store, make_image("JPEG", (3200, 2400)), title="现场照片", item_id="item1", filename="photo.jpg")
     im = decode(Renderer(store).render_page(doc.sha256, 0).data)
     assert im.size == (1600, 1200)
     with pytest.raises(DocumentError) as info:
@@ -154,8 +154,9 @@ def test_strip_shaped_page_is_scaled_to_bounded_memory(store: BlobStore) -> None
     assert im.height > 50 * im.width  # still the whole strip, proportions kept
 
 
-def test_many_readers_of_one_uncached_page_cause_one_rendering(store: BlobStore, pdf4: bytes,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_many_readers_of_one_uncached_page_cause_one_rendering(
+    store: BlobStore, pdf4: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sha = store.put(pdf4)
     renderer = Renderer(store)
     calls: list[int] = []

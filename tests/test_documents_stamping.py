@@ -5,6 +5,7 @@ server process it would compete with the WebSocket server during a sitting. Thes
 *where* it happens (the pool's counters, and a server-process watermarker that refuses to
 work), never how fast: no timing here.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -32,7 +33,8 @@ async def sitting(tmp_path: Path) -> Any:
 
 
 async def test_two_readers_get_their_own_stamp_from_workers_while_a_ballot_is_open(
-        sitting: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    sitting: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def not_here(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("a page was stamped in the server process")
 

@@ -1,5 +1,6 @@
 """Upload validation: good files are accepted, bad ones refused with a stable code and
 nothing stored."""
+
 from __future__ import annotations
 
 import io
@@ -20,8 +21,9 @@ def stored_files(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()]
 
 
-def refused(tmp_path: Path, data: bytes, code: str, *, filename: str = "upload.pdf",
-            limits: Limits = Limits()) -> DocumentError:
+def refused(
+    tmp_path: Path, data: bytes, code: str, *, filename: str = "upload.pdf", limits: Limits = Limits()
+) -> DocumentError:
     """Ingest must refuse with ``code`` and leave the data directory empty."""
     store = BlobStore(tmp_path)
     with pytest.raises(DocumentError) as info:
@@ -44,8 +46,14 @@ def test_images_accepted_as_one_page(fmt: str, mime: str) -> None:
 
 
 def test_ingest_stores_and_describes(tmp_path: Path, pdf3: bytes) -> None:
-    info = ingest(BlobStore(tmp_path), pdf3, title="物业管理条例（草案）", item_id="item1",
-                  classification="confidential", filename="draft.pdf")
+    info = ingest(
+        BlobStore(tmp_path),
+        pdf3,
+        title="物业管理条例（草案）",
+        item_id="item1",
+        classification="confidential",
+        filename="draft.pdf",
+    )
     assert info.page_count == 3 and info.mime == "application/pdf" and info.watermarked
     assert BlobStore(tmp_path).get(info.sha256) == pdf3
 
@@ -107,8 +115,13 @@ def test_image_decompression_bomb_refused(tmp_path: Path) -> None:
 
 
 def test_image_over_configured_pixels_refused(tmp_path: Path) -> None:
-    refused(tmp_path, make_image("PNG", (300, 300)), "image_too_large", filename="a.png",
-            limits=Limits(max_image_pixels=300 * 299))
+    refused(
+        tmp_path,
+        make_image("PNG", (300, 300)),
+        "image_too_large",
+        filename="a.png",
+        limits=Limits(max_image_pixels=300 * 299),
+    )
 
 
 def test_truncated_image_refused(tmp_path: Path) -> None:

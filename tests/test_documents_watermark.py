@@ -1,5 +1,6 @@
 """Per-reader watermarks: visible, repeated, readable in Chinese, different for every reader,
 never cached."""
+
 from __future__ import annotations
 
 import io
@@ -40,7 +41,7 @@ def changed_fraction(a: Image.Image, b: Image.Image, box: tuple[int, int, int, i
     return 1 - hist[0] / (diff.width * diff.height)
 
 
-def test_two_readers_get_different_pixels(watermarker: Watermarker, setup) -> None:  # noqa: ANN001
+def test_two_readers_get_different_pixels(watermarker: Watermarker, setup) -> None:
     _, renderer, sha = setup
     wang = pixels(watermarker.watermark_page(renderer, sha, 0, WANG, AT).data)
     li = pixels(watermarker.watermark_page(renderer, sha, 0, LI, AT).data)
@@ -48,7 +49,7 @@ def test_two_readers_get_different_pixels(watermarker: Watermarker, setup) -> No
     assert changed_fraction(wang, li) > 0.02
 
 
-def test_watermark_is_visible_and_repeated_over_the_whole_page(watermarker: Watermarker, setup) -> None:  # noqa: ANN001
+def test_watermark_is_visible_and_repeated_over_the_whole_page(watermarker: Watermarker, setup) -> None:
     _, renderer, sha = setup
     clean = pixels(renderer.render_page(sha, 0).data)
     stamped = pixels(watermarker.watermark_page(renderer, sha, 0, WANG, AT).data)
@@ -94,14 +95,14 @@ def test_faint_pattern_alone_identifies_the_reader(watermarker: Watermarker) -> 
     assert watermarker.fingerprint(WANG) != Watermarker(secret=b"other").fingerprint(WANG)
 
 
-def test_watermarking_is_deterministic_for_one_reader_and_moment(watermarker: Watermarker, setup) -> None:  # noqa: ANN001
+def test_watermarking_is_deterministic_for_one_reader_and_moment(watermarker: Watermarker, setup) -> None:
     _, renderer, sha = setup
     one = watermarker.watermark_page(renderer, sha, 1, WANG, AT)
     two = watermarker.watermark_page(renderer, sha, 1, WANG, AT)
     assert one.data == two.data and one.etag == two.etag
 
 
-def test_watermarked_pages_are_not_cached(watermarker: Watermarker, setup) -> None:  # noqa: ANN001
+def test_watermarked_pages_are_not_cached(watermarker: Watermarker, setup) -> None:
     store, renderer, sha = setup
     renderer.render_page(sha, 0)
     before = sorted(p for p in store.root.rglob("*") if p.is_file())

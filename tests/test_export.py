@@ -1,4 +1,5 @@
 """`hemicycle export` writes what the record says, as JSON and as CSV."""
+
 from __future__ import annotations
 
 import csv
@@ -28,8 +29,9 @@ async def run_sitting(db: Path) -> None:
 
 
 def hemicycle(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "server.cli", *args], capture_output=True, text=True,
-                          cwd=Path(__file__).parent.parent)
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args], capture_output=True, text=True, cwd=Path(__file__).parent.parent
+    )
 
 
 async def test_export_json_and_csv(tmp_path: Path) -> None:
@@ -48,7 +50,9 @@ async def test_export_json_and_csv(tmp_path: Path) -> None:
     done = hemicycle("export", "--db", str(db), "--format", "csv", "--out", str(tmp_path / "csv"))
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(open(tmp_path / "csv" / "results.csv", encoding="utf-8")))
-    assert [(r["ballot"], r["count_for"], r["count_against"], r["verdict"]) for r in rows] == [("reg1", "3", "1", "passed")]
+    assert [(r["ballot"], r["count_for"], r["count_against"], r["verdict"]) for r in rows] == [
+        ("reg1", "3", "1", "passed")
+    ]
     people = list(csv.DictReader(open(tmp_path / "csv" / "attendance.csv", encoding="utf-8")))
     assert len(people) == 5 and people[0]["name"]
 

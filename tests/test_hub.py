@@ -1,4 +1,5 @@
 """Fan-out: a connection's outbox writes at once when it can and keeps order when it cannot."""
+
 from __future__ import annotations
 
 import asyncio
@@ -82,8 +83,10 @@ async def test_a_send_that_fails_marks_the_subscriber_closed() -> None:
     sub.push("b")  # ignored, no error
 
 
-async def test_listeners_named_for_kinds_see_only_those(tmp_path) -> None:  # noqa: ANN001
-    sitting = await Sitting.start(SQLStore(str(tmp_path / "s.db")), make_agenda(4, ballots=[{"id": "b1", "title": "B"}]))
+async def test_listeners_named_for_kinds_see_only_those(tmp_path) -> None:
+    sitting = await Sitting.start(
+        SQLStore(str(tmp_path / "s.db")), make_agenda(4, ballots=[{"id": "b1", "title": "B"}])
+    )
     everything: list[str] = []
     ballots: list[str] = []
     sitting.subscribe(lambda seq, ev, origin=None: everything.append(ev.NAME))

@@ -1,4 +1,5 @@
 """A 41-member sitting over a real uvicorn server and real WebSocket clients."""
+
 from __future__ import annotations
 
 import asyncio
@@ -26,8 +27,14 @@ async def close_all(*groups: Any) -> None:
 async def test_check_in_and_quorum_are_visible_to_the_clerk(live: LiveServer) -> None:
     clerk = Client(live.url, live.creds["clerk"]["token"])
     welcome = await clerk.connect()
-    assert welcome["snapshot"]["summary"] == {"seated": 41, "present": 0, "leave": 0, "absent": 41,
-                                              "quorum_met": False, "quorum_needed": 21}
+    assert welcome["snapshot"]["summary"] == {
+        "seated": 41,
+        "present": 0,
+        "leave": 0,
+        "absent": 41,
+        "quorum_met": False,
+        "quorum_needed": 21,
+    }
     seats = await seats_of(live, 21)
     await asyncio.gather(*(s.check_in() for s in seats[:20]))
     await clerk.command("set_attendance", member="m41", status="leave")
@@ -68,6 +75,7 @@ async def test_a_dropped_display_resumes_without_missing_an_event(live: LiveServ
         def record(msg: dict[str, Any]) -> None:
             if msg["type"] == "event":
                 seen[name].append((msg["seq"], msg["event"]["name"]))
+
         return record
 
     clerk = Client(live.url, live.creds["clerk"]["token"])
@@ -103,7 +111,9 @@ async def test_a_duplicate_cast_gets_the_same_ack_and_counts_once(live: LiveServ
     await clerk.command("open_ballot", ballot="reg1")
     first = await seats[0].cast("reg1", "for", key="k-1")
     again = await seats[0].cast("reg1", "for", key="k-1")
-    assert {k: first[k] for k in ("key", "seq", "status", "choice")} == {k: again[k] for k in ("key", "seq", "status", "choice")}
+    assert {k: first[k] for k in ("key", "seq", "status", "choice")} == {
+        k: again[k] for k in ("key", "seq", "status", "choice")
+    }
     await seats[1].cast("reg1", "against")
     await clerk.command("close_ballot", ballot="reg1")
     _, closed = await clerk.next_event("ballot.closed")
@@ -167,8 +177,14 @@ async def test_the_clerk_creates_ballots_during_the_sitting_and_a_further_electi
     await clerk.connect()
     seats = await seats_of(srv, 5)
     await asyncio.gather(*(s.check_in() for s in seats))
-    spec = {"id": "vc", "title": "补选副主任", "kind": "election", "seats": 1, "secret": True,
-            "candidates": [{"id": "a", "name": "甲"}, {"id": "b", "name": "乙"}, {"id": "c", "name": "丙"}]}
+    spec = {
+        "id": "vc",
+        "title": "补选副主任",
+        "kind": "election",
+        "seats": 1,
+        "secret": True,
+        "candidates": [{"id": "a", "name": "甲"}, {"id": "b", "name": "乙"}, {"id": "c", "name": "丙"}],
+    }
     bad = {**spec, "id": "bad", "seats": 0}
     try:
         await clerk.command("create_ballot", item="item1", spec=bad)
@@ -178,8 +194,11 @@ async def test_the_clerk_creates_ballots_during_the_sitting_and_a_further_electi
         raise AssertionError("an invalid ad hoc ballot was accepted")
     await clerk.command("create_ballot", item="item1", spec=spec)
     await clerk.command("open_ballot", ballot="vc")
-    papers = [{"a": "for", "b": "against", "c": "against"}] * 2 + [{"a": "against", "b": "for", "c": "against"}] * 2 \
+    papers = (
+        [{"a": "for", "b": "against", "c": "against"}] * 2
+        + [{"a": "against", "b": "for", "c": "against"}] * 2
         + [{"a": "abstain", "b": "abstain", "c": "for"}]
+    )
     await asyncio.gather(*(s.cast("vc", p) for s, p in zip(seats, papers)))
     await clerk.command("close_ballot", ballot="vc")
     _, closed = await clerk.next_event("ballot.closed")

@@ -89,18 +89,23 @@ class Rig:
         def ready() -> bool:
             states = [self.sim.state(a) for a in self.sim.addresses]
             return all(s.mode is mode and (epoch is None or s.epoch == epoch) for s in states)
+
         await wait_for(ready, f"every unit in {mode.name}")
 
     async def check_in_all(self, bridge: Bridge) -> None:
         await self.units_in(Mode.CHECK_IN)
         for address in self.sim.addresses:
             assert self.sim.press(address, Key.CHECK_IN)
-        await wait_for(lambda: all(self.meeting.attendance[self.member(a)] == "present" for a in self.sim.addresses),
-                       "every member checked in")
+        await wait_for(
+            lambda: all(self.meeting.attendance[self.member(a)] == "present" for a in self.sim.addresses),
+            "every member checked in",
+        )
 
     async def open(self, ballot: str, bridge: Bridge) -> int:
         await self.clerk.command("open_ballot", ballot=ballot)
-        await wait_for(lambda: bridge.phase is not None and bridge.phase.ballot == ballot, f"the bridge to follow {ballot}")
+        await wait_for(
+            lambda: bridge.phase is not None and bridge.phase.ballot == ballot, f"the bridge to follow {ballot}"
+        )
         epoch = bridge.phase.epoch
         await self.units_in(bridge.phase.mode, epoch)
         return epoch
@@ -120,19 +125,29 @@ class Rig:
         return [b.get("data", b) for b in bodies if b.get("data", b).get("ballot") == ballot]
 
     async def all_acknowledged(self) -> None:
-        await wait_for(lambda: all(self.sim.state(a).queued == 0 for a in self.sim.addresses),
-                       "every unit to drop its acknowledged presses")
+        await wait_for(
+            lambda: all(self.sim.state(a).queued == 0 for a in self.sim.addresses),
+            "every unit to drop its acknowledged presses",
+        )
 
 
 @contextlib.asynccontextmanager
-async def rig(tmp_path: Path, units: int, *, faults: Faults | None = None, seed: int = 1,
-              line: dict[str, Any] | None = None, **cfg: Any) -> AsyncIterator[Rig]:
+async def rig(
+    tmp_path: Path,
+    units: int,
+    *,
+    faults: Faults | None = None,
+    seed: int = 1,
+    line: dict[str, Any] | None = None,
+    **cfg: Any,
+) -> AsyncIterator[Rig]:
     srv = await start_server(tmp_path, agenda_from_dict(agenda_data(units, ballots=BALLOTS)))
     sim = SimulatedLine(range(1, units + 1), seed=seed, faults=faults)
     pty = PtySimulator(sim)
     pty.start()
-    config = config_from_dict({"token": srv.creds["device"]["token"],
-                               "lines": [{"name": "L1", "url": pty.slave_path, **(line or {})}], **cfg})
+    config = config_from_dict(
+        {"token": srv.creds["device"]["token"], "lines": [{"name": "L1", "url": pty.slave_path, **(line or {})}], **cfg}
+    )
     clerk = Client(srv.url, srv.creds["clerk"]["token"])
     await clerk.connect()
     r = Rig(srv, sim, pty, clerk, config)
@@ -178,8 +193,9 @@ async def test_forty_keypads_check_in_and_vote_a_motion(tmp_path: Path) -> None:
         await wait_for(lambda: len(r.meeting.ballots["reg1"].voters) == 40, "40 votes")
         await r.all_acknowledged()
         # named ballot: the chosen key is lit, the "recorded" lamp on
-        await wait_for(lambda: all(r.sim.state(a).lit == {k} and r.sim.state(a).recorded for a, k in script),
-                       "the chosen keys lit")
+        await wait_for(
+            lambda: all(r.sim.state(a).lit == {k} and r.sim.state(a).recorded for a, k in script), "the chosen keys lit"
+        )
         result = await r.close("reg1")
         assert result["lines"][0]["counts"] == final_counts(script)
         assert result["voted"] == 40
@@ -208,8 +224,9 @@ async def test_noisy_line_of_128_loses_invents_and_doubles_nothing(tmp_path: Pat
         assert result["lines"][0]["counts"] == final_counts(script)
         casts = r.vote_casts("chg")
         assert len(casts) == len(script)  # one recorded cast per press: none lost, none doubled
-        assert [(c["member"], c["choice"]) for c in casts if c["member"] == "m42"] == \
-            [("m42", CHOICE[k]) for a, k in script if a == 42]
+        assert [(c["member"], c["choice"]) for c in casts if c["member"] == "m42"] == [
+            ("m42", CHOICE[k]) for a, k in script if a == 42
+        ]
         stats = r.sim.stats
         assert stats.lost_replies > 0 and stats.garbled_replies > 0 and stats.garbled_requests > 0
         assert bridge.stats["refused"] == 0
@@ -248,8 +265,10 @@ async def test_power_cycled_unit_does_not_replay_old_presses(tmp_path: Path) -> 
         await r.all_acknowledged()
         old_boot = r.sim.state(5).boot
         r.sim.power_cycle(5)
-        await wait_for(lambda: r.sim.state(5).epoch == epoch and r.sim.state(5).mode is Mode.VOTE,
-                       "the unit's mode restored after the power cycle")
+        await wait_for(
+            lambda: r.sim.state(5).epoch == epoch and r.sim.state(5).mode is Mode.VOTE,
+            "the unit's mode restored after the power cycle",
+        )
         assert r.sim.state(5).boot != old_boot
         await asyncio.sleep(0.3)  # several poll cycles: nothing may be replayed
         assert len(r.vote_casts("chg")) == 1
@@ -264,7 +283,8 @@ async def test_power_cycled_unit_does_not_replay_old_presses(tmp_path: Path) -> 
 
 
 async def test_secret_ballot_leaves_no_seat_choice_link_in_log_or_database(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     async with rig(tmp_path, 20, seed=9) as r:
         bridge = await r.start_bridge()
@@ -288,7 +308,19 @@ async def test_secret_ballot_leaves_no_seat_choice_link_in_log_or_database(
     messages = [rec.getMessage() for rec in records]
     assert sum("secret ballot secret1" in m for m in messages) >= 40
     # ... but no line of any logger links a seat, member or unit to a choice
-    choice_words = ("FOR", "AGAINST", "ABSTAIN", "against", "abstain", '"for"', "'for'", "赞成", "反对", "弃权", "choice")
+    choice_words = (
+        "FOR",
+        "AGAINST",
+        "ABSTAIN",
+        "against",
+        "abstain",
+        '"for"',
+        "'for'",
+        "赞成",
+        "反对",
+        "弃权",
+        "choice",
+    )
     for rec, message in zip(records, messages):
         text = message + (rec.exc_text or "")
         assert not any(w in text for w in choice_words), f"{rec.name}: {message}"
@@ -305,8 +337,7 @@ async def test_secret_ballot_leaves_no_seat_choice_link_in_log_or_database(
     for row in urn:
         assert not any(str(value) in members for value in row)
         assert row[urn_columns.index("entry")] not in bodies  # no event points at an urn entry
-    assert Counter(json.loads(row[urn_columns.index("choice")]) for row in urn) == \
-        Counter(CHOICE[k] for _, k in script)
+    assert Counter(json.loads(row[urn_columns.index("choice")]) for row in urn) == Counter(CHOICE[k] for _, k in script)
 
 
 async def test_bridge_restart_mid_vote_loses_and_doubles_nothing(tmp_path: Path) -> None:
@@ -408,24 +439,38 @@ def test_key_map_and_display_text() -> None:
     assert key_map(["for", "against"]) == {Key.FOR: "for", Key.AGAINST: "against"}
     assert key_map(["for", "abstain"]) == {Key.FOR: "for", Key.ABSTAIN: "abstain"}
     assert key_map(["satisfied", "basically_satisfied", "dissatisfied"]) == {
-        Key.FOR: "satisfied", Key.AGAINST: "basically_satisfied", Key.ABSTAIN: "dissatisfied"}
+        Key.FOR: "satisfied",
+        Key.AGAINST: "basically_satisfied",
+        Key.ABSTAIN: "dissatisfied",
+    }
     text = fit_text("表决：" + "很长的标题" * 10)
     assert len(text.encode()) <= 64 and text.startswith("表决：")
 
 
 def test_config_lists_every_problem(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
-        config_from_dict({"lines": [{"url": "", "baud": -1, "units": {"0": "S001"}, "card_readers": True,
-                                     "colour": "red"}], "cards": 5})
+        config_from_dict(
+            {
+                "lines": [{"url": "", "baud": -1, "units": {"0": "S001"}, "card_readers": True, "colour": "red"}],
+                "cards": 5,
+            }
+        )
     text = " ".join(info.value.problems)
     for fragment in ("token", "url", "baud", "address must be", "card readers need", "colour", "cards"):
         assert fragment in text
     creds = tmp_path / "credentials.json"
     creds.write_text(json.dumps({"device": {"token": "tok"}}))
-    config = config_from_dict({"credentials": "credentials.json", "cards": {"04:a1:b2:c3": "m01"},
-                               "lines": [{"url": "/dev/null", "units": "agenda", "first_address": 3, "count": 2},
-                                         {"name": "west", "url": "/dev/null", "units": {"1": "S009"}}]},
-                              base_dir=tmp_path)
+    config = config_from_dict(
+        {
+            "credentials": "credentials.json",
+            "cards": {"04:a1:b2:c3": "m01"},
+            "lines": [
+                {"url": "/dev/null", "units": "agenda", "first_address": 3, "count": 2},
+                {"name": "west", "url": "/dev/null", "units": {"1": "S009"}},
+            ],
+        },
+        base_dir=tmp_path,
+    )
     assert config.device_token() == "tok"
     assert config.card_members() == {"04A1B2C3": "m01"}
     seats = [f"S{i:03d}" for i in range(1, 11)]

@@ -12,7 +12,7 @@ import random
 import threading
 import time
 from collections import Counter
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -98,7 +98,9 @@ def bus(request: pytest.FixtureRequest) -> Iterator[Callable[..., tuple[Simulate
         stop()
 
 
-def enter_mode(sim: SimulatedLine, line: Line, mode: Mode, epoch: int, keys: tuple[Key, ...], secret: bool = False) -> None:
+def enter_mode(
+    sim: SimulatedLine, line: Line, mode: Mode, epoch: int, keys: tuple[Key, ...], secret: bool = False
+) -> None:
     line.set_mode(mode, epoch, keys, secret=secret)
     wait_until(lambda: all(sim.state(a).epoch == epoch for a in sim.addresses), f"all units in epoch {epoch}")
 
@@ -172,8 +174,10 @@ def test_silent_unit_goes_offline_and_comes_back_with_its_presses(bus) -> None:
     wait_until(lambda: sim.state(1).epoch == 5, "the broadcast")
     sim.set_silent(6, False)
     consumer.wait_for(lambda: [e.address for e in consumer.of(UnitOnline)].count(6) == 2, "unit 6 online again")
-    consumer.wait_for(lambda: [(e.address, e.epoch, e.key) for e in consumer.keys()] == [(6, 4, Key.ABSTAIN)],
-                      "the press made while offline")
+    consumer.wait_for(
+        lambda: [(e.address, e.epoch, e.key) for e in consumer.keys()] == [(6, 4, Key.ABSTAIN)],
+        "the press made while offline",
+    )
     wait_until(lambda: sim.state(6).epoch == 5, "unit 6 brought up to the current ballot")
     offline = [e for e in consumer.of(UnitOffline) if e.address == 6]
     assert len(offline) == 1
@@ -196,7 +200,10 @@ def test_power_cycled_unit_never_replays_old_presses(bus) -> None:
     cycles = line.stats.cycles
     wait_until(lambda: line.stats.cycles >= cycles + 10, "ten more poll cycles")
     keys = consumer.keys()
-    assert [(e.boot, e.seq, e.key) for e in keys[1:]] == [(reboot.new_boot, 1, Key.AGAINST), (reboot.new_boot, 2, Key.ABSTAIN)]
+    assert [(e.boot, e.seq, e.key) for e in keys[1:]] == [
+        (reboot.new_boot, 1, Key.AGAINST),
+        (reboot.new_boot, 2, Key.ABSTAIN),
+    ]
     assert sim.state(5).queued == 2  # still held: nothing confirmed for the new boot yet
     for event in keys[1:]:
         line.confirm(event)
@@ -205,7 +212,7 @@ def test_power_cycled_unit_never_replays_old_presses(bus) -> None:
 
 
 def test_leds_and_display_reach_the_unit_and_secret_mode_hides_the_choice(bus) -> None:
-    sim, line, consumer = bus(3)
+    sim, line, _consumer = bus(3)
     enter_mode(sim, line, Mode.VOTE, 6, VOTE)
     line.set_leds(1, [Key.FOR], recorded=True)
     line.display("赞成 已记录", address=1)
@@ -245,7 +252,7 @@ def test_two_lines_in_parallel_route_events_and_confirmations(bus) -> None:
 
 
 def test_badge_card_insert_and_remove_are_reported_in_any_mode(bus) -> None:
-    sim, line, consumer = bus(3)
+    sim, _line, consumer = bus(3)
     assert sim.insert_card(2, bytes.fromhex("04a1b2c3"))
     consumer.wait_for(lambda: len(consumer.of(CardEvent)) == 1, "the card insertion")
     assert sim.remove_card(2)

@@ -196,6 +196,4 @@ def test_every_frame_is_recovered_from_noise_in_any_chunking(parts: list[tuple[b
     out: list[Frame | ShortFrame] = []
     for i in range(0, len(stream), chunk):
         out += decoder.feed(stream[i : i + chunk])
-    assert [encode_frame(f.address, f.command, f.payload) for f in out if isinstance(f, Frame)] == [
-        f for _, f in parts
-    ]
+    assert [encode_frame(f.address, f.command, f.payload) for f in out if isinstance(f, Frame)] == [f for _, f in parts]

@@ -153,7 +153,9 @@ def test_bus_master_over_hemisim_reports_every_press_once() -> None:
 def test_cli_prints_a_usable_tty_path_and_stops_on_interrupt() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "simulators.keypads.cli", "--units", "3", "--seed", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         path = proc.stdout.readline().strip()  # type: ignore[union-attr]

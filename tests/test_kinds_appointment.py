@@ -1,4 +1,5 @@
 """Appointment and removal (人事任免): per-nominee verdicts, both modes, keypad strings."""
+
 from __future__ import annotations
 
 import pytest
@@ -48,12 +49,15 @@ def test_one_nominee_of_three_fails_one_at_a_time_with_keypad_strings() -> None:
 def test_together_one_paper_own_verdicts_and_unanswered_counted_not_voted() -> None:
     s = Sitting([each(mode="together")], n=5)
     m = s.members
-    result = s.run("rm", {
-        m[0]: {"zhang": "for", "li": "for", "wang": "for"},
-        m[1]: {"zhang": "for", "li": "against", "wang": "for"},
-        m[2]: {"zhang": "for", "li": "abstain"},           # wang unanswered
-        m[3]: {"zhang": "against", "wang": "for", "li": None},
-    })
+    result = s.run(
+        "rm",
+        {
+            m[0]: {"zhang": "for", "li": "for", "wang": "for"},
+            m[1]: {"zhang": "for", "li": "against", "wang": "for"},
+            m[2]: {"zhang": "for", "li": "abstain"},  # wang unanswered
+            m[3]: {"zhang": "against", "wang": "for", "li": None},
+        },
+    )
     assert result["passed"] == ["zhang", "wang"] and result["failed"] == ["li"]
     assert result["verdict"] == "mixed"
     assert line(result, "zhang")["counts"] == {"for": 3, "against": 1, "abstain": 0}

@@ -3,6 +3,7 @@ and tests of what the kinds share: picking winners, ranks, keypads, agenda check
 
 Kept free of the server adapters on purpose: the kinds are pure core.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -78,6 +79,7 @@ def line(result: dict[str, Any], ident: str) -> dict[str, Any]:
 
 # -- shared helpers ------------------------------------------------------------------
 
+
 def test_pick_fills_seats_by_count_and_leaves_a_straddling_tie_undecided() -> None:
     assert pick([("a", 5), ("b", 4)], 3) == (["a", "b"], [], 0)
     assert pick([("a", 5), ("b", 4), ("c", 3)], 2) == (["a", "b"], [], 0)
@@ -99,29 +101,79 @@ def test_percent_is_exactly_rounded_and_none_without_base() -> None:
 
 def test_every_kind_offers_the_whole_interface() -> None:
     for name, kind in KINDS.items():
-        for attr in ("PARAM_KEYS", "DEFAULT_RULE", "SECRET_BY_DEFAULT", "KEYPAD_OK", "check_params",
-                     "normalize_params", "normalize_choice", "tally", "keypad_ok", "keypad_options"):
+        for attr in (
+            "PARAM_KEYS",
+            "DEFAULT_RULE",
+            "SECRET_BY_DEFAULT",
+            "KEYPAD_OK",
+            "check_params",
+            "normalize_params",
+            "normalize_choice",
+            "tally",
+            "keypad_ok",
+            "keypad_options",
+        ):
             assert hasattr(kind, attr), (name, attr)
 
 
 def test_keypad_answers_per_ballot_not_per_kind() -> None:
     people = [{"id": "a", "name": "甲", "post": "局长"}, {"id": "b", "name": "乙", "post": "副局长"}]
-    agenda = agenda_from_dict(agenda_dict([
-        {"id": "mot", "title": "条例"},
-        {"id": "one", "title": "任命", "kind": "appointment", "mode": "together", "nominees": people[:1]},
-        {"id": "two", "title": "任免", "kind": "appointment", "mode": "together", "nominees": people},
-        {"id": "ev1", "title": "测评", "kind": "evaluation", "subjects": [{"id": "s", "title": "工作"}]},
-        {"id": "ev2", "title": "测评", "kind": "evaluation",
-         "subjects": [{"id": "s", "title": "工作"}, {"id": "t", "title": "作风"}]},
-        {"id": "el1", "title": "选举", "kind": "election", "seats": 1, "write_ins": False,
-         "candidates": [{"id": "a", "name": "甲"}]},
-        {"id": "el2", "title": "选举", "kind": "election", "seats": 1, "candidates": [{"id": "a", "name": "甲"}]},
-        {"id": "sel", "title": "评选", "kind": "selection", "seats": 1, "candidates": [{"id": "a", "name": "甲"}]},
-        {"id": "sco", "title": "打分", "kind": "score", "subjects": [{"id": "s", "title": "x", "min": 1, "max": 5}]},
-    ]))
+    agenda = agenda_from_dict(
+        agenda_dict(
+            [
+                {"id": "mot", "title": "条例"},
+                {"id": "one", "title": "任命", "kind": "appointment", "mode": "together", "nominees": people[:1]},
+                {"id": "two", "title": "任免", "kind": "appointment", "mode": "together", "nominees": people},
+                {"id": "ev1", "title": "测评", "kind": "evaluation", "subjects": [{"id": "s", "title": "工作"}]},
+                {
+                    "id": "ev2",
+                    "title": "测评",
+                    "kind": "evaluation",
+                    "subjects": [{"id": "s", "title": "工作"}, {"id": "t", "title": "作风"}],
+                },
+                {
+                    "id": "el1",
+                    "title": "选举",
+                    "kind": "election",
+                    "seats": 1,
+                    "write_ins": False,
+                    "candidates": [{"id": "a", "name": "甲"}],
+                },
+                {
+                    "id": "el2",
+                    "title": "选举",
+                    "kind": "election",
+                    "seats": 1,
+                    "candidates": [{"id": "a", "name": "甲"}],
+                },
+                {
+                    "id": "sel",
+                    "title": "评选",
+                    "kind": "selection",
+                    "seats": 1,
+                    "candidates": [{"id": "a", "name": "甲"}],
+                },
+                {
+                    "id": "sco",
+                    "title": "打分",
+                    "kind": "score",
+                    "subjects": [{"id": "s", "title": "x", "min": 1, "max": 5}],
+                },
+            ]
+        )
+    )
     ok = {b: keypad_ok(spec) for b, spec in agenda.ballots.items()}
-    assert ok == {"mot": True, "one": True, "two": False, "ev1": True, "ev2": False,
-                  "el1": True, "el2": False, "sel": False, "sco": False}
+    assert ok == {
+        "mot": True,
+        "one": True,
+        "two": False,
+        "ev1": True,
+        "ev2": False,
+        "el1": True,
+        "el2": False,
+        "sel": False,
+        "sco": False,
+    }
     assert keypad_options(agenda.ballots["ev1"]) == ["satisfied", "basically_satisfied", "dissatisfied"]
     assert keypad_options(agenda.ballots["one"]) == ["for", "against", "abstain"]
     assert keypad_options(agenda.ballots["two"]) == []
@@ -129,29 +181,66 @@ def test_keypad_answers_per_ballot_not_per_kind() -> None:
 
 def test_agenda_problems_name_the_exact_key() -> None:
     with pytest.raises(AgendaError) as err:
-        agenda_from_dict(agenda_dict([
-            {"id": "x", "title": "t", "kind": "election", "seats": 3, "candidates": [{"id": "a", "name": "甲"}]},
-            {"id": "y", "title": "t", "kind": "score", "trim": -1,
-             "subjects": [{"id": "a", "title": "x", "min": 0, "max": 10, "step": 3}]},
-            {"id": "z", "title": "t", "kind": "evaluation", "percent_base": "members",
-             "subjects": [{"id": "a", "title": "x"}, {"id": "a", "title": "y"}]},
-            {"id": "w", "title": "t", "kind": "selection", "seats": 1, "minimum": -2,
-             "candidates": [{"id": "a", "name": "甲", "age": 40}]},
-        ]))
+        agenda_from_dict(
+            agenda_dict(
+                [
+                    {
+                        "id": "x",
+                        "title": "t",
+                        "kind": "election",
+                        "seats": 3,
+                        "candidates": [{"id": "a", "name": "甲"}],
+                    },
+                    {
+                        "id": "y",
+                        "title": "t",
+                        "kind": "score",
+                        "trim": -1,
+                        "subjects": [{"id": "a", "title": "x", "min": 0, "max": 10, "step": 3}],
+                    },
+                    {
+                        "id": "z",
+                        "title": "t",
+                        "kind": "evaluation",
+                        "percent_base": "members",
+                        "subjects": [{"id": "a", "title": "x"}, {"id": "a", "title": "y"}],
+                    },
+                    {
+                        "id": "w",
+                        "title": "t",
+                        "kind": "selection",
+                        "seats": 1,
+                        "minimum": -2,
+                        "candidates": [{"id": "a", "name": "甲", "age": 40}],
+                    },
+                ]
+            )
+        )
     problems = "\n".join(err.value.problems)
-    for expected in ("ballots[0].candidates: 1 candidates cannot fill 3 seats",
-                     "ballots[1].subjects[0].step: must divide max - min into whole steps",
-                     "ballots[1].trim: must be a whole number",
-                     "ballots[2].percent_base: must be one of voted, seated, present",
-                     "ballots[2].subjects[1].id: duplicate id 'a'",
-                     "ballots[3].minimum: must be a whole number",
-                     "ballots[3].candidates[0].age: unknown key"):
+    for expected in (
+        "ballots[0].candidates: 1 candidates cannot fill 3 seats",
+        "ballots[1].subjects[0].step: must divide max - min into whole steps",
+        "ballots[1].trim: must be a whole number",
+        "ballots[2].percent_base: must be one of voted, seated, present",
+        "ballots[2].subjects[1].id: duplicate id 'a'",
+        "ballots[3].minimum: must be a whole number",
+        "ballots[3].candidates[0].age: unknown key",
+    ):
         assert expected in problems
 
 
 def test_refused_choice_changes_nothing() -> None:
-    s = Sitting([{"id": "sel", "title": "评选", "kind": "selection", "seats": 1,
-                  "candidates": [{"id": "a", "name": "甲"}, {"id": "b", "name": "乙"}]}])
+    s = Sitting(
+        [
+            {
+                "id": "sel",
+                "title": "评选",
+                "kind": "selection",
+                "seats": 1,
+                "candidates": [{"id": "a", "name": "甲"}, {"id": "b", "name": "乙"}],
+            }
+        ]
+    )
     s.do(c.OpenBallot("sel"))
     with pytest.raises(CommandError) as err:
         s.cast("m01", "sel", ["a", "b"])

@@ -1,4 +1,5 @@
 """Election (选举): write-ins, spoilt papers, thresholds, ties and further rounds."""
+
 from __future__ import annotations
 
 import pytest
@@ -49,8 +50,9 @@ def test_write_in_names_are_normalised_for_width_and_spaces() -> None:
     with pytest.raises(CommandError):  # a candidate's own name is a "for", not a write-in
         election.normalize_choice(spec, {"a": {"mark": "against", "write_in": " 乙 "}})
     with pytest.raises(CommandError):  # the same person twice on one paper
-        election.normalize_choice(spec, {"a": {"mark": "against", "write_in": "丁"},
-                                         "b": {"mark": "against", "write_in": "丁"}})
+        election.normalize_choice(
+            spec, {"a": {"mark": "against", "write_in": "丁"}, "b": {"mark": "against", "write_in": "丁"}}
+        )
 
 
 def test_over_vote_is_accepted_recorded_and_counted_invalid() -> None:
@@ -83,8 +85,11 @@ def test_elected_needs_more_than_half_of_all_seated_and_highest_win() -> None:
 def test_equal_counts_below_the_threshold_are_not_a_tie() -> None:
     s = Sitting([ballot()], n=7)
     m = s.members
-    papers = ([{"a": "for", "b": "for"}] * 2 + [{"a": "for", "c": "for"}] * 2
-              + [{"b": "for", "c": "for"}, {"a": "for"}, {"a": "for"}])
+    papers = (
+        [{"a": "for", "b": "for"}] * 2
+        + [{"a": "for", "c": "for"}] * 2
+        + [{"b": "for", "c": "for"}, {"a": "for"}, {"a": "for"}]
+    )
     result = s.run("el", dict(zip(m, papers)))
     assert [line(result, x)["counts"]["for"] for x in "abc"] == [6, 3, 3]
     assert result["elected"] == ["a"] and result["verdict"] == "further_round_needed"
@@ -105,8 +110,11 @@ def test_tie_at_the_last_seat_yields_further_round_needed_among_the_tied() -> No
     result = s2.run("el", dict(zip(s2.members, papers)))
     assert [line(result, x)["counts"]["for"] for x in "abc"] == [6, 4, 4]
     assert result["elected"] == ["a"] and result["verdict"] == "further_round_needed"
-    assert result["further_round"] == {"reason": "tie_at_last_seat", "seats": 1,
-                                       "candidates": [{"id": "b", "name": "乙"}, {"id": "c", "name": "丙"}]}
+    assert result["further_round"] == {
+        "reason": "tie_at_last_seat",
+        "seats": 1,
+        "candidates": [{"id": "b", "name": "乙"}, {"id": "c", "name": "丙"}],
+    }
     assert line(result, "b")["verdict"] == "tie" and line(result, "b")["tied"] is True
 
     nxt = election.further_round(s2.meeting.ballots["el"].spec, result)
@@ -117,18 +125,34 @@ def test_tie_at_the_last_seat_yields_further_round_needed_among_the_tied() -> No
     s2.do(c.CreateBallot("item1", nxt))
     result2 = s2.run("el-r2", {x: {"b": "for"} for x in s2.members[:4]})
     assert result2["elected"] == ["b"] and result2["round"] == 2 and result2["contest"] == "competitive"
-    assert election.further_round(s2.meeting.ballots["el-r2"].spec, {**result2, "further_round": {
-        "reason": "tie_at_last_seat", "seats": 1, "candidates": nxt["candidates"]}})["id"] == "el-r3"
+    assert (
+        election.further_round(
+            s2.meeting.ballots["el-r2"].spec,
+            {**result2, "further_round": {"reason": "tie_at_last_seat", "seats": 1, "candidates": nxt["candidates"]}},
+        )["id"]
+        == "el-r3"
+    )
 
 
 def test_too_few_elected_sends_remaining_seats_to_another_round() -> None:
     s = Sitting([ballot(seats=2, candidates=CANDIDATES[:2])], n=5)  # 等额: 2 for 2
     m = s.members
-    result = s.run("el", {m[0]: {"a": "for", "b": "for"}, m[1]: {"a": "for", "b": "against"},
-                          m[2]: {"a": "for", "b": "abstain"}, m[3]: {"a": "against"}})
+    result = s.run(
+        "el",
+        {
+            m[0]: {"a": "for", "b": "for"},
+            m[1]: {"a": "for", "b": "against"},
+            m[2]: {"a": "for", "b": "abstain"},
+            m[3]: {"a": "against"},
+        },
+    )
     assert result["contest"] == "uncontested"
     assert result["elected"] == ["a"] and result["seats_filled"] == 1
-    assert result["further_round"] == {"reason": "too_few_elected", "seats": 1, "candidates": [{"id": "b", "name": "乙"}]}
+    assert result["further_round"] == {
+        "reason": "too_few_elected",
+        "seats": 1,
+        "candidates": [{"id": "b", "name": "乙"}],
+    }
     assert line(result, "b")["unmarked"] == 1
     with pytest.raises(ValueError):
         election.further_round(s.meeting.ballots["el"].spec, {"further_round": None})

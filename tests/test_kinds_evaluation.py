@@ -1,4 +1,5 @@
 """Satisfaction evaluation (满意度测评): grades per subject, per-item invalid, verdict table."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,8 +16,13 @@ ASPECTS = [{"id": f"a{i}", "title": f"方面{i}"} for i in range(1, 10)]
 
 
 def ballot(**kw: object) -> dict:
-    return {"id": "ev", "title": "对市政府工作的满意度测评", "kind": "evaluation",
-            "subjects": [{"id": "work", "title": "工作报告"}], **kw}
+    return {
+        "id": "ev",
+        "title": "对市政府工作的满意度测评",
+        "kind": "evaluation",
+        "subjects": [{"id": "work", "title": "工作报告"}],
+        **kw,
+    }
 
 
 def test_exactly_half_satisfied_is_not_satisfied_under_the_preset() -> None:
@@ -52,12 +58,15 @@ def test_nine_aspects_with_missing_and_double_grades_invalid_per_item() -> None:
     s = Sitting([ballot(subjects=ASPECTS, percent_base="seated")], n=4)
     m = s.members
     full = {a["id"]: S for a in ASPECTS}
-    result = s.run("ev", {
-        m[0]: full,
-        m[1]: {**full, "a2": [S, D]},                 # two grades: a2 invalid on this paper
-        m[2]: {k: v for k, v in full.items() if k != "a3"},  # a3 missing
-        m[3]: {},                                      # a blank paper: every item invalid
-    })
+    result = s.run(
+        "ev",
+        {
+            m[0]: full,
+            m[1]: {**full, "a2": [S, D]},  # two grades: a2 invalid on this paper
+            m[2]: {k: v for k, v in full.items() if k != "a3"},  # a3 missing
+            m[3]: {},  # a blank paper: every item invalid
+        },
+    )
     assert line(result, "a1")["counts"][S] == 3 and line(result, "a1")["invalid"] == 1
     assert line(result, "a2")["counts"][S] == 2 and line(result, "a2")["invalid"] == 2
     assert line(result, "a2")["percent"] == {S: 50.0, B: 0.0, D: 0.0, "invalid": 50.0}
@@ -76,9 +85,11 @@ def test_unknown_grades_and_subjects_are_refused() -> None:
 
 
 def test_custom_verdict_table_counted_against_present_members() -> None:
-    verdicts = [{"verdict": "excellent", "grades": [S], "fraction": "2/3", "cmp": ">=", "base": "present"},
-                {"verdict": "acceptable", "grades": [S, B]},
-                {"verdict": "report_again"}]
+    verdicts = [
+        {"verdict": "excellent", "grades": [S], "fraction": "2/3", "cmp": ">=", "base": "present"},
+        {"verdict": "acceptable", "grades": [S, B]},
+        {"verdict": "report_again"},
+    ]
     spec = Sitting([ballot(verdicts=verdicts)], n=12).meeting.ballots["ev"].spec
     choices = [{"work": S}] * 6 + [{"work": B}] * 2 + [{"work": D}]
     result = evaluation.tally(spec, choices, Turnout(12, 9, 9))

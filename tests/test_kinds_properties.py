@@ -5,10 +5,12 @@ recount of each member's final choice gives; a replay of the record gives it too
 The recounts here are written independently of the kind modules (plain loops over the
 raw choices the test sent), so a bug in a kind's normalisation or tally shows up.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,7 +24,13 @@ N = 7  # seated, all present
 MARKS = ("for", "against", "abstain")
 GRADES = ("satisfied", "basically_satisfied", "dissatisfied")
 # (what a voter types, the person it names): width and spacing variants of two people
-WRITE_INS = [("王五", "王五"), (" 王　五 ", "王 五"), ("Ｗａｎｇ  Wu", "Wang Wu"), ("Wang Wu", "Wang Wu"), ("赵六", "赵六")]
+WRITE_INS = [
+    ("王五", "王五"),
+    (" 王　五 ", "王 五"),
+    ("Ｗａｎｇ  Wu", "Wang Wu"),
+    ("Wang Wu", "Wang Wu"),
+    ("赵六", "赵六"),
+]
 PEOPLE3 = [{"id": x, "name": n} for x, n in zip("abc", "甲乙丙")]
 
 
@@ -52,15 +60,22 @@ def election_choice(draw: Callable) -> dict[str, Any]:
 
 
 selection_choice = st.lists(st.sampled_from("abcd"), unique=True, max_size=2)
-evaluation_choice = st.fixed_dictionaries({}, optional={
-    s: st.one_of(st.sampled_from(GRADES), st.lists(st.sampled_from(GRADES), min_size=2, max_size=2, unique=True),
-                 st.none())
-    for s in ("s1", "s2", "s3")})
-score_choice = st.fixed_dictionaries({}, optional={
-    "p": st.integers(0, 10), "q": st.integers(2, 10).map(lambda n: n / 2)})
+evaluation_choice = st.fixed_dictionaries(
+    {},
+    optional={
+        s: st.one_of(
+            st.sampled_from(GRADES), st.lists(st.sampled_from(GRADES), min_size=2, max_size=2, unique=True), st.none()
+        )
+        for s in ("s1", "s2", "s3")
+    },
+)
+score_choice = st.fixed_dictionaries(
+    {}, optional={"p": st.integers(0, 10), "q": st.integers(2, 10).map(lambda n: n / 2)}
+)
 
 
 # -- independent recounts ------------------------------------------------------------------
+
 
 def recount_motion(papers: list[Any]) -> dict[str, Any]:
     counts = {m: sum(1 for p in papers if p == m) for m in MARKS}
@@ -106,9 +121,12 @@ def recount_election(papers: list[Any]) -> dict[str, Any]:
 
 
 def project_election(result: dict[str, Any]) -> dict[str, Any]:
-    return {"invalid": result["invalid"], "counts": {x: line(result, x)["counts"] for x in "abc"},
-            "written": {r["label"]: r["counts"]["for"] for r in result["lines"] if r["write_in"]},
-            "elected": set(result["elected"])}
+    return {
+        "invalid": result["invalid"],
+        "counts": {x: line(result, x)["counts"] for x in "abc"},
+        "written": {r["label"]: r["counts"]["for"] for r in result["lines"] if r["write_in"]},
+        "elected": set(result["elected"]),
+    }
 
 
 def recount_selection(papers: list[Any]) -> dict[str, Any]:
@@ -135,34 +153,70 @@ def recount_score(papers: list[Any]) -> dict[str, Any]:
     out = {}
     for s in ("p", "q"):
         scores = [Fraction(p[s]) for p in papers if s in p]
-        out[s] = {"count": len(scores), "sum": sum(scores, Fraction(0)),
-                  "mean": round(sum(scores, Fraction(0)) / len(scores), 2) if scores else None}
+        out[s] = {
+            "count": len(scores),
+            "sum": sum(scores, Fraction(0)),
+            "mean": round(sum(scores, Fraction(0)) / len(scores), 2) if scores else None,
+        }
     return out
 
 
 def project_score(result: dict[str, Any]) -> dict[str, Any]:
-    return {s: {"count": line(result, s)["count"], "sum": Fraction(line(result, s)["sum"]),
-                "mean": None if line(result, s)["mean"] is None else Fraction(str(line(result, s)["mean"]))}
-            for s in ("p", "q")}
+    return {
+        s: {
+            "count": line(result, s)["count"],
+            "sum": Fraction(line(result, s)["sum"]),
+            "mean": None if line(result, s)["mean"] is None else Fraction(str(line(result, s)["mean"])),
+        }
+        for s in ("p", "q")
+    }
 
 
 CASES: dict[str, tuple[dict[str, Any], Any, Callable, Callable]] = {
     "motion": ({"title": "条例草案"}, motion_choice, recount_motion, project_motion),
-    "appointment": ({"title": "任免", "kind": "appointment", "mode": "together",
-                     "nominees": [{**p, "post": "局长"} for p in PEOPLE3]},
-                    appointment_choice, recount_appointment, project_appointment),
-    "election": ({"title": "选举", "kind": "election", "seats": 2, "candidates": PEOPLE3},
-                 election_choice(), recount_election, project_election),
-    "selection": ({"title": "评选", "kind": "selection", "seats": 2,
-                   "candidates": [{"id": x, "name": x} for x in "abcd"]},
-                  selection_choice, recount_selection, project_selection),
-    "evaluation": ({"title": "测评", "kind": "evaluation",
-                    "subjects": [{"id": s, "title": s} for s in ("s1", "s2", "s3")]},
-                   evaluation_choice, recount_evaluation, project_evaluation),
-    "score": ({"title": "打分", "kind": "score", "trim": 1,
-               "subjects": [{"id": "p", "title": "p", "min": 0, "max": 10},
-                            {"id": "q", "title": "q", "min": 1, "max": 5, "step": 0.5}]},
-              score_choice, recount_score, project_score),
+    "appointment": (
+        {
+            "title": "任免",
+            "kind": "appointment",
+            "mode": "together",
+            "nominees": [{**p, "post": "局长"} for p in PEOPLE3],
+        },
+        appointment_choice,
+        recount_appointment,
+        project_appointment,
+    ),
+    "election": (
+        {"title": "选举", "kind": "election", "seats": 2, "candidates": PEOPLE3},
+        election_choice(),
+        recount_election,
+        project_election,
+    ),
+    "selection": (
+        {"title": "评选", "kind": "selection", "seats": 2, "candidates": [{"id": x, "name": x} for x in "abcd"]},
+        selection_choice,
+        recount_selection,
+        project_selection,
+    ),
+    "evaluation": (
+        {"title": "测评", "kind": "evaluation", "subjects": [{"id": s, "title": s} for s in ("s1", "s2", "s3")]},
+        evaluation_choice,
+        recount_evaluation,
+        project_evaluation,
+    ),
+    "score": (
+        {
+            "title": "打分",
+            "kind": "score",
+            "trim": 1,
+            "subjects": [
+                {"id": "p", "title": "p", "min": 0, "max": 10},
+                {"id": "q", "title": "q", "min": 1, "max": 5, "step": 0.5},
+            ],
+        },
+        score_choice,
+        recount_score,
+        project_score,
+    ),
 }
 
 

@@ -1,4 +1,5 @@
 """Numeric scores (测评打分): range and step, mean, median, trimmed mean."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,16 +12,32 @@ from tests.test_kinds_common import Sitting, line
 
 
 def ballot(**kw: object) -> dict:
-    return {"id": "sc", "title": "述职测评打分", "kind": "score", "trim": 1,
-            "subjects": [{"id": "duty", "title": "履职", "min": 0, "max": 100},
-                         {"id": "stars", "title": "星级", "min": 1, "max": 5, "step": 0.5}], **kw}
+    return {
+        "id": "sc",
+        "title": "述职测评打分",
+        "kind": "score",
+        "trim": 1,
+        "subjects": [
+            {"id": "duty", "title": "履职", "min": 0, "max": 100},
+            {"id": "stars", "title": "星级", "min": 1, "max": 5, "step": 0.5},
+        ],
+        **kw,
+    }
 
 
 def test_mean_median_and_trimmed_mean() -> None:
     s = Sitting([ballot()], n=6)
     m = s.members
-    result = s.run("sc", {m[0]: {"duty": 90, "stars": 4.5}, m[1]: {"duty": 80, "stars": 4},
-                          m[2]: {"duty": 100, "stars": 5.0}, m[3]: {"duty": 60}, m[4]: {"duty": 85}})
+    result = s.run(
+        "sc",
+        {
+            m[0]: {"duty": 90, "stars": 4.5},
+            m[1]: {"duty": 80, "stars": 4},
+            m[2]: {"duty": 100, "stars": 5.0},
+            m[3]: {"duty": 60},
+            m[4]: {"duty": 85},
+        },
+    )
     duty = line(result, "duty")
     assert duty["count"] == 5 and duty["sum"] == 415 and duty["mean"] == 83
     assert duty["median"] == 85 and duty["lowest"] == 60 and duty["highest"] == 100
@@ -44,8 +61,17 @@ def test_trimmed_mean_with_fewer_scores_than_trimmed_is_none_with_a_note() -> No
 def test_out_of_range_or_off_step_is_refused() -> None:
     s = Sitting([ballot()])
     s.do(c.OpenBallot("sc"))
-    for bad in ({"duty": 101}, {"duty": -1}, {"duty": 50.5}, {"stars": 4.2}, {"stars": True},
-                {"nope": 1}, {"duty": "90"}, 90, {"duty": float("nan")}):
+    for bad in (
+        {"duty": 101},
+        {"duty": -1},
+        {"duty": 50.5},
+        {"stars": 4.2},
+        {"stars": True},
+        {"nope": 1},
+        {"duty": "90"},
+        90,
+        {"duty": float("nan")},
+    ):
         with pytest.raises(CommandError) as err:
             s.cast("m01", "sc", bad)
         assert err.value.code == "invalid_choice"
@@ -54,8 +80,11 @@ def test_out_of_range_or_off_step_is_refused() -> None:
 
 
 def test_exact_arithmetic_for_decimal_steps() -> None:
-    spec = Sitting([ballot(subjects=[{"id": "x", "title": "x", "min": 0, "max": 1, "step": 0.1}], trim=0)]
-                   ).meeting.ballots["sc"].spec
+    spec = (
+        Sitting([ballot(subjects=[{"id": "x", "title": "x", "min": 0, "max": 1, "step": 0.1}], trim=0)])
+        .meeting.ballots["sc"]
+        .spec
+    )
     assert score.normalize_choice(spec, 0.3) == {"x": 0.3}  # 0.3 is on a 0.1 step, exactly
     result = score.tally(spec, [{"x": 0.1}, {"x": 0.2}], Turnout(3, 3, 2))
     assert result["lines"][0]["sum"] == 0.3 and result["lines"][0]["mean"] == 0.15

@@ -1,4 +1,5 @@
 """Selection (评选): at most k of n, ranked, minimum, ties reported."""
+
 from __future__ import annotations
 
 import pytest

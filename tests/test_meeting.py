@@ -3,6 +3,7 @@
 ``Sim`` drives a Meeting the way the sitting does (logged events numbered in order, the
 secret urn kept apart in its stored form) so a test can replay it like a restart would.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -64,7 +65,9 @@ class Sim:
         return self.do(c.Cast(member, ballot, choice, f"k{next(self._keys)}", f"entry{next(self._entries):04d}"), at)
 
     def cast_refused(self, member: str, ballot: str, choice: Any, at: float | None = None) -> str:
-        return self.refused(c.Cast(member, ballot, choice, f"k{next(self._keys)}", f"entry{next(self._entries):04d}"), at)
+        return self.refused(
+            c.Cast(member, ballot, choice, f"k{next(self._keys)}", f"entry{next(self._entries):04d}"), at
+        )
 
     def vote(self, ballot: str, plan: dict[str, int], start: int = 1) -> None:
         """Cast ``plan`` = {"for": n, ...} by members m<start>, m<start+1>, ... in order."""
@@ -113,6 +116,7 @@ def line(result: dict[str, Any]) -> dict[str, Any]:
 
 # -- the worked example and the arithmetic of verdicts --------------------------------------
 
+
 @pytest.mark.parametrize(("n_for", "verdict"), [(21, "passed"), (20, "failed")])
 def test_standing_committee_rule_counts_all_41_members_not_the_30_present(n_for: int, verdict: str) -> None:
     s = sim(41, [motion(rule="majority_of_all")])
@@ -134,15 +138,18 @@ def test_a_tie_under_simple_majority_fails() -> None:
     assert s.close("b1")["verdict"] == "failed"
 
 
-@pytest.mark.parametrize(("rule", "present", "plan", "verdict"), [
-    # ">=" 2/3 of all: exactly 20 of 30 seated reaches the bar
-    ("two_thirds_of_all", 30, {"for": 20, "against": 10}, "passed"),
-    ("two_thirds_of_all", 30, {"for": 19, "against": 11}, "failed"),
-    # ">" 1/2: exactly half is not a majority
-    ("majority_of_present", 20, {"for": 10, "against": 10}, "failed"),
-    ("majority_of_present", 20, {"for": 11, "against": 9}, "passed"),
-    ("simple_majority", 20, {"for": 10, "against": 9, "abstain": 1}, "failed"),
-])
+@pytest.mark.parametrize(
+    ("rule", "present", "plan", "verdict"),
+    [
+        # ">=" 2/3 of all: exactly 20 of 30 seated reaches the bar
+        ("two_thirds_of_all", 30, {"for": 20, "against": 10}, "passed"),
+        ("two_thirds_of_all", 30, {"for": 19, "against": 11}, "failed"),
+        # ">" 1/2: exactly half is not a majority
+        ("majority_of_present", 20, {"for": 10, "against": 10}, "failed"),
+        ("majority_of_present", 20, {"for": 11, "against": 9}, "passed"),
+        ("simple_majority", 20, {"for": 10, "against": 9, "abstain": 1}, "failed"),
+    ],
+)
 def test_exact_boundaries(rule: str, present: int, plan: dict[str, int], verdict: str) -> None:
     s = sim(30, [motion(rule=rule)])
     s.present(*members(1, present))
@@ -189,8 +196,17 @@ def test_a_custom_rule_with_a_constant() -> None:
         assert (line(result)["needed"], result["verdict"]) == (12, verdict)  # 1/3 x 30 + 2
 
 
-@pytest.mark.parametrize("rule", ["majority_of_all", "simple_majority", "majority_excluding_abstentions",
-                                  "two_thirds_of_all", "two_thirds_of_cast", "majority_of_present"])
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "majority_of_all",
+        "simple_majority",
+        "majority_excluding_abstentions",
+        "two_thirds_of_all",
+        "two_thirds_of_cast",
+        "majority_of_present",
+    ],
+)
 def test_nobody_present_nobody_can_vote_and_the_motion_fails(rule: str) -> None:
     s = sim(41, [motion(rule=rule)])
     assert not s.meeting.quorum_met()
@@ -238,6 +254,7 @@ def test_quorum_is_more_than_half_of_the_seated_members_observers_aside() -> Non
 
 # -- who may vote ------------------------------------------------------------------------
 
+
 def test_only_checked_in_members_with_a_vote_may_vote() -> None:
     data = agenda_data(5, ballots=[motion()], observers=1)
     data["members"][4]["votes"] = False  # m05: a member without a vote
@@ -263,33 +280,55 @@ def test_only_the_clerk_records_leave() -> None:
 
 # -- the ballot lifecycle -----------------------------------------------------------------
 
+
 def test_the_full_lifecycle() -> None:
     s = sim(5, [motion()])
     s.present("m01")
-    status = lambda: s.meeting.ballots["b1"].status
+
+    def status() -> str:
+        return s.meeting.ballots["b1"].status
+
     assert status() == "draft"
-    for command, after in ((c.OpenBallot("b1"), "open"), (c.HoldBallot("b1"), "held"),
-                           (c.ResumeBallot("b1"), "open"), (c.HoldBallot("b1"), "held"),
-                           (c.ResumeBallot("b1"), "open"), (c.CloseBallot("b1"), "closed"),
-                           (c.AnnounceBallot("b1"), "announced")):
+    for command, after in (
+        (c.OpenBallot("b1"), "open"),
+        (c.HoldBallot("b1"), "held"),
+        (c.ResumeBallot("b1"), "open"),
+        (c.HoldBallot("b1"), "held"),
+        (c.ResumeBallot("b1"), "open"),
+        (c.CloseBallot("b1"), "closed"),
+        (c.AnnounceBallot("b1"), "announced"),
+    ):
         s.do(command)
         assert status() == after
 
 
 ILLEGAL = [
-    ([], c.HoldBallot), ([], c.ResumeBallot), ([], c.CloseBallot), ([], c.AnnounceBallot), ([], c.VoidBallot),
-    ([c.OpenBallot], c.OpenBallot), ([c.OpenBallot], c.ResumeBallot), ([c.OpenBallot], c.AnnounceBallot),
-    ([c.OpenBallot, c.HoldBallot], c.HoldBallot), ([c.OpenBallot, c.HoldBallot], c.AnnounceBallot),
-    ([c.OpenBallot, c.CloseBallot], c.OpenBallot), ([c.OpenBallot, c.CloseBallot], c.CloseBallot),
-    ([c.OpenBallot, c.CloseBallot], c.HoldBallot), ([c.OpenBallot, c.CloseBallot], c.ResumeBallot),
+    ([], c.HoldBallot),
+    ([], c.ResumeBallot),
+    ([], c.CloseBallot),
+    ([], c.AnnounceBallot),
+    ([], c.VoidBallot),
+    ([c.OpenBallot], c.OpenBallot),
+    ([c.OpenBallot], c.ResumeBallot),
+    ([c.OpenBallot], c.AnnounceBallot),
+    ([c.OpenBallot, c.HoldBallot], c.HoldBallot),
+    ([c.OpenBallot, c.HoldBallot], c.AnnounceBallot),
+    ([c.OpenBallot, c.CloseBallot], c.OpenBallot),
+    ([c.OpenBallot, c.CloseBallot], c.CloseBallot),
+    ([c.OpenBallot, c.CloseBallot], c.HoldBallot),
+    ([c.OpenBallot, c.CloseBallot], c.ResumeBallot),
     ([c.OpenBallot, c.CloseBallot, c.AnnounceBallot], c.AnnounceBallot),
     ([c.OpenBallot, c.CloseBallot, c.AnnounceBallot], c.OpenBallot),
-    ([c.OpenBallot, c.VoidBallot], c.CloseBallot), ([c.OpenBallot, c.VoidBallot], c.VoidBallot),
+    ([c.OpenBallot, c.VoidBallot], c.CloseBallot),
+    ([c.OpenBallot, c.VoidBallot], c.VoidBallot),
 ]
 
 
-@pytest.mark.parametrize(("path", "command"), ILLEGAL,
-                         ids=[f"{'-'.join(p.__name__ for p in path) or 'draft'}:{cmd.__name__}" for path, cmd in ILLEGAL])
+@pytest.mark.parametrize(
+    ("path", "command"),
+    ILLEGAL,
+    ids=[f"{'-'.join(p.__name__ for p in path) or 'draft'}:{cmd.__name__}" for path, cmd in ILLEGAL],
+)
 def test_illegal_transitions_are_refused_and_change_nothing(path: list[type], command: type) -> None:
     s = sim(5, [motion()])
     for step in path:
@@ -328,6 +367,7 @@ def test_only_one_ballot_is_live_at_a_time() -> None:
 
 # -- countdowns ---------------------------------------------------------------------------
 
+
 def test_a_countdown_refuses_casts_from_its_deadline_and_hold_keeps_the_time_left() -> None:
     s = sim(5, [motion(countdown=60)])
     s.present("m01", "m02", "m03")
@@ -355,6 +395,7 @@ def test_the_clerk_may_give_a_countdown_when_opening_within_bounds() -> None:
 
 # -- changing a vote ------------------------------------------------------------------------
 
+
 def test_a_vote_may_be_changed_until_close_and_counts_once() -> None:
     s = sim(5, [motion()])
     s.present("m01")
@@ -377,6 +418,7 @@ def test_first_vote_counts_when_changes_are_not_allowed(secret: bool) -> None:
 
 
 # -- named and secret ballots -----------------------------------------------------------------
+
 
 def test_a_named_ballot_records_each_choice_in_the_log() -> None:
     s = sim(5, [motion()])
@@ -456,13 +498,18 @@ def test_replay_reaches_the_same_state() -> None:
     assert again.keys == s.meeting.keys
     for bid in ("b1", "b2", "b3"):
         live, replayed = s.meeting.ballots[bid], again.ballots[bid]
-        assert (replayed.status, replayed.run, replayed.voters, replayed.result) == \
-               (live.status, live.run, live.voters, live.result)
+        assert (replayed.status, replayed.run, replayed.voters, replayed.result) == (
+            live.status,
+            live.run,
+            live.voters,
+            live.result,
+        )
         assert again.tally(replayed) == s.meeting.tally(live)
     assert again.ballots["b2"].slots == {}  # the member -> urn link is never restored
 
 
 # -- void and re-run ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("secret", [False, True])
 def test_a_voided_ballot_is_rerun_empty_and_both_runs_stay_on_record(secret: bool) -> None:
@@ -500,6 +547,7 @@ def test_an_open_ballot_can_be_voided() -> None:
 
 # -- agenda validation ---------------------------------------------------------------------------
 
+
 def problems_of(data: dict[str, Any]) -> list[str]:
     with pytest.raises(AgendaError) as info:
         agenda_from_dict(data)
@@ -522,14 +570,17 @@ def test_agenda_errors_name_the_key_path_and_are_all_reported_at_once() -> None:
     assert any(p.startswith("meeting.language:") for p in problems), joined
 
 
-@pytest.mark.parametrize(("ballot", "path"), [
-    (motion(rule="most_votes"), "items[0].ballots[0].rule"),
-    (motion(rule={"fraction": "3/2"}), "items[0].ballots[0].rule"),
-    (motion(rule={"cmp": "="}), "items[0].ballots[0].rule"),
-    (motion(countdown=2), "items[0].ballots[0].countdown"),
-    (motion(kind="raffle"), "items[0].ballots[0].kind"),
-    ({"title": "no id"}, "items[0].ballots[0].id"),
-])
+@pytest.mark.parametrize(
+    ("ballot", "path"),
+    [
+        (motion(rule="most_votes"), "items[0].ballots[0].rule"),
+        (motion(rule={"fraction": "3/2"}), "items[0].ballots[0].rule"),
+        (motion(rule={"cmp": "="}), "items[0].ballots[0].rule"),
+        (motion(countdown=2), "items[0].ballots[0].countdown"),
+        (motion(kind="raffle"), "items[0].ballots[0].kind"),
+        ({"title": "no id"}, "items[0].ballots[0].id"),
+    ],
+)
 def test_a_bad_ballot_definition_names_its_key(ballot: dict[str, Any], path: str) -> None:
     problems = problems_of(agenda_data(5, ballots=[ballot]))
     assert any(p.startswith(f"{path}:") for p in problems), problems

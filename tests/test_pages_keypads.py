@@ -1,6 +1,7 @@
 """The clerk's seat map shows a keypad that went offline, and stops showing it when the
 unit answers again: simulated units on a real pty -> the keypad bridge -> the server ->
 the console in headless Chromium."""
+
 from __future__ import annotations
 
 import json
@@ -23,16 +24,21 @@ CATALOGUES = Path(__file__).resolve().parents[1] / "server/edge/web/i18n"
 
 @needs_chromium
 async def test_console_marks_a_silent_keypad_offline_until_it_answers_again(tmp_path: Path) -> None:
-    offline = {lang: json.loads((CATALOGUES / f"{lang}.json").read_text(encoding="utf-8"))["console.keypad_offline"]
-               for lang in ("zh-CN", "en")}
+    offline = {
+        lang: json.loads((CATALOGUES / f"{lang}.json").read_text(encoding="utf-8"))["console.keypad_offline"]
+        for lang in ("zh-CN", "en")
+    }
     set_password(tmp_path, PASSWORD)
     srv = await serve(tmp_path, agenda_from_dict(agenda_data(6)))
     sim = SimulatedLine(range(1, 7), seed=3)
     pty = PtySimulator(sim)
     pty.start()
-    config = config_from_dict({"token": srv.creds["device"]["token"],
-                               "lines": [{"name": "L1", "url": pty.slave_path, "units": "agenda",
-                                          "offline_probe_interval": 0.05}]})
+    config = config_from_dict(
+        {
+            "token": srv.creds["device"]["token"],
+            "lines": [{"name": "L1", "url": pty.slave_path, "units": "agenda", "offline_probe_interval": 0.05}],
+        }
+    )
     errors = Errors()
     try:
         async with running_bridge(config, srv.url), async_playwright() as pw:
@@ -64,4 +70,3 @@ async def test_console_marks_a_silent_keypad_offline_until_it_answers_again(tmp_
         pty.stop()
         await srv.stop()
     assert errors.seen == []
-

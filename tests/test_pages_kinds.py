@@ -1,4 +1,5 @@
 """The tablet's papers for every ballot kind, and the display's table of result lines."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,19 +14,59 @@ CANDIDATES = [{"id": "c1", "name": "陈明"}, {"id": "c2", "name": "林芳"}, {"
 
 
 def agenda():
-    return agenda_from_dict({
-        "meeting": {"title": "常委会第二十四次会议", "language": "zh-CN", "date": "2026-12-20"},
-        "members": [{"id": "m01", "name": "王建国", "seat": "S001"}, {"id": "m02", "name": "李秀英", "seat": "S002"}],
-        "items": [{"id": "item1", "title": "人事事项", "ballots": [
-            {"id": "elect", "title": "选举副主任", "kind": "election", "seats": 2, "candidates": CANDIDATES},
-            {"id": "appoint", "title": "任命", "kind": "appointment", "mode": "together", "nominees": [
-                {"id": "n1", "name": "孙立", "post": "局长"}, {"id": "n2", "name": "周洁", "post": "副局长", "action": "remove"}]},
-            {"id": "pick", "title": "评选优秀代表", "kind": "selection", "seats": 2, "candidates": CANDIDATES},
-            {"id": "eval", "title": "满意度测评", "kind": "evaluation",
-             "subjects": [{"id": "s1", "title": "市住建局"}, {"id": "s2", "title": "市水务局"}]},
-            {"id": "score", "title": "工作评分", "kind": "score", "subjects": [{"id": "q1", "title": "总体评价", "min": 0, "max": 10}]},
-        ]}],
-    })
+    return agenda_from_dict(
+        {
+            "meeting": {"title": "常委会第二十四次会议", "language": "zh-CN", "date": "2026-12-20"},
+            "members": [
+                {"id": "m01", "name": "王建国", "seat": "S001"},
+                {"id": "m02", "name": "李秀英", "seat": "S002"},
+            ],
+            "items": [
+                {
+                    "id": "item1",
+                    "title": "人事事项",
+                    "ballots": [
+                        {
+                            "id": "elect",
+                            "title": "选举副主任",
+                            "kind": "election",
+                            "seats": 2,
+                            "candidates": CANDIDATES,
+                        },
+                        {
+                            "id": "appoint",
+                            "title": "任命",
+                            "kind": "appointment",
+                            "mode": "together",
+                            "nominees": [
+                                {"id": "n1", "name": "孙立", "post": "局长"},
+                                {"id": "n2", "name": "周洁", "post": "副局长", "action": "remove"},
+                            ],
+                        },
+                        {
+                            "id": "pick",
+                            "title": "评选优秀代表",
+                            "kind": "selection",
+                            "seats": 2,
+                            "candidates": CANDIDATES,
+                        },
+                        {
+                            "id": "eval",
+                            "title": "满意度测评",
+                            "kind": "evaluation",
+                            "subjects": [{"id": "s1", "title": "市住建局"}, {"id": "s2", "title": "市水务局"}],
+                        },
+                        {
+                            "id": "score",
+                            "title": "工作评分",
+                            "kind": "score",
+                            "subjects": [{"id": "q1", "title": "总体评价", "min": 0, "max": 10}],
+                        },
+                    ],
+                }
+            ],
+        }
+    )
 
 
 @needs_chromium
@@ -37,11 +78,15 @@ async def test_every_kind_has_a_paper_and_the_display_tabulates_lines(tmp_path: 
     try:
         async with async_playwright() as pw:
             browser = await launch(pw)
-            tablet = errors.watch(await (await browser.new_context(viewport={"width": 1180, "height": 820})).new_page(), "tablet")
+            tablet = errors.watch(
+                await (await browser.new_context(viewport={"width": 1180, "height": 820})).new_page(), "tablet"
+            )
             await tablet.goto(f"{srv.http}/seat?token={srv.seat_token('S001')}")
             await tablet.click("#check-in")
             await expect(tablet.locator("#my-status")).to_have_attribute("data-status", "present")
-            display = errors.watch(await (await browser.new_context(viewport={"width": 1280, "height": 720})).new_page(), "display")
+            display = errors.watch(
+                await (await browser.new_context(viewport={"width": 1280, "height": 720})).new_page(), "display"
+            )
             await display.goto(f"{srv.http}/display?token={srv.creds['display']['token']}")
 
             async def run(ballot: str, fill, name: str) -> None:

@@ -4,6 +4,7 @@ Each page is checked twice: in print media (what is hidden, what stays) and as t
 Chromium prints (pdftotext for the words on each page, pdftoppm + zbarimg for the QR codes
 and the colours), which is what a clerk would hold in hand.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,18 +22,45 @@ from tests.pages_support import Errors, console_login, launch, needs_chromium, s
 
 PASSWORD = "correct horse battery"
 ZH = json.loads((Path(__file__).resolve().parents[1] / "server/edge/web/i18n/zh-CN.json").read_text(encoding="utf-8"))
-NAMES = ["王建国", "李秀英", "张志强", "刘海燕", "陈明", "林芳", "赵刚", "孙立", "周洁", "吴新", "郑华", "冯军", "何静", "许强"]
+NAMES = [
+    "王建国",
+    "李秀英",
+    "张志强",
+    "刘海燕",
+    "陈明",
+    "林芳",
+    "赵刚",
+    "孙立",
+    "周洁",
+    "吴新",
+    "郑华",
+    "冯军",
+    "何静",
+    "许强",
+]
 COUNT_PRINTS = "window.__prints = 0; window.print = () => { window.__prints += 1; };"
 """window.print() opens the browser's dialog; the tests count calls and print to PDF instead."""
 
 
 def agenda(seats: int):
-    return agenda_from_dict({
-        "meeting": {"title": "常委会第二十五次会议", "body": "某市人大常委会", "language": "zh-CN", "date": "2027-01-15"},
-        "members": [{"id": f"m{i + 1:02d}", "name": NAMES[i], "seat": f"S{i + 1:03d}"} for i in range(seats)],
-        "items": [{"id": "item1", "title": "审议条例草案",
-                   "ballots": [{"id": "reg1", "title": "物业管理条例（草案）", "rule": "simple_majority"}]}],
-    })
+    return agenda_from_dict(
+        {
+            "meeting": {
+                "title": "常委会第二十五次会议",
+                "body": "某市人大常委会",
+                "language": "zh-CN",
+                "date": "2027-01-15",
+            },
+            "members": [{"id": f"m{i + 1:02d}", "name": NAMES[i], "seat": f"S{i + 1:03d}"} for i in range(seats)],
+            "items": [
+                {
+                    "id": "item1",
+                    "title": "审议条例草案",
+                    "ballots": [{"id": "reg1", "title": "物业管理条例（草案）", "rule": "simple_majority"}],
+                }
+            ],
+        }
+    )
 
 
 def pdf_pages(pdf: Path) -> list[str]:
@@ -50,7 +78,9 @@ def pdf_images(pdf: Path, dpi: int, *, mono: bool = False) -> list[Path]:
 
 
 async def print_pdf(page: Any, path: Path) -> Path:
-    path.write_bytes(await page.pdf(format="A4", margin={"top": "12mm", "bottom": "12mm", "left": "12mm", "right": "12mm"}))
+    path.write_bytes(
+        await page.pdf(format="A4", margin={"top": "12mm", "bottom": "12mm", "left": "12mm", "right": "12mm"})
+    )
     return path
 
 
@@ -69,8 +99,10 @@ async def test_pairing_sheet_prints_every_qr_card_whole_and_scannable(tmp_path: 
             await sheet.goto(f"{srv.http}/console/pairing")
             cards = sheet.locator(".qr-card")
             await expect(sheet.locator(".qr-card svg")).to_have_count(15)  # 14 seats + the display
-            seats = {f"S{i:03d}": await sheet.locator(f".qr-card[data-seat=S{i:03d}] .qr-code").inner_text()
-                     for i in range(1, 15)}
+            seats = {
+                f"S{i:03d}": await sheet.locator(f".qr-card[data-seat=S{i:03d}] .qr-code").inner_text()
+                for i in range(1, 15)
+            }
             urls = set(await sheet.locator("a.qr-url[data-url]").evaluate_all("els => els.map(e => e.dataset.url)"))
             urls.add(await sheet.locator("#display-url").get_attribute("href"))
             await sheet.click("#print")
@@ -90,8 +122,11 @@ async def test_pairing_sheet_prints_every_qr_card_whole_and_scannable(tmp_path: 
                 holding = [p for p in pages if label in p]
                 assert len(holding) == 1 and code in holding[0], f"{seat}'s card is split or missing"
             # every printed code scans, once: no QR code is cut by a page break
-            scanned = subprocess.run(["zbarimg", "--quiet", "--raw", *map(str, pdf_images(tmp_path / "sheet.pdf", 150, mono=True))],
-                                     capture_output=True, text=True).stdout.split()
+            scanned = subprocess.run(
+                ["zbarimg", "--quiet", "--raw", *map(str, pdf_images(tmp_path / "sheet.pdf", 150, mono=True))],
+                capture_output=True,
+                text=True,
+            ).stdout.split()
             missing, extra = urls - set(scanned), set(scanned) - urls
             assert not missing and not extra and len(scanned) == len(urls), f"unscannable {missing}, unexpected {extra}"
             await browser.close()
@@ -128,8 +163,16 @@ async def test_console_prints_the_result_and_named_list_without_controls(tmp_pat
             assert await console.evaluate("window.__prints") == 1
 
             await console.emulate_media(media="print")
-            for hidden in ("#logout", "#pairing-link", "#conn", "#agenda", "#print-result", "#announce-ballot",
-                           "#void-ballot", "#attendance"):
+            for hidden in (
+                "#logout",
+                "#pairing-link",
+                "#conn",
+                "#agenda",
+                "#print-result",
+                "#announce-ballot",
+                "#void-ballot",
+                "#attendance",
+            ):
                 await expect(console.locator(hidden)).to_be_hidden()
             for shown in ("#meeting-title", "#ballot-title", "#result [data-verdict=passed]"):
                 await expect(console.locator(shown)).to_be_visible()
@@ -142,8 +185,15 @@ async def test_console_prints_the_result_and_named_list_without_controls(tmp_pat
             text = pages[0]
             for words in ("常委会第二十五次会议", "物业管理条例（草案）", ZH["verdict.passed"], *NAMES[:4]):
                 assert words in text
-            for control in ("console.logout", "console.pairing_sheet", "console.announce", "console.void",
-                            "console.print_result", "console.agenda", "console.attendance"):
+            for control in (
+                "console.logout",
+                "console.pairing_sheet",
+                "console.announce",
+                "console.void",
+                "console.print_result",
+                "console.agenda",
+                "console.attendance",
+            ):
                 assert ZH[control] not in text, f"{control} is printed"
             # the verdict badge and the bars keep their colours on paper (white text on white otherwise)
             image = Image.open(pdf_images(pdf, 60)[0]).convert("RGB")

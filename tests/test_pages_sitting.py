@@ -6,6 +6,7 @@ and every page recovers by itself (a vote made while it was down is queued and t
 confirmed); no page logs a JavaScript error. Screenshots of each screen, in both languages,
 go to test-artifacts/screens/.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -24,16 +25,33 @@ TABLET = {"width": 1180, "height": 820}
 def agenda(language: str = "zh-CN"):
     zh = language == "zh-CN"
     names = ["王建国", "李秀英", "张志强", "刘海燕"] if zh else ["Ada Byron", "Ben Okri", "Chen Wei", "Dana Scott"]
-    return agenda_from_dict({
-        "meeting": {"title": "常委会第二十三次会议" if zh else "Council meeting no. 23",
-                    "body": "某市人大常委会" if zh else "City Council", "session": "第二十三次会议" if zh else "23rd sitting",
-                    "language": language, "date": "2026-11-25", "rule": "majority_of_all"},
-        "members": [{"id": f"m0{i + 1}", "name": n, "seat": f"S00{i + 1}"} for i, n in enumerate(names)],
-        "items": [{"id": "item1", "title": "审议物业管理条例草案" if zh else "Property management bill",
-                   "ballots": [{"id": "reg1", "title": "物业管理条例（草案）" if zh else "Property management bill",
-                                "rule": "simple_majority"}]},
-                  {"id": "item2", "title": "其他事项" if zh else "Any other business", "ballots": []}],
-    })
+    return agenda_from_dict(
+        {
+            "meeting": {
+                "title": "常委会第二十三次会议" if zh else "Council meeting no. 23",
+                "body": "某市人大常委会" if zh else "City Council",
+                "session": "第二十三次会议" if zh else "23rd sitting",
+                "language": language,
+                "date": "2026-11-25",
+                "rule": "majority_of_all",
+            },
+            "members": [{"id": f"m0{i + 1}", "name": n, "seat": f"S00{i + 1}"} for i, n in enumerate(names)],
+            "items": [
+                {
+                    "id": "item1",
+                    "title": "审议物业管理条例草案" if zh else "Property management bill",
+                    "ballots": [
+                        {
+                            "id": "reg1",
+                            "title": "物业管理条例（草案）" if zh else "Property management bill",
+                            "rule": "simple_majority",
+                        }
+                    ],
+                },
+                {"id": "item2", "title": "其他事项" if zh else "Any other business", "ballots": []},
+            ],
+        }
+    )
 
 
 @needs_chromium
@@ -54,8 +72,10 @@ async def test_a_sitting_through_console_tablets_and_display(tmp_path: Path) -> 
             sheet = errors.watch(await clerk.new_page(), "sheet")
             await sheet.goto(f"{srv.http}/console/pairing")
             await expect(sheet.locator(".qr-card svg")).to_have_count(5)  # 4 seats + the display
-            urls = {s: await sheet.locator(f".qr-card[data-seat={s}] a.qr-url").get_attribute("data-url")
-                    for s in ("S001", "S002", "S003")}
+            urls = {
+                s: await sheet.locator(f".qr-card[data-seat={s}] a.qr-url").get_attribute("data-url")
+                for s in ("S001", "S002", "S003")
+            }
             display_url = await sheet.locator("#display-url").get_attribute("href")
             await shot(sheet, "pairing-sheet-zh")
 

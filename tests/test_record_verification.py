@@ -1,4 +1,5 @@
 """Certificates issued by a real sitting, checked as an auditor would: paper against record."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from server.paper import certificates as cert
 from server.live.agenda_file import load_agenda
+from server.paper import certificates as cert
 from simulators import tablets
 from tests.support import start_server
 
@@ -33,8 +34,16 @@ def sitting(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
     async def run() -> dict[str, Any]:
         srv = await start_server(tmp, agenda, agenda_dir=ROOT / "agendas")
-        args = argparse.Namespace(url=srv.url, token_file=str(tmp / "credentials.json"), seats=len(agenda.members),
-                                  pattern="random", seed=11, clerk=True, only=None, duration=60.0)
+        args = argparse.Namespace(
+            url=srv.url,
+            token_file=str(tmp / "credentials.json"),
+            seats=len(agenda.members),
+            pattern="random",
+            seed=11,
+            clerk=True,
+            only=None,
+            duration=60.0,
+        )
         report = await tablets.run(args)
         await srv.runtime.issuer.drain()
         await srv.stop()
@@ -51,8 +60,17 @@ def test_every_closed_ballot_has_a_certificate_and_verify_checks_them(sitting: d
     assert f"{len(pdfs)} certificates match the record" in done.stdout
 
 
-@pytest.mark.parametrize("ballot", ["property-regulation-vote", "appoint-court", "by-election-vote",
-                                    "suggestions-selection", "housing-evaluation", "justice-score"])
+@pytest.mark.parametrize(
+    "ballot",
+    [
+        "property-regulation-vote",
+        "appoint-court",
+        "by-election-vote",
+        "suggestions-selection",
+        "housing-evaluation",
+        "justice-score",
+    ],
+)
 def test_a_certificate_reads_as_text_and_its_qr_verifies(sitting: dict[str, Any], ballot: str, tmp_path: Path) -> None:
     pdf = sitting["dir"] / "certificates" / f"{ballot}-r1.pdf"
     result = next(r["result"] for r in sitting["report"].results if r["ballot"] == ballot)
@@ -61,7 +79,9 @@ def test_a_certificate_reads_as_text_and_its_qr_verifies(sitting: dict[str, Any]
     for line in result["lines"]:
         assert line["label"][:4] in text  # Chinese names and titles are text, not boxes
     assert str(result["voted"]) in text
-    subprocess.run(["pdftoppm", "-r", "150", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "150", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True
+    )
     (png,) = tmp_path.glob("page*.png")
     qr = subprocess.run(["zbarimg", "--raw", "-q", str(png)], capture_output=True, text=True)
     assert qr.returncode == 0, "the QR code did not decode"
@@ -84,6 +104,7 @@ def test_a_certificate_with_one_count_changed_fails(sitting: dict[str, Any]) -> 
     fields["c"][0][1] += 1
     # altered text with the old signature: the signature breaks
     import base64
+
     body = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     raw = base64.b32decode(payload[4:] + "=" * (-len(payload[4:]) % 8))
     forged = "HC1:" + base64.b32encode(body + raw[-64:]).decode().rstrip("=")
@@ -105,24 +126,37 @@ def _tampered(sitting: dict[str, Any], tmp_path: Path, sql: str) -> subprocess.C
     return hemicycle("verify", "--db", str(db))
 
 
-@pytest.mark.parametrize("sql, position", [
-    ("UPDATE events SET body = replace(body, '\"present\"', '\"leave\"') WHERE seq = 40;", 40),  # edit
-    ("DELETE FROM events WHERE seq = 55;", 55),  # delete
-    ("UPDATE events SET seq = -1 WHERE seq = 60; UPDATE events SET seq = 60 WHERE seq = 61;"
-     "UPDATE events SET seq = 61 WHERE seq = -1;", 60),  # reorder
-    ("UPDATE events SET seq = seq + 1000 WHERE seq >= 70; UPDATE events SET seq = seq - 999 WHERE seq >= 1070;"
-     "INSERT INTO events SELECT 70, name, body, prev, hash FROM events WHERE seq = 69;", 70),  # insert
-])
-def test_tampering_with_the_log_is_found_at_its_first_bad_position(sitting: dict[str, Any], tmp_path: Path,
-                                                                    sql: str, position: int) -> None:
+@pytest.mark.parametrize(
+    "sql, position",
+    [
+        ("UPDATE events SET body = replace(body, '\"present\"', '\"leave\"') WHERE seq = 40;", 40),  # edit
+        ("DELETE FROM events WHERE seq = 55;", 55),  # delete
+        (
+            "UPDATE events SET seq = -1 WHERE seq = 60; UPDATE events SET seq = 60 WHERE seq = 61;"
+            "UPDATE events SET seq = 61 WHERE seq = -1;",
+            60,
+        ),  # reorder
+        (
+            "UPDATE events SET seq = seq + 1000 WHERE seq >= 70; UPDATE events SET seq = seq - 999 WHERE seq >= 1070;"
+            "INSERT INTO events SELECT 70, name, body, prev, hash FROM events WHERE seq = 69;",
+            70,
+        ),  # insert
+    ],
+)
+def test_tampering_with_the_log_is_found_at_its_first_bad_position(
+    sitting: dict[str, Any], tmp_path: Path, sql: str, position: int
+) -> None:
     done = _tampered(sitting, tmp_path, sql)
     assert done.returncode == 1
     assert f"first problem at entry {position}:" in done.stderr
 
 
 def test_a_changed_secret_urn_is_found(sitting: dict[str, Any], tmp_path: Path) -> None:
-    done = _tampered(sitting, tmp_path, "DELETE FROM urn WHERE entry = (SELECT min(entry) FROM urn "
-                                        "WHERE ballot = 'property-regulation-vote');")
+    done = _tampered(
+        sitting,
+        tmp_path,
+        "DELETE FROM urn WHERE entry = (SELECT min(entry) FROM urn WHERE ballot = 'property-regulation-vote');",
+    )
     assert done.returncode == 1 and "property-regulation-vote" in done.stderr
 
 

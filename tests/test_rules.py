@@ -1,4 +1,5 @@
 """Thresholds as data: exact arithmetic at the boundaries, presets, parsing."""
+
 from __future__ import annotations
 
 from fractions import Fraction
@@ -79,13 +80,22 @@ def test_quorum_is_more_than_half_of_the_seated(seated: int, needed: int) -> Non
 
 def test_presets_serialise_to_the_documented_form() -> None:
     assert PRESETS["two_thirds_of_cast"].to_dict() == {
-        "option": "for", "cmp": ">=", "fraction": "2/3", "base": "cast", "constant": 0}
-    assert threshold_from_dict(PRESETS["majority_excluding_abstentions"].to_dict()) == \
-           PRESETS["majority_excluding_abstentions"]
+        "option": "for",
+        "cmp": ">=",
+        "fraction": "2/3",
+        "base": "cast",
+        "constant": 0,
+    }
+    assert (
+        threshold_from_dict(PRESETS["majority_excluding_abstentions"].to_dict())
+        == PRESETS["majority_excluding_abstentions"]
+    )
 
 
-@pytest.mark.parametrize(("value", "expected"), [("2/3", Fraction(2, 3)), (" 1/2 ", Fraction(1, 2)),
-                                                 (0.5, Fraction(1, 2)), (1, Fraction(1)), ("0", Fraction(0))])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("2/3", Fraction(2, 3)), (" 1/2 ", Fraction(1, 2)), (0.5, Fraction(1, 2)), (1, Fraction(1)), ("0", Fraction(0))],
+)
 def test_fractions_are_read_exactly(value: object, expected: Fraction) -> None:
     assert parse_fraction(value) == expected
 
@@ -96,14 +106,17 @@ def test_bad_fractions_are_refused(value: object) -> None:
         parse_fraction(value)
 
 
-@pytest.mark.parametrize(("data", "words"), [
-    ({"cmp": "="}, "cmp must be one of"),
-    ({"base": "everyone"}, "base must be one of"),
-    ({"constant": 1.5}, "constant must be a whole number"),
-    ({"constant": True}, "constant must be a whole number"),
-    ({"option": 3}, "option must be a string"),
-    ({"share": "1/2"}, "unknown key(s) share"),
-])
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ({"cmp": "="}, "cmp must be one of"),
+        ({"base": "everyone"}, "base must be one of"),
+        ({"constant": 1.5}, "constant must be a whole number"),
+        ({"constant": True}, "constant must be a whole number"),
+        ({"option": 3}, "option must be a string"),
+        ({"share": "1/2"}, "unknown key(s) share"),
+    ],
+)
 def test_bad_rule_tables_say_what_is_wrong(data: dict, words: str) -> None:
     with pytest.raises(ValueError, match=words.replace("(", r"\(").replace(")", r"\)")):
         threshold_from_dict(data)

@@ -1,4 +1,5 @@
 """The live sitting over a real SQLite store: replay, group commit, idempotent casts, failures, countdowns."""
+
 from __future__ import annotations
 
 import asyncio
@@ -118,10 +119,12 @@ async def until(predicate: Callable[[], bool]) -> None:
     async def poll() -> None:
         while not predicate():
             await asyncio.sleep(0.01)
+
     await asyncio.wait_for(poll(), HANG_GUARD)
 
 
 # -- restart is replay -----------------------------------------------------------------------------
+
 
 async def test_a_restarted_sitting_reaches_the_same_state(db: str, agenda: Agenda, opened: Callable) -> None:
     first = await opened(agenda)
@@ -151,8 +154,10 @@ async def test_a_restarted_sitting_reaches_the_same_state(db: str, agenda: Agend
     after = {role: snapshot(second.meeting, role, ["m01"]) for role in ("clerk", "seat", "display")}
     assert after["clerk"] == before["clerk"] and after["display"] == before["display"]
     assert [(seq, e.to_data(ev)) for seq, ev in second.history] == history
-    assert (second.meeting.tally(second.meeting.ballots["secret"]),
-            second.meeting.tally(second.meeting.history[0])) == tallies
+    assert (
+        second.meeting.tally(second.meeting.ballots["secret"]),
+        second.meeting.tally(second.meeting.history[0]),
+    ) == tallies
     # the seat's own secret choice was only ever in memory: after a restart it is just "recorded"
     mine = next(b for b in after["seat"]["ballots"] if b["id"] == "secret")["mine"]
     assert mine == {"m01": {"recorded": True}}
@@ -164,12 +169,14 @@ async def test_a_restarted_sitting_reaches_the_same_state(db: str, agenda: Agend
     result = second.meeting.ballots["secret"].result
     assert result["lines"][0]["counts"] == {"for": 0, "against": 1, "abstain": 3}
     store = second.store
-    report = audit(store.load().entries, [(u.ballot, u.run, u.choice) for u in store.load().urn],
-                   store.load_participation())
+    report = audit(
+        store.load().entries, [(u.ballot, u.run, u.choice) for u in store.load().urn], store.load_participation()
+    )
     assert report.ok, [str(p) for p in report.problems]
 
 
 # -- group commit and idempotency -------------------------------------------------------------------------
+
 
 async def test_concurrent_casts_share_commits_and_are_all_acknowledged(agenda: Agenda, opened: Callable) -> None:
     sitting = await opened(agenda)
@@ -177,8 +184,9 @@ async def test_concurrent_casts_share_commits_and_are_all_acknowledged(agenda: A
     await check_in(sitting, *voters)
     await run(sitting, c.OpenBallot("named"))
     commits = sitting.writer.commits
-    outcomes = await asyncio.gather(*(run(sitting, c.Cast(m, "named", "for" if i % 4 else "against", f"k-{m}"))
-                                      for i, m in enumerate(voters)))
+    outcomes = await asyncio.gather(
+        *(run(sitting, c.Cast(m, "named", "for" if i % 4 else "against", f"k-{m}")) for i, m in enumerate(voters))
+    )
     assert sitting.writer.commits - commits < len(voters)
     assert all(o.key is not None and o.key.ballot == "named" for o in outcomes)
     assert len({o.key.seq for o in outcomes}) == 60
@@ -188,8 +196,9 @@ async def test_concurrent_casts_share_commits_and_are_all_acknowledged(agenda: A
 
 
 @pytest.mark.parametrize("ballot", ["named", "secret"])
-async def test_a_resent_cast_gets_the_same_acknowledgement_and_counts_once(ballot: str, agenda: Agenda,
-                                                                         opened: Callable) -> None:
+async def test_a_resent_cast_gets_the_same_acknowledgement_and_counts_once(
+    ballot: str, agenda: Agenda, opened: Callable
+) -> None:
     sitting = await opened(agenda)
     await check_in(sitting, "m01", "m02")
     await run(sitting, c.OpenBallot(ballot))
@@ -197,8 +206,9 @@ async def test_a_resent_cast_gets_the_same_acknowledgement_and_counts_once(ballo
     again = await run(sitting, c.Cast("m01", ballot, "against", "key-1"))  # a resend, whatever it says
     assert again.key == first.key and again.events == []
     # a resend racing the original is answered the same way
-    both = await asyncio.gather(run(sitting, c.Cast("m02", ballot, "for", "key-2")),
-                                run(sitting, c.Cast("m02", ballot, "for", "key-2")))
+    both = await asyncio.gather(
+        run(sitting, c.Cast("m02", ballot, "for", "key-2")), run(sitting, c.Cast("m02", ballot, "for", "key-2"))
+    )
     assert both[0].key == both[1].key
     assert counts(sitting, ballot) == {"for": 2, "against": 0, "abstain": 0}
     assert sum(1 for d in stored_events(sitting.store) if d["name"] == "vote.cast") == 2
@@ -207,8 +217,10 @@ async def test_a_resent_cast_gets_the_same_acknowledgement_and_counts_once(ballo
 
 # -- a store that fails ------------------------------------------------------------------------------
 
+
 async def test_a_failed_commit_is_unavailable_leaves_no_trace_and_the_next_command_works(
-        db: str, agenda: Agenda, opened: Callable) -> None:
+    db: str, agenda: Agenda, opened: Callable
+) -> None:
     store = FlakyStore(db)
     sitting = await opened(agenda, store)
     published: list[str] = []
@@ -244,7 +256,8 @@ async def test_a_failed_commit_is_unavailable_leaves_no_trace_and_the_next_comma
 
 
 async def test_while_the_store_is_down_commands_are_unavailable_and_work_again_after(
-        db: str, agenda: Agenda, opened: Callable) -> None:
+    db: str, agenda: Agenda, opened: Callable
+) -> None:
     store = FlakyStore(db)
     sitting = await opened(agenda, store)
     await check_in(sitting, "m01", "m02")
@@ -263,6 +276,7 @@ async def test_while_the_store_is_down_commands_are_unavailable_and_work_again_a
 
 
 # -- countdowns ------------------------------------------------------------------------------------
+
 
 async def test_a_countdown_ballot_closes_itself_and_a_hold_stops_the_clock(agenda: Agenda, opened: Callable) -> None:
     clock = Clock()
@@ -284,7 +298,8 @@ async def test_a_countdown_ballot_closes_itself_and_a_hold_stops_the_clock(agend
 
 
 async def test_a_countdown_that_ran_out_while_the_server_was_down_closes_on_restart(
-        agenda: Agenda, opened: Callable) -> None:
+    agenda: Agenda, opened: Callable
+) -> None:
     clock = Clock()
     first = await opened(agenda, clock=clock)
     await check_in(first, "m01", "m02")

@@ -1,4 +1,5 @@
 """One contract, three stores: MemoryStore, SQLStore on an SQLite file, SQLStore on PostgreSQL."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -113,6 +114,7 @@ def state(store: EventStore) -> tuple[list[LogEntry], list[UrnEntry], list[tuple
 
 # -- the log ------------------------------------------------------------------------------------
 
+
 def test_an_empty_store_loads_nothing(store: EventStore) -> None:
     stored = store.load()
     assert (stored.entries, stored.urn, store.load_participation()) == ([], [], [])
@@ -159,6 +161,7 @@ def test_the_first_entry_must_be_entry_one(store: EventStore) -> None:
 
 # -- participation: one vote per member and ballot run ------------------------------------------------
 
+
 def test_a_duplicate_participation_refuses_the_whole_batch(store: EventStore) -> None:
     log = Log()
     first = cast_batch(log, "b1", 1, "m01", urn=("e-first",))
@@ -191,17 +194,25 @@ def test_one_participation_row_per_ballot_run_and_member(store: EventStore) -> N
     store.commit(cast_batch(log, "b1", 1, "m02"))  # another member
     with pytest.raises(DuplicateParticipation):
         store.commit(cast_batch(log.fork(), "b1", 2, "m01"))
-    assert sorted(store.load_participation()) == [("b1", 1, "m01"), ("b1", 1, "m02"),
-                                                  ("b1", 2, "m01"), ("b2", 1, "m01")]
+    assert sorted(store.load_participation()) == [
+        ("b1", 1, "m01"),
+        ("b1", 1, "m02"),
+        ("b1", 2, "m01"),
+        ("b2", 1, "m01"),
+    ]
 
 
 # -- the urn -------------------------------------------------------------------------------------------
 
+
 def test_urn_puts_and_drops(store: EventStore) -> None:
     store.commit(Batch(urn_puts=[UrnEntry(x, "s1", 1, '"for"') for x in ("e1", "e2", "e3")]))
     store.commit(Batch(urn_drops=["e2", "never-there"], urn_puts=[UrnEntry("e4", "s1", 1, '"against"')]))
-    assert urn_of(store) == {"e1": UrnEntry("e1", "s1", 1, '"for"'), "e3": UrnEntry("e3", "s1", 1, '"for"'),
-                             "e4": UrnEntry("e4", "s1", 1, '"against"')}
+    assert urn_of(store) == {
+        "e1": UrnEntry("e1", "s1", 1, '"for"'),
+        "e3": UrnEntry("e3", "s1", 1, '"for"'),
+        "e4": UrnEntry("e4", "s1", 1, '"against"'),
+    }
 
 
 def test_a_choice_put_and_withdrawn_within_one_batch_never_reaches_the_store(store: EventStore) -> None:
@@ -228,6 +239,7 @@ def test_sealing_a_ballot_keeps_its_urn_and_everything_else(store: EventStore) -
 
 
 # -- SQL specifics -----------------------------------------------------------------------------------
+
 
 def test_the_urn_table_has_no_member_time_or_order_column(sql_backend: Backend) -> None:
     store = sql_backend.open()

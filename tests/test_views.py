@@ -1,4 +1,5 @@
 """What each role receives: displays never get a secret choice or hidden counts; a seat sees its own vote."""
+
 from __future__ import annotations
 
 import json
@@ -105,7 +106,8 @@ def test_a_seat_sees_its_own_vote_only() -> None:
 def test_a_seat_sees_its_own_secret_choice_only_while_the_server_remembers_it() -> None:
     s, _ = secret_sitting()
     assert ballot_in(snapshot(s.meeting, "seat", ["m01"]), "sec")["mine"] == {
-        "m01": {"recorded": True, "choice": "against"}}
+        "m01": {"recorded": True, "choice": "against"}
+    }
     assert ballot_in(snapshot(s.meeting, "seat", ["m04"]), "sec")["mine"] == {}
     again = s.replay()  # after a restart nobody knows, not even the member's own tablet
     assert ballot_in(snapshot(again, "seat", ["m01"]), "sec")["mine"] == {"m01": {"recorded": True}}
@@ -141,8 +143,14 @@ def test_attendance_summary_counts_voting_members_only() -> None:
     s = sim(10, [motion()], observers=2)
     s.present("o1", *members(1, 5))
     s.do(c.SetAttendance("m06", "leave", by="clerk"))
-    assert attendance_summary(s.meeting) == {"seated": 10, "present": 5, "leave": 1, "absent": 4,
-                                             "quorum_met": False, "quorum_needed": 6}
+    assert attendance_summary(s.meeting) == {
+        "seated": 10,
+        "present": 5,
+        "leave": 1,
+        "absent": 4,
+        "quorum_met": False,
+        "quorum_needed": 6,
+    }
     s.present("m07")
     assert attendance_summary(s.meeting)["quorum_met"] is True
 

@@ -1,4 +1,5 @@
 """The welcome: pre-encoded parts give exactly the snapshot views.snapshot gives."""
+
 from __future__ import annotations
 
 import orjson
@@ -27,26 +28,35 @@ def hello(sitting: Sitting, cache: WelcomeCache, identity: Identity, members: fr
     return orjson.loads(got[0])
 
 
-async def test_cached_welcomes_equal_fresh_snapshots_as_the_state_moves(tmp_path) -> None:  # noqa: ANN001
+async def test_cached_welcomes_equal_fresh_snapshots_as_the_state_moves(tmp_path) -> None:
     agenda = make_agenda(12, ballots=[{"id": "b1", "title": "B"}, {"id": "s1", "title": "S", "secret": True}])
     sitting = await Sitting.start(SQLStore(str(tmp_path / "s.db")), agenda)
     cache = WelcomeCache()
     seat = Identity("seat", "m01", agenda.members[0].seat)
     try:
-        steps = [c.SetAttendance("m01", "present"), c.SetAttendance("m02", "present"), c.OpenBallot("s1"),
-                 c.Cast("m01", "s1", "for", "k1"), c.SetAttendance("m03", "leave", "clerk")]
+        steps = [
+            c.SetAttendance("m01", "present"),
+            c.SetAttendance("m02", "present"),
+            c.OpenBallot("s1"),
+            c.Cast("m01", "s1", "for", "k1"),
+            c.SetAttendance("m03", "leave", "clerk"),
+        ]
         for step in [None, *steps]:
             if step is not None:
                 await sitting.execute(step)
-            for identity, members in ((seat, frozenset({"m01"})), (Identity("clerk"), frozenset()),
-                                      (Identity("display"), frozenset())):
+            for identity, members in (
+                (seat, frozenset({"m01"})),
+                (Identity("clerk"), frozenset()),
+                (Identity("display"), frozenset()),
+            ):
                 msg = hello(sitting, cache, identity, members)
                 fresh = orjson.loads(orjson.dumps(snapshot(sitting.meeting, identity.role, members)))
                 assert msg["snapshot"] == fresh
                 assert msg["seq"] == sitting.meeting.seq and msg["resumed"] is False
         # the seat's own secret choice is in its snapshot, and only there
-        mine = next(b for b in hello(sitting, cache, seat, frozenset({"m01"}))["snapshot"]["ballots"]
-                    if b["id"] == "s1")["mine"]
+        mine = next(
+            b for b in hello(sitting, cache, seat, frozenset({"m01"}))["snapshot"]["ballots"] if b["id"] == "s1"
+        )["mine"]
         assert mine == {"m01": {"recorded": True, "choice": "for"}}
     finally:
         await sitting.stop()

@@ -5,10 +5,12 @@ a log) and reports *every* problem with its key path, so a clerk fixes a file in
 The validated input is kept verbatim in `Agenda.source`: it is written into the log's
 first event, which lets an auditor recompute every tally from the log alone.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import AgendaError
 from .rules import QUORUM_PRESET, Threshold, threshold_from_dict, threshold_from_dict_or_preset
@@ -200,7 +202,7 @@ def agenda_from_dict(data: Mapping[str, Any], source: str = "agenda") -> Agenda:
         try:
             q = raw_meeting["quorum"]
             if not isinstance(q, Mapping):
-                raise ValueError("must be a table such as {fraction = \"1/2\", cmp = \">\"}")
+                raise ValueError('must be a table such as {fraction = "1/2", cmp = ">"}')
             quorum = threshold_from_dict({"option": "present", "base": "seated", **q})
             if quorum.base != "seated" or quorum.option != "present":
                 raise ValueError("quorum counts members present against all seated members")
@@ -225,12 +227,17 @@ def agenda_from_dict(data: Mapping[str, Any], source: str = "agenda") -> Agenda:
             c.fail(f"{path}.seat", f"duplicate seat {seat!r} (also {seen_seats[seat]})")
         seen_ids.setdefault(mid, path)
         seen_seats.setdefault(seat, path)
-        members.append(Member(
-            id=mid, name=c.text(m, "name", path, "?"), seat=seat,
-            group=c.typed(m, "group", path, str, ""), role=role,
-            votes=c.typed(m, "votes", path, bool, role != "observer"),
-            card=c.typed(m, "card", path, str, ""),
-        ))
+        members.append(
+            Member(
+                id=mid,
+                name=c.text(m, "name", path, "?"),
+                seat=seat,
+                group=c.typed(m, "group", path, str, ""),
+                role=role,
+                votes=c.typed(m, "votes", path, bool, role != "observer"),
+                card=c.typed(m, "card", path, str, ""),
+            )
+        )
     if not members and "members" in top:
         c.fail("members", "must list at least one member")
 
@@ -351,6 +358,10 @@ def _document(c: _Checker, raw: Any, path: str, item_id: str, member_ids: Mappin
     if classification not in CLASSIFICATIONS:
         c.fail(f"{path}.classification", f"must be one of {', '.join(CLASSIFICATIONS)}")
     return DocumentSpec(
-        id=c.text(d, "id", path, "?"), item=item_id, title=c.text(d, "title", path, "?"),
-        file=c.text(d, "file", path, "?"), audience=audience, classification=classification,
+        id=c.text(d, "id", path, "?"),
+        item=item_id,
+        title=c.text(d, "title", path, "?"),
+        file=c.text(d, "file", path, "?"),
+        audience=audience,
+        classification=classification,
     )

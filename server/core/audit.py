@@ -5,12 +5,14 @@ the record is sound). Checks the hash chain, that each closed ballot's stored re
 equals a recount from the votes, that each secret urn holds exactly one choice per
 participant and matches the digest sealed into the log.
 """
+
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from . import events as e
 from .ballot_state import urn_digest
@@ -38,8 +40,14 @@ class AuditReport:
         return not self.problems
 
 
-def _check_entry(meeting: Meeting, entry: LogEntry, event: e.Event, urns: dict[tuple[str, int], list[Any]],
-                 voters_in_log: dict[tuple[str, int], set[str]], problems: list[Problem]) -> int:
+def _check_entry(
+    meeting: Meeting,
+    entry: LogEntry,
+    event: e.Event,
+    urns: dict[tuple[str, int], list[Any]],
+    voters_in_log: dict[tuple[str, int], set[str]],
+    problems: list[Problem],
+) -> int:
     """Check one event against the state before it; returns 1 if it was a ballot close."""
     if isinstance(event, e.VoteCast):
         voters_in_log[(event.ballot, event.run)].add(event.member)
@@ -50,20 +58,37 @@ def _check_entry(meeting: Meeting, entry: LogEntry, event: e.Event, urns: dict[t
         choices = urns.get((event.ballot, event.run), [])
         run.urn = {str(i): ch for i, ch in enumerate(choices)}
         if len(choices) != len(run.voters):
-            problems.append(Problem(entry.seq, f"ballot {event.ballot} run {event.run}: "
-                                    f"{len(choices)} secret choices for {len(run.voters)} voters"))
+            problems.append(
+                Problem(
+                    entry.seq,
+                    f"ballot {event.ballot} run {event.run}: "
+                    f"{len(choices)} secret choices for {len(run.voters)} voters",
+                )
+            )
         if urn_digest(choices) != event.urn_digest:
-            problems.append(Problem(entry.seq, f"ballot {event.ballot} run {event.run}: "
-                                    "the urn does not match the digest sealed at close"))
+            problems.append(
+                Problem(
+                    entry.seq,
+                    f"ballot {event.ballot} run {event.run}: the urn does not match the digest sealed at close",
+                )
+            )
     recount = meeting.tally(run)
     if recount != event.result:
-        problems.append(Problem(entry.seq, f"ballot {event.ballot} run {event.run}: "
-                                f"stored result differs from the recount {json.dumps(recount, ensure_ascii=False)}"))
+        problems.append(
+            Problem(
+                entry.seq,
+                f"ballot {event.ballot} run {event.run}: "
+                f"stored result differs from the recount {json.dumps(recount, ensure_ascii=False)}",
+            )
+        )
     return 1
 
 
-def audit(entries: list[LogEntry], urn_rows: Iterable[tuple[str, int, str]],
-          participation: Iterable[tuple[str, int, str]] | None = None) -> AuditReport:
+def audit(
+    entries: list[LogEntry],
+    urn_rows: Iterable[tuple[str, int, str]],
+    participation: Iterable[tuple[str, int, str]] | None = None,
+) -> AuditReport:
     """``urn_rows``: (ballot, run, canonical choice); ``participation``: (ballot, run, member)."""
     bad = first_bad_position(entries)
     if bad is not None:

@@ -4,6 +4,7 @@ draft -> open -> held <-> open -> closed -> announced; any run not yet voided ma
 voided, and a voided ballot may be opened again as a new run (重新表决). Every run stays
 in the record.
 """
+
 from __future__ import annotations
 
 import hashlib

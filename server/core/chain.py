@@ -4,11 +4,13 @@
 the first entry. Editing, deleting, reordering or inserting any entry breaks every hash
 from that position on, so `hemicycle verify` can name the first bad position.
 """
+
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import orjson
 

@@ -3,6 +3,7 @@
 Adapters build these from validated protocol messages; the meeting decides them into
 events or refuses them with a CommandError. ``actor`` says who asks (self, clerk, keypad).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

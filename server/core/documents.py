@@ -7,6 +7,7 @@ Audiences: ``everyone``; ``members`` (members and the chair); ``observers`` (列
 only); ``named`` (the listed ``readers``). The clerk reads everything; a display only
 what is for everyone and not confidential.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -108,8 +109,11 @@ class DocumentBook:
         if document is not None:
             doc = self._doc(document)
             return [] if doc.recalled else [e.DocumentRecalled(doc.id, now)]
-        return [e.DocumentRecalled(d.id, now) for d in self.docs.values()
-                if d.info["classification"] == "confidential" and not d.recalled]
+        return [
+            e.DocumentRecalled(d.id, now)
+            for d in self.docs.values()
+            if d.info["classification"] == "confidential" and not d.recalled
+        ]
 
     def apply(self, event: e.Event) -> None:
         if isinstance(event, e.DocumentAdded):

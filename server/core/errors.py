@@ -3,6 +3,7 @@
 The code is part of the protocol (docs/protocol.md); the message is English for logs,
 and user interfaces translate the code through their message catalogues.
 """
+
 from __future__ import annotations
 
 

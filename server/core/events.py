@@ -5,6 +5,7 @@ append-only, hash-chained log. ``SecretChoice`` and ``SecretChoiceWithdrawn`` do
 they are the ballot box (urn) of a secret ballot and are stored apart, with random ids,
 no member, no time and no order (see docs/architecture.md, "Secrecy").
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -238,10 +239,24 @@ DOCUMENT_EVENTS = (DocumentAdded, DocumentReleased, DocumentReceipt, DocumentRec
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.NAME: cls
     for cls in (
-        SittingOpened, SittingClosed, AttendanceChanged, ItemSelected, BallotCreated,
-        BallotOpened, BallotHeld, BallotResumed, BallotClosed, BallotAnnounced, BallotVoided,
-        VoteCast, SecretChoice, SecretChoiceWithdrawn, KeypadStatusChanged,
-        ServerKeyRecorded, CertificateIssued, *DOCUMENT_EVENTS,
+        SittingOpened,
+        SittingClosed,
+        AttendanceChanged,
+        ItemSelected,
+        BallotCreated,
+        BallotOpened,
+        BallotHeld,
+        BallotResumed,
+        BallotClosed,
+        BallotAnnounced,
+        BallotVoided,
+        VoteCast,
+        SecretChoice,
+        SecretChoiceWithdrawn,
+        KeypadStatusChanged,
+        ServerKeyRecorded,
+        CertificateIssued,
+        *DOCUMENT_EVENTS,
     )
 }
 

@@ -3,6 +3,7 @@
 ``decide`` never mutates; ``apply`` never refuses. Restart is replay: a new Meeting fed
 the stored events (and a secret urn's entries) reaches the same state.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,7 +52,7 @@ class Meeting:
         return [e.SittingOpened(agenda=dict(agenda.source), at=now)]
 
     @classmethod
-    def from_opening(cls, event: e.SittingOpened) -> "Meeting":
+    def from_opening(cls, event: e.SittingOpened) -> Meeting:
         meeting = cls(agenda_from_dict(event.agenda, "log"))
         meeting.seq = 1
         return meeting
@@ -110,7 +111,9 @@ class Meeting:
         if cmd.item not in {i.id for i in self.agenda.items}:
             raise CommandError("unknown_item", f"no agenda item {cmd.item!r}")
         try:
-            spec = ballot_from_dict(cmd.spec, "ballot", cmd.item, self.agenda.source["meeting"].get("rule", "majority_of_all"))
+            spec = ballot_from_dict(
+                cmd.spec, "ballot", cmd.item, self.agenda.source["meeting"].get("rule", "majority_of_all")
+            )
         except AgendaError as exc:
             raise CommandError("invalid_ballot", "; ".join(exc.problems)) from None
         if spec.id in self.ballots:
@@ -228,8 +231,7 @@ class Meeting:
         first = cmd.member not in run.voters
         if not first and not run.spec.allow_change:
             raise CommandError("already_voted", "your first vote counts in this ballot")
-        cast = e.VoteCast(cmd.ballot, run.run, cmd.member, cmd.key, now, first,
-                          None if run.spec.secret else choice)
+        cast = e.VoteCast(cmd.ballot, run.run, cmd.member, cmd.key, now, first, None if run.spec.secret else choice)
         if not run.spec.secret:
             return [cast]
         if not cmd.entry:
@@ -266,7 +268,9 @@ class Meeting:
         self.current_item = ev.item
 
     def _apply_BallotCreated(self, ev: e.BallotCreated, seq: int | None) -> None:
-        spec = ballot_from_dict(ev.spec, "ballot", ev.item, self.agenda.source["meeting"].get("rule", "majority_of_all"))
+        spec = ballot_from_dict(
+            ev.spec, "ballot", ev.item, self.agenda.source["meeting"].get("rule", "majority_of_all")
+        )
         self.ballots[spec.id] = BallotRun(spec)
 
     def _apply_BallotOpened(self, ev: e.BallotOpened, seq: int | None) -> None:

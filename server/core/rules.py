@@ -3,12 +3,14 @@
 Arithmetic is exact (fractions), so "more than half of 41" and "exactly half of 30"
 can never be mis-rounded. Presets cover common practice; agenda files may define others.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any
 
 BASES = ("seated", "present", "cast", "cast_excluding_abstain")
 COMPARATORS = (">", ">=")
@@ -68,16 +70,16 @@ QUORUM_PRESET = Threshold("present", ">", Fraction(1, 2), "seated")
 def parse_fraction(value: Any) -> Fraction:
     """Accept "1/2", "2/3", 0.5 or 1; refuse anything outside 0..1."""
     if isinstance(value, bool):
-        raise ValueError("must be a fraction such as \"1/2\"")
+        raise ValueError('must be a fraction such as "1/2"')
     if isinstance(value, (int, float)):
         frac = Fraction(value).limit_denominator(1000)
     elif isinstance(value, str):
         try:
             frac = Fraction(value.strip())
         except (ValueError, ZeroDivisionError):
-            raise ValueError(f"{value!r} is not a fraction such as \"1/2\"") from None
+            raise ValueError(f'{value!r} is not a fraction such as "1/2"') from None
     else:
-        raise ValueError("must be a fraction such as \"1/2\"")
+        raise ValueError('must be a fraction such as "1/2"')
     if not 0 <= frac <= 1:
         raise ValueError(f"{value!r} must lie between 0 and 1")
     return frac

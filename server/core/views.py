@@ -5,9 +5,11 @@ tablet: public data plus the member's own votes), ``device`` (a keypad bridge: l
 seats it serves), ``display`` (public data only: never a secret choice, never live counts a
 ballot hides, never who voted what before a named ballot closes).
 """
+
 from __future__ import annotations
 
-from typing import Any, Collection
+from collections.abc import Collection
+from typing import Any
 
 from . import events as e
 from .ballot_state import BallotRun
@@ -34,8 +36,11 @@ def attendance_summary(m: Meeting) -> dict[str, Any]:
 def progress(m: Meeting, run: BallotRun) -> dict[str, Any]:
     """Live progress of a ballot: how many voted; counts only where the ballot shows them."""
     out: dict[str, Any] = {
-        "ballot": run.spec.id, "run": run.run, "status": run.status,
-        "voted": len(run.voters), "present": m.turnout(run).present,
+        "ballot": run.spec.id,
+        "run": run.run,
+        "status": run.status,
+        "voted": len(run.voters),
+        "present": m.turnout(run).present,
     }
     if run.spec.live_counts and run.is_live:
         out["live"] = m.tally(run)["lines"]
@@ -44,10 +49,17 @@ def progress(m: Meeting, run: BallotRun) -> dict[str, Any]:
 
 def ballot_view(m: Meeting, run: BallotRun, role: str, members: Collection[str]) -> dict[str, Any]:
     view = run.spec.public()
-    view.update({
-        "run": run.run, "status": run.status, "opened_at": run.opened_at, "closed_at": run.closed_at,
-        "deadline": run.deadline, "remaining": run.remaining, "voted": len(run.voters),
-    })
+    view.update(
+        {
+            "run": run.run,
+            "status": run.status,
+            "opened_at": run.opened_at,
+            "closed_at": run.closed_at,
+            "deadline": run.deadline,
+            "remaining": run.remaining,
+            "voted": len(run.voters),
+        }
+    )
     if run.result is not None and run.status in ("closed", "announced"):
         view["result"] = run.result
         view["urn_digest"] = run.urn_digest
@@ -60,8 +72,7 @@ def ballot_view(m: Meeting, run: BallotRun, role: str, members: Collection[str])
     if role in ("seat", "device"):
         view["mine"] = {mid: own_choice(run, mid) for mid in members if mid in run.voters}
     view["previous_runs"] = [
-        {"run": old.run, "status": old.status, "result": old.result}
-        for old in m.history if old.spec.id == run.spec.id
+        {"run": old.run, "status": old.status, "result": old.result} for old in m.history if old.spec.id == run.spec.id
     ]
     return view
 
@@ -87,9 +98,18 @@ def reader_may_read(m: Meeting, info: dict[str, Any], role: str, members: Collec
 
 def document_view(doc: Doc, role: str) -> dict[str, Any]:
     info = doc.info
-    view = {"id": doc.id, "title": info["title"], "item": info["item_id"], "pages": info["page_count"],
-            "mime": info["mime"], "classification": info["classification"], "audience": info["audience"],
-            "released": doc.released, "recalled": doc.recalled, "size": info["size"]}
+    view = {
+        "id": doc.id,
+        "title": info["title"],
+        "item": info["item_id"],
+        "pages": info["page_count"],
+        "mime": info["mime"],
+        "classification": info["classification"],
+        "audience": info["audience"],
+        "released": doc.released,
+        "recalled": doc.recalled,
+        "size": info["size"],
+    }
     if role == "clerk":
         view["receipts"] = dict(doc.receipts)
         view["readers"] = list(info.get("readers", ()))
@@ -97,18 +117,24 @@ def document_view(doc: Doc, role: str) -> dict[str, Any]:
 
 
 def documents_view(m: Meeting, role: str, members: Collection[str]) -> list[dict[str, Any]]:
-    return [document_view(d, role) for d in m.documents.docs.values()
-            if reader_may_read(m, d.info, role, members) and (d.released or role == "clerk")]
+    return [
+        document_view(d, role)
+        for d in m.documents.docs.values()
+        if reader_may_read(m, d.info, role, members) and (d.released or role == "clerk")
+    ]
 
 
 def roster(m: Meeting) -> list[dict[str, Any]]:
     """The members as every role sees them: fixed for the sitting."""
-    return [{"id": x.id, "name": x.name, "seat": x.seat, "group": x.group, "role": x.role, "votes": x.can_vote}
-            for x in m.agenda.members]
+    return [
+        {"id": x.id, "name": x.name, "seat": x.seat, "group": x.group, "role": x.role, "votes": x.can_vote}
+        for x in m.agenda.members
+    ]
 
 
-def snapshot(m: Meeting, role: str, members: Collection[str] = (), large: dict[str, Any] | None = None
-             ) -> dict[str, Any]:
+def snapshot(
+    m: Meeting, role: str, members: Collection[str] = (), large: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The sitting as ``role`` (speaking for ``members``) may see it.
 
     ``large`` may hold the parts that grow with the number of members and are the same
@@ -121,14 +147,21 @@ def snapshot(m: Meeting, role: str, members: Collection[str] = (), large: dict[s
     large = large or {}
     return {
         "meeting": {
-            "body": info.body, "term": info.term, "session": info.session,
-            "title": info.title, "date": info.date, "language": info.language,
+            "body": info.body,
+            "term": info.term,
+            "session": info.session,
+            "title": info.title,
+            "date": info.date,
+            "language": info.language,
         },
         "members": large["members"] if "members" in large else roster(m),
         "items": [
-            {"id": it.id, "title": it.title,
-             "ballots": [b for b in m.ballots if m.ballots[b].spec.item == it.id],
-             "documents": list(it.documents)}
+            {
+                "id": it.id,
+                "title": it.title,
+                "ballots": [b for b in m.ballots if m.ballots[b].spec.item == it.id],
+                "documents": list(it.documents),
+            }
             for it in agenda.items
         ],
         "current_item": m.current_item,
@@ -137,8 +170,9 @@ def snapshot(m: Meeting, role: str, members: Collection[str] = (), large: dict[s
         "summary": large["summary"] if "summary" in large else attendance_summary(m),
         "ballots": [ballot_view(m, run, role, members) for run in m.ballots.values()],
         "documents": documents_view(m, role, members),
-        "page": m.documents.page if m.documents.page and reader_may_read(
-            m, m.documents.docs[m.documents.page["document"]].info, role, members) else None,
+        "page": m.documents.page
+        if m.documents.page and reader_may_read(m, m.documents.docs[m.documents.page["document"]].info, role, members)
+        else None,
         "closed": m.closed,
         "seq": m.seq,
     }

@@ -6,6 +6,7 @@ event log records. Tablets receive pages as images: :class:`Renderer` for clean,
 :class:`Watermarker` for confidential ones, stamped per reader. Nothing here does HTTP or
 touches the event log; everything is synchronous and safe to call from a thread pool.
 """
+
 from .blobs import AUDIENCES, CLASSIFICATIONS, BlobStore, DocumentInfo, check_digest, mint_document_id
 from .errors import CODES, DocumentError
 from .ingest import ingest
@@ -14,9 +15,30 @@ from .validate import Limits, Validated, read_limited, sniff_mime, validate
 from .watermark import Reader, StampOutcome, Watermarker, WatermarkSpec, find_cjk_font, stamp_page
 
 __all__ = [
-    "AUDIENCES", "CLASSIFICATIONS", "CODES", "CACHE_FOREVER", "CACHE_NEVER",
-    "BlobStore", "DocumentError", "DocumentInfo", "Limits", "PageImage", "Reader",
-    "RenderSettings", "Renderer", "StampOutcome", "Validated", "WatermarkSpec", "Watermarker",
-    "check_digest", "etag_for", "find_cjk_font", "ingest", "mint_document_id",
-    "read_limited", "sniff_mime", "stamp_page", "validate",
+    "AUDIENCES",
+    "CACHE_FOREVER",
+    "CACHE_NEVER",
+    "CLASSIFICATIONS",
+    "CODES",
+    "BlobStore",
+    "DocumentError",
+    "DocumentInfo",
+    "Limits",
+    "PageImage",
+    "Reader",
+    "RenderSettings",
+    "Renderer",
+    "StampOutcome",
+    "Validated",
+    "WatermarkSpec",
+    "Watermarker",
+    "check_digest",
+    "etag_for",
+    "find_cjk_font",
+    "ingest",
+    "mint_document_id",
+    "read_limited",
+    "sniff_mime",
+    "stamp_page",
+    "validate",
 ]

@@ -9,6 +9,7 @@ whole or absent, never half-written under its final name.
 Metadata is a plain frozen dataclass (:class:`DocumentInfo`) because the event log, not this
 module, is the record of which documents exist; the store only holds bytes.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -97,7 +98,7 @@ class DocumentInfo:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "DocumentInfo":
+    def from_dict(cls, data: dict[str, Any]) -> DocumentInfo:
         """Inverse of :meth:`to_dict`; validates like the constructor."""
         fields = dict(data)
         fields["readers"] = tuple(fields.get("readers", ()))

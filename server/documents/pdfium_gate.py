@@ -15,6 +15,7 @@ The lock is the one deliberate module-level object in this package: PDFium's glo
 per process, so the guard for it must be per process too. A lock owned by, say, a Renderer
 instance would let two instances (or the validator) call PDFium concurrently.
 """
+
 from __future__ import annotations
 
 import threading
@@ -76,8 +77,9 @@ def _load_error(exc: pdfium.PdfiumError) -> DocumentError:
     code = exc.err_code
     if code in (pdfium.raw.FPDF_ERR_PASSWORD, pdfium.raw.FPDF_ERR_SECURITY):
         return DocumentError("encrypted_pdf", "the PDF is password-protected; upload an unprotected copy")
-    return DocumentError("malformed_pdf", "the PDF is damaged or incomplete (PDFium could not read it); "
-                                          "export or download it again")
+    return DocumentError(
+        "malformed_pdf", "the PDF is damaged or incomplete (PDFium could not read it); export or download it again"
+    )
 
 
 def page_count(path: str) -> int:
@@ -95,8 +97,9 @@ def rasterize(path: str, index: int, width: int, max_pixels: int) -> Image.Image
     """
     with _opened(path) as doc:
         if not 0 <= index < len(doc):
-            raise DocumentError("page_out_of_range", f"page {index} does not exist; the document has "
-                                                     f"{len(doc)} pages (numbered from 0)")
+            raise DocumentError(
+                "page_out_of_range", f"page {index} does not exist; the document has {len(doc)} pages (numbered from 0)"
+            )
         page = doc[index]
         try:
             pw, ph = page.get_size()

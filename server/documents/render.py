@@ -20,6 +20,7 @@ The server renders in worker processes (server/documents/render_pool.py) through
 :func:`render_into_cache`, so a rendering never holds the server's GIL; a Renderer in the
 server process then only reads the cache.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -56,7 +57,7 @@ class RenderSettings:
     default_width: int = 1600
     widths: tuple[int, ...] = (800, 1200, 1600, 2048)
     max_pixels: int = 16_000_000  # bounds memory for strip-shaped pages (a 1600 x 10000 page)
-    webp_effort: int = 4          # WebP "method" 0-6: speed/size trade-off, not quality
+    webp_effort: int = 4  # WebP "method" 0-6: speed/size trade-off, not quality
     #: Effort for watermarked pages, encoded anew for every fetch and never cached: method 0
     #: encodes a dense page ~45 % faster than 4, ~13 % larger, still lossless (docs/benchmarks.md)
     stamp_webp_effort: int = 0
@@ -153,8 +154,9 @@ class Renderer:
         # For lossless WebP, quality is compression effort too, not fidelity: kept at 80, since
         # at 75 or less our text pages came out half again as large or more (docs/benchmarks.md).
         buf = io.BytesIO()
-        image.save(buf, "WEBP", lossless=True, quality=80,
-                   method=self.settings.webp_effort if effort is None else effort)
+        image.save(
+            buf, "WEBP", lossless=True, quality=80, method=self.settings.webp_effort if effort is None else effort
+        )
         return buf.getvalue()
 
     def _rasterize(self, sha256: str, page: int, width: int) -> Image.Image:
@@ -190,8 +192,7 @@ def _fit_image(path: Path, width: int, max_pixels: int) -> Image.Image:
     uw, uh = upright.size
     scale = min(width / uw, (max_pixels / (uw * uh)) ** 0.5, 1.0)
     if scale < 1.0:
-        upright = upright.resize((max(1, round(uw * scale)), max(1, round(uh * scale))),
-                                 Image.Resampling.LANCZOS)
+        upright = upright.resize((max(1, round(uw * scale)), max(1, round(uh * scale))), Image.Resampling.LANCZOS)
     return upright
 
 
@@ -200,13 +201,14 @@ class RenderOutcome:
     """What a worker process reports about one page: small, so it crosses the pipe cheaply
     (the pixels stay in the cache file the worker wrote)."""
 
-    rendered: bool       # False: the page was already in the cache (or it failed)
-    code: str = ""       # a DocumentError code when rendering failed, else ""
+    rendered: bool  # False: the page was already in the cache (or it failed)
+    code: str = ""  # a DocumentError code when rendering failed, else ""
     message: str = ""
 
 
-def render_into_cache(data_dir: str, sha256: str, page: int, width: int,
-                      settings: RenderSettings = RenderSettings()) -> RenderOutcome:
+def render_into_cache(
+    data_dir: str, sha256: str, page: int, width: int, settings: RenderSettings = RenderSettings()
+) -> RenderOutcome:
     """Worker-process entry point: render one page into the page cache unless it is there.
 
     Every failure is returned, not raised: a DocumentError would not survive pickling, and
@@ -221,7 +223,7 @@ def render_into_cache(data_dir: str, sha256: str, page: int, width: int,
         return RenderOutcome(True)
     except DocumentError as exc:
         return RenderOutcome(False, exc.code, exc.message)
-    except Exception as exc:  # noqa: BLE001 - reported to the clerk, never retried for ever
+    except Exception as exc:
         return RenderOutcome(False, "render_failed", f"page {page + 1} could not be rendered: {exc!r}")
 
 

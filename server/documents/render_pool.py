@@ -31,6 +31,7 @@ the renderer, and cache hits queue behind renders on the same thread pool. So:
 Everything here runs on the event loop (no locks): jobs are plain records, dispatched from
 callbacks as workers free up. The processes themselves: server/documents/worker_processes.py.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -61,7 +62,7 @@ class _Job:
     key: Key
     docs: set[str]
     future: asyncio.Future[None]
-    urgent: bool = False   # a reader is waiting for it
+    urgent: bool = False  # a reader is waiting for it
     attempts: int = 0
 
 
@@ -87,10 +88,17 @@ class _Plan:
 class RenderPool:
     """Pre-renders and renders page images; see the module docstring for the policy."""
 
-    def __init__(self, renderer: Renderer, *, workers: int | None = None, nice: int = NICE,
-                 prerender_widths: tuple[int, ...] | None = None, watermark: WatermarkSpec | None = None,
-                 render: Callable[..., RenderOutcome] = render_into_cache,
-                 stamp: Callable[..., StampOutcome] = stamp_page) -> None:
+    def __init__(
+        self,
+        renderer: Renderer,
+        *,
+        workers: int | None = None,
+        nice: int = NICE,
+        prerender_widths: tuple[int, ...] | None = None,
+        watermark: WatermarkSpec | None = None,
+        render: Callable[..., RenderOutcome] = render_into_cache,
+        stamp: Callable[..., StampOutcome] = stamp_page,
+    ) -> None:
         self.renderer = renderer
         self.workers = workers or default_workers()
         self.nice = nice
@@ -104,18 +112,18 @@ class RenderPool:
         self._stamp = stamp
         self._procs = WorkerProcesses(self.workers, nice)
         self._jobs: dict[Key, _Job] = {}
-        self._queue: deque[Key] = deque()    # pre-render, first in first out
-        self._urgent: deque[Key] = deque()   # readers waiting
+        self._queue: deque[Key] = deque()  # pre-render, first in first out
+        self._urgent: deque[Key] = deque()  # readers waiting
         self._running: set[Key] = set()
         self._stamps: deque[_Stamp] = deque()  # readers waiting for a stamped page
-        self._stamping: set[_Stamp] = set()    # in a worker now
+        self._stamping: set[_Stamp] = set()  # in a worker now
         self._failed: dict[Key, tuple[str, str]] = {}
         self._plans: dict[str, _Plan] = {}
         self._paused = False
         self._closed = False
         self._idle: asyncio.Event | None = None
         self.renders = 0  # pages actually rendered by workers (the cache was empty)
-        self.stamps = 0   # confidential pages stamped for a reader by workers
+        self.stamps = 0  # confidential pages stamped for a reader by workers
 
     # -- what the sitting tells us ----------------------------------------------------------
     def on_event(self, seq: int, event: e.Event, origin: object = None) -> None:
@@ -131,7 +139,7 @@ class RenderPool:
                 self.pause()
             elif isinstance(event, (e.BallotHeld, e.BallotClosed, e.BallotVoided)):
                 self.resume()
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("page pre-rendering could not follow %s", type(event).__name__)
 
     def prerender(self, doc_id: str, sha256: str, pages: int) -> None:
@@ -204,8 +212,9 @@ class RenderPool:
         self._pump()
         await asyncio.shield(job.future)  # one reader giving up does not cancel it for others
 
-    async def stamped_page(self, doc_id: str, sha256: str, page: int, width: int, reader: Reader,
-                           at: datetime) -> PageImage:
+    async def stamped_page(
+        self, doc_id: str, sha256: str, page: int, width: int, reader: Reader, at: datetime
+    ) -> PageImage:
         """A confidential page stamped for ``reader``, by a worker: the clean page is rendered
         first if need be (once, as for :meth:`ensure`), then a stamping job goes ahead of
         pre-rendering, even while a ballot is open. Raises DocumentError on failure."""
@@ -233,10 +242,27 @@ class RenderPool:
                 ready += 1
             elif key in self._jobs:
                 pending += 1
-        state = ("recalled" if plan.recalled else "rendering" if pending and not self._paused
-                 else "paused" if pending else "failed" if failed else "ready")
-        return {"document": doc_id, "state": state, "widths": list(self.widths), "pages": plan.pages,
-                "ready": ready, "pending": pending, "failed": failed, "paused": self._paused}
+        state = (
+            "recalled"
+            if plan.recalled
+            else "rendering"
+            if pending and not self._paused
+            else "paused"
+            if pending
+            else "failed"
+            if failed
+            else "ready"
+        )
+        return {
+            "document": doc_id,
+            "state": state,
+            "widths": list(self.widths),
+            "pages": plan.pages,
+            "ready": ready,
+            "pending": pending,
+            "failed": failed,
+            "paused": self._paused,
+        }
 
     async def idle(self) -> None:
         """Wait until nothing is queued or rendering (pre-rendering done, or paused empty)."""
@@ -285,8 +311,9 @@ class RenderPool:
                 break
             if isinstance(job, _Stamp):
                 self._stamping.add(job)
-                pool, fut = self._procs.submit(self._stamp, root, *job.key, settings, self.watermark,
-                                               job.reader, job.at)
+                pool, fut = self._procs.submit(
+                    self._stamp, root, *job.key, settings, self.watermark, job.reader, job.at
+                )
                 fut.add_done_callback(lambda f, job=job, pool=pool: self._stamped(job, f, pool))
                 continue
             if self.renderer.cache_path(*job.key).is_file():  # one stat; e.g. the same blob again
@@ -321,8 +348,13 @@ class RenderPool:
                 self.stamps += 1
                 job.future.set_result(outcome.image)
             else:  # reported to this reader only: the next fetch may well succeed
-                log.warning("stamping page %d of blob %s: %s: %s", job.key[1] + 1, job.key[0][:12],
-                            outcome.code, outcome.message)
+                log.warning(
+                    "stamping page %d of blob %s: %s: %s",
+                    job.key[1] + 1,
+                    job.key[0][:12],
+                    outcome.code,
+                    outcome.message,
+                )
                 job.future.set_exception(DocumentError(outcome.code, outcome.message))
         self._pump()
 
@@ -375,8 +407,7 @@ class RenderPool:
             return True
         if self._stamps or self._stamping:
             return False
-        return not self._jobs or (
-            self._paused and not self._running and not any(j.urgent for j in self._jobs.values()))
+        return not self._jobs or (self._paused and not self._running and not any(j.urgent for j in self._jobs.values()))
 
     def _settle(self) -> None:
         if self._idle is not None and self._quiet():

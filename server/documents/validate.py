@@ -6,6 +6,7 @@ the truth), then a full parse — PDFium must open the PDF without a password an
 pages; Pillow must decode the image, whose pixel count is checked from the header *before*
 decoding so a decompression bomb costs nothing.
 """
+
 from __future__ import annotations
 
 import io
@@ -17,8 +18,17 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from .errors import DocumentError
 from .pdfium_gate import inspect_pdf
 
-__all__ = ["DocumentError", "Limits", "Validated", "MIME_PDF", "MIME_PNG", "MIME_JPEG",
-           "sniff_mime", "validate", "read_limited"]
+__all__ = [
+    "MIME_JPEG",
+    "MIME_PDF",
+    "MIME_PNG",
+    "DocumentError",
+    "Limits",
+    "Validated",
+    "read_limited",
+    "sniff_mime",
+    "validate",
+]
 
 MIME_PDF = "application/pdf"
 MIME_PNG = "image/png"
@@ -27,7 +37,7 @@ MIME_JPEG = "image/jpeg"
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _JPEG_MAGIC = b"\xff\xd8\xff"
 _PDF_MAGIC = b"%PDF-"
-_PDF_HEADER_WINDOW = 1024   # the PDF spec tolerates junk before the header; PDFium looks this far
+_PDF_HEADER_WINDOW = 1024  # the PDF spec tolerates junk before the header; PDFium looks this far
 _PDF_TRAILER_WINDOW = 2048  # "%%EOF" must appear this near the end, else the file was cut short
 
 
@@ -62,12 +72,15 @@ def sniff_mime(data: bytes) -> str | None:
 
 
 def _claims_pdf(filename: str | None, declared_type: str | None) -> bool:
-    return bool((filename and filename.lower().endswith(".pdf"))
-                or (declared_type and declared_type.split(";")[0].strip().lower() == MIME_PDF))
+    return bool(
+        (filename and filename.lower().endswith(".pdf"))
+        or (declared_type and declared_type.split(";")[0].strip().lower() == MIME_PDF)
+    )
 
 
-def validate(data: bytes, *, filename: str | None = None, declared_type: str | None = None,
-             limits: Limits = Limits()) -> Validated:
+def validate(
+    data: bytes, *, filename: str | None = None, declared_type: str | None = None, limits: Limits = Limits()
+) -> Validated:
     """Check uploaded bytes; return what they are, or raise DocumentError.
 
     ``filename`` and ``declared_type`` (the multipart Content-Type) are only used to give a
@@ -83,12 +96,14 @@ def validate(data: bytes, *, filename: str | None = None, declared_type: str | N
     mime = sniff_mime(data)
     if mime is None:
         if _claims_pdf(filename, declared_type):
-            raise DocumentError("not_a_pdf", f"{filename or 'the file'} is named or declared as a PDF "
-                                             "but its contents are not a PDF")
+            raise DocumentError(
+                "not_a_pdf", f"{filename or 'the file'} is named or declared as a PDF but its contents are not a PDF"
+            )
         raise DocumentError("unsupported_type", "only PDF, PNG and JPEG files can be documents")
     if mime != MIME_PDF and _claims_pdf(filename, declared_type):
-        raise DocumentError("not_a_pdf", f"{filename or 'the file'} is named or declared as a PDF "
-                                         f"but is really a {mime} image")
+        raise DocumentError(
+            "not_a_pdf", f"{filename or 'the file'} is named or declared as a PDF but is really a {mime} image"
+        )
     if mime == MIME_PDF:
         return Validated(mime=mime, page_count=_validate_pdf(data, limits), size=size)
     _validate_image(data, limits)
@@ -100,12 +115,13 @@ def _validate_pdf(data: bytes, limits: Limits) -> int:
     # silently show a truncated upload with its last pages missing. A complete PDF ends with
     # "%%EOF" (possibly followed by a little padding), so its absence means the file was cut.
     if b"%%EOF" not in data[-_PDF_TRAILER_WINDOW:]:
-        raise DocumentError("malformed_pdf", "the PDF is incomplete (it does not end with %%EOF); "
-                                             "the upload or the export was probably interrupted")
+        raise DocumentError(
+            "malformed_pdf",
+            "the PDF is incomplete (it does not end with %%EOF); the upload or the export was probably interrupted",
+        )
     facts = inspect_pdf(data, max_pages=limits.max_pages)
     if facts.encrypted and limits.reject_owner_password_pdfs:
-        raise DocumentError("encrypted_pdf", "the PDF is encrypted with usage restrictions; "
-                                             "upload an unprotected copy")
+        raise DocumentError("encrypted_pdf", "the PDF is encrypted with usage restrictions; upload an unprotected copy")
     return facts.page_count
 
 
@@ -115,8 +131,9 @@ def _validate_image(data: bytes, limits: Limits) -> None:
             # Image.open reads only the header: the pixel count is known before any decoding.
             w, h = im.size
             if w * h > limits.max_image_pixels:
-                raise DocumentError("image_too_large", f"the image is {w} x {h} pixels; the limit is "
-                                                       f"{limits.max_image_pixels:,} pixels")
+                raise DocumentError(
+                    "image_too_large", f"the image is {w} x {h} pixels; the limit is {limits.max_image_pixels:,} pixels"
+                )
             if w == 0 or h == 0:
                 raise DocumentError("malformed_image", "the image has no pixels")
             im.load()  # a full decode catches truncated files now, not on a tablet later

@@ -19,6 +19,7 @@ reader, mostly holding the GIL.
 Chinese names need a CJK font; one is looked for in the standard font directories and its
 absence is an explicit error, never a page full of empty boxes.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,8 +38,8 @@ from .errors import DocumentError
 from .render import CACHE_NEVER, PageImage, Renderer, RenderSettings
 
 FINGERPRINT_BITS: Final = 64
-_GRID: Final = 8   # the fingerprint is an 8 x 8 grid of cells
-_CELL: Final = 6   # pixels per cell; one dot of 2 x 2 pixels per "1" bit
+_GRID: Final = 8  # the fingerprint is an 8 x 8 grid of cells
+_CELL: Final = 6  # pixels per cell; one dot of 2 x 2 pixels per "1" bit
 
 
 def find_cjk_font(search_dirs: tuple[str, ...] = FONT_DIRS) -> tuple[Path, int]:
@@ -49,8 +50,11 @@ def find_cjk_font(search_dirs: tuple[str, ...] = FONT_DIRS) -> tuple[Path, int]:
     """
     best = next(candidate_fonts(search_dirs), None)
     if best is None:
-        raise DocumentError("no_cjk_font", "no Chinese-capable font found for watermarks in "
-                            f"{', '.join(search_dirs)}; {INSTALL_HINT}, or configure the font path explicitly")
+        raise DocumentError(
+            "no_cjk_font",
+            "no Chinese-capable font found for watermarks in "
+            f"{', '.join(search_dirs)}; {INSTALL_HINT}, or configure the font path explicitly",
+        )
     return best
 
 
@@ -79,8 +83,13 @@ class WatermarkSpec:
     pattern_strength: int
 
     def build(self) -> Watermarker:
-        return Watermarker(self.font_path, font_index=self.font_index, secret=self.secret,
-                           opacity=self.opacity, pattern_strength=self.pattern_strength)
+        return Watermarker(
+            self.font_path,
+            font_index=self.font_index,
+            secret=self.secret,
+            opacity=self.opacity,
+            pattern_strength=self.pattern_strength,
+        )
 
 
 class Watermarker:
@@ -91,9 +100,16 @@ class Watermarker:
     compositing of the page, which is the bulk of the work, does not.
     """
 
-    def __init__(self, font_path: Path | str | None = None, *, font_index: int = 0, secret: bytes = b"",
-                 opacity: float = 0.24, pattern_strength: int = 3,
-                 search_dirs: tuple[str, ...] = FONT_DIRS) -> None:
+    def __init__(
+        self,
+        font_path: Path | str | None = None,
+        *,
+        font_index: int = 0,
+        secret: bytes = b"",
+        opacity: float = 0.24,
+        pattern_strength: int = 3,
+        search_dirs: tuple[str, ...] = FONT_DIRS,
+    ) -> None:
         if font_path is None:
             self.font_path, self.font_index = find_cjk_font(search_dirs)
         else:
@@ -121,7 +137,7 @@ class Watermarker:
     def fingerprint(self, reader: Reader) -> int:
         """The reader's 64-bit pattern; keyed with ``secret`` so it cannot be forged without it."""
         digest = hmac.new(self.secret, f"hemicycle-watermark:{reader.id}".encode(), hashlib.sha256).digest()
-        return int.from_bytes(digest[:FINGERPRINT_BITS // 8], "big")
+        return int.from_bytes(digest[: FINGERPRINT_BITS // 8], "big")
 
     def apply(self, image: Image.Image, reader: Reader, at: datetime) -> Image.Image:
         """A watermarked RGB copy of ``image``; the input is left untouched."""
@@ -130,8 +146,9 @@ class Watermarker:
         overlay = self._text_overlay(base.size, self.label(reader, at))
         return Image.alpha_composite(base.convert("RGBA"), overlay).convert("RGB")
 
-    def watermark_page(self, renderer: Renderer, sha256: str, page: int, reader: Reader,
-                       at: datetime, width: int | None = None) -> PageImage:
+    def watermark_page(
+        self, renderer: Renderer, sha256: str, page: int, reader: Reader, at: datetime, width: int | None = None
+    ) -> PageImage:
         """Render (via the clean cache), stamp for ``reader`` and encode; never cached.
 
         The ETag is the digest of the bytes (strong by construction) and Cache-Control is
@@ -175,8 +192,7 @@ class Watermarker:
             left, top, right, bottom = font.getbbox(text)
             pad = size
             tile = Image.new("RGBA", (right - left + 2 * pad, bottom - top + 2 * pad), (0, 0, 0, 0))
-            ImageDraw.Draw(tile).text((pad - left, pad - top), text, font=font,
-                                      fill=(96, 96, 96, self.alpha))
+            ImageDraw.Draw(tile).text((pad - left, pad - top), text, font=font, fill=(96, 96, 96, self.alpha))
         return tile.rotate(30, expand=True, resample=Image.Resampling.BICUBIC)
 
     def _text_overlay(self, size: tuple[int, int], text: str) -> Image.Image:
@@ -189,8 +205,7 @@ class Watermarker:
         for row, y in enumerate(range(-th // 2, height, step_y)):
             shift = (tw // 2) if row % 2 else 0
             for x in range(-tw + shift, width, tw):
-                overlay.alpha_composite(tile, (max(x, 0), max(y, 0)),
-                                        (max(-x, 0), max(-y, 0)))
+                overlay.alpha_composite(tile, (max(x, 0), max(y, 0)), (max(-x, 0), max(-y, 0)))
         return overlay
 
     def _pattern(self, size: tuple[int, int], bits: int) -> Image.Image:
@@ -224,8 +239,16 @@ class StampOutcome:
 _markers: dict[WatermarkSpec, Watermarker] = {}
 
 
-def stamp_page(data_dir: str, sha256: str, page: int, width: int, settings: RenderSettings,
-               spec: WatermarkSpec, reader: Reader, at: datetime) -> StampOutcome:
+def stamp_page(
+    data_dir: str,
+    sha256: str,
+    page: int,
+    width: int,
+    settings: RenderSettings,
+    spec: WatermarkSpec,
+    reader: Reader,
+    at: datetime,
+) -> StampOutcome:
     """Worker-process entry point: stamp one page (from the clean cache) for one reader.
 
     Returns failures instead of raising them; only a crash of the process escapes (as the
@@ -236,9 +259,10 @@ def stamp_page(data_dir: str, sha256: str, page: int, width: int, settings: Rend
         if marker is None:
             _markers.clear()  # one spec per server; never let stale ones pile up
             marker = _markers[spec] = spec.build()
-        return StampOutcome(marker.watermark_page(Renderer(BlobStore(data_dir), settings), sha256, page, reader,
-                                                  at, width))
+        return StampOutcome(
+            marker.watermark_page(Renderer(BlobStore(data_dir), settings), sha256, page, reader, at, width)
+        )
     except DocumentError as exc:
         return StampOutcome(None, exc.code, exc.message)
-    except Exception as exc:  # noqa: BLE001 - answered to the reader as render_failed
+    except Exception as exc:
         return StampOutcome(None, "render_failed", f"page {page + 1} could not be watermarked: {exc!r}")

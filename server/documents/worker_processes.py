@@ -6,6 +6,7 @@ this owns *where* it runs — a ``spawn`` ProcessPoolExecutor (no fork of a serv
 sockets and threads) whose workers lower their priority, so the server process (votes,
 WebSocket fan-out, serving cached pages) gets the CPU first whenever both want it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -62,6 +63,10 @@ class WorkerProcesses:
 
     def _pool(self) -> Executor:
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=lower_priority, initargs=(self.nice,))
+            self._executor = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=lower_priority,
+                initargs=(self.nice,),
+            )
         return self._executor

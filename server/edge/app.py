@@ -1,8 +1,9 @@
 """The Starlette application factory."""
+
 from __future__ import annotations
 
 import contextlib
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -49,9 +50,13 @@ def create_app(config: ServerConfig) -> HemicycleApp:
             await runtime.stop()
 
     app = HemicycleApp(
-        routes=[Route("/health", health), WebSocketRoute("/ws", ws.endpoint), *documents_http.routes(),
-                *records_http.routes(),
-                *web_routes(runtime)],
+        routes=[
+            Route("/health", health),
+            WebSocketRoute("/ws", ws.endpoint),
+            *documents_http.routes(),
+            *records_http.routes(),
+            *web_routes(runtime),
+        ],
         lifespan=lifespan,
     )
     app.state.runtime = runtime

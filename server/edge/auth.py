@@ -19,6 +19,7 @@ one. So:
   is refused with ``code_used``. Codes are kept (0600) in ``pairing.json`` so a printed
   sheet survives a restart.
 """
+
 from __future__ import annotations
 
 import base64
@@ -27,9 +28,10 @@ import hmac
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from . import credentials
 from .credentials import Identity
@@ -110,7 +112,7 @@ class ConsoleAuth:
     clock: Callable[[], float] = time.time
 
     @classmethod
-    def load_or_create(cls, data_dir: Path) -> "ConsoleAuth":
+    def load_or_create(cls, data_dir: Path) -> ConsoleAuth:
         path = Path(data_dir) / AUTH_FILE
         data = _read(path)
         generated = None
@@ -119,8 +121,9 @@ class ConsoleAuth:
             set_password(Path(data_dir), generated, (data or {}).get("username") or DEFAULT_USER)
             data = _read(path)
             assert data is not None
-        return cls(path, data.get("username") or DEFAULT_USER, data["password"],
-                   bytes.fromhex(data["secret"]), generated)
+        return cls(
+            path, data.get("username") or DEFAULT_USER, data["password"], bytes.fromhex(data["secret"]), generated
+        )
 
     # -- login ------------------------------------------------------------------------
     def throttled(self, client: str) -> bool:
@@ -134,8 +137,9 @@ class ConsoleAuth:
         ok_password = check_password(password, self.password)  # always run: no timing hint
         if ok_user and ok_password:
             self.failures.pop(client, None)
-            return Session(secrets.token_urlsafe(16), self.username, secrets.token_urlsafe(24),
-                           self.clock() + SESSION_SECONDS)
+            return Session(
+                secrets.token_urlsafe(16), self.username, secrets.token_urlsafe(24), self.clock() + SESSION_SECONDS
+            )
         self.failures.setdefault(client, []).append(self.clock())
         return None
 
@@ -144,8 +148,10 @@ class ConsoleAuth:
         return _b64(hmac.new(self.secret, payload, hashlib.sha256).digest())
 
     def cookie_value(self, session: Session) -> str:
-        payload = json.dumps({"sid": session.sid, "u": session.user, "c": session.csrf, "exp": int(session.expires)},
-                             separators=(",", ":")).encode()
+        payload = json.dumps(
+            {"sid": session.sid, "u": session.user, "c": session.csrf, "exp": int(session.expires)},
+            separators=(",", ":"),
+        ).encode()
         return f"{_b64(payload)}.{self._sign(payload)}"
 
     def session_from_cookie(self, value: str | None) -> Session | None:
@@ -203,7 +209,7 @@ class Pairing:
     clock: Callable[[], float] = time.time
 
     @classmethod
-    def load(cls, data_dir: Path) -> "Pairing":
+    def load(cls, data_dir: Path) -> Pairing:
         path = Path(data_dir) / PAIRING_FILE
         data = _read(path) or {}
         codes = data.get("codes") if isinstance(data.get("codes"), dict) else {}
@@ -228,7 +234,7 @@ class Pairing:
         for seat in seats:
             code = None if renew else self.active(seat)
             if code is None:
-                for old, entry in self.codes.items():
+                for _old, entry in self.codes.items():
                     if entry["seat"] == seat and not entry.get("used"):
                         entry["used"] = "replaced"
                 code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
@@ -275,5 +281,7 @@ def first_run_notice(runtime: Any) -> str | None:
     auth: AuthState | None = getattr(runtime, "auth", None)
     if auth is None or auth.console.initial_password is None:
         return None
-    return (f"  clerk login  user {auth.console.username!r}, password {auth.console.initial_password!r}\n"
-            f"               (generated on first run; only its scrypt hash is kept in {auth.console.path})")
+    return (
+        f"  clerk login  user {auth.console.username!r}, password {auth.console.initial_password!r}\n"
+        f"               (generated on first run; only its scrypt hash is kept in {auth.console.path})"
+    )

@@ -4,6 +4,7 @@ The file is what `make run` prints the path of and what simulators read: one tok
 the clerk, one for displays, one for keypad bridges (devices), and one per seat. A file
 that already exists for the same seats is reused, so clients survive a server restart.
 """
+
 from __future__ import annotations
 
 import contextlib

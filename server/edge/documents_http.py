@@ -5,6 +5,7 @@ or ``?token=`` where a browser cannot set headers); the audience rules are the c
 (server/core/documents.py). Pages are numbered from 1 here. Confidential documents leave
 only as page images watermarked for the reader; after a recall nothing leaves at all.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -65,7 +66,7 @@ async def upload(request: Request) -> Response:
         async with request.form(max_files=1, max_fields=10, max_part_size=limits.max_bytes + 1) as form:
             upload_file = form.get("file")
             if upload_file is None or isinstance(upload_file, str):
-                return _error(400, "bad_request", "send the document as the multipart field \"file\"")
+                return _error(400, "bad_request", 'send the document as the multipart field "file"')
             data = await upload_file.read(limits.max_bytes + 1)
             fields = {k: form.get(k) for k in ("title", "item", "audience", "classification", "readers", "release")}
             filename = upload_file.filename or ""
@@ -76,9 +77,18 @@ async def upload(request: Request) -> Response:
     audience = str(fields["audience"] or ("named" if readers else "everyone"))
     try:
         info = await asyncio.to_thread(
-            ingest, rt.blobs, data, title=str(fields["title"] or filename or "").strip(), item_id=str(fields["item"] or ""),
-            audience=audience, classification=str(fields["classification"] or "public"), readers=readers,
-            filename=filename, declared_type=declared, limits=limits)
+            ingest,
+            rt.blobs,
+            data,
+            title=str(fields["title"] or filename or "").strip(),
+            item_id=str(fields["item"] or ""),
+            audience=audience,
+            classification=str(fields["classification"] or "public"),
+            readers=readers,
+            filename=filename,
+            declared_type=declared,
+            limits=limits,
+        )
         await rt.sitting.execute(c.AddDocument(info.to_dict(), None, str(fields["release"] or "true") != "false"))
     except DocumentError as exc:
         return _error(422, exc.code, exc.message)
@@ -94,8 +104,11 @@ async def listing(request: Request) -> Response:
         return _error(401, "unauthorized", "a token is required")
     meeting = rt.sitting.meeting
     member = meeting.agenda.member(who.member) if who.member else None
-    docs = [document_view(d, who.role) for d in meeting.documents.docs.values()
-            if may_read(d.info, who.role, member) and (d.released or who.role == "clerk")]
+    docs = [
+        document_view(d, who.role)
+        for d in meeting.documents.docs.values()
+        if may_read(d.info, who.role, member) and (d.released or who.role == "clerk")
+    ]
     return JSONResponse({"documents": docs})
 
 
@@ -123,8 +136,9 @@ async def page(request: Request) -> Response:
             member = rt.sitting.meeting.agenda.member(who.member) if who.member else None
             reader = Reader(member.id, member.name, member.seat) if member else Reader(who.role, who.role, "-")
             # stamped in a worker process, not here: it costs ~0.2 CPU-s per page per reader
-            image = await rt.pages.stamped_page(doc.id, sha, number - 1, width, reader,
-                                                datetime.fromtimestamp(time.time()))
+            image = await rt.pages.stamped_page(
+                doc.id, sha, number - 1, width, reader, datetime.fromtimestamp(time.time())
+            )
         else:
             etag = rt.renderer.etag(sha, number - 1, width)
             cached = _not_modified(request, etag, "private, max-age=31536000, immutable")
@@ -133,8 +147,9 @@ async def page(request: Request) -> Response:
             image = await rt.pages.page(doc.id, sha, number - 1, width)
     except DocumentError as exc:
         return _error(500 if exc.code == "render_failed" else 400, exc.code, exc.message)
-    return Response(image.data, media_type=image.media_type,
-                    headers={"ETag": image.etag, "Cache-Control": image.cache_control})
+    return Response(
+        image.data, media_type=image.media_type, headers={"ETag": image.etag, "Cache-Control": image.cache_control}
+    )
 
 
 async def render_status(request: Request) -> Response:
@@ -163,9 +178,15 @@ async def original(request: Request) -> Response:
         return cached
     data = await asyncio.to_thread(rt.blobs.get, doc.info["sha256"])
     filename = doc.info.get("filename") or f"{doc.id}.pdf"
-    return Response(data, media_type=doc.info["mime"], headers={
-        "ETag": etag, "Cache-Control": "private, max-age=31536000, immutable",
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+    return Response(
+        data,
+        media_type=doc.info["mime"],
+        headers={
+            "ETag": etag,
+            "Cache-Control": "private, max-age=31536000, immutable",
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+        },
+    )
 
 
 def routes() -> list[Route]:

@@ -6,12 +6,14 @@ and resumes from its last sequence number when it reconnects. Live progress is n
 queued but coalesced: a ticker writes the newest progress into each subscriber's single
 slot, so a burst of 3,000 votes costs a screen a handful of messages, not 3,000.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections import defaultdict
-from typing import Any, Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from ..core import events as e
 from ..core.views import attendance_summary, progress, visible_event
@@ -38,8 +40,13 @@ class Subscriber:
     it; a slow client still delays nobody else.
     """
 
-    def __init__(self, role: str, members: frozenset[str], send: Callable[[str], Awaitable[None]],
-                 close: Callable[[int, str], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        role: str,
+        members: frozenset[str],
+        send: Callable[[str], Awaitable[None]],
+        close: Callable[[int, str], Awaitable[None]],
+    ) -> None:
         self.role = role
         self.members = members
         self._send = send
@@ -209,8 +216,18 @@ class Hub:
             text = encoded[cache_key]
             if text is not None:
                 sub.push(text)
-        if isinstance(event, (e.VoteCast, e.BallotOpened, e.BallotClosed, e.BallotHeld, e.BallotResumed,
-                              e.BallotVoided, e.AttendanceChanged)):
+        if isinstance(
+            event,
+            (
+                e.VoteCast,
+                e.BallotOpened,
+                e.BallotClosed,
+                e.BallotHeld,
+                e.BallotResumed,
+                e.BallotVoided,
+                e.AttendanceChanged,
+            ),
+        ):
             self._progress_dirty = True
         if isinstance(event, e.AttendanceChanged):
             self._summary_dirty = True

@@ -1,4 +1,5 @@
 """Per-connection limits: message size and a token-bucket rate limit."""
+
 from __future__ import annotations
 
 import time
@@ -18,7 +19,7 @@ class Limits:
 
 
 class TokenBucket:
-    def __init__(self, rate: float, burst: int, clock=time.monotonic) -> None:  # noqa: ANN001
+    def __init__(self, rate: float, burst: int, clock=time.monotonic) -> None:
         self.rate, self.capacity, self.clock = rate, float(burst), clock
         self.tokens = float(burst)
         self.stamp = clock()

@@ -4,6 +4,7 @@ Everything a client sends is checked here, before anything changes: wrong types,
 unknown message types, a seat speaking for another seat, a display trying to vote.
 The message forms are documented in docs/protocol.md.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ def decode(text: str) -> dict[str, Any]:
     except ValueError:
         raise CommandError("bad_message", "not valid JSON") from None
     if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
-        raise CommandError("bad_message", "a message is a JSON object with a string \"type\"")
+        raise CommandError("bad_message", 'a message is a JSON object with a string "type"')
     return msg
 
 
@@ -56,11 +57,11 @@ def encode(msg: dict[str, Any]) -> str:
 def _field(msg: dict[str, Any], name: str, kind: type | tuple, required: bool = True) -> Any:
     if name not in msg:
         if required:
-            raise CommandError("bad_message", f"\"{name}\" is required")
+            raise CommandError("bad_message", f'"{name}" is required')
         return None
     value = msg[name]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise CommandError("bad_message", f"\"{name}\" has the wrong type")
+        raise CommandError("bad_message", f'"{name}" has the wrong type')
     return value
 
 
@@ -85,7 +86,7 @@ class Resolver:
             return ident.member
         if ident.role == "device":
             if seat is None:
-                raise CommandError("bad_message", "a device names the \"seat\" it speaks for")
+                raise CommandError("bad_message", 'a device names the "seat" it speaks for')
             if seat not in self.seat_members:
                 raise CommandError("unknown_seat", f"no seat {seat!r}")
             return self.seat_members[seat]
@@ -97,9 +98,9 @@ class Resolver:
             member = self.member_of(msg)
             key = _field(msg, "key", str)
             if not 1 <= len(key) <= MAX_KEY_LENGTH:
-                raise CommandError("bad_message", f"\"key\" must be 1 to {MAX_KEY_LENGTH} characters")
+                raise CommandError("bad_message", f'"key" must be 1 to {MAX_KEY_LENGTH} characters')
             if "choice" not in msg:
-                raise CommandError("bad_message", "\"choice\" is required")
+                raise CommandError("bad_message", '"choice" is required')
             return c.Cast(member, _field(msg, "ballot", str), msg["choice"], key)
         if kind in ("check_in", "check_out"):
             member = self.member_of(msg)

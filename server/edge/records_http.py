@@ -1,4 +1,5 @@
 """HTTP endpoints for the paper of the sitting: tally certificates and the sitting record."""
+
 from __future__ import annotations
 
 import asyncio
@@ -25,8 +26,10 @@ async def certificates(request: Request) -> Response:
     if refusal := _clerk_only(request):
         return refusal
     rt: Runtime = request.app.state.runtime
-    issued = [{"ballot": b, "run": r, "seq": ev.seq, "url": f"/api/certificates/{b}/{r}.pdf"}
-              for (b, r), ev in rt.sitting.meeting.certificates.items()]
+    issued = [
+        {"ballot": b, "run": r, "seq": ev.seq, "url": f"/api/certificates/{b}/{r}.pdf"}
+        for (b, r), ev in rt.sitting.meeting.certificates.items()
+    ]
     return JSONResponse({"certificates": issued})
 
 
@@ -38,8 +41,9 @@ async def certificate(request: Request) -> Response:
     if (ballot, run) not in rt.sitting.meeting.certificates or rt.issuer is None:
         return JSONResponse({"error": "not_found", "message": "no certificate for this ballot run"}, status_code=404)
     data = await asyncio.to_thread(rt.issuer.path_for(ballot, run).read_bytes)
-    return Response(data, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{ballot}-r{run}.pdf"'})
+    return Response(
+        data, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{ballot}-r{run}.pdf"'}
+    )
 
 
 async def record(request: Request) -> Response:
@@ -50,8 +54,11 @@ async def record(request: Request) -> Response:
     meeting, hashes = rt.sitting.meeting, list(rt.sitting.hashes)
     out = io.BytesIO()
     await asyncio.to_thread(render_record, meeting, rt.key, hashes, out, time.time())
-    return Response(out.getvalue(), media_type="application/pdf",
-                    headers={"Content-Disposition": 'inline; filename="sitting-record.pdf"'})
+    return Response(
+        out.getvalue(),
+        media_type="application/pdf",
+        headers={"Content-Disposition": 'inline; filename="sitting-record.pdf"'},
+    )
 
 
 def routes() -> list[Route]:

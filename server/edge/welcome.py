@@ -8,6 +8,7 @@ and summary once per log position) as ``orjson.Fragment``s that each welcome spl
 a welcome costs the small, role-specific part only. The content is exactly what
 ``views.snapshot`` gives.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -37,8 +38,14 @@ class WelcomeCache:
         if self._roster is None or self._roster[0] is not m:
             self._roster = (m, orjson.Fragment(orjson.dumps(roster(m))))
         if self._state is None or self._state[0] is not m or self._state[1] != m.seq:
-            self._state = (m, m.seq, {"attendance": orjson.Fragment(orjson.dumps(m.attendance)),
-                                      "summary": orjson.Fragment(orjson.dumps(attendance_summary(m)))})
+            self._state = (
+                m,
+                m.seq,
+                {
+                    "attendance": orjson.Fragment(orjson.dumps(m.attendance)),
+                    "summary": orjson.Fragment(orjson.dumps(attendance_summary(m))),
+                },
+            )
         return {"members": self._roster[1], **self._state[2]}
 
 
@@ -46,11 +53,20 @@ def welcome(sitting: Sitting, cache: WelcomeCache, sub: Subscriber, identity: Id
     """Snapshot or gap, queued synchronously so no event can slip in between."""
     meeting = sitting.meeting
     history = sitting.history
-    head = {"type": "welcome", "v": PROTOCOL_VERSION, "role": identity.role,
-            "member": identity.member, "seat": identity.seat}
+    head = {
+        "type": "welcome",
+        "v": PROTOCOL_VERSION,
+        "role": identity.role,
+        "member": identity.member,
+        "seat": identity.seat,
+    }
     durable = history[-1][0] if history else 0
-    if isinstance(last_seq, int) and not isinstance(last_seq, bool) and 0 <= last_seq <= durable \
-            and durable - last_seq <= RESUME_LIMIT:
+    if (
+        isinstance(last_seq, int)
+        and not isinstance(last_seq, bool)
+        and 0 <= last_seq <= durable
+        and durable - last_seq <= RESUME_LIMIT
+    ):
         sub.push(encode({**head, "resumed": True, "seq": durable}))
         for seq, event in history[last_seq:]:
             data = visible_event(event, sub.role, sub.members, meeting)
@@ -64,5 +80,13 @@ def welcome(sitting: Sitting, cache: WelcomeCache, sub: Subscriber, identity: Id
         if identity.role in ("seat", "device"):
             sub.push(encode({"type": "summary", **attendance_summary(meeting)}))
         return
-    sub.push(encode({**head, "resumed": False, "seq": meeting.seq,
-                     "snapshot": snapshot(meeting, identity.role, sub.members, cache.large(meeting))}))
+    sub.push(
+        encode(
+            {
+                **head,
+                "resumed": False,
+                "seq": meeting.seq,
+                "snapshot": snapshot(meeting, identity.role, sub.members, cache.large(meeting)),
+            }
+        )
+    )

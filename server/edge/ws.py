@@ -10,11 +10,13 @@ exception middleware's wrapper — layers that cost more per vote than deciding 
 ``HemicycleApp`` (server/edge/app.py) hands ``/ws`` straight to it; the Starlette route stays
 for routing and for anything that mounts the app elsewhere.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from ..assemble import Runtime
 from ..core import commands as c
@@ -83,7 +85,7 @@ async def _serve(rt: Runtime, receive: Receive, send: Send) -> None:
         hello = decode(text)
         if hello.get("type") != "hello" or not isinstance(hello.get("token"), str):
             raise CommandError("bad_message", "the first message must be a hello with a token")
-    except (asyncio.TimeoutError, CommandError) as exc:
+    except (TimeoutError, CommandError) as exc:
         code = exc.code if isinstance(exc, CommandError) else "bad_message"
         await send_text(_error(code, "say hello with a token first"))
         await close(4001)
@@ -94,13 +96,17 @@ async def _serve(rt: Runtime, receive: Receive, send: Send) -> None:
         await close(4001)
         return
     resolver = Resolver(identity, rt.seat_members)
-    members = frozenset({identity.member} if identity.member else (rt.seat_members.values() if identity.role == "device" else ()))
+    members = frozenset(
+        {identity.member} if identity.member else (rt.seat_members.values() if identity.role == "device" else ())
+    )
     sub = Subscriber(identity.role, members, send_text, close)
     welcome(rt.sitting, rt.welcome, sub, identity, hello.get("last_seq"))
     rt.hub.add(sub)
     device = identity.role == "device"
-    bucket = TokenBucket(limits.device_rate_per_second if device else limits.rate_per_second,
-                         limits.device_burst if device else limits.burst)
+    bucket = TokenBucket(
+        limits.device_rate_per_second if device else limits.rate_per_second,
+        limits.device_burst if device else limits.burst,
+    )
     inflight = [0]  # commands submitted and not yet answered
     loop = asyncio.get_running_loop()
     max_bytes = limits.max_message_bytes
@@ -178,8 +184,15 @@ def _reply(rt: Runtime, sub: Subscriber, command: c.Command, msg: dict[str, Any]
     re = msg.get("id")
     if type(command) is c.Cast:
         key = outcome.key
-        ack: dict[str, Any] = {"type": "ack", "re": re, "key": command.key, "ballot": key.ballot,
-                               "run": key.run, "status": "recorded", "seq": key.seq}
+        ack: dict[str, Any] = {
+            "type": "ack",
+            "re": re,
+            "key": command.key,
+            "ballot": key.ballot,
+            "run": key.run,
+            "status": "recorded",
+            "seq": key.seq,
+        }
         if key.choice is not None:
             ack["choice"] = key.choice
         if sub.role == "device":
@@ -190,6 +203,11 @@ def _reply(rt: Runtime, sub: Subscriber, command: c.Command, msg: dict[str, Any]
     if isinstance(command, c.OpenBallot):
         refused = rt.sitting.meeting.keypad_refusals(command.ballot)
         if refused:
-            ok["warnings"] = [{"code": "keypad_unsupported", "seats": refused,
-                               "message": "keypads cannot vote in this ballot; these seats must use a tablet"}]
+            ok["warnings"] = [
+                {
+                    "code": "keypad_unsupported",
+                    "seats": refused,
+                    "message": "keypads cannot vote in this ballot; these seats must use a tablet",
+                }
+            ]
     return ok

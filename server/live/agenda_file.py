@@ -1,4 +1,5 @@
 """Reading an agenda file: TOML in, a validated Agenda out, or every problem named."""
+
 from __future__ import annotations
 
 import tomllib

@@ -23,6 +23,7 @@ collector as it was. The price: cyclic garbage among frozen objects (a connectio
 was alive at a pause and closed later) waits for the close, so a ballot left open for
 hours through heavy reconnecting holds that memory until then.
 """
+
 from __future__ import annotations
 
 import asyncio

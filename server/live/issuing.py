@@ -6,6 +6,7 @@ thread, written under ``<data>/certificates/``, recorded in the log as
 ``certificate.issued`` (a signed checkpoint: the payload signs the closing entry's
 position and hash), and sent to a printer with ``lp`` when one is configured.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -32,8 +33,14 @@ log = logging.getLogger("hemicycle.issuing")
 
 def meeting_info(meeting: Meeting) -> cert.MeetingInfo:
     info = meeting.agenda.meeting
-    return cert.MeetingInfo(id=meeting.agenda.source.get("meeting", {}).get("id", info.title), title=info.title,
-                            body=info.body, term=info.term, session=info.session, date=info.date)
+    return cert.MeetingInfo(
+        id=meeting.agenda.source.get("meeting", {}).get("id", info.title),
+        title=info.title,
+        body=info.body,
+        term=info.term,
+        session=info.session,
+        date=info.date,
+    )
 
 
 def members(meeting: Meeting) -> list[cert.MemberRef]:
@@ -46,23 +53,39 @@ def annex_members(meeting: Meeting, run: BallotRun) -> list[cert.MemberRef]:
     return [cert.MemberRef(m.id, m.name, m.seat) for m in meeting.agenda.members if m.id in present]
 
 
-def ballot_record(meeting: Meeting, run: BallotRun, seq: int | None = None, digest: str | None = None) -> cert.BallotRecord:
+def ballot_record(
+    meeting: Meeting, run: BallotRun, seq: int | None = None, digest: str | None = None
+) -> cert.BallotRecord:
     item = next((i.title for i in meeting.agenda.items if i.id == run.spec.item), "")
     return cert.BallotRecord(
-        ballot_id=run.spec.id, title=run.spec.title, kind=run.spec.kind, secret=run.spec.secret,
-        result=run.result if run.status != "voided" else None, item_title=item, run=run.run,
-        opened_at=run.opened_at, closed_at=run.closed_at,
+        ballot_id=run.spec.id,
+        title=run.spec.title,
+        kind=run.spec.kind,
+        secret=run.spec.secret,
+        result=run.result if run.status != "voided" else None,
+        item_title=item,
+        run=run.run,
+        opened_at=run.opened_at,
+        closed_at=run.closed_at,
         log=cert.LogPosition(seq, digest) if seq is not None and digest else None,
         urn_digest=run.urn_digest or None,
-        choices=None if run.spec.secret else dict(run.named), voided=run.status == "voided",
+        choices=None if run.spec.secret else dict(run.named),
+        voided=run.status == "voided",
     )
 
 
 def payload_for(meeting: Meeting, key: Ed25519PrivateKey, run: BallotRun, seq: int, digest: str) -> str:
     info = meeting_info(meeting)
     assert run.result is not None
-    fields = cert.certificate_fields(meeting_id=info.id, meeting_title=info.title, ballot_id=run.spec.id,
-                                     run=run.run, result=run.result, seq=seq, entry_digest=digest)
+    fields = cert.certificate_fields(
+        meeting_id=info.id,
+        meeting_title=info.title,
+        ballot_id=run.spec.id,
+        run=run.run,
+        result=run.result,
+        seq=seq,
+        entry_digest=digest,
+    )
     return cert.sign_payload(key, fields)
 
 
@@ -98,8 +121,14 @@ class Issuer:
             await asyncio.sleep(0.05)
         path = self.dir.parent / "sitting-record.pdf"
         try:
-            await asyncio.to_thread(render_record, self.sitting.meeting, self.key, list(self.sitting.hashes),
-                                    str(path), self.sitting.clock())
+            await asyncio.to_thread(
+                render_record,
+                self.sitting.meeting,
+                self.key,
+                list(self.sitting.hashes),
+                str(path),
+                self.sitting.clock(),
+            )
         except Exception:
             log.exception("the sitting record could not be written")
 
@@ -112,14 +141,20 @@ class Issuer:
         meeting = self.sitting.meeting
         digest = self.sitting.hashes[seq - 1]
         payload = payload_for(meeting, self.key, run, seq, digest)
-        ctx = cert.CertificateContext(meeting_info(meeting), ballot_record(meeting, run, seq, digest),
-                                      annex_members(meeting, run), qr_payload=payload)
+        ctx = cert.CertificateContext(
+            meeting_info(meeting),
+            ballot_record(meeting, run, seq, digest),
+            annex_members(meeting, run),
+            qr_payload=payload,
+        )
         path = self.path_for(run.spec.id, run.run)
         try:
             data = await asyncio.get_running_loop().run_in_executor(
-                self._pool(), render_certificate_file, ctx, str(path), meeting.agenda.meeting.language)
-            await self.sitting.execute(c.RecordCertificate(run.spec.id, run.run, seq, digest, payload,
-                                                           hashlib.sha256(data).hexdigest()))
+                self._pool(), render_certificate_file, ctx, str(path), meeting.agenda.meeting.language
+            )
+            await self.sitting.execute(
+                c.RecordCertificate(run.spec.id, run.run, seq, digest, payload, hashlib.sha256(data).hexdigest())
+            )
         except Exception:
             log.exception("the certificate for %s run %d could not be issued", run.spec.id, run.run)
             return
@@ -171,8 +206,12 @@ def render_record(meeting: Meeting, key: Ed25519PrivateKey, hashes: list[str], o
         issued = meeting.certificates.get((run.spec.id, run.run))
         records.append(ballot_record(meeting, run, issued.seq if issued else None, issued.digest if issued else None))
     ctx = cert.RecordContext(
-        meeting=meeting_info(meeting), members=members(meeting), attendance=dict(meeting.attendance),
-        ballots=records, public_key=key.public_key(),
-        log_head=cert.LogPosition(len(hashes), hashes[-1]) if hashes else None, generated_at=generated_at,
+        meeting=meeting_info(meeting),
+        members=members(meeting),
+        attendance=dict(meeting.attendance),
+        ballots=records,
+        public_key=key.public_key(),
+        log_head=cert.LogPosition(len(hashes), hashes[-1]) if hashes else None,
+        generated_at=generated_at,
     )
     return cert.render_sitting_record(ctx, out, meeting.agenda.meeting.language)

@@ -5,6 +5,7 @@ strict sequence; their events are handed to the group writer, and only once comm
 are they published to subscribers and acknowledged to the sender. A restart replays the
 log (and the secret urn) into a fresh Meeting.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -12,8 +13,8 @@ import logging
 import secrets
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 import orjson
 
@@ -69,8 +70,14 @@ def replay(store: EventStore) -> tuple[Meeting | None, list[str], list[tuple[int
 
 
 class Sitting:
-    def __init__(self, store: EventStore, meeting: Meeting, hashes: list[str],
-                 history: list[tuple[int, e.Event]], clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        meeting: Meeting,
+        hashes: list[str],
+        history: list[tuple[int, e.Event]],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.store = store
         self.meeting = meeting
         self.clock = clock
@@ -87,7 +94,7 @@ class Sitting:
 
     # -- lifecycle ------------------------------------------------------------------
     @classmethod
-    async def start(cls, store: EventStore, agenda: Agenda, clock: Callable[[], float] = time.time) -> "Sitting":
+    async def start(cls, store: EventStore, agenda: Agenda, clock: Callable[[], float] = time.time) -> Sitting:
         """Resume the sitting stored in ``store``, or open a new one on ``agenda``."""
         meeting, hashes, history = await asyncio.to_thread(replay, store)
         fresh = meeting is None
@@ -119,8 +126,9 @@ class Sitting:
     def _listeners_of(self, kind: type[e.Event]) -> list[Listener]:
         route = self._routes.get(kind)
         if route is None:
-            route = self._routes[kind] = [listener for listener, kinds in self._listeners
-                                          if kinds is None or issubclass(kind, kinds)]
+            route = self._routes[kind] = [
+                listener for listener, kinds in self._listeners if kinds is None or issubclass(kind, kinds)
+            ]
         return route
 
     # -- commands -------------------------------------------------------------------
@@ -162,8 +170,7 @@ class Sitting:
                 return
             run = meeting.ballots.get(command.ballot)
             if run is not None and run.spec.secret:
-                command = c.Cast(command.member, command.ballot, command.choice, command.key,
-                                 secrets.token_hex(16))
+                command = c.Cast(command.member, command.ballot, command.choice, command.key, secrets.token_hex(16))
             events = meeting.decide(command, round(self.clock(), 3))
             numbered, batch = self._apply_and_queue(events, origin)
             outcome = Outcome(numbered, meeting.keys[(command.member, command.key)])
@@ -197,8 +204,9 @@ class Sitting:
         self._after(seq, reply, Outcome([]))
         await fut
 
-    def _apply_and_queue(self, events: list[e.Event], origin: object
-                         ) -> tuple[list[tuple[int | None, e.Event]], Batch | None]:
+    def _apply_and_queue(
+        self, events: list[e.Event], origin: object
+    ) -> tuple[list[tuple[int | None, e.Event]], Batch | None]:
         """Apply each event and add what it writes to the writer's open batch (returned)."""
         numbered: list[tuple[int | None, e.Event]] = []
         if not events:

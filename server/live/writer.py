@@ -10,13 +10,14 @@ waits on them. No future is created per batch: at 3,000 votes in a burst, future
 their done-callbacks (each a separate trip through the event loop) cost more than the
 votes themselves.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
 
 from ..store.base import Batch, EventStore
 
@@ -39,8 +40,9 @@ def favour_writer_thread() -> None:
 
 
 class GroupWriter:
-    def __init__(self, store: EventStore, on_committed: Callable[[list[Batch]], None],
-                 on_failed: Callable[[Exception], None]) -> None:
+    def __init__(
+        self, store: EventStore, on_committed: Callable[[list[Batch]], None], on_failed: Callable[[Exception], None]
+    ) -> None:
         self.store = store
         self._on_committed = on_committed
         self._on_failed = on_failed

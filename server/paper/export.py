@@ -4,6 +4,7 @@ JSON gives the whole picture in one document; CSV gives two flat tables
 (attendance.csv, results.csv) that a spreadsheet opens as they are. Both are built by
 replaying the log, so they say exactly what the record says.
 """
+
 from __future__ import annotations
 
 import csv
@@ -21,19 +22,43 @@ def sitting_data(meeting: Meeting) -> dict[str, Any]:
     info = meeting.agenda.meeting
     runs = [*meeting.history, *meeting.ballots.values()]
     return {
-        "meeting": {"body": info.body, "term": info.term, "session": info.session, "title": info.title,
-                    "date": info.date, "language": info.language},
+        "meeting": {
+            "body": info.body,
+            "term": info.term,
+            "session": info.session,
+            "title": info.title,
+            "date": info.date,
+            "language": info.language,
+        },
         "attendance": [
-            {"member": m.id, "name": m.name, "seat": m.seat, "group": m.group, "role": m.role,
-             "votes": m.can_vote, "status": meeting.attendance[m.id]}
+            {
+                "member": m.id,
+                "name": m.name,
+                "seat": m.seat,
+                "group": m.group,
+                "role": m.role,
+                "votes": m.can_vote,
+                "status": meeting.attendance[m.id],
+            }
             for m in meeting.agenda.members
         ],
         "ballots": [
-            {"ballot": r.spec.id, "item": r.spec.item, "title": r.spec.title, "kind": r.spec.kind,
-             "secret": r.spec.secret, "run": r.run, "status": r.status, "opened_at": r.opened_at,
-             "closed_at": r.closed_at, "result": r.result, "urn_digest": r.urn_digest or None,
-             "choices": None if r.spec.secret or r.result is None else dict(sorted(r.named.items()))}
-            for r in runs if r.run > 0
+            {
+                "ballot": r.spec.id,
+                "item": r.spec.item,
+                "title": r.spec.title,
+                "kind": r.spec.kind,
+                "secret": r.spec.secret,
+                "run": r.run,
+                "status": r.status,
+                "opened_at": r.opened_at,
+                "closed_at": r.closed_at,
+                "result": r.result,
+                "urn_digest": r.urn_digest or None,
+                "choices": None if r.spec.secret or r.result is None else dict(sorted(r.named.items())),
+            }
+            for r in runs
+            if r.run > 0
         ],
         "log_position": meeting.seq,
     }
@@ -47,11 +72,21 @@ def results_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
         if result is None:
             continue
         for line in result.get("lines", []):
-            row = {"ballot": b["ballot"], "run": b["run"], "status": b["status"], "kind": b["kind"],
-                   "title": b["title"], "line": line.get("id"), "label": line.get("label"),
-                   "seated": result["seated"], "present": result["present"], "voted": result["voted"],
-                   "not_voted": result["not_voted"], "invalid": result["invalid"],
-                   "verdict": line.get("verdict", result.get("verdict"))}
+            row = {
+                "ballot": b["ballot"],
+                "run": b["run"],
+                "status": b["status"],
+                "kind": b["kind"],
+                "title": b["title"],
+                "line": line.get("id"),
+                "label": line.get("label"),
+                "seated": result["seated"],
+                "present": result["present"],
+                "voted": result["voted"],
+                "not_voted": result["not_voted"],
+                "invalid": result["invalid"],
+                "verdict": line.get("verdict", result.get("verdict")),
+            }
             for option, n in (line.get("counts") or {}).items():
                 row[f"count_{option}"] = n
             rows.append(row)

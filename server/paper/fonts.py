@@ -4,11 +4,12 @@ Both printed certificates (reportlab) and page watermarks (Pillow) must draw Chi
 names; a font without the glyphs would print empty boxes. They use the same list and
 order, so the paper and the screen pick the same face.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 ENV_VAR = "HEMICYCLE_CJK_FONT"
 """``/path/font.ttc`` or ``/path/font.ttc#1`` (sub-font index) overrides discovery."""
@@ -16,16 +17,31 @@ ENV_VAR = "HEMICYCLE_CJK_FONT"
 # (file name, sub-font index), best first. Index 0 of wqy-zenhei is "WenQuanYi Zen Hei";
 # Noto CJK's index 2 is the Simplified Chinese face.
 KNOWN_FONTS: tuple[tuple[str, int], ...] = (
-    ("wqy-zenhei.ttc", 0), ("wqy-microhei.ttc", 0), ("uming.ttc", 0), ("ukai.ttc", 0),
-    ("NotoSansCJK-Regular.ttc", 2), ("NotoSerifCJK-Regular.ttc", 2), ("NotoSansSC-Regular.ttf", 0),
-    ("NotoSansSC-Regular.otf", 0), ("SourceHanSansSC-Regular.ttf", 0), ("SourceHanSansSC-Regular.otf", 0),
-    ("simsun.ttc", 0), ("msyh.ttc", 0), ("simhei.ttf", 0), ("Songti.ttc", 0),
+    ("wqy-zenhei.ttc", 0),
+    ("wqy-microhei.ttc", 0),
+    ("uming.ttc", 0),
+    ("ukai.ttc", 0),
+    ("NotoSansCJK-Regular.ttc", 2),
+    ("NotoSerifCJK-Regular.ttc", 2),
+    ("NotoSansSC-Regular.ttf", 0),
+    ("NotoSansSC-Regular.otf", 0),
+    ("SourceHanSansSC-Regular.ttf", 0),
+    ("SourceHanSansSC-Regular.otf", 0),
+    ("simsun.ttc", 0),
+    ("msyh.ttc", 0),
+    ("simhei.ttf", 0),
+    ("Songti.ttc", 0),
     ("DroidSansFallbackFull.ttf", 0),
 )
 
 FONT_DIRS: tuple[str, ...] = (
-    "/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts",
-    "/Library/Fonts", "/System/Library/Fonts", "C:/Windows/Fonts",
+    "/usr/share/fonts",
+    "/usr/local/share/fonts",
+    "~/.local/share/fonts",
+    "~/.fonts",
+    "/Library/Fonts",
+    "/System/Library/Fonts",
+    "C:/Windows/Fonts",
 )
 
 INSTALL_HINT = "install fonts-wqy-zenhei (Debian/Ubuntu) or wqy-zenhei-fonts (Fedora)"

@@ -5,6 +5,7 @@
 exactly what the log holds at its position. `hemicycle verify-certificate` does the same
 for one certificate in hand (a PDF or the payload text read from its QR code).
 """
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,15 @@ def check_payload(fields: dict[str, Any], entries: list[LogEntry], events: list[
     closed = events[seq - 1]
     if not isinstance(closed, e.BallotClosed) or closed.ballot != fields.get("b") or closed.run != fields.get("r"):
         return f"the log entry at position {seq} does not close ballot {fields.get('b')!r} run {fields.get('r')!r}"
-    expected = cert.certificate_fields(meeting_id="", meeting_title="", ballot_id=closed.ballot, run=closed.run,
-                                       result=closed.result, seq=seq, entry_digest=entries[seq - 1].hash)
+    expected = cert.certificate_fields(
+        meeting_id="",
+        meeting_title="",
+        ballot_id=closed.ballot,
+        run=closed.run,
+        result=closed.result,
+        seq=seq,
+        entry_digest=entries[seq - 1].hash,
+    )
     printed = {"turnout": fields.get("t"), "counts": cert.counts_from_fields(fields), "verdict": fields.get("d")}
     recorded = {"turnout": expected.get("t"), "counts": cert.counts_from_fields(expected), "verdict": expected.get("d")}
     for label in ("turnout", "counts", "verdict"):
@@ -128,5 +136,7 @@ def verify_certificate(source: str, store: EventStore, public_key_pem: str | Non
     if why:
         return False, f"the certificate does not match the record: {why}"
     fp = cert.public_key_fingerprint(cert.load_public_key(key))
-    return True, (f"OK: ballot {fields['b']} run {fields['r']} at log position {fields['s']} matches the record and "
-                  f"its recount; signed by {used} (fingerprint {fp})")
+    return True, (
+        f"OK: ballot {fields['b']} run {fields['r']} at log position {fields['s']} matches the record and "
+        f"its recount; signed by {used} (fingerprint {fp})"
+    )

@@ -5,6 +5,7 @@ A store keeps three things: the hash-chained log, one participation row per
 secret ballots, whose rows carry a random id, the ballot and the choice, and nothing
 else. ``commit`` is atomic: a batch is all there or not at all.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -48,7 +49,7 @@ class Batch:
                 return
         self.urn_drops.append(entry)
 
-    def extend(self, other: "Batch") -> None:
+    def extend(self, other: Batch) -> None:
         """Append a later batch: its drops may cancel puts made earlier in this one."""
         self.entries += other.entries
         self.participations += other.participations

@@ -1,4 +1,5 @@
 """In-memory store: for unit tests only. Same contract as the SQL store."""
+
 from __future__ import annotations
 
 import copy

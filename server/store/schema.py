@@ -1,4 +1,5 @@
 """Table definitions, shared by the store and the Alembic migrations."""
+
 from __future__ import annotations
 
 from sqlalchemy import Column, Integer, MetaData, PrimaryKeyConstraint, String, Table, Text
@@ -6,7 +7,8 @@ from sqlalchemy import Column, Integer, MetaData, PrimaryKeyConstraint, String, 
 metadata = MetaData()
 
 events = Table(
-    "events", metadata,
+    "events",
+    metadata,
     Column("seq", Integer, primary_key=True, autoincrement=False),
     Column("name", String(64), nullable=False),
     Column("body", Text, nullable=False),
@@ -15,7 +17,8 @@ events = Table(
 )
 
 participation = Table(
-    "participation", metadata,
+    "participation",
+    metadata,
     Column("ballot", String(128), nullable=False),
     Column("run", Integer, nullable=False),
     Column("member", String(128), nullable=False),
@@ -26,7 +29,8 @@ participation = Table(
 # The urn of secret ballots. No member, no time, no sequence; on SQLite a table WITHOUT
 # ROWID, so rows are stored in the order of their random ids, not of insertion.
 urn = Table(
-    "urn", metadata,
+    "urn",
+    metadata,
     Column("entry", String(64), primary_key=True),
     Column("ballot", String(128), nullable=False),
     Column("run", Integer, nullable=False),

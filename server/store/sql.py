@@ -4,6 +4,7 @@ SQLite runs in WAL mode with synchronous=FULL (a commit survives power loss) and
 secure_delete (withdrawn secret choices are zeroed, not left in free pages). Schema
 changes go through Alembic migrations, applied on open.
 """
+
 from __future__ import annotations
 
 import random
@@ -48,7 +49,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+        def _pragmas(dbapi_conn, _record) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
@@ -96,11 +97,13 @@ class SQLStore(EventStore):
             with self.engine.begin() as conn:
                 if batch.entries:
                     check_sequence(conn.execute(select(func.max(events.c.seq))).scalar() or 0, batch.entries)
-                    self._insert_rows(conn, "events", 5, [(e.seq, e.name, e.body, e.prev, e.hash)
-                                                          for e in batch.entries])
+                    self._insert_rows(
+                        conn, "events", 5, [(e.seq, e.name, e.body, e.prev, e.hash) for e in batch.entries]
+                    )
                 if batch.participations:
-                    self._insert_rows(conn, "participation", 4, [(p.ballot, p.run, p.member, p.seq)
-                                                                 for p in batch.participations])
+                    self._insert_rows(
+                        conn, "participation", 4, [(p.ballot, p.run, p.member, p.seq) for p in batch.participations]
+                    )
                 if batch.urn_drops:
                     conn.execute(delete(urn).where(urn.c.entry.in_(batch.urn_drops)))
                 if puts:
@@ -123,7 +126,7 @@ class SQLStore(EventStore):
         mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         one = f"({', '.join([mark] * width)})"
         for start in range(0, len(rows), _ROWS_PER_INSERT):
-            chunk = rows[start:start + _ROWS_PER_INSERT]
+            chunk = rows[start : start + _ROWS_PER_INSERT]
             flat = tuple(value for row in chunk for value in row)
             conn.exec_driver_sql(f"INSERT INTO {table} VALUES {', '.join([one] * len(chunk))}", flat)
 
@@ -136,8 +139,7 @@ class SQLStore(EventStore):
         WAL frames of earlier commits are checkpointed away.
         """
         with self.engine.begin() as conn:
-            rows = conn.execute(select(urn).where(urn.c.ballot == ballot, urn.c.run == run)
-                                .order_by(urn.c.entry)).all()
+            rows = conn.execute(select(urn).where(urn.c.ballot == ballot, urn.c.run == run).order_by(urn.c.entry)).all()
             if rows and not self.is_sqlite:
                 conn.execute(delete(urn).where(urn.c.ballot == ballot, urn.c.run == run))
                 conn.execute(insert(urn), [r._asdict() for r in rows])

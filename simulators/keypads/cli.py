@@ -26,7 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--baud", type=int, default=115200, help="modelled baud rate")
     parser.add_argument("--seed", type=int, default=None, help="random seed (reproducible runs)")
     parser.add_argument(
-        "--random-presses", type=float, default=0.0, metavar="PER_SECOND",
+        "--random-presses",
+        type=float,
+        default=0.0,
+        metavar="PER_SECOND",
         help="members press allowed keys at random, this many times per second in total",
     )
     parser.add_argument("--garble", type=float, default=0.0, help="probability a frame is corrupted")
@@ -52,9 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     with PtySimulator(line) as sim:
         print(sim.slave_path, flush=True)
         print(
-            f"{args.units} units at addresses {args.first_address}..{last}, {args.baud} Bd; "
-            "Ctrl-C to stop",
-            file=sys.stderr, flush=True,
+            f"{args.units} units at addresses {args.first_address}..{last}, {args.baud} Bd; Ctrl-C to stop",
+            file=sys.stderr,
+            flush=True,
         )
         if presser is not None:
             presser.start()

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from device_drivers.codec import BROADCAST, MAX_ADDRESS, Frame, FrameDecoder
 from device_drivers.messages import (
@@ -102,8 +102,7 @@ class SimulatedLine:
         self._decoder = FrameDecoder()
         self._wire_free = 0.0
         self._links = {
-            a: _UnitLink(VirtualUnit(a, boot=self._rng.randrange(1, 0xFFFF)))
-            for a in sorted(set(addresses))
+            a: _UnitLink(VirtualUnit(a, boot=self._rng.randrange(1, 0xFFFF))) for a in sorted(set(addresses))
         }
         if not self._links or not all(1 <= a <= MAX_ADDRESS for a in self._links):
             raise ValueError(f"addresses must be a non-empty subset of 1..{MAX_ADDRESS}")
@@ -216,8 +215,17 @@ class SimulatedLine:
         with self._lock:
             u = self._links[address].unit
             return UnitState(
-                u.address, u.boot, u.mode, u.epoch, u.keys, u.secret, u.lit, u.recorded,
-                u.text, len(u.queue), u.card,
+                u.address,
+                u.boot,
+                u.mode,
+                u.epoch,
+                u.keys,
+                u.secret,
+                u.lit,
+                u.recorded,
+                u.text,
+                len(u.queue),
+                u.card,
             )
 
     def allowed_keys(self, address: int) -> frozenset[Key]:

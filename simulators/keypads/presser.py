@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 from device_drivers.messages import Key
 from simulators.keypads.line import SimulatedLine

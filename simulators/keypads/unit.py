@@ -8,8 +8,8 @@ simulated line (line.py) only adds timing and faults around it.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from device_drivers.codec import BROADCAST, MAX_PAYLOAD
 from device_drivers.messages import (
@@ -130,8 +130,14 @@ class VirtualUnit:
             return AckReply(self.address, self.boot, len(self.queue))
         if isinstance(request, StatusRequest):
             return StatusReply(
-                self.address, FIRMWARE, self.boot, self.faults, self._flags(),
-                self.mode, self.epoch, len(self.queue),
+                self.address,
+                FIRMWARE,
+                self.boot,
+                self.faults,
+                self._flags(),
+                self.mode,
+                self.epoch,
+                len(self.queue),
             )
         return None
 

@@ -17,6 +17,7 @@ A kind module provides:
 - ``tally(spec, choices, turnout) -> result`` in the documented result form
   (docs/ballot-kinds.md), which screens and certificates render without rules.
 """
+
 from __future__ import annotations
 
 from types import ModuleType

@@ -12,9 +12,11 @@ Two ways to vote a list of nominees:
 The choice is always stored as ``{nominee_id: "for" | "against" | "abstain"}`` so a
 recount never needs to know which mode produced it.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..errors import CommandError
 from ..rules import Threshold
@@ -38,8 +40,12 @@ def expand(raw: dict[str, Any]) -> list[dict[str, Any]]:
     if raw.get("mode", "each") != "each":
         return [raw]
     nominees, ident, title = raw.get("nominees"), raw.get("id"), raw.get("title")
-    if not entries_ok(nominees) or not isinstance(ident, str) or not isinstance(title, str) \
-            or _nominee_problems(nominees):
+    if (
+        not entries_ok(nominees)
+        or not isinstance(ident, str)
+        or not isinstance(title, str)
+        or _nominee_problems(nominees)
+    ):
         return [raw]
     out = []
     for nominee in nominees:
@@ -49,8 +55,9 @@ def expand(raw: dict[str, Any]) -> list[dict[str, Any]]:
             label = f"{title}：免去{name}的{post}职务" if removal else f"{title}：任命{name}为{post}"
         else:
             label = f"{title}: remove {name} as {post}" if removal else f"{title}: appoint {name} as {post}"
-        out.append({**raw, "id": f"{ident}-{nominee['id']}", "title": label,
-                    "nominees": [dict(nominee)], "mode": "each"})
+        out.append(
+            {**raw, "id": f"{ident}-{nominee['id']}", "title": label, "nominees": [dict(nominee)], "mode": "each"}
+        )
     return out
 
 
@@ -72,8 +79,10 @@ def check_params(params: Mapping[str, Any], rule: Threshold) -> list[str]:
         problems.append(f"mode: must be one of {', '.join(MODES)}, not {mode!r}")
     elif mode == "each" and not problems and len(nominees) > 1:
         # Only reachable through CreateBallot, which does not expand: say what to do.
-        problems.append("nominees: mode \"each\" puts one nominee on each ballot; create one "
-                        "ballot per nominee, or use mode \"together\"")
+        problems.append(
+            'nominees: mode "each" puts one nominee on each ballot; create one '
+            'ballot per nominee, or use mode "together"'
+        )
     if rule.option not in MOTION_OPTIONS:
         problems.append(f"rule: counts {rule.option!r}, which is not one of {', '.join(MOTION_OPTIONS)}")
     return problems
@@ -127,11 +136,17 @@ def tally(spec: Any, choices: list[Any], turnout: Turnout) -> dict[str, Any]:
             mark = choice.get(nominee["id"])
             if mark is not None:
                 counts[mark] += 1
-        lines.append({
-            "id": nominee["id"], "label": nominee["name"], "post": nominee["post"], "action": nominee["action"],
-            "counts": counts, "not_voted": max(0, turnout.present - sum(counts.values())),
-            **judge(spec.rule, counts, turnout),
-        })
+        lines.append(
+            {
+                "id": nominee["id"],
+                "label": nominee["name"],
+                "post": nominee["post"],
+                "action": nominee["action"],
+                "counts": counts,
+                "not_voted": max(0, turnout.present - sum(counts.values())),
+                **judge(spec.rule, counts, turnout),
+            }
+        )
     passed = [line["id"] for line in lines if line["verdict"] == "passed"]
     result = envelope("appointment", turnout, spec.rule)
     result["mode"] = spec.params["mode"]

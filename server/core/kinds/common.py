@@ -1,9 +1,11 @@
 """What every kind shares: turnout, applying a threshold, the result envelope."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any
 
 from ..rules import Threshold
 
@@ -56,8 +58,14 @@ def envelope(kind: str, turnout: Turnout, rule: Threshold, invalid: int = 0) -> 
 
 # -- shared by the kinds beyond the motion -------------------------------------------
 
-def check_entries(value: Any, key: str, required: tuple[str, ...] = ("name",),
-                  optional: tuple[str, ...] = (), extra: tuple[str, ...] = ()) -> list[str]:
+
+def check_entries(
+    value: Any,
+    key: str,
+    required: tuple[str, ...] = ("name",),
+    optional: tuple[str, ...] = (),
+    extra: tuple[str, ...] = (),
+) -> list[str]:
     """Check a list of tables with unique string ids (nominees, candidates, subjects).
 
     ``required`` and ``optional`` name string fields; ``extra`` names further keys the
@@ -92,8 +100,11 @@ def check_entries(value: Any, key: str, required: tuple[str, ...] = ("name",),
 
 def entries_ok(value: Any) -> bool:
     """True when ``value`` is a non-empty list of tables with string ids (safe to index)."""
-    return (isinstance(value, list) and bool(value)
-            and all(isinstance(e, Mapping) and isinstance(e.get("id"), str) for e in value))
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(e, Mapping) and isinstance(e.get("id"), str) for e in value)
+    )
 
 
 def whole(value: Any) -> bool:
@@ -151,5 +162,5 @@ def check_seats_and_candidates(params: Mapping[str, Any], rule: Threshold, what:
     elif isinstance(params.get("candidates"), list) and len(params["candidates"]) < seats:
         problems.append(f"candidates: {len(params['candidates'])} candidates cannot fill {seats} seats")
     if rule.option != "for":
-        problems.append(f"rule: {what} counts \"for\" marks, not {rule.option!r}")
+        problems.append(f'rule: {what} counts "for" marks, not {rule.option!r}')
     return problems

@@ -14,11 +14,13 @@ Rules this module encodes (docs/ballot-kinds.md):
   the last seat, or too few passing, leave seats for a further round (再次投票), whose
   ballot ``further_round`` writes out for the clerk to create.
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..errors import CommandError
 from ..rules import Threshold
@@ -93,12 +95,14 @@ def _write_in(spec: Any, cid: str, mark: Any, raw_name: Any, names: set[str]) ->
     if not spec.params["write_ins"]:
         raise CommandError("write_in_not_allowed", "this election takes no write-ins")
     if mark != "against":
-        raise CommandError("write_in_not_allowed",
-                           f"only a voter against {cid!r} may write in another person (另选他人), not one who votes {mark}")
+        raise CommandError(
+            "write_in_not_allowed",
+            f"only a voter against {cid!r} may write in another person (另选他人), not one who votes {mark}",
+        )
     if len(name) > MAX_NAME or any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
         raise _refuse(f"the write-in next to {cid!r} is not a plausible name")
     if name in {normalize_name(c["name"]) for c in spec.params["candidates"]}:
-        raise _refuse(f"{name} is a candidate on this ballot: mark them \"for\" instead of writing them in")
+        raise _refuse(f'{name} is a candidate on this ballot: mark them "for" instead of writing them in')
     if name in names:
         raise _refuse(f"{name} is written in twice")
     names.add(name)
@@ -164,40 +168,64 @@ def tally(spec: Any, choices: list[Any], turnout: Turnout) -> dict[str, Any]:
             else:
                 counts[cid][value] += 1
     rows: list[dict[str, Any]] = [
-        {"id": c["id"], "label": c["name"], "write_in": False, "counts": counts[c["id"]],
-         "unmarked": len(valid) - sum(counts[c["id"]].values())}
+        {
+            "id": c["id"],
+            "label": c["name"],
+            "write_in": False,
+            "counts": counts[c["id"]],
+            "unmarked": len(valid) - sum(counts[c["id"]].values()),
+        }
         for c in candidates
     ]
-    rows += [{"id": WRITE_IN_PREFIX + name, "label": name, "write_in": True, "counts": {"for": n}}
-             for name, n in sorted(written.items())]
+    rows += [
+        {"id": WRITE_IN_PREFIX + name, "label": name, "write_in": True, "counts": {"for": n}}
+        for name, n in sorted(written.items())
+    ]
     rank = ranks({r["id"]: r["counts"]["for"] for r in rows})
     for r in rows:
         base = _base(spec.rule, turnout, len(valid), r["counts"].get("abstain", 0))
-        r.update(base_value=base, needed=spec.rule.needed(base),
-                 passed=spec.rule.passes(r["counts"]["for"], base), rank=rank[r["id"]])
+        r.update(
+            base_value=base,
+            needed=spec.rule.needed(base),
+            passed=spec.rule.passes(r["counts"]["for"], base),
+            rank=rank[r["id"]],
+        )
     eligible = sorted((r for r in rows if r["passed"]), key=lambda r: -r["counts"]["for"])
     winners, tied, tied_seats = pick([(r["id"], r["counts"]["for"]) for r in eligible], seats)
     further: dict[str, Any] | None = None
     if tied:
-        further = {"reason": "tie_at_last_seat", "seats": tied_seats,
-                   "candidates": [{"id": r["id"], "name": r["label"]} for r in rows if r["id"] in tied]}
+        further = {
+            "reason": "tie_at_last_seat",
+            "seats": tied_seats,
+            "candidates": [{"id": r["id"], "name": r["label"]} for r in rows if r["id"] in tied],
+        }
     elif len(winners) < seats:
-        rest = sorted((r for r in rows if not r["write_in"] and r["id"] not in winners),
-                      key=lambda r: -r["counts"]["for"])
-        further = {"reason": "too_few_elected", "seats": seats - len(winners),
-                   "candidates": [{"id": r["id"], "name": r["label"]} for r in rest]}
+        rest = sorted(
+            (r for r in rows if not r["write_in"] and r["id"] not in winners), key=lambda r: -r["counts"]["for"]
+        )
+        further = {
+            "reason": "too_few_elected",
+            "seats": seats - len(winners),
+            "candidates": [{"id": r["id"], "name": r["label"]} for r in rest],
+        }
     for r in rows:
         r["elected"] = r["id"] in winners
         r["tied"] = r["id"] in tied
         r["verdict"] = "elected" if r["elected"] else "tie" if r["tied"] else "not_elected"
     result = envelope("election", turnout, spec.rule, invalid=len(choices) - len(valid))
-    result.update({
-        "valid": len(valid), "seats": seats, "round": spec.params["round"],
-        "contest": "competitive" if len(candidates) > seats else "uncontested",
-        "lines": rows, "elected": [r["id"] for r in rows if r["elected"]],
-        "seats_filled": len(winners), "further_round": further,
-        "verdict": "further_round_needed" if further else "elected",
-    })
+    result.update(
+        {
+            "valid": len(valid),
+            "seats": seats,
+            "round": spec.params["round"],
+            "contest": "competitive" if len(candidates) > seats else "uncontested",
+            "lines": rows,
+            "elected": [r["id"] for r in rows if r["elected"]],
+            "seats_filled": len(winners),
+            "further_round": further,
+            "verdict": "further_round_needed" if further else "elected",
+        }
+    )
     return result
 
 
@@ -216,10 +244,17 @@ def further_round(spec: Any, result: Mapping[str, Any]) -> dict[str, Any]:
     base_title = re.sub(r"(（第\d+轮）| — round \d+)$", "", spec.title)
     title = f"{base_title}（第{rnd}轮）" if has_cjk(base_title) else f"{base_title} — round {rnd}"
     out: dict[str, Any] = {
-        "id": f"{base_id}-r{rnd}", "title": title, "kind": "election",
-        "seats": need["seats"], "candidates": [dict(c) for c in need["candidates"]],
-        "write_ins": spec.params["write_ins"], "round": rnd, "rule": spec.rule.to_dict(),
-        "secret": spec.secret, "live_counts": spec.live_counts, "allow_change": spec.allow_change,
+        "id": f"{base_id}-r{rnd}",
+        "title": title,
+        "kind": "election",
+        "seats": need["seats"],
+        "candidates": [dict(c) for c in need["candidates"]],
+        "write_ins": spec.params["write_ins"],
+        "round": rnd,
+        "rule": spec.rule.to_dict(),
+        "secret": spec.secret,
+        "live_counts": spec.live_counts,
+        "allow_change": spec.allow_change,
     }
     if spec.countdown is not None:
         out["countdown"] = spec.countdown

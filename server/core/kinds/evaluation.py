@@ -10,9 +10,11 @@ Verdicts are data: ``verdicts`` is an ordered list of rows
 is the fallback (default "dissatisfied"). Threshold keys a row omits come from the
 ballot rule, whose default is the district preset "more than half of ALL seated".
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..errors import CommandError
 from ..rules import Threshold, threshold_from_dict
@@ -57,8 +59,12 @@ def _check_verdicts(value: Any, rule: Threshold) -> list[str]:
             if i != len(value) - 1:
                 problems.append(f"{path}.grades: only the last row (the fallback) may omit grades")
             continue
-        if (not isinstance(grades, list) or not grades or any(g not in GRADES for g in grades)
-                or len(set(grades)) != len(grades)):
+        if (
+            not isinstance(grades, list)
+            or not grades
+            or any(g not in GRADES for g in grades)
+            or len(set(grades)) != len(grades)
+        ):
             problems.append(f"{path}.grades: must be a list drawn from {', '.join(GRADES)} without repeats")
         try:
             _row_threshold(rule, row)
@@ -107,7 +113,9 @@ def normalize_choice(spec: Any, raw: Any) -> dict[str, Any]:
     if isinstance(raw, str) and len(ids) == 1:
         raw = {ids[0]: raw}
     if not isinstance(raw, Mapping):
-        raise CommandError("invalid_choice", "choice must map subject ids to satisfied, basically_satisfied or dissatisfied")
+        raise CommandError(
+            "invalid_choice", "choice must map subject ids to satisfied, basically_satisfied or dissatisfied"
+        )
     out: dict[str, Any] = {}
     for sid, value in raw.items():
         if sid not in ids:
@@ -152,17 +160,34 @@ def tally(spec: Any, choices: list[Any], turnout: Turnout) -> dict[str, Any]:
             if threshold.passes(summed, base):
                 verdict = row["verdict"]
                 break
-        rows.append({
-            "id": subject["id"], "label": subject["title"], "counts": counts, "invalid": invalid,
-            "percent": {k: percent(n, pbase) for k, n in {**counts, "invalid": invalid}.items()},
-            "base_value": basis, "needed": needed, "verdict": verdict or fallback,
-        })
-    result = envelope("evaluation", turnout, spec.rule,
-                      invalid=sum(1 for c in choices if not any(isinstance(v, str) for v in c.values())))
+        rows.append(
+            {
+                "id": subject["id"],
+                "label": subject["title"],
+                "counts": counts,
+                "invalid": invalid,
+                "percent": {k: percent(n, pbase) for k, n in {**counts, "invalid": invalid}.items()},
+                "base_value": basis,
+                "needed": needed,
+                "verdict": verdict or fallback,
+            }
+        )
+    result = envelope(
+        "evaluation",
+        turnout,
+        spec.rule,
+        invalid=sum(1 for c in choices if not any(isinstance(v, str) for v in c.values())),
+    )
     summary: dict[str, int] = {}
     for r in rows:
         summary[r["verdict"]] = summary.get(r["verdict"], 0) + 1
-    result.update({"percent_base": spec.params["percent_base"], "percent_base_value": pbase,
-                   "lines": rows, "summary": summary,
-                   "verdict": rows[0]["verdict"] if len(summary) == 1 else "mixed"})
+    result.update(
+        {
+            "percent_base": spec.params["percent_base"],
+            "percent_base_value": pbase,
+            "lines": rows,
+            "summary": summary,
+            "verdict": rows[0]["verdict"] if len(summary) == 1 else "mixed",
+        }
+    )
     return result

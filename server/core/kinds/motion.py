@@ -1,7 +1,9 @@
 """Motion vote (表决): for / against / abstain, one verdict under the ballot's rule."""
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..errors import CommandError
 from ..rules import Threshold
@@ -26,8 +28,12 @@ def keypad_options(spec: Any) -> list[str]:
 def check_params(params: Mapping[str, Any], rule: Threshold) -> list[str]:
     problems = []
     options = params.get("options", list(MOTION_OPTIONS))
-    if (not isinstance(options, list) or not options
-            or any(o not in MOTION_OPTIONS for o in options) or len(set(options)) != len(options)):
+    if (
+        not isinstance(options, list)
+        or not options
+        or any(o not in MOTION_OPTIONS for o in options)
+        or len(set(options)) != len(options)
+    ):
         problems.append(f"options: must be a list drawn from {', '.join(MOTION_OPTIONS)} without repeats")
     elif rule.option not in options:
         problems.append(f"options: the rule counts {rule.option!r}, which is not an option")

@@ -9,11 +9,13 @@ the plain mean, which would print a different statistic under the same heading.
 All arithmetic is exact (fractions); figures are rounded to two places only for
 display, so the recount an auditor runs gives the same JSON.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import CommandError
 from ..rules import Threshold
@@ -74,13 +76,19 @@ def check_params(params: Mapping[str, Any], rule: Threshold) -> list[str]:
 
 def normalize_params(params: Mapping[str, Any]) -> dict[str, Any]:
     subjects = params.get("subjects")
-    if not entries_ok(subjects) or any(exact(s.get("min")) is None or exact(s.get("max")) is None
-                                       or exact(s.get("step", 1)) is None for s in subjects):
+    if not entries_ok(subjects) or any(
+        exact(s.get("min")) is None or exact(s.get("max")) is None or exact(s.get("step", 1)) is None for s in subjects
+    ):
         return dict(params)
     return {
         "subjects": [
-            {"id": s["id"], "title": s.get("title", ""), "min": plain(exact(s["min"])),
-             "max": plain(exact(s["max"])), "step": plain(exact(s.get("step", 1)))}
+            {
+                "id": s["id"],
+                "title": s.get("title", ""),
+                "min": plain(exact(s["min"])),
+                "max": plain(exact(s["max"])),
+                "step": plain(exact(s.get("step", 1))),
+            }
             for s in subjects
         ],
         "trim": params.get("trim", 0),
@@ -115,8 +123,10 @@ def normalize_choice(spec: Any, raw: Any) -> dict[str, int | float]:
         v = exact(value)
         lo, hi, step = exact(s["min"]), exact(s["max"]), exact(s["step"])
         if v is None or not lo <= v <= hi or ((v - lo) / step).denominator != 1:
-            raise CommandError("invalid_choice",
-                               f"the score for {sid!r} must be a number from {s['min']} to {s['max']} in steps of {s['step']}")
+            raise CommandError(
+                "invalid_choice",
+                f"the score for {sid!r} must be a number from {s['min']} to {s['max']} in steps of {s['step']}",
+            )
         out[sid] = plain(v)
     return {sid: out[sid] for sid in subjects if sid in out}
 
@@ -131,16 +141,29 @@ def stats(scores: list[Fraction], trim: int) -> dict[str, Any]:
     ordered = sorted(scores)
     n = len(ordered)
     if n == 0:
-        return {"count": 0, "sum": 0, "mean": None, "median": None, "lowest": None, "highest": None,
-                "trimmed_mean": None, "trimmed_count": 0, "note": "no_scores"}
+        return {
+            "count": 0,
+            "sum": 0,
+            "mean": None,
+            "median": None,
+            "lowest": None,
+            "highest": None,
+            "trimmed_mean": None,
+            "trimmed_count": 0,
+            "note": "no_scores",
+        }
     out: dict[str, Any] = {
-        "count": n, "sum": plain(sum(ordered, Fraction(0))), "mean": number(sum(ordered, Fraction(0)) / n),
-        "median": number(_median(ordered)), "lowest": plain(ordered[0]), "highest": plain(ordered[-1]),
+        "count": n,
+        "sum": plain(sum(ordered, Fraction(0))),
+        "mean": number(sum(ordered, Fraction(0)) / n),
+        "median": number(_median(ordered)),
+        "lowest": plain(ordered[0]),
+        "highest": plain(ordered[-1]),
     }
     if n < 2 * trim + 1:
         out.update(trimmed_mean=None, trimmed_count=0, note="too_few_to_trim")
     else:
-        kept = ordered[trim:n - trim]
+        kept = ordered[trim : n - trim]
         out.update(trimmed_mean=number(sum(kept, Fraction(0)) / len(kept)), trimmed_count=len(kept))
     return out
 
@@ -151,9 +174,17 @@ def tally(spec: Any, choices: list[Any], turnout: Turnout) -> dict[str, Any]:
     for s in spec.params["subjects"]:
         scores = [exact(c[s["id"]]) for c in choices if s["id"] in c]
         figures = stats(scores, trim)
-        rows.append({"id": s["id"], "label": s["title"], "counts": {"scored": figures["count"]},
-                     "unscored": len(choices) - figures["count"], "min": s["min"], "max": s["max"],
-                     **figures})
+        rows.append(
+            {
+                "id": s["id"],
+                "label": s["title"],
+                "counts": {"scored": figures["count"]},
+                "unscored": len(choices) - figures["count"],
+                "min": s["min"],
+                "max": s["max"],
+                **figures,
+            }
+        )
     result = envelope("score", turnout, spec.rule, invalid=sum(1 for c in choices if not c))
     result.update({"trim": trim, "needed_to_trim": 2 * trim + 1, "lines": rows, "verdict": None})
     return result

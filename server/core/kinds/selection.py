@@ -9,9 +9,11 @@ Selected: among the top ``seats`` by votes, with at least ``minimum`` votes and 
 the ballot rule (default: no threshold). Equal votes straddling the last place select
 nobody in the tied group: the result reports the tie for people to resolve.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..errors import CommandError
 from ..rules import Threshold
@@ -86,8 +88,17 @@ def tally(spec: Any, choices: list[Any], turnout: Turnout) -> dict[str, Any]:
         base = base_value(spec.rule, turnout, {"for": len(choices)})
         needed = max(minimum, spec.rule.needed(base))
         eligible = votes[c["id"]] >= minimum and spec.rule.passes(votes[c["id"]], base)
-        rows.append({"id": c["id"], "label": c["name"], "counts": counts, "rank": rank[c["id"]],
-                     "base_value": base, "needed": needed, "eligible": eligible})
+        rows.append(
+            {
+                "id": c["id"],
+                "label": c["name"],
+                "counts": counts,
+                "rank": rank[c["id"]],
+                "base_value": base,
+                "needed": needed,
+                "eligible": eligible,
+            }
+        )
     ranked = sorted(((r["id"], r["counts"]["for"]) for r in rows if r["eligible"]), key=lambda p: -p[1])
     winners, tied, tied_seats = pick(ranked, seats)
     for r in rows:
@@ -96,10 +107,14 @@ def tally(spec: Any, choices: list[Any], turnout: Turnout) -> dict[str, Any]:
         r["verdict"] = "selected" if r["selected"] else "tie" if r["tied"] else "not_selected"
     rows.sort(key=lambda r: r["rank"])  # stable: equal ranks keep the candidate order
     result = envelope("selection", turnout, spec.rule)
-    result.update({
-        "seats": seats, "minimum": minimum, "lines": rows,
-        "selected": [r["id"] for r in rows if r["selected"]],
-        "tie": {"seats": tied_seats, "candidates": [r["id"] for r in rows if r["tied"]]} if tied else None,
-        "verdict": "tie" if tied else "decided",
-    })
+    result.update(
+        {
+            "seats": seats,
+            "minimum": minimum,
+            "lines": rows,
+            "selected": [r["id"] for r in rows if r["selected"]],
+            "tie": {"seats": tied_seats, "candidates": [r["id"] for r in rows if r["tied"]]} if tied else None,
+            "verdict": "tie" if tied else "decided",
+        }
+    )
     return result

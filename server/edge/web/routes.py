@@ -5,13 +5,15 @@ the same WebSocket protocol as every other client (docs/protocol.md); HTTP is on
 what a WebSocket token cannot do yet: logging the clerk in, pairing a tablet with a
 one-time code, and handing out static files. See docs/screens.md.
 """
+
 from __future__ import annotations
 
 import hmac
 import json
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
@@ -27,11 +29,17 @@ SEAT_STATIC = Path(__file__).resolve().parents[3] / "terminal_client" / "static"
 LANGUAGES = ("zh-CN", "en")
 MAX_BODY = 16 * 1024
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
-       "form-action 'self'; frame-ancestors 'none'")
-PAGE_HEADERS = {"Content-Security-Policy": CSP, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff",
-                "Referrer-Policy": "no-referrer"}
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "Cache-Control": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 class NoCacheStatic(StaticFiles):
@@ -67,6 +75,7 @@ def routes(runtime: Any) -> list[Route | Mount]:
     def page(name: str, directory: Path = WEB_STATIC) -> Callable[[Request], Awaitable[Response]]:
         async def serve(request: Request) -> Response:
             return FileResponse(directory / name, headers=PAGE_HEADERS, media_type="text/html")
+
         return serve
 
     def session_of(request: Request) -> Session | None:
@@ -91,6 +100,7 @@ def routes(runtime: Any) -> list[Route | Mount]:
 
     def guarded(handler: Callable[[Request, Session], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         """A state-changing console request: cookie, CSRF header and same origin, all three."""
+
         async def check(request: Request) -> Response:
             if not same_origin(request):
                 return _error(403, "bad_origin", "requests must come from this server's own pages")
@@ -101,6 +111,7 @@ def routes(runtime: Any) -> list[Route | Mount]:
             if not sent or not hmac.compare_digest(sent, session.csrf):
                 return _error(403, "csrf", "missing or wrong X-CSRF-Token header")
             return await handler(request, session)
+
         return check
 
     # -- pages -----------------------------------------------------------------------------
@@ -115,14 +126,16 @@ def routes(runtime: Any) -> list[Route | Mount]:
             if session_of(request) is None:
                 return RedirectResponse("/console/login", status_code=303, headers={"Cache-Control": "no-store"})
             return await inner(request)
+
         return serve
 
     async def catalogue(request: Request) -> Response:
         lang = request.path_params["lang"]
         if lang not in LANGUAGES:
             return _error(404, "unknown_language", f"languages: {', '.join(LANGUAGES)}")
-        return FileResponse(CATALOGUES / f"{lang}.json", media_type="application/json",
-                            headers={"Cache-Control": "no-cache"})
+        return FileResponse(
+            CATALOGUES / f"{lang}.json", media_type="application/json", headers={"Cache-Control": "no-cache"}
+        )
 
     async def info(request: Request) -> Response:
         """What a page needs before it has a token: the language, and the server's clock."""
@@ -138,13 +151,20 @@ def routes(runtime: Any) -> list[Route | Mount]:
             return _error(429, "too_many_attempts", "too many failed logins; wait a minute")
         data = await body(request)
         if data is None or not isinstance(data.get("username"), str) or not isinstance(data.get("password"), str):
-            return _error(400, "bad_request", "send JSON {\"username\": …, \"password\": …}")
+            return _error(400, "bad_request", 'send JSON {"username": …, "password": …}')
         session = auth.console.login(client, data["username"], data["password"])
         if session is None:
             return _error(401, "wrong_password", "wrong username or password")
         response = JSONResponse({"ok": True, "user": session.user}, headers={"Cache-Control": "no-store"})
-        response.set_cookie(SESSION_COOKIE, auth.console.cookie_value(session), max_age=SESSION_SECONDS, path="/",
-                            secure=request.url.scheme == "https", httponly=True, samesite="strict")
+        response.set_cookie(
+            SESSION_COOKIE,
+            auth.console.cookie_value(session),
+            max_age=SESSION_SECONDS,
+            path="/",
+            secure=request.url.scheme == "https",
+            httponly=True,
+            samesite="strict",
+        )
         return response
 
     async def session_info(request: Request) -> Response:
@@ -160,8 +180,9 @@ def routes(runtime: Any) -> list[Route | Mount]:
         return response
 
     async def console_token(request: Request, session: Session) -> Response:
-        return JSONResponse({"token": auth.console.mint_token(session, runtime.tokens)},
-                            headers={"Cache-Control": "no-store"})
+        return JSONResponse(
+            {"token": auth.console.mint_token(session, runtime.tokens)}, headers={"Cache-Control": "no-store"}
+        )
 
     # -- pairing -------------------------------------------------------------------------------
     async def pairing_sheet(request: Request, session: Session) -> Response:
@@ -175,11 +196,23 @@ def routes(runtime: Any) -> list[Route | Mount]:
         seats = []
         for m in members:
             url = f"{base}/seat?pair={codes[m.seat]}"
-            seats.append({"seat": m.seat, "member": m.id, "name": m.name, "role": m.role, "code": codes[m.seat],
-                          "url": url, "svg": qr_svg(url), "paired_at": paired.get(m.seat)})
+            seats.append(
+                {
+                    "seat": m.seat,
+                    "member": m.id,
+                    "name": m.name,
+                    "role": m.role,
+                    "code": codes[m.seat],
+                    "url": url,
+                    "svg": qr_svg(url),
+                    "paired_at": paired.get(m.seat),
+                }
+            )
         display_url = f"{base}/display?token={runtime.creds['display']['token']}"
-        return JSONResponse({"seats": seats, "display": {"url": display_url, "svg": qr_svg(display_url)}},
-                            headers={"Cache-Control": "no-store"})
+        return JSONResponse(
+            {"seats": seats, "display": {"url": display_url, "svg": qr_svg(display_url)}},
+            headers={"Cache-Control": "no-store"},
+        )
 
     async def pair(request: Request) -> Response:
         if not same_origin(request):
@@ -191,19 +224,26 @@ def routes(runtime: Any) -> list[Route | Mount]:
         data = await body(request)
         code = data.get("code") if data else None
         if not isinstance(code, str) or not 1 <= len(code) <= 64:
-            return _error(400, "bad_request", "send JSON {\"code\": …}")
+            return _error(400, "bad_request", 'send JSON {"code": …}')
         seat, reason = auth.pairing.redeem(code)
         if seat is None:
             auth.console.failures.setdefault(key, []).append(time.time())
-            messages = {"code_used": "this pairing code has already been used",
-                        "code_replaced": "a newer pairing code replaced this one",
-                        "code_expired": "this pairing code has expired",
-                        "unknown_code": "no such pairing code"}
-            return _error(409 if reason in ("code_used", "code_replaced") else 404 if reason == "unknown_code" else 410,
-                          reason, messages[reason])
+            messages = {
+                "code_used": "this pairing code has already been used",
+                "code_replaced": "a newer pairing code replaced this one",
+                "code_expired": "this pairing code has expired",
+                "unknown_code": "no such pairing code",
+            }
+            return _error(
+                409 if reason in ("code_used", "code_replaced") else 404 if reason == "unknown_code" else 410,
+                reason,
+                messages[reason],
+            )
         entry = runtime.creds["seats"][seat]
-        return JSONResponse({"seat": seat, "member": entry["member"], "name": entry["name"], "token": entry["token"]},
-                            headers={"Cache-Control": "no-store"})
+        return JSONResponse(
+            {"seat": seat, "member": entry["member"], "name": entry["name"], "token": entry["token"]},
+            headers={"Cache-Control": "no-store"},
+        )
 
     return [
         Route("/seat", seat_page),

@@ -4,9 +4,11 @@ The lines table is generic on purpose: it prints whatever the result form's line
 (counts per option, then every other field with a catalogue heading or a readable key),
 so a new ballot kind prints correctly the day its tally function ships.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
@@ -41,30 +43,46 @@ def format_value(key: str, value: Any, msgs: Messages) -> str:
     return msgs.value(value)
 
 
-def kv_table(rows: Sequence[tuple[str, Any]], styles: Styles, width: float = WIDTH,
-             label_width: float = 30 * mm) -> Table:
+def kv_table(
+    rows: Sequence[tuple[str, Any]], styles: Styles, width: float = WIDTH, label_width: float = 30 * mm
+) -> Table:
     """Label / value pairs, the value wrapping; values may be flowables (e.g. monospace digests)."""
-    data = [[para(label, styles.body), value if isinstance(value, Flowable) else para(value, styles.body)]
-            for label, value in rows]
+    data = [
+        [para(label, styles.body), value if isinstance(value, Flowable) else para(value, styles.body)]
+        for label, value in rows
+    ]
     table = Table(data, colWidths=[label_width, width - label_width], hAlign="LEFT")
-    table.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LINEBELOW", (0, 0), (-1, -1), RULE, colors.black),
-        ("LEFTPADDING", (0, 0), (-1, -1), 2), ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-    ]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, -1), RULE, colors.black),
+                ("LEFTPADDING", (0, 0), (-1, -1), 2),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ]
+        )
+    )
     return table
 
 
-def ballot_rows(ballot: BallotRecord, msgs: Messages, tz: str | None, *, with_item: bool = True) -> list[tuple[str, Any]]:
+def ballot_rows(
+    ballot: BallotRecord, msgs: Messages, tz: str | None, *, with_item: bool = True
+) -> list[tuple[str, Any]]:
     """Item, ballot, kind, rule, run and times, in the order a clerk reads them out."""
     rows: list[tuple[str, Any]] = []
     if with_item and ballot.item_title:
         rows.append((msgs("item"), ballot.item_title))
     rows.append((msgs("ballot"), ballot.title))
     secrecy = msgs("secret") if ballot.secret else msgs("named")
-    rows.append((msgs("kind"), f"{msgs.value(ballot.kind)}（{secrecy}）" if msgs.language == "zh-CN"
-                 else f"{msgs.value(ballot.kind)} ({secrecy})"))
+    rows.append(
+        (
+            msgs("kind"),
+            f"{msgs.value(ballot.kind)}（{secrecy}）"
+            if msgs.language == "zh-CN"
+            else f"{msgs.value(ballot.kind)} ({secrecy})",
+        )
+    )
     if ballot.result and isinstance(ballot.result.get("rule"), Mapping):
         rows.append((msgs("rule"), msgs.rule(ballot.result["rule"])))
     rows.append((msgs("run"), msgs("run.rerun" if ballot.run > 1 else "run.value", run=ballot.run)))
@@ -93,20 +111,25 @@ def header(meeting: MeetingInfo, title: str, styles: Styles) -> list[Flowable]:
 
 def turnout_table(result: Mapping[str, Any], msgs: Messages, styles: Styles, width: float = WIDTH) -> Table:
     keys = [k for k in TURNOUT if k in result]
-    data = [[para(msgs(k), styles.cell) for k in keys],
-            [para(format_value(k, result.get(k), msgs), styles.body) for k in keys]]
+    data = [
+        [para(msgs(k), styles.cell) for k in keys],
+        [para(format_value(k, result.get(k), msgs), styles.body) for k in keys],
+    ]
     table = Table(data, colWidths=[width / len(keys)] * len(keys), hAlign="LEFT")
     table.setStyle(_grid())
     return table
 
 
 def _grid() -> TableStyle:
-    return TableStyle([
-        ("GRID", (0, 0), (-1, -1), RULE, colors.black),
-        ("LINEBELOW", (0, 0), (-1, 0), 1.0, colors.black),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-    ])
+    return TableStyle(
+        [
+            ("GRID", (0, 0), (-1, -1), RULE, colors.black),
+            ("LINEBELOW", (0, 0), (-1, 0), 1.0, colors.black),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 3),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ]
+    )
 
 
 def _columns(lines: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[str], list[str]]:
@@ -125,16 +148,16 @@ def _columns(lines: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[str], 
     return pre, options, post
 
 
-def _column_widths(head: list[str], rows: list[list[str]], styles: Styles,
-                   width: float) -> tuple[float, list[float]]:
+def _column_widths(head: list[str], rows: list[list[str]], styles: Styles, width: float) -> tuple[float, list[float]]:
     """Widths for the value columns and what is left for the label column.
 
     Values never wrap (a count broken over two lines misreads as two numbers); headings
     wrap first, then the label column gives way down to a fifth of the width.
     """
     font, size, pad = styles.fonts.text, styles.cell.fontSize, 8.0
-    value_w = [min(max([stringWidth(r[i], font, size) for r in rows] + [18.0]) + pad, width * 0.4)
-               for i in range(1, len(head))]  # long texts (e.g. a percent per grade) may wrap
+    value_w = [
+        min(max([stringWidth(r[i], font, size) for r in rows] + [18.0]) + pad, width * 0.4) for i in range(1, len(head))
+    ]  # long texts (e.g. a percent per grade) may wrap
     want = [max(v, min(stringWidth(head[i + 1], font, size), 62.0) + pad) for i, v in enumerate(value_w)]
     room = width * 0.8
     if sum(want) > room:
@@ -152,20 +175,27 @@ def lines_table(result: Mapping[str, Any], msgs: Messages, styles: Styles, width
     if not lines:
         return None
     pre, options, post = _columns(lines)
-    head = [msgs("lines.label")] + [msgs.field(k) for k in pre] + [msgs.value(o) for o in options] \
+    head = (
+        [msgs("lines.label")]
+        + [msgs.field(k) for k in pre]
+        + [msgs.value(o) for o in options]
         + [msgs.field(k) for k in post]
+    )
     rows = []
     for line in lines:
         counts = line.get("counts") or {}
-        rows.append([str(line.get("label", line.get("id", "")))]
-                    + [format_value(k, line.get(k), msgs) for k in pre]
-                    + [format_value(o, counts.get(o), msgs) for o in options]
-                    + [format_value(k, line.get(k), msgs) for k in post])
+        rows.append(
+            [str(line.get("label", line.get("id", "")))]
+            + [format_value(k, line.get(k), msgs) for k in pre]
+            + [format_value(o, counts.get(o), msgs) for o in options]
+            + [format_value(k, line.get(k), msgs) for k in post]
+        )
     label_w, widths = _column_widths(head, rows, styles, width)
     numeric = ParagraphStyle("hc-cell-num", parent=styles.cell, alignment=TA_RIGHT)
     first, last = 1 + len(pre), len(pre) + len(options)  # the count columns align right, as sums do
     data = [[para(h, styles.cell) for h in head]] + [
-        [para(c, numeric if first <= i <= last else styles.cell) for i, c in enumerate(r)] for r in rows]
+        [para(c, numeric if first <= i <= last else styles.cell) for i, c in enumerate(r)] for r in rows
+    ]
     table = Table(data, colWidths=[label_w] + widths, repeatRows=1, hAlign="LEFT")
     table.setStyle(_grid())
     return table
@@ -198,8 +228,12 @@ def audit_flowables(ballot: BallotRecord, msgs: Messages, styles: Styles) -> lis
     """Log position and digests, stacked label-over-value so a 64-digit digest fits on one line."""
     out: list[Flowable] = []
     if ballot.log is not None:
-        out.append(para(f"{msgs('log.position')}{msgs('pair.sep')}{msgs('log.position.value', seq=ballot.log.seq)}",
-                        styles.small))
+        out.append(
+            para(
+                f"{msgs('log.position')}{msgs('pair.sep')}{msgs('log.position.value', seq=ballot.log.seq)}",
+                styles.small,
+            )
+        )
         out.append(para(msgs("log.digest"), styles.small))
         out.append(para(ballot.log.digest, styles.mono))
     if ballot.urn_digest:
@@ -212,12 +246,18 @@ def signature_block(msgs: Messages, styles: Styles, width: float = WIDTH) -> Tab
     """Blank lines for the chair and the clerk to sign, with room for handwriting."""
     label_w = 34 * mm if msgs.language == "zh-CN" else 36 * mm
     line_w = (width - 2 * label_w - 8 * mm) / 2
-    data = [[para(msgs("sign.chair"), styles.body), "", "", para(msgs("sign.clerk"), styles.body), ""],
-            [para(msgs("sign.date"), styles.body), "", "", para(msgs("sign.date"), styles.body), ""]]
+    data = [
+        [para(msgs("sign.chair"), styles.body), "", "", para(msgs("sign.clerk"), styles.body), ""],
+        [para(msgs("sign.date"), styles.body), "", "", para(msgs("sign.date"), styles.body), ""],
+    ]
     table = Table(data, colWidths=[label_w, line_w, 8 * mm, label_w, line_w], rowHeights=[32, 32], hAlign="LEFT")
-    table.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
-        ("LINEBELOW", (1, 0), (1, -1), RULE, colors.black),
-        ("LINEBELOW", (4, 0), (4, -1), RULE, colors.black),
-    ]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                ("LINEBELOW", (1, 0), (1, -1), RULE, colors.black),
+                ("LINEBELOW", (4, 0), (4, -1), RULE, colors.black),
+            ]
+        )
+    )
     return table

@@ -6,10 +6,12 @@ code whose signed payload lets anyone check the paper against the record. A name
 adds an annex listing every member's choice by seat; a secret ballot never does (the
 renderer refuses choices for it) and shows the digest of the sorted ballot set instead.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table, TableStyle
@@ -34,8 +36,7 @@ QR_COLUMN = 60 * mm
 
 def seat_key(seat: str) -> tuple[Any, ...]:
     """Sort seats as people count them: S2 before S10, 1排3号 before 1排12号."""
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
-                 for part in re.split(r"(\d+)", seat) if part)
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", seat) if part)
 
 
 def describe_choice(choice: Any, labels: Mapping[str, str], msgs: Messages) -> str:
@@ -45,7 +46,8 @@ def describe_choice(choice: Any, labels: Mapping[str, str], msgs: Messages) -> s
     if isinstance(choice, Mapping):
         return msgs("list.sep").join(
             f"{labels.get(str(k), str(k))}{msgs('pair.sep')}{describe_choice(v, labels, msgs)}"
-            for k, v in choice.items())
+            for k, v in choice.items()
+        )
     if isinstance(choice, (list, tuple)):
         return msgs("list.sep").join(labels.get(str(c), msgs.value(c)) for c in choice) or msgs("no_choice")
     if isinstance(choice, str):
@@ -53,8 +55,9 @@ def describe_choice(choice: Any, labels: Mapping[str, str], msgs: Messages) -> s
     return format_value("choice", choice, msgs)
 
 
-def annex_rows(members: Sequence[MemberRef], choices: Mapping[str, Any],
-               labels: Mapping[str, str], msgs: Messages) -> list[tuple[str, str, str]]:
+def annex_rows(
+    members: Sequence[MemberRef], choices: Mapping[str, Any], labels: Mapping[str, str], msgs: Messages
+) -> list[tuple[str, str, str]]:
     """(seat, name, choice) for every member given plus anyone who voted but was not listed, by seat."""
     by_id = {m.id: m for m in members}
     listed = list(members) + [MemberRef(mid, mid, "") for mid in choices if mid not in by_id]
@@ -90,8 +93,11 @@ def certificate_flowables(ctx: CertificateContext, msgs: Messages, styles: Style
     story.append(Spacer(1, 4 * mm))
     story.append(KeepTogether([_audit_and_qr(ctx, msgs, styles), Spacer(1, 6 * mm), signature_block(msgs, styles)]))
     if not ballot.secret and ballot.choices is not None:
-        labels = {str(line.get("id")): str(line.get("label", line.get("id")))
-                  for line in (ballot.result or {}).get("lines", []) if isinstance(line, Mapping)}
+        labels = {
+            str(line.get("id")): str(line.get("label", line.get("id")))
+            for line in (ballot.result or {}).get("lines", [])
+            if isinstance(line, Mapping)
+        }
         rows = annex_rows(ctx.members, ballot.choices, labels, msgs)
         title = f"{msgs('annex.title')} — {ballot.title}"
         story.append(PageBreak())

@@ -4,10 +4,12 @@ Rendering takes these instead of the meeting state so that the same code prints 
 live sitting, from a replayed log, or from an auditor's recomputation, and so that tests
 need no server. Times are epoch seconds; the renderer turns them into wall-clock text.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -18,9 +20,9 @@ ATTENDANCE = ("present", "leave", "absent")
 class MeetingInfo:
     id: str
     title: str
-    body: str = ""      # e.g. 某市人大常委会
-    term: str = ""      # e.g. 第十六届
-    session: str = ""   # e.g. 第二十三次会议
+    body: str = ""  # e.g. 某市人大常委会
+    term: str = ""  # e.g. 第十六届
+    session: str = ""  # e.g. 第二十三次会议
     date: str = ""
 
 
@@ -47,13 +49,13 @@ class BallotRecord:
     title: str
     kind: str
     secret: bool
-    result: Mapping[str, Any] | None        # the result form; None for a voided run
+    result: Mapping[str, Any] | None  # the result form; None for a voided run
     item_title: str = ""
     run: int = 1
     opened_at: float | None = None
     closed_at: float | None = None
     log: LogPosition | None = None
-    urn_digest: str | None = None            # SHA-256 of the sorted ballot set (secret ballots)
+    urn_digest: str | None = None  # SHA-256 of the sorted ballot set (secret ballots)
     choices: Mapping[str, Any] | None = None  # member id -> choice; named ballots only
     voided: bool = False
 
@@ -62,16 +64,16 @@ class BallotRecord:
 class CertificateContext:
     meeting: MeetingInfo
     ballot: BallotRecord
-    members: Sequence[MemberRef] = ()        # needed for the named annex
-    qr_payload: str | None = None            # from payload.sign_payload
-    timezone: str | None = None              # IANA name; None = this machine's local time
+    members: Sequence[MemberRef] = ()  # needed for the named annex
+    qr_payload: str | None = None  # from payload.sign_payload
+    timezone: str | None = None  # IANA name; None = this machine's local time
 
 
 @dataclass(frozen=True)
 class RecordContext:
     meeting: MeetingInfo
     members: Sequence[MemberRef]
-    attendance: Mapping[str, str]            # member id -> present | leave | absent (missing = absent)
+    attendance: Mapping[str, str]  # member id -> present | leave | absent (missing = absent)
     ballots: Sequence[BallotRecord] = ()
     public_key: Ed25519PublicKey | None = None
     log_head: LogPosition | None = None

@@ -6,6 +6,7 @@ refuses to start without a font that has every glyph of a probe string, and says
 package to install. Only TrueType outlines work in reportlab; the CFF-flavoured Noto CJK
 ``.ttc`` files are skipped for that reason rather than crashing the render.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,9 +20,7 @@ from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from ..fonts import (
     ENV_VAR,
     FONT_DIRS,
-    INSTALL_HINT,
-    KNOWN_FONTS,
-    candidate_fonts,  # noqa: F401
+    candidate_fonts,
 )
 
 # Every glyph a certificate always prints; a font missing one of these is no use.
@@ -78,7 +77,8 @@ def register_fonts(dirs: tuple[str, ...] = FONT_DIRS) -> FontSet:
         if font is None:
             raise FontNotFoundError(
                 f"{ENV_VAR}={override!r} is not a readable TrueType font with Chinese glyphs "
-                "(CFF/OpenType-PostScript fonts are not supported by reportlab)")
+                "(CFF/OpenType-PostScript fonts are not supported by reportlab)"
+            )
         return FontSet(font.fontName, MONO_FONT, str(path), index)
     for path, index in candidate_fonts(dirs):
         font = _load(path, index)
@@ -88,4 +88,5 @@ def register_fonts(dirs: tuple[str, ...] = FONT_DIRS) -> FontSet:
         "No Chinese (CJK) TrueType font found; certificates would print empty boxes instead of names. "
         "Install one, e.g. `apt-get install fonts-wqy-zenhei` (Debian/Ubuntu) or "
         "`dnf install wqy-zenhei-fonts` (Fedora), or set "
-        f"{ENV_VAR}=/path/to/font.ttc[#index] to a TrueType font with Chinese glyphs.")
+        f"{ENV_VAR}=/path/to/font.ttc[#index] to a TrueType font with Chinese glyphs."
+    )

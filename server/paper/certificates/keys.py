@@ -6,6 +6,7 @@ is refused (as ssh does) instead of being silently used. The public key and its
 fingerprint are printed on the sitting record so a verifier can trust a key they obtained
 from paper signed by the chair, not from the server that might be compromised.
 """
+
 from __future__ import annotations
 
 import base64
@@ -28,8 +29,9 @@ def load_or_create_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
     if not p.exists():
         p.parent.mkdir(parents=True, exist_ok=True)
         key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         try:
             fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # another process created it first: use theirs
@@ -46,8 +48,9 @@ def load_private_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
     p = Path(path)
     mode = p.stat().st_mode
     if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise KeyFileError(f"{p}: signing key is accessible by other users (mode {stat.S_IMODE(mode):o}); "
-                           f"run `chmod 600 {p}`")
+        raise KeyFileError(
+            f"{p}: signing key is accessible by other users (mode {stat.S_IMODE(mode):o}); run `chmod 600 {p}`"
+        )
     try:
         key = serialization.load_pem_private_key(p.read_bytes(), password=None)
     except (ValueError, TypeError) as exc:
@@ -83,7 +86,7 @@ def public_key_fingerprint(key: Ed25519PublicKey | Ed25519PrivateKey) -> str:
     pub = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
     raw = pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     digest = hashlib.sha256(raw).hexdigest()
-    return " ".join(digest[i:i + 4] for i in range(0, len(digest), 4))
+    return " ".join(digest[i : i + 4] for i in range(0, len(digest), 4))
 
 
 def public_key_base64(key: Ed25519PublicKey | Ed25519PrivateKey) -> str:

@@ -5,11 +5,13 @@ whatever office laser printer is at hand and photocopied for the archive. Every 
 carries "page x of y" and the document's reference, so a loose sheet of a 30-page annex
 can be matched to its certificate and a missing sheet noticed.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Sequence
+from typing import Any, BinaryIO
 from xml.sax.saxutils import escape
 
 import qrcode
@@ -75,8 +77,9 @@ def para(text: Any, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(str(text)), style)
 
 
-def build_document(out: Output, flowables: list[Any], styles: Styles, msgs: Messages,
-                   reference: str, title: str, subject: str = "") -> int:
+def build_document(
+    out: Output, flowables: list[Any], styles: Styles, msgs: Messages, reference: str, title: str, subject: str = ""
+) -> int:
     """Lay out ``flowables`` on A4 with numbered footers; returns the page count.
 
     ``subject`` goes into the PDF's metadata: certificates put their signed payload there,
@@ -85,9 +88,19 @@ def build_document(out: Output, flowables: list[Any], styles: Styles, msgs: Mess
     pages: list[int] = []
     canvas_cls = _numbered_canvas(styles.fonts.text, msgs, reference, pages)
     target = os.fspath(out) if isinstance(out, (str, os.PathLike)) else out  # reportlab wants str or a file
-    doc = SimpleDocTemplate(target, pagesize=PAGE, leftMargin=MARGIN_X, rightMargin=MARGIN_X,
-                            topMargin=MARGIN_TOP, bottomMargin=MARGIN_BOTTOM, title=title, subject=subject,
-                            author="Hemicycle", creator="Hemicycle", invariant=1)
+    doc = SimpleDocTemplate(
+        target,
+        pagesize=PAGE,
+        leftMargin=MARGIN_X,
+        rightMargin=MARGIN_X,
+        topMargin=MARGIN_TOP,
+        bottomMargin=MARGIN_BOTTOM,
+        title=title,
+        subject=subject,
+        author="Hemicycle",
+        creator="Hemicycle",
+        invariant=1,
+    )
     doc.build(flowables, canvasmaker=canvas_cls)
     return pages[-1] if pages else 0
 
@@ -100,7 +113,7 @@ def _numbered_canvas(font: str, msgs: Messages, reference: str, pages: list[int]
             super().__init__(*args, **kwargs)
             self._held: list[dict[str, Any]] = []
 
-        def showPage(self) -> None:  # noqa: N802 (reportlab's name)
+        def showPage(self) -> None:
             self._held.append(dict(self.__dict__))
             self._startPage()
 
@@ -153,8 +166,14 @@ class QrCode(Flowable):
         self.canv.drawPath(path, stroke=0, fill=1)
 
 
-def roster_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]], styles: Styles,
-                 width: float = WIDTH, max_groups: int = 4) -> Table:
+def roster_table(
+    title: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    styles: Styles,
+    width: float = WIDTH,
+    max_groups: int = 4,
+) -> Table:
     """Rows laid out several to a table row (reading left to right), title and headers on every page.
 
     The number of side-by-side groups is chosen from the widest name and choice actually
@@ -163,8 +182,10 @@ def roster_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str
     """
     font, size, pad = styles.fonts.text, 8.5, 6.0
     ncol = len(headers)
-    natural = [max([stringWidth(h, font, size)] + [stringWidth(r[i], font, size) for r in rows]) + 2 * pad
-               for i, h in enumerate(headers)]
+    natural = [
+        max([stringWidth(h, font, size)] + [stringWidth(r[i], font, size) for r in rows]) + 2 * pad
+        for i, h in enumerate(headers)
+    ]
     group_w = sum(natural)
     groups = max(1, min(max_groups, int(width // group_w)))
     wrap_last = group_w > width
@@ -176,7 +197,7 @@ def roster_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str
     body: list[list[Any]] = []
     for start in range(0, len(rows), groups):
         line: list[Any] = []
-        for row in rows[start:start + groups]:
+        for row in rows[start : start + groups]:
             cells: list[Any] = list(row)
             if wrap_last:
                 cells[-1] = para(cells[-1], cell_style)
@@ -191,8 +212,10 @@ def roster_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str
         ("FONT", (0, 0), (-1, 0), font, 11),
         ("SPAN", (0, 0), (-1, 0)),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("LEFTPADDING", (0, 0), (-1, -1), pad / 2), ("RIGHTPADDING", (0, 0), (-1, -1), pad / 2),
-        ("TOPPADDING", (0, 1), (-1, -1), 1), ("BOTTOMPADDING", (0, 1), (-1, -1), 2),
+        ("LEFTPADDING", (0, 0), (-1, -1), pad / 2),
+        ("RIGHTPADDING", (0, 0), (-1, -1), pad / 2),
+        ("TOPPADDING", (0, 1), (-1, -1), 1),
+        ("BOTTOMPADDING", (0, 1), (-1, -1), 2),
         ("GRID", (0, 1), (-1, -1), RULE, colors.black),
         ("LINEBELOW", (0, 1), (-1, 1), 1.2, colors.black),
     ]

@@ -7,23 +7,27 @@ paper at once. Values that the
 catalogue does not know (a new kind's field or option) fall back to a readable form of
 the key rather than failing, so new ballot kinds print without code changes.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from fractions import Fraction
 from importlib import resources
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 LANGUAGES = ("zh-CN", "en")
 
 # Fields whose true/false reads better as a word of their own.
-_BOOL_WORDS = MappingProxyType({
-    "elected": ("elected", "not_elected"),
-    "selected": ("selected", "not_selected"),
-})
+_BOOL_WORDS = MappingProxyType(
+    {
+        "elected": ("elected", "not_elected"),
+        "selected": ("selected", "not_selected"),
+    }
+)
 
 
 def _load(language: str) -> tuple[Mapping[str, str], ...]:

@@ -11,13 +11,15 @@ verifier misreading old paper.
 The fields say *which* entry of the log this certificate stands for and *what* it
 counted; a verifier recomputes the tally from the log and compares. See docs/certificates.md.
 """
+
 from __future__ import annotations
 
 import base64
 import binascii
 import hashlib
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -50,7 +52,7 @@ def verify_payload(public_key: Ed25519PublicKey | bytes | str, text: str) -> dic
     text = text.strip()
     if not text.startswith(PREFIX):
         raise InvalidPayload(f"not a Hemicycle certificate code (expected it to start with {PREFIX})")
-    data = text[len(PREFIX):]
+    data = text[len(PREFIX) :]
     try:
         raw = base64.b32decode(data + "=" * (-len(data) % 8))
     except (binascii.Error, ValueError):
@@ -76,8 +78,16 @@ def meeting_digest(meeting_id: str, meeting_title: str) -> str:
     return hashlib.sha256(f"{meeting_id}\n{meeting_title}".encode()).hexdigest()[:32]
 
 
-def certificate_fields(*, meeting_id: str, meeting_title: str, ballot_id: str, run: int,
-                       result: Mapping[str, Any], seq: int, entry_digest: str) -> dict[str, Any]:
+def certificate_fields(
+    *,
+    meeting_id: str,
+    meeting_title: str,
+    ballot_id: str,
+    run: int,
+    result: Mapping[str, Any],
+    seq: int,
+    entry_digest: str,
+) -> dict[str, Any]:
     """The fields a certificate's QR code signs, in compact form.
 
     ``o`` lists every option once (first-seen order); each line in ``c`` is
@@ -89,8 +99,9 @@ def certificate_fields(*, meeting_id: str, meeting_title: str, ballot_id: str, r
         for option in line.get("counts", {}):
             if option not in options:
                 options.append(option)
-    counts = [[str(line.get("id", i))] + [line.get("counts", {}).get(o) for o in options]
-              for i, line in enumerate(lines)]
+    counts = [
+        [str(line.get("id", i))] + [line.get("counts", {}).get(o) for o in options] for i, line in enumerate(lines)
+    ]
     fields: dict[str, Any] = {
         "v": VERSION,
         "m": meeting_digest(meeting_id, meeting_title),

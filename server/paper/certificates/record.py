@@ -6,6 +6,7 @@ the key on it is the one every certificate's QR code must verify against, so a f
 certificate signed with some other key is caught even if the server itself was replaced.
 Choices of named ballots are not repeated here; each certificate's annex carries them.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -29,7 +30,8 @@ def _attendance(ctx: RecordContext, msgs: Messages, styles: Styles) -> tuple[Flo
         status = ctx.attendance.get(m.id, "absent")
         groups.get(status, groups["absent"]).append((m.seat or "—", m.name))
     summary_rows = [(msgs("seated"), str(len(ctx.members)))] + [
-        (msgs(f"attendance.{s}"), str(len(groups[s]))) for s in ATTENDANCE]
+        (msgs(f"attendance.{s}"), str(len(groups[s]))) for s in ATTENDANCE
+    ]
     summary = kv_table(summary_rows, styles)
     rosters: list[Flowable] = []
     for status in ATTENDANCE:
@@ -46,8 +48,10 @@ def _ballots(ctx: RecordContext, msgs: Messages, styles: Styles) -> list[Flowabl
     out: list[Flowable] = []
     for number, ballot in enumerate(ctx.ballots, 1):
         title = f"{number}. {ballot.item_title} — {ballot.title}" if ballot.item_title else f"{number}. {ballot.title}"
-        block: list[Any] = [para(title, styles.heading), kv_table(ballot_rows(ballot, msgs, ctx.timezone,
-                                                                              with_item=False), styles)]
+        block: list[Any] = [
+            para(title, styles.heading),
+            kv_table(ballot_rows(ballot, msgs, ctx.timezone, with_item=False), styles),
+        ]
         block.extend(result_flowables(ballot, msgs, styles))
         block.extend(audit_flowables(ballot, msgs, styles))
         out.append(CondPageBreak(60 * mm))
@@ -66,8 +70,11 @@ def _verification(ctx: RecordContext, msgs: Messages, styles: Styles) -> list[Fl
             out.append(para(line, styles.mono))
     if ctx.log_head is not None:
         out.append(Spacer(1, 2 * mm))
-        out.append(para(f"{msgs('log.head')}{msgs('pair.sep')}{msgs('log.position.value', seq=ctx.log_head.seq)}",
-                        styles.small))
+        out.append(
+            para(
+                f"{msgs('log.head')}{msgs('pair.sep')}{msgs('log.position.value', seq=ctx.log_head.seq)}", styles.small
+            )
+        )
         out.append(para(ctx.log_head.digest, styles.mono))
     return out
 

@@ -1,4 +1,5 @@
 """Alembic environment: runs on the connection handed in by server.store.sql.migrate."""
+
 from alembic import context
 
 from server.store.schema import metadata

@@ -133,7 +133,7 @@ async def run(rounds: int, seed: int) -> dict:
         [
             sys.executable,
             "-m",
-            "server.cli",
+            "hemicycle.cli",
             "serve",
             "--agenda",
             str(agenda),

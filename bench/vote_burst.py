@@ -76,8 +76,7 @@ def child_serve(args: argparse.Namespace) -> None:
 
     import uvicorn
 
-    from server.assemble import ServerConfig
-    from server.edge.app import create_app
+    from server.assemble import ServerConfig, create_app
     from server.live.agenda_file import load_agenda
 
     logging.basicConfig(level=logging.WARNING)

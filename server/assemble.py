@@ -1,12 +1,22 @@
-"""Everything one running server holds: configuration, the sitting, the hub, the tokens."""
+"""The composition root: builds every part of a running server and wires them together.
+
+Nothing else in ``server/`` builds another layer's objects or subscribes listeners to the
+sitting: it happens here, once, where a newcomer can read the whole server on one page.
+Each listener is subscribed to the event kinds it names (the hub alone hears every kind:
+it routes events to connections), so a vote passes the hub and nothing else. Each HTTP and
+WebSocket handler gets the few objects it uses, not this assembly.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+
+from starlette.applications import Starlette
 
 from .core import commands as c
 from .core.agenda import Agenda
@@ -14,17 +24,23 @@ from .documents import BlobStore, DocumentError, Renderer, Watermarker, ingest
 from .documents import Limits as DocumentLimits
 from .documents.render_pool import RenderPool
 from .edge import credentials
+from .edge.app import HemicycleApp, health_route
 from .edge.auth import AuthState
-from .edge.credentials import Identity
+from .edge.credentials import Identities
+from .edge.documents_http import DocumentRoutes
 from .edge.hub import Hub
 from .edge.limits import Limits
+from .edge.origins import OriginPolicy
+from .edge.records_http import RecordRoutes
+from .edge.web.routes import PageFolders, package_folder
+from .edge.web.routes import routes as page_routes
 from .edge.welcome import WelcomeCache
+from .edge.ws import Endpoint
 from .live.collector import CollectorPolicy
 from .live.issuing import Issuer
 from .live.sitting import Sitting
 from .live.writer import favour_writer_thread
 from .paper import certificates as cert
-from .store.base import EventStore
 from .store.sql import SQLStore
 
 
@@ -43,20 +59,18 @@ class ServerConfig:
     prerender_widths: tuple[int, ...] | None = None  # None: the default width only
 
 
-class Runtime:
+class Assembly:
+    """Everything one running server holds, built from a ServerConfig."""
+
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
-        self.limits = config.limits
-        self.store: EventStore | None = None
-        self.sitting: Sitting = None  # type: ignore[assignment]  # set by start()
-        self.hub: Hub = None  # type: ignore[assignment]
-        self.issuer: Issuer | None = None
-        self.key = cert.load_or_create_key(config.data_dir / "server-key.pem")
-        self.document_limits = config.document_limits
-        self.blobs = BlobStore(config.data_dir)
+        data = config.data_dir
+        self.key = cert.load_or_create_key(data / "server-key.pem")
+        # documents: files, rendering, watermarks (built here, once, so a missing CJK font
+        # stops the start rather than a reader's fetch; the render pool's workers, which do
+        # the stamping, build theirs from its spec)
+        self.blobs = BlobStore(data)
         self.renderer = Renderer(self.blobs)
-        # built here, once, so a missing CJK font stops the start rather than a reader's fetch;
-        # the render pool's workers, which do the stamping, build theirs from its spec
         self.watermarker = Watermarker(secret=hashlib.sha256(self.key.private_bytes_raw()).digest())
         self.pages = RenderPool(
             self.renderer,
@@ -64,41 +78,74 @@ class Runtime:
             prerender_widths=config.prerender_widths,
             watermark=self.watermarker.spec,
         )
+        # who is who: tokens, console login, pairing, browser origins
         self.creds = credentials.load_or_create(config.credentials_path, config.agenda)
-        self.tokens: dict[str, Identity] = credentials.token_table(self.creds)
-        self.seat_members = {m.seat: m.id for m in config.agenda.members}
-        self.auth = AuthState(config.data_dir)  # console login and seat pairing (server/edge/auth.py)
-        self.welcome = WelcomeCache()  # pre-encoded large parts of the snapshot (server/edge/welcome.py)
-        self.collector = CollectorPolicy()  # no collections mid-burst (server/live/collector.py)
+        self.identities = Identities(credentials.token_table(self.creds))
+        self.auth = AuthState(data)
+        self.origins = OriginPolicy(config.allowed_origins)
+        # the sitting and what follows it
+        self.store = SQLStore(config.db_url)
+        self.sitting = Sitting(self.store, config.agenda)
+        self.hub = Hub(self.sitting, config.limits.idle_timeout)
+        self.issuer = Issuer(self.sitting, data, self.key, config.printer)
+        self.collector = CollectorPolicy()
+        self.welcomes = WelcomeCache()
+
+    def app(self) -> HemicycleApp:
+        """The ASGI application; its lifespan starts and stops this assembly."""
+        folders = PageFolders.installed(seat=package_folder("terminal_client", "static"))
+        sitting, identities = self.sitting, self.identities
+        documents = DocumentRoutes(
+            sitting, identities, self.blobs, self.renderer, self.pages, self.config.document_limits
+        )
+        records = RecordRoutes(sitting, identities, self.issuer, self.key)
+        endpoint = Endpoint(sitting, self.hub, identities, self.config.limits, self.welcomes, self.origins)
+        app = HemicycleApp(
+            endpoint,
+            routes=[
+                health_route(sitting),
+                *documents.routes(),
+                *records.routes(),
+                *page_routes(folders, self.auth, self.origins, sitting, identities, self.creds),
+            ],
+            lifespan=self._lifespan,
+        )
+        app.state.assembly = self  # for tests and the command line, never for handlers
+        return app
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
 
     async def start(self) -> None:
         favour_writer_thread()
-        self.store = SQLStore(self.config.db_url)
-        self.sitting = await Sitting.start(self.store, self.config.agenda)
-        # the log's agenda wins over the file's after a restart: the record is the truth
-        agenda = self.sitting.meeting.agenda
-        self.seat_members = {m.seat: m.id for m in agenda.members}
-        self.sitting.subscribe(self.collector, CollectorPolicy.KINDS)
+        sitting = self.sitting
+        await sitting.start()
+        # every listener of the sitting, with the event kinds it follows
+        sitting.subscribe(self.hub.publish)  # every kind: the hub decides who sees what
+        sitting.subscribe(self.collector, CollectorPolicy.KINDS)
+        sitting.subscribe(self.pages.on_event, RenderPool.KINDS)
+        sitting.subscribe(self.issuer.on_event, Issuer.KINDS)
         self._follow_documents()
-        self.hub = Hub(self.sitting, self.limits.idle_timeout)
         self.hub.start()
-        self.issuer = Issuer(self.sitting, self.config.data_dir, self.key, self.config.printer)
         public = self.key.public_key()
-        await self.sitting.execute(c.RecordServerKey(cert.public_key_pem(public), cert.public_key_fingerprint(public)))
+        await sitting.execute(c.RecordServerKey(cert.public_key_pem(public), cert.public_key_fingerprint(public)))
         await self._add_agenda_documents()
 
     def _follow_documents(self) -> None:
-        """Pre-render pages of every document the record holds (after a restart) and of each
-        one added from now on; pause while a ballot is open (server/documents/render_pool.py)."""
+        """Pre-render pages of every document the record holds (after a restart); pause while
+        a ballot is open (server/documents/render_pool.py)."""
         meeting = self.sitting.meeting
         run = meeting.open_run()
         if run is not None and run.status == "open":
             self.pages.pause()
-        self.sitting.subscribe(self.pages.on_event)
         for doc in meeting.documents.docs.values():
-            if doc.recalled:
-                continue
-            self.pages.prerender(doc.id, doc.info["sha256"], int(doc.info["page_count"]))
+            if not doc.recalled:
+                self.pages.prerender(doc.id, doc.info["sha256"], int(doc.info["page_count"]))
 
     async def _add_agenda_documents(self) -> None:
         """Documents named in the agenda join the record once, at the first start."""
@@ -123,27 +170,20 @@ class Runtime:
                 classification=spec.classification,
                 readers=spec.audience if named else (),
                 filename=path.name,
-                limits=self.document_limits,
+                limits=self.config.document_limits,
             )
             await self.sitting.execute(c.AddDocument(info.to_dict(), spec.id, True))
 
     async def stop(self) -> None:
-        if self.issuer:
-            await self.issuer.drain()
-            self.issuer.close()
+        await self.issuer.drain()
+        self.issuer.close()
         await self.pages.close()
-        if self.hub:
-            await self.hub.stop()
-        if self.sitting:
-            await self.sitting.stop()
-        if self.store:
-            self.store.close()
+        await self.hub.stop()
+        await self.sitting.stop()
+        self.store.close()
         self.collector.close()
 
-    def origin_allowed(self, origin: str | None, host: str | None) -> bool:
-        """Browsers send Origin: allow the server's own pages and the configured list."""
-        if origin is None:
-            return True  # not a browser: authenticated by token alone
-        if origin in self.config.allowed_origins:
-            return True
-        return host is not None and urlsplit(origin).netloc == host
+
+def create_app(config: ServerConfig) -> HemicycleApp:
+    """Build a server for ``config``: what `hemicycle serve` runs and the tests start."""
+    return Assembly(config).app()

@@ -1,11 +1,11 @@
-"""The `hemicycle` command: serve a sitting, verify a record, run simulators."""
+"""The server's commands of `hemicycle`: serve a sitting, verify a record, certificates, export,
+documents, the clerk's password. The command itself (hemicycle/cli.py) adds the keypad bridge
+and the simulators, which the server package knows nothing of."""
 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from .core.errors import AgendaError
@@ -14,8 +14,7 @@ from .core.errors import AgendaError
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .assemble import ServerConfig
-    from .edge.app import create_app
+    from .assemble import Assembly, ServerConfig
     from .live.agenda_file import load_agenda
 
     try:
@@ -33,13 +32,14 @@ def _serve(args: argparse.Namespace) -> int:
         agenda_dir=Path(args.agenda).resolve().parent,
         render_workers=args.render_workers,
     )
-    app = create_app(config)
+    assembly = Assembly(config)
+    app = assembly.app()
     from .edge.auth import first_run_notice
 
-    notice = first_run_notice(app.state.runtime)
+    notice = first_run_notice(assembly.auth)
     host_for_urls = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     base = f"http://{host_for_urls}:{args.port}"
-    creds = app.state.runtime.creds
+    creds = assembly.creds
     first_seat = next(iter(creds["seats"].items()))
     print(
         f"""
@@ -176,22 +176,8 @@ def _docs_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def _simulate(args: argparse.Namespace, rest: list[str]) -> int:
-    if args.what == "tablets":
-        from simulators.tablets import main as tablets_main
-
-        return tablets_main(rest)
-    if args.what == "keypads":
-        from simulators.keypads.cli import main as keypads_main
-
-        return keypads_main(rest)
-    print(f"unknown simulator {args.what!r}", file=sys.stderr)
-    return 2
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hemicycle", description="Electronic voting and paperless sittings.")
-    sub = parser.add_subparsers(dest="command", required=True)
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Add the server's commands to the `hemicycle` command's subparsers."""
 
     serve = sub.add_parser("serve", help="run a sitting on an agenda file")
     serve.add_argument("--agenda", required=True, help="agenda TOML file")
@@ -245,33 +231,3 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=["json", "csv"], default="json")
     exp.add_argument("--out", help="JSON: a file (default: standard output); CSV: a folder")
     exp.set_defaults(run=_export)
-
-    kp = sub.add_parser("keypads", help="run the keypad bridge (--config F --server URL)", add_help=False)
-    kp.set_defaults(run=None)
-
-    simulate = sub.add_parser("simulate", help="virtual tablets or keypads", add_help=False)
-    simulate.add_argument("what", choices=["tablets", "keypads"])
-    simulate.set_defaults(run=None)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    args, rest = parser.parse_known_args(argv)
-    if args.command == "simulate":
-        return _simulate(args, rest)
-    if args.command == "keypads":
-        from device_drivers.bridge_cli import main as keypads_main
-
-        return keypads_main(rest)
-    if rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    run: Callable[[argparse.Namespace], int] = args.run
-    return run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

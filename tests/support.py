@@ -14,9 +14,8 @@ from typing import Any
 import pytest
 import uvicorn
 
-from server.assemble import ServerConfig
+from server.assemble import ServerConfig, create_app
 from server.core.agenda import Agenda, agenda_from_dict
-from server.edge.app import create_app
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
 GIVEN = "建国秀英志强海燕丽华明辉晓红国庆玉兰德胜淑芬永刚春梅伟东桂英文杰雪梅立新"
@@ -83,8 +82,8 @@ class LiveServer:
         return self.creds["seats"][seat]["token"]
 
     @property
-    def runtime(self) -> Any:
-        return self.app.state.runtime
+    def assembly(self) -> Any:
+        return self.app.state.assembly
 
     async def stop(self) -> None:
         self.server.should_exit = True

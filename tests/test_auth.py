@@ -72,9 +72,9 @@ async def test_the_password_is_stored_as_a_salted_scrypt_hash(srv: LiveServer, t
 async def test_a_first_run_generates_a_password_for_serve_to_print(tmp_path: Path) -> None:
     server = await start_server(tmp_path, make_agenda(3))
     try:
-        notice = first_run_notice(server.runtime)
+        notice = first_run_notice(server.assembly.auth)
         assert notice is not None
-        password = server.runtime.auth.console.initial_password
+        password = server.assembly.auth.console.initial_password
         assert password in notice
         async with client(server) as http:
             res = await http.post(
@@ -219,7 +219,7 @@ async def test_pages_catalogues_and_static_modules_are_served(srv: LiveServer) -
         en = (await http.get("/i18n/en.json")).json()
         assert set(zh) == set(en) and zh["option.for"] == "赞成" and en["option.for"] == "For"
         assert (await http.get("/i18n/fr.json")).status_code == 404
-        js = await http.get("/static/seat/lib/protocol.js")
+        js = await http.get("/static/lib/protocol.js")
         assert js.status_code == 200 and "javascript" in js.headers["content-type"]
         assert (await http.get("/static/web/console.js")).status_code == 200
         assert (await http.get("/api/info")).json()["language"] == "zh-CN"

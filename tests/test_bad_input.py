@@ -46,7 +46,7 @@ async def reply(ws: Any, ref: str | None = None) -> dict[str, Any]:
 async def test_seat_bad_messages_are_answered_by_their_code_and_change_nothing(
     live: LiveServer, raw: str, code: str
 ) -> None:
-    rt = live.runtime
+    rt = live.assembly
     async with websockets.connect(live.url) as clerk, websockets.connect(live.url) as seat:
         await hello(clerk, live.creds["clerk"]["token"])
         await hello(seat, live.seat_token("S001"))
@@ -85,8 +85,8 @@ async def test_a_display_cannot_vote_or_check_in(live: LiveServer) -> None:
         ):
             await display.send(json.dumps(msg))
             assert (await reply(display, msg["id"]))["code"] == "forbidden"
-    assert live.runtime.sitting.meeting.attendance["m01"] == "absent"
-    assert live.runtime.sitting.meeting.ballots["reg1"].status == "draft"
+    assert live.assembly.sitting.meeting.attendance["m01"] == "absent"
+    assert live.assembly.sitting.meeting.ballots["reg1"].status == "draft"
 
 
 async def test_a_wrong_token_or_missing_hello_closes_the_connection(live: LiveServer) -> None:

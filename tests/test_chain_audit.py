@@ -22,15 +22,6 @@ from server.core.chain import (
 from tests.test_meeting import Sim, members, motion, sim
 
 
-def chained(log: list[tuple[int, e.Event]]) -> list[LogEntry]:
-    entries, prev = [], GENESIS
-    for seq, ev in log:
-        entry = make_entry(prev, seq, ev.NAME, e.to_data(ev))
-        entries.append(entry)
-        prev = entry.hash
-    return entries
-
-
 def rechain(entries: list[LogEntry]) -> list[LogEntry]:
     """What a forger with write access would do: recompute every hash after an edit."""
     out, prev = [], GENESIS
@@ -52,9 +43,9 @@ class Record:
 
 
 def record_of(s: Sim) -> Record:
-    urn = [(u["ballot"], u["run"], canonical(u["choice"])) for u in s.urn.values()]
+    urn = [(u.ballot, u.run, u.choice) for u in s.urn.values()]
     participation = [(ev.ballot, ev.run, ev.member) for _, ev in s.log if isinstance(ev, e.VoteCast) and ev.first]
-    return Record(chained(s.log), urn, participation)
+    return Record(list(s.entries), urn, participation)
 
 
 def a_sitting() -> Sim:

@@ -18,7 +18,7 @@ import websockets
 from tests.support import agenda_data, free_socket, write_agenda_toml
 
 SEATS = 200
-HEMICYCLE = [sys.executable, "-m", "server.cli"]
+HEMICYCLE = [sys.executable, "-m", "hemicycle.cli"]
 
 
 def start(tmp: Path, agenda: Path, port: int) -> subprocess.Popen:

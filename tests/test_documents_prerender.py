@@ -62,7 +62,7 @@ def cached_pages(srv: LiveServer, sha: str) -> list[str]:
 
 
 async def idle(srv: LiveServer) -> None:
-    await asyncio.wait_for(srv.runtime.pages.idle(), WAIT)
+    await asyncio.wait_for(srv.assembly.pages.idle(), WAIT)
 
 
 async def clerk_of(srv: LiveServer) -> Client:
@@ -83,11 +83,11 @@ async def test_pages_are_ready_after_upload_without_anyone_fetching(sitting: Liv
     status = await render_status(sitting, doc["id"])
     assert (status["state"], status["ready"], status["pending"], status["failed"]) == ("ready", 3, 0, [])
     assert cached_pages(sitting, doc["sha256"]) == [f"p{n}-w1600-v1.webp" for n in range(3)]
-    renders = sitting.runtime.pages.renders
+    renders = sitting.assembly.pages.renders
     assert renders == 3
     r = await get(sitting, f"/api/documents/{doc['id']}/pages/2", sitting.creds["clerk"]["token"])
     assert r.status_code == 200 and Image.open(io.BytesIO(r.content)).width == 1600
-    assert sitting.runtime.pages.renders == renders  # served from the cache, not rendered again
+    assert sitting.assembly.pages.renders == renders  # served from the cache, not rendered again
     assert (await get(sitting, f"/api/documents/{doc['id']}/render", sitting.seat_token("S001"))).status_code == 403
 
 
@@ -103,13 +103,13 @@ async def test_a_fetch_during_prerendering_gets_its_page_rendered_once(sitting: 
     answers = await asyncio.gather(*(get(sitting, f"/api/documents/{doc['id']}/pages/3", t) for t in tokens * 2))
     assert {r.status_code for r in answers} == {200}
     assert {r.content for r in answers} == {reference_page(tmp_path, pdf, 2)}  # the right page, exactly
-    assert sitting.runtime.pages.renders == 1
+    assert sitting.assembly.pages.renders == 1
     assert (await render_status(sitting, doc["id"]))["ready"] == 1
     await clerk.command("close_ballot", ballot="reg1")  # pre-rendering resumes
     await idle(sitting)
     status = await render_status(sitting, doc["id"])
     assert (status["state"], status["ready"]) == ("ready", 4)
-    assert sitting.runtime.pages.renders == 4  # page 3 was not rendered a second time
+    assert sitting.assembly.pages.renders == 4  # page 3 was not rendered a second time
     await clerk.close()
 
 
@@ -124,7 +124,7 @@ async def test_fetches_racing_the_prerenderer_render_each_page_once(sitting: Liv
     for i, n in enumerate((5, 4, 3, 2, 1)):
         assert {r.content for r in answers[5 * i : 5 * i + 5]} == {reference_page(tmp_path, pdf, n - 1)}
     await idle(sitting)
-    assert sitting.runtime.pages.renders == 5
+    assert sitting.assembly.pages.renders == 5
 
 
 async def test_a_page_that_cannot_be_rendered_is_reported_and_blocks_no_other(sitting: LiveServer) -> None:
@@ -140,12 +140,12 @@ async def test_a_page_that_cannot_be_rendered_is_reported_and_blocks_no_other(si
     (failed,) = status["failed"]
     assert failed["page"] == 2 and failed["error"] == "render_failed" and failed["message"]
     token = sitting.seat_token("S001")
-    renders = sitting.runtime.pages.renders
+    renders = sitting.assembly.pages.renders
     for n in (1, 3):
         assert (await get(sitting, f"/api/documents/{doc['id']}/pages/{n}", token)).status_code == 200
     broken = await get(sitting, f"/api/documents/{doc['id']}/pages/2", token)
     assert broken.status_code == 500 and broken.json()["error"] == "render_failed"
-    assert sitting.runtime.pages.renders == renders  # the failure is remembered, not retried per fetch
+    assert sitting.assembly.pages.renders == renders  # the failure is remembered, not retried per fetch
 
 
 async def test_recall_stops_prerendering(sitting: LiveServer) -> None:
@@ -160,7 +160,7 @@ async def test_recall_stops_prerendering(sitting: LiveServer) -> None:
     status = await render_status(sitting, recalled["id"])
     assert (status["state"], status["ready"], status["pending"]) == ("recalled", 0, 0)
     assert cached_pages(sitting, recalled["sha256"]) == []
-    assert sitting.runtime.pages.renders == 2
+    assert sitting.assembly.pages.renders == 2
     assert (
         await get(sitting, f"/api/documents/{recalled['id']}/pages/1", sitting.seat_token("S001"))
     ).status_code == 410

@@ -165,7 +165,7 @@ async def test_bad_uploads_are_refused_with_their_code_and_store_nothing(
     response = await upload(sitting, data, name)
     assert response.status_code == 422
     assert response.json()["error"] == code and response.json()["message"]
-    assert sitting.runtime.sitting.meeting.documents.docs == {}
+    assert sitting.assembly.sitting.meeting.documents.docs == {}
     blobs = Path(sitting.db).parent / "blobs"
     assert not [p for p in blobs.rglob("*") if p.is_file()]  # nothing stored
 
@@ -200,7 +200,7 @@ async def test_hemicycle_docs_add_uploads_through_the_server(sitting: LiveServer
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "server.cli",
+        "hemicycle.cli",
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -209,14 +209,14 @@ async def test_hemicycle_docs_add_uploads_through_the_server(sitting: LiveServer
     out, err = await proc.communicate()
     assert proc.returncode == 0, err.decode()
     assert "2 pages" in out.decode()
-    (doc,) = sitting.runtime.sitting.meeting.documents.docs.values()
+    (doc,) = sitting.assembly.sitting.meeting.documents.docs.values()
     assert doc.info["title"] == "报告" and doc.info["classification"] == "internal"
     bad = tmp_path / "bad.pdf"
     bad.write_bytes(b"not a pdf at all")
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "server.cli",
+        "hemicycle.cli",
         "docs",
         "add",
         str(bad),

@@ -51,11 +51,11 @@ async def test_two_readers_get_their_own_stamp_from_workers_while_a_ballot_is_op
     assert {r.headers["cache-control"] for r in answers} == {"private, no-store"}
     assert answers[0].content != answers[1].content
     clean = await get(sitting, path, sitting.creds["clerk"]["token"])  # the clerk reads the clean page
-    marker = sitting.runtime.watermarker
+    marker = sitting.assembly.watermarker
     for seat, answer in zip(seats, answers):
-        member = sitting.runtime.seat_members[seat]
+        member = sitting.assembly.sitting.meeting.agenda.member_at_seat(seat).id
         assert read_fingerprint(answer.content, clean.content) == marker.fingerprint(Reader(member, "", seat))
-    pool = sitting.runtime.pages
+    pool = sitting.assembly.pages
     assert (pool.stamps, pool.renders) == (2, 1)  # two stampings, both by workers; one clean page
     status = await render_status(sitting, doc["id"])
     assert (status["state"], status["ready"], status["pending"]) == ("paused", 1, 1)  # page 2 still waits

@@ -16,7 +16,8 @@ from tests.support import make_agenda
 
 async def run_sitting(db: Path) -> None:
     store = SQLStore(str(db))
-    sitting = await Sitting.start(store, make_agenda(5))
+    sitting = Sitting(store, make_agenda(5))
+    await sitting.start()
     for i in range(1, 5):
         await sitting.execute(c.SetAttendance(f"m{i:02d}", "present"))
     await sitting.execute(c.SetAttendance("m05", "leave", by="clerk"))
@@ -30,7 +31,7 @@ async def run_sitting(db: Path) -> None:
 
 def hemicycle(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "server.cli", *args], capture_output=True, text=True, cwd=Path(__file__).parent.parent
+        [sys.executable, "-m", "hemicycle.cli", *args], capture_output=True, text=True, cwd=Path(__file__).parent.parent
     )
 
 

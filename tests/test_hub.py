@@ -84,9 +84,8 @@ async def test_a_send_that_fails_marks_the_subscriber_closed() -> None:
 
 
 async def test_listeners_named_for_kinds_see_only_those(tmp_path) -> None:
-    sitting = await Sitting.start(
-        SQLStore(str(tmp_path / "s.db")), make_agenda(4, ballots=[{"id": "b1", "title": "B"}])
-    )
+    sitting = Sitting(SQLStore(str(tmp_path / "s.db")), make_agenda(4, ballots=[{"id": "b1", "title": "B"}]))
+    await sitting.start()
     everything: list[str] = []
     ballots: list[str] = []
     sitting.subscribe(lambda seq, ev, origin=None: everything.append(ev.NAME))

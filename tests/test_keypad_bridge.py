@@ -67,7 +67,7 @@ class Rig:
 
     @property
     def meeting(self) -> Any:
-        return self.srv.runtime.sitting.meeting
+        return self.srv.assembly.sitting.meeting
 
     def seat(self, address: int) -> str:
         return f"S{address:03d}"

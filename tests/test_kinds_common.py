@@ -46,14 +46,14 @@ class Sitting:
 
     def do(self, command: c.Command) -> list[e.Event]:
         self.now += 1
-        out = self.meeting.decide(command, self.now)
+        out = self.meeting.decide(command, self.now, lambda: f"e{next(self._entries)}").events
         for event in out:
             self.events.append(event)
             self.meeting.apply(event, len(self.events) if event.LOGGED else None)
         return out
 
     def cast(self, member: str, ballot: str, choice: Any) -> list[e.Event]:
-        return self.do(c.Cast(member, ballot, choice, key=f"k{next(self._keys)}", entry=f"e{next(self._entries)}"))
+        return self.do(c.Cast(member, ballot, choice, key=f"k{next(self._keys)}"))
 
     def run(self, ballot: str, votes: dict[str, Any]) -> dict[str, Any]:
         """Open, cast each member's choice, close; returns the stored result."""

@@ -1,12 +1,15 @@
 """The pure meeting state machine: decide -> apply, without an event loop or a store.
 
-``Sim`` drives a Meeting the way the sitting does (logged events numbered in order, the
-secret urn kept apart in its stored form) so a test can replay it like a restart would.
+``Sim`` drives a Meeting the way the sitting does — decide, number and split the events
+with the core's Ledger, apply them — and keeps what a store would (the log, the urn rows)
+so a test can replay it like a restart would.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import json
 from typing import Any
 
 import pytest
@@ -14,7 +17,9 @@ import pytest
 from server.core import commands as c
 from server.core import events as e
 from server.core.agenda import Agenda, agenda_from_dict
+from server.core.chain import LogEntry
 from server.core.errors import AgendaError, CommandError
+from server.core.ledger import Ledger, UrnEntry
 from server.core.meeting import Meeting
 from tests.support import agenda_data, make_agenda
 
@@ -27,29 +32,33 @@ class Sim:
     def __init__(self, agenda: Agenda, now: float = T0) -> None:
         self.now = now
         self.meeting = Meeting(agenda)
+        self.ledger = Ledger()
         self.log: list[tuple[int, e.Event]] = []
-        self.urn: dict[str, dict[str, Any]] = {}  # entry -> stored form (events.to_data)
+        self.entries: list[LogEntry] = []  # the log as stored: numbered and chained
+        self.urn: dict[str, UrnEntry] = {}  # entry -> the stored row
         self._entries = itertools.count(1)
         self._keys = itertools.count(1)
         self._commit(Meeting.opening_events(agenda, now))
 
+    def _draw(self) -> str:
+        return f"entry{next(self._entries):04d}"
+
     def _commit(self, events: list[e.Event]) -> None:
-        for ev in events:
-            if ev.LOGGED:
-                seq = self.meeting.seq + 1
-                self.meeting.apply(ev, seq)
+        written = self.ledger.write(events)
+        self.entries += written.entries
+        for seq, ev in written.numbered:
+            self.meeting.apply(ev, seq)
+            if seq is not None:
                 self.log.append((seq, ev))
-            else:
-                self.meeting.apply(ev)
-                if isinstance(ev, e.SecretChoice):
-                    self.urn[ev.entry] = e.to_data(ev)
-                else:
-                    del self.urn[ev.entry]
+        for drop in written.urn_drops:
+            del self.urn[drop]
+        for put in written.urn_puts:
+            self.urn[put.entry] = put
 
     def do(self, command: c.Command, at: float | None = None) -> list[e.Event]:
-        events = self.meeting.decide(command, self.now if at is None else at)
-        self._commit(events)
-        return events
+        decision = self.meeting.decide(command, self.now if at is None else at, self._draw)
+        self._commit(decision.events)
+        return decision.events
 
     def refused(self, command: c.Command, at: float | None = None) -> str:
         with pytest.raises(CommandError) as info:
@@ -62,12 +71,10 @@ class Sim:
             self.do(c.SetAttendance(m, "present"))
 
     def cast(self, member: str, ballot: str, choice: Any, at: float | None = None) -> list[e.Event]:
-        return self.do(c.Cast(member, ballot, choice, f"k{next(self._keys)}", f"entry{next(self._entries):04d}"), at)
+        return self.do(c.Cast(member, ballot, choice, f"k{next(self._keys)}"), at)
 
     def cast_refused(self, member: str, ballot: str, choice: Any, at: float | None = None) -> str:
-        return self.refused(
-            c.Cast(member, ballot, choice, f"k{next(self._keys)}", f"entry{next(self._entries):04d}"), at
-        )
+        return self.refused(c.Cast(member, ballot, choice, f"k{next(self._keys)}"), at)
 
     def vote(self, ballot: str, plan: dict[str, int], start: int = 1) -> None:
         """Cast ``plan`` = {"for": n, ...} by members m<start>, m<start+1>, ... in order."""
@@ -88,8 +95,8 @@ class Sim:
         again = Meeting.from_opening(e.from_data(e.to_data(opening)))
         for seq, ev in rest:
             again.apply(e.from_data(e.to_data(ev)), seq)
-        for stored in self.urn.values():
-            again.apply(e.from_data(stored))
+        for row in self.urn.values():
+            again.apply(e.SecretChoice(row.ballot, row.run, row.entry, json.loads(row.choice)))
         return again
 
 
@@ -444,8 +451,8 @@ def test_a_secret_ballot_keeps_choices_out_of_the_log_and_members_out_of_the_urn
     for _, ev in s.log:
         data = e.to_data(ev)
         assert data.get("choice") is None, data
-    assert sorted(u["choice"] for u in s.urn.values()) == ["against", "for", "for"]
-    assert all(set(u) == {"name", "ballot", "run", "entry", "choice"} for u in s.urn.values())
+    assert sorted(json.loads(u.choice) for u in s.urn.values()) == ["against", "for", "for"]
+    assert all(set(dataclasses.asdict(u)) == {"ballot", "run", "entry", "choice"} for u in s.urn.values())
     result = s.close("b1")
     assert line(result)["counts"] == {"for": 2, "against": 1, "abstain": 0}
 
@@ -459,7 +466,7 @@ def test_changing_a_secret_vote_withdraws_the_old_choice() -> None:
     events = s.cast("m01", "b1", "against")
     assert [type(ev) for ev in events] == [e.VoteCast, e.SecretChoiceWithdrawn, e.SecretChoice]
     assert events[1].entry == "entry0001"
-    assert sorted(u["choice"] for u in s.urn.values()) == ["against", "for"]
+    assert sorted(json.loads(u.choice) for u in s.urn.values()) == ["against", "for"]
     assert line(s.close("b1"))["counts"] == {"for": 1, "against": 1, "abstain": 0}
 
 

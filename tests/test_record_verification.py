@@ -23,7 +23,7 @@ ROOT = Path(__file__).parent.parent
 
 
 def hemicycle(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "server.cli", *args], capture_output=True, text=True, cwd=ROOT)
+    return subprocess.run([sys.executable, "-m", "hemicycle.cli", *args], capture_output=True, text=True, cwd=ROOT)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def sitting(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             duration=60.0,
         )
         report = await tablets.run(args)
-        await srv.runtime.issuer.drain()
+        await srv.assembly.issuer.drain()
         await srv.stop()
         return {"db": srv.db, "dir": tmp, "report": report, "agenda": agenda}
 
@@ -171,7 +171,7 @@ async def test_the_clerk_downloads_certificates_and_the_sitting_record(tmp_path:
     await clerk.connect()
     await clerk.command("open_ballot", ballot="reg1")
     await clerk.command("close_ballot", ballot="reg1")
-    await srv.runtime.issuer.drain()
+    await srv.assembly.issuer.drain()
     auth = {"Authorization": f"Bearer {srv.creds['clerk']['token']}"}
     async with httpx.AsyncClient(base_url=srv.http) as http:
         listed = (await http.get("/api/certificates", headers=auth)).json()["certificates"]
@@ -187,6 +187,6 @@ async def test_the_clerk_downloads_certificates_and_the_sitting_record(tmp_path:
     assert "物业管理条例" in text and "BEGIN PUBLIC KEY" in text
     await clerk.command("close_sitting")
     await clerk.close()
-    await srv.runtime.issuer.drain()
+    await srv.assembly.issuer.drain()
     await srv.stop()
     assert (tmp_path / "sitting-record.pdf").read_bytes().startswith(b"%PDF")

@@ -48,7 +48,7 @@ async def test_every_kind_runs_from_the_sample_agenda_to_a_verified_result(tmp_p
         assert (result["seated"], result["voted"]) == (41, 41)
     assert report.acks == 41 * len(agenda.ballots)
     verify = subprocess.run(
-        [sys.executable, "-m", "server.cli", "verify", "--db", srv.db], capture_output=True, text=True, cwd=ROOT
+        [sys.executable, "-m", "hemicycle.cli", "verify", "--db", srv.db], capture_output=True, text=True, cwd=ROOT
     )
     assert verify.returncode == 0, verify.stderr
     assert f"{len(agenda.ballots)} ballot results recomputed" in verify.stdout

@@ -77,7 +77,8 @@ async def opened(db: str) -> AsyncIterator[Callable[..., Any]]:
     running: list[Sitting] = []
 
     async def start(agenda: Agenda, store: SQLStore | None = None, clock: Callable[[], float] = time.time) -> Sitting:
-        sitting = await asyncio.wait_for(Sitting.start(store or SQLStore(db), agenda, clock=clock), HANG_GUARD)
+        sitting = Sitting(store or SQLStore(db), agenda, clock=clock)
+        await asyncio.wait_for(sitting.start(), HANG_GUARD)
         running.append(sitting)
         return sitting
 
@@ -188,8 +189,8 @@ async def test_concurrent_casts_share_commits_and_are_all_acknowledged(agenda: A
         *(run(sitting, c.Cast(m, "named", "for" if i % 4 else "against", f"k-{m}")) for i, m in enumerate(voters))
     )
     assert sitting.writer.commits - commits < len(voters)
-    assert all(o.key is not None and o.key.ballot == "named" for o in outcomes)
-    assert len({o.key.seq for o in outcomes}) == 60
+    assert all(o.receipt is not None and o.receipt.ballot == "named" for o in outcomes)
+    assert len({o.receipt.seq for o in outcomes}) == 60
     assert counts(sitting, "named") == {"for": 45, "against": 15, "abstain": 0}
     assert len(sitting.store.load_participation()) == 60
     assert sum(1 for d in stored_events(sitting.store) if d["name"] == "vote.cast") == 60
@@ -204,12 +205,12 @@ async def test_a_resent_cast_gets_the_same_acknowledgement_and_counts_once(
     await run(sitting, c.OpenBallot(ballot))
     first = await run(sitting, c.Cast("m01", ballot, "for", "key-1"))
     again = await run(sitting, c.Cast("m01", ballot, "against", "key-1"))  # a resend, whatever it says
-    assert again.key == first.key and again.events == []
+    assert again.receipt == first.receipt and again.events == []
     # a resend racing the original is answered the same way
     both = await asyncio.gather(
         run(sitting, c.Cast("m02", ballot, "for", "key-2")), run(sitting, c.Cast("m02", ballot, "for", "key-2"))
     )
-    assert both[0].key == both[1].key
+    assert both[0].receipt == both[1].receipt
     assert counts(sitting, ballot) == {"for": 2, "against": 0, "abstain": 0}
     assert sum(1 for d in stored_events(sitting.store) if d["name"] == "vote.cast") == 2
     assert len(sitting.store.load().urn) == (2 if ballot == "secret" else 0)
@@ -246,7 +247,7 @@ async def test_a_failed_commit_is_unavailable_leaves_no_trace_and_the_next_comma
     assert sitting.meeting.attendance["m04"] == "absent"
 
     retry = await run(sitting, c.Cast("m02", "secret", "against", "k2"))  # the member tries again
-    assert retry.key is not None and published == ["vote.cast"]
+    assert retry.receipt is not None and published == ["vote.cast"]
     await run(sitting, c.SetAttendance("m04", "present"))
     await run(sitting, c.CloseBallot("secret"))
     assert sitting.meeting.ballots["secret"].result["lines"][0]["counts"] == {"for": 1, "against": 1, "abstain": 0}

@@ -221,7 +221,7 @@ def test_a_choice_put_and_withdrawn_within_one_batch_never_reaches_the_store(sto
     # the group writer merges batches: a later drop cancels an earlier put in the same commit
     later = Batch(urn_puts=[UrnEntry("changed", "s1", 1, '"against"')])
     later.drop("keep")
-    batch.extend(later)
+    batch.add(later)
     assert [u.entry for u in batch.urn_puts] == ["changed"] and batch.urn_drops == []
     store.commit(batch)
     assert sorted(urn_of(store)) == ["changed"]

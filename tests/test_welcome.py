@@ -30,7 +30,8 @@ def hello(sitting: Sitting, cache: WelcomeCache, identity: Identity, members: fr
 
 async def test_cached_welcomes_equal_fresh_snapshots_as_the_state_moves(tmp_path) -> None:
     agenda = make_agenda(12, ballots=[{"id": "b1", "title": "B"}, {"id": "s1", "title": "S", "secret": True}])
-    sitting = await Sitting.start(SQLStore(str(tmp_path / "s.db")), agenda)
+    sitting = Sitting(SQLStore(str(tmp_path / "s.db")), agenda)
+    await sitting.start()
     cache = WelcomeCache()
     seat = Identity("seat", "m01", agenda.members[0].seat)
     try:

@@ -109,10 +109,11 @@ class Agenda:
         return self._members_by_id().get(member_id)
 
     def member_at_seat(self, seat: str) -> Member | None:
-        for m in self.members:
-            if m.seat == seat:
-                return m
-        return None
+        cache = self.__dict__.get("_by_seat")
+        if cache is None:
+            cache = {m.seat: m for m in self.members}
+            object.__setattr__(self, "_by_seat", cache)
+        return cache.get(seat)
 
     def _members_by_id(self) -> dict[str, Member]:
         cache = self.__dict__.get("_by_id")

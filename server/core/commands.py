@@ -1,7 +1,9 @@
 """Commands: what a member, clerk or device asks the meeting to do.
 
 Adapters build these from validated protocol messages; the meeting decides them into
-events or refuses them with a CommandError. ``actor`` says who asks (self, clerk, keypad).
+events or refuses them with a CommandError. Who asks is the adapter's business (it refuses
+a seat speaking for another); where the rules care, a command says so itself
+(``SetAttendance.by``: self, clerk or keypad).
 """
 
 from __future__ import annotations
@@ -74,13 +76,12 @@ class VoidBallot(Command):
 
 @dataclass(frozen=True)
 class Cast(Command):
-    """A member's vote. ``entry`` is a random id drawn by the adapter for a secret urn."""
+    """A member's vote; ``key`` (chosen by the client) makes a resend count once."""
 
     member: str
     ballot: str
     choice: Any
     key: str
-    entry: str = ""
 
 
 @dataclass(frozen=True)

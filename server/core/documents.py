@@ -10,6 +10,7 @@ what is for everyone and not confidential.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,41 +69,46 @@ class DocumentBook:
         return doc
 
     def decide(self, agenda: Agenda, cmd: c.Command, now: float) -> list[e.Event]:
-        if isinstance(cmd, c.AddDocument):
-            if cmd.info.get("id") in self.docs:
-                raise CommandError("bad_state", "this document is already in the sitting")
-            if cmd.info.get("item_id") not in {i.id for i in agenda.items}:
-                raise CommandError("unknown_item", f"no agenda item {cmd.info.get('item_id')!r}")
-            unknown = [r for r in cmd.info.get("readers", ()) if agenda.member(r) is None]
-            if unknown:
-                raise CommandError("unknown_member", f"unknown reader(s): {', '.join(unknown)}")
-            return [e.DocumentAdded(dict(cmd.info), cmd.agenda_id, cmd.release, now)]
-        if isinstance(cmd, c.ReleaseDocument):
-            doc = self._doc(cmd.document)
-            if doc.recalled:
-                raise CommandError("document_recalled", "this document has been recalled")
-            return [] if doc.released else [e.DocumentReleased(doc.id, now)]
-        if isinstance(cmd, c.RecordReceipt):
-            doc = self._doc(cmd.document)
-            member = agenda.member(cmd.member)
-            if member is None or not doc.released or doc.recalled or not may_read(doc.info, "seat", member):
-                raise CommandError("forbidden", "this document is not yours to read")
-            if cmd.state not in RECEIPTS:
-                raise CommandError("bad_message", f"state must be one of {', '.join(RECEIPTS)}")
-            old = doc.receipts.get(cmd.member)
-            if old == cmd.state or (old == "opened" and cmd.state == "delivered"):
-                return []
-            return [e.DocumentReceipt(doc.id, cmd.member, cmd.state, now)]
-        if isinstance(cmd, c.RecallDocuments):
-            return self.recall(cmd.document, now)
-        if isinstance(cmd, c.ShowPage):
-            doc = self._doc(cmd.document)
-            if not doc.released or doc.recalled:
-                raise CommandError("bad_state", "only a released document can be shown")
-            if not 1 <= cmd.page <= doc.info["page_count"]:
-                raise CommandError("bad_message", f"page must be between 1 and {doc.info['page_count']}")
-            return [e.PageShown(doc.id, cmd.page, now)]
-        raise TypeError(type(cmd).__name__)
+        return _DECIDE[type(cmd)](self, agenda, cmd, now)
+
+    def _add(self, agenda: Agenda, cmd: c.AddDocument, now: float) -> list[e.Event]:
+        if cmd.info.get("id") in self.docs:
+            raise CommandError("bad_state", "this document is already in the sitting")
+        if cmd.info.get("item_id") not in {i.id for i in agenda.items}:
+            raise CommandError("unknown_item", f"no agenda item {cmd.info.get('item_id')!r}")
+        unknown = [r for r in cmd.info.get("readers", ()) if agenda.member(r) is None]
+        if unknown:
+            raise CommandError("unknown_member", f"unknown reader(s): {', '.join(unknown)}")
+        return [e.DocumentAdded(dict(cmd.info), cmd.agenda_id, cmd.release, now)]
+
+    def _release(self, agenda: Agenda, cmd: c.ReleaseDocument, now: float) -> list[e.Event]:
+        doc = self._doc(cmd.document)
+        if doc.recalled:
+            raise CommandError("document_recalled", "this document has been recalled")
+        return [] if doc.released else [e.DocumentReleased(doc.id, now)]
+
+    def _receipt(self, agenda: Agenda, cmd: c.RecordReceipt, now: float) -> list[e.Event]:
+        doc = self._doc(cmd.document)
+        member = agenda.member(cmd.member)
+        if member is None or not doc.released or doc.recalled or not may_read(doc.info, "seat", member):
+            raise CommandError("forbidden", "this document is not yours to read")
+        if cmd.state not in RECEIPTS:
+            raise CommandError("bad_message", f"state must be one of {', '.join(RECEIPTS)}")
+        old = doc.receipts.get(cmd.member)
+        if old == cmd.state or (old == "opened" and cmd.state == "delivered"):
+            return []
+        return [e.DocumentReceipt(doc.id, cmd.member, cmd.state, now)]
+
+    def _recall(self, agenda: Agenda, cmd: c.RecallDocuments, now: float) -> list[e.Event]:
+        return self.recall(cmd.document, now)
+
+    def _show(self, agenda: Agenda, cmd: c.ShowPage, now: float) -> list[e.Event]:
+        doc = self._doc(cmd.document)
+        if not doc.released or doc.recalled:
+            raise CommandError("bad_state", "only a released document can be shown")
+        if not 1 <= cmd.page <= doc.info["page_count"]:
+            raise CommandError("bad_message", f"page must be between 1 and {doc.info['page_count']}")
+        return [e.PageShown(doc.id, cmd.page, now)]
 
     def recall(self, document: str | None, now: float) -> list[e.Event]:
         """Recall one document, or (None) every confidential one not yet recalled."""
@@ -116,15 +122,37 @@ class DocumentBook:
         ]
 
     def apply(self, event: e.Event) -> None:
-        if isinstance(event, e.DocumentAdded):
-            self.docs[event.info["id"]] = Doc(dict(event.info), event.agenda_id, event.released)
-        elif isinstance(event, e.DocumentReleased):
-            self.docs[event.document].released = True
-        elif isinstance(event, e.DocumentReceipt):
-            self.docs[event.document].receipts[event.member] = event.state
-        elif isinstance(event, e.DocumentRecalled):
-            self.docs[event.document].recalled = True
-            if self.page and self.page["document"] == event.document:
-                self.page = None
-        elif isinstance(event, e.PageShown):
-            self.page = {"document": event.document, "page": event.page}
+        _APPLY[type(event)](self, event)
+
+    def _added(self, ev: e.DocumentAdded) -> None:
+        self.docs[ev.info["id"]] = Doc(dict(ev.info), ev.agenda_id, ev.released)
+
+    def _released(self, ev: e.DocumentReleased) -> None:
+        self.docs[ev.document].released = True
+
+    def _received(self, ev: e.DocumentReceipt) -> None:
+        self.docs[ev.document].receipts[ev.member] = ev.state
+
+    def _recalled(self, ev: e.DocumentRecalled) -> None:
+        self.docs[ev.document].recalled = True
+        if self.page and self.page["document"] == ev.document:
+            self.page = None
+
+    def _shown(self, ev: e.PageShown) -> None:
+        self.page = {"document": ev.document, "page": ev.page}
+
+
+_DECIDE: dict[type[c.Command], Callable[[DocumentBook, Agenda, Any, float], list[e.Event]]] = {
+    c.AddDocument: DocumentBook._add,
+    c.ReleaseDocument: DocumentBook._release,
+    c.RecordReceipt: DocumentBook._receipt,
+    c.RecallDocuments: DocumentBook._recall,
+    c.ShowPage: DocumentBook._show,
+}
+_APPLY: dict[type[e.Event], Callable[[DocumentBook, Any], None]] = {
+    e.DocumentAdded: DocumentBook._added,
+    e.DocumentReleased: DocumentBook._released,
+    e.DocumentReceipt: DocumentBook._received,
+    e.DocumentRecalled: DocumentBook._recalled,
+    e.PageShown: DocumentBook._shown,
+}

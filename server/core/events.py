@@ -261,12 +261,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
 }
 
 
-def register(cls: type[Event]) -> type[Event]:
-    """Add an event type defined by a feature module (documents, keypads...)."""
-    EVENT_TYPES[cls.NAME] = cls
-    return cls
-
-
 @functools.cache
 def _stored_fields(cls: type[Event]) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls) if not f.metadata.get("transient"))

@@ -1,34 +1,29 @@
-"""The meeting state machine: ``decide`` turns a command into events, ``apply`` folds them.
+"""The meeting state machine: ``decide`` turns a command into a decision, ``apply`` folds events.
 
 ``decide`` never mutates; ``apply`` never refuses. Restart is replay: a new Meeting fed
-the stored events (and a secret urn's entries) reaches the same state.
+the stored events (and a secret urn's entries) reaches the same state. Both dispatch
+through explicit tables (``DECIDE``, ``APPLY``) over every command and event type; a test
+checks that no type is missing, so a new command cannot be forgotten in one of them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from . import commands as c
 from . import events as e
 from .agenda import Agenda, agenda_from_dict, ballot_from_dict
-from .ballot_state import TRANSITIONS, BallotRun, urn_digest
+from .ballot_state import LIFECYCLE, BallotRun, Status, urn_digest
+from .decision import Decision, Draw, Receipt, Warning
 from .documents import DocumentBook
 from .errors import AgendaError, CommandError
-from .kinds import KINDS
+from .kinds import KINDS, keypad_ok
 from .kinds.common import Turnout
 
 ATTENDANCE = ("present", "absent", "leave")
-
-
-@dataclass(frozen=True)
-class KeyRecord:
-    """What an idempotency key was used for, so a resend gets the same acknowledgement."""
-
-    seq: int
-    ballot: str
-    run: int
-    choice: Any  # None for secret ballots: the log never links a member to a choice
+#: what may still happen once the sitting is closed: paper, and recalling documents
+AFTER_CLOSE = frozenset({c.RecordCertificate, c.RecordServerKey, c.RecallDocuments})
 
 
 class Meeting:
@@ -38,7 +33,7 @@ class Meeting:
         self.ballots: dict[str, BallotRun] = {b: BallotRun(spec) for b, spec in agenda.ballots.items()}
         self.history: list[BallotRun] = []  # voided runs, kept for the record
         self.current_item: str | None = agenda.items[0].id if agenda.items else None
-        self.keys: dict[tuple[str, str], KeyRecord] = {}
+        self.keys: dict[tuple[str, str], Receipt] = {}  # (member, key)
         self.documents = DocumentBook()
         self.server_key: str | None = None
         self.certificates: dict[tuple[str, int], e.CertificateIssued] = {}
@@ -83,15 +78,16 @@ class Meeting:
         return KINDS[run.spec.kind].tally(run.spec, run.choices(), self.turnout(run))
 
     # -- decide ---------------------------------------------------------------------
-    def decide(self, command: c.Command, now: float) -> list[e.Event]:
-        if self.closed and not isinstance(command, (c.RecordCertificate, c.RecordServerKey, c.RecallDocuments)):
-            raise CommandError("sitting_closed", "the sitting is closed")
-        if isinstance(command, c.DOCUMENT_COMMANDS):
-            return self.documents.decide(self.agenda, command, now)
-        handler = getattr(self, f"_decide_{type(command).__name__}")
-        return handler(command, now)
+    def decide(self, command: c.Command, now: float, draw: Draw) -> Decision:
+        """Check ``command`` against the rules at time ``now``; ``draw`` gives fresh random ids.
 
-    def _decide_SetAttendance(self, cmd: c.SetAttendance, now: float) -> list[e.Event]:
+        Raises CommandError when refused. Mutates nothing: the caller applies the events.
+        """
+        if self.closed and type(command) not in AFTER_CLOSE:
+            raise CommandError("sitting_closed", "the sitting is closed")
+        return DECIDE[type(command)](self, command, now, draw)
+
+    def _attendance(self, cmd: c.SetAttendance, now: float, draw: Draw) -> Decision:
         if cmd.member not in self.attendance:
             raise CommandError("unknown_member", f"no member {cmd.member!r}")
         if cmd.status not in ATTENDANCE:
@@ -99,51 +95,54 @@ class Meeting:
         if cmd.status == "leave" and cmd.by != "clerk":
             raise CommandError("forbidden", "only the clerk records leave")
         if self.attendance[cmd.member] == cmd.status:
-            return []
-        return [e.AttendanceChanged(cmd.member, cmd.status, cmd.by, now)]
+            return Decision()
+        return Decision([e.AttendanceChanged(cmd.member, cmd.status, cmd.by, now)])
 
-    def _decide_SelectItem(self, cmd: c.SelectItem, now: float) -> list[e.Event]:
+    def _select_item(self, cmd: c.SelectItem, now: float, draw: Draw) -> Decision:
         if cmd.item not in {i.id for i in self.agenda.items}:
             raise CommandError("unknown_item", f"no agenda item {cmd.item!r}")
-        return [] if cmd.item == self.current_item else [e.ItemSelected(cmd.item, now)]
+        return Decision() if cmd.item == self.current_item else Decision([e.ItemSelected(cmd.item, now)])
 
-    def _decide_CreateBallot(self, cmd: c.CreateBallot, now: float) -> list[e.Event]:
+    def _create_ballot(self, cmd: c.CreateBallot, now: float, draw: Draw) -> Decision:
         if cmd.item not in {i.id for i in self.agenda.items}:
             raise CommandError("unknown_item", f"no agenda item {cmd.item!r}")
         try:
-            spec = ballot_from_dict(
-                cmd.spec, "ballot", cmd.item, self.agenda.source["meeting"].get("rule", "majority_of_all")
-            )
+            spec = ballot_from_dict(cmd.spec, "ballot", cmd.item, self._default_rule)
         except AgendaError as exc:
             raise CommandError("invalid_ballot", "; ".join(exc.problems)) from None
         if spec.id in self.ballots:
             raise CommandError("invalid_ballot", f"a ballot {spec.id!r} already exists")
-        return [e.BallotCreated(dict(cmd.spec), cmd.item, now)]
+        return Decision([e.BallotCreated(dict(cmd.spec), cmd.item, now)])
 
-    def _decide_CreateFurtherRound(self, cmd: c.CreateFurtherRound, now: float) -> list[e.Event]:
+    def _further_round(self, cmd: c.CreateFurtherRound, now: float, draw: Draw) -> Decision:
         run = self.ballots.get(cmd.ballot)
         if run is None:
             raise CommandError("unknown_ballot", f"no ballot {cmd.ballot!r}")
         further = getattr(KINDS[run.spec.kind], "further_round", None)
-        if further is None or run.result is None or run.status not in ("closed", "announced"):
+        if further is None or run.result is None or run.status not in (Status.CLOSED, Status.ANNOUNCED):
             raise CommandError("bad_state", "only a closed election can lead to a further round")
         try:
             spec = further(run.spec, run.result)
         except ValueError as exc:
             raise CommandError("bad_state", str(exc)) from None
-        return self._decide_CreateBallot(c.CreateBallot(run.spec.item, spec), now)
+        return self._create_ballot(c.CreateBallot(run.spec.item, spec), now, draw)
 
-    def _run_for(self, ballot: str, action: str) -> BallotRun:
+    @property
+    def _default_rule(self) -> str:
+        return str(self.agenda.source["meeting"].get("rule", "majority_of_all"))
+
+    def _run_for(self, ballot: str, event: type[e.Event]) -> BallotRun:
+        """The ballot's current run, if it may take the lifecycle step ``event``."""
         run = self.ballots.get(ballot)
         if run is None:
             raise CommandError("unknown_ballot", f"no ballot {ballot!r}")
-        allowed, _ = TRANSITIONS[action]
-        if run.status not in allowed:
-            raise CommandError("bad_state", f"cannot {action} a ballot that is {run.status}")
+        step = LIFECYCLE[event]
+        if run.status not in step.sources:
+            raise CommandError("bad_state", f"cannot {step.verb} a ballot that is {run.status}")
         return run
 
-    def _decide_OpenBallot(self, cmd: c.OpenBallot, now: float) -> list[e.Event]:
-        run = self._run_for(cmd.ballot, "open")
+    def _open(self, cmd: c.OpenBallot, now: float, draw: Draw) -> Decision:
+        run = self._run_for(cmd.ballot, e.BallotOpened)
         live = self.open_run()
         if live is not None:
             raise CommandError("another_ballot_open", f"ballot {live.spec.id!r} is still open")
@@ -151,74 +150,78 @@ class Meeting:
         if countdown is not None and not 5 <= countdown <= 3600:
             raise CommandError("bad_message", "countdown must be between 5 and 3600 seconds")
         deadline = now + countdown if countdown else None
-        return [e.BallotOpened(cmd.ballot, run.run + 1, now, deadline)]
+        refused = self.keypad_refusals(cmd.ballot)
+        warnings = (Warning("keypad_unsupported", tuple(refused)),) if refused else ()
+        return Decision([e.BallotOpened(cmd.ballot, run.run + 1, now, deadline)], warnings=warnings)
 
-    def _decide_HoldBallot(self, cmd: c.HoldBallot, now: float) -> list[e.Event]:
-        run = self._run_for(cmd.ballot, "hold")
+    def _hold(self, cmd: c.HoldBallot, now: float, draw: Draw) -> Decision:
+        run = self._run_for(cmd.ballot, e.BallotHeld)
         remaining = max(0.0, run.deadline - now) if run.deadline is not None else None
-        return [e.BallotHeld(cmd.ballot, run.run, now, remaining)]
+        return Decision([e.BallotHeld(cmd.ballot, run.run, now, remaining)])
 
-    def _decide_ResumeBallot(self, cmd: c.ResumeBallot, now: float) -> list[e.Event]:
-        run = self._run_for(cmd.ballot, "resume")
+    def _resume(self, cmd: c.ResumeBallot, now: float, draw: Draw) -> Decision:
+        run = self._run_for(cmd.ballot, e.BallotResumed)
         deadline = now + run.remaining if run.remaining is not None else None
-        return [e.BallotResumed(cmd.ballot, run.run, now, deadline)]
+        return Decision([e.BallotResumed(cmd.ballot, run.run, now, deadline)])
 
-    def _decide_CloseBallot(self, cmd: c.CloseBallot, now: float) -> list[e.Event]:
-        run = self._run_for(cmd.ballot, "close")
+    def _close(self, cmd: c.CloseBallot, now: float, draw: Draw) -> Decision:
+        run = self._run_for(cmd.ballot, e.BallotClosed)
         result = self.tally(run)
         digest = urn_digest(run.choices()) if run.spec.secret else ""
-        return [e.BallotClosed(cmd.ballot, run.run, now, result, digest)]
+        return Decision([e.BallotClosed(cmd.ballot, run.run, now, result, digest)])
 
-    def _decide_AnnounceBallot(self, cmd: c.AnnounceBallot, now: float) -> list[e.Event]:
-        run = self._run_for(cmd.ballot, "announce")
-        return [e.BallotAnnounced(cmd.ballot, run.run, now)]
+    def _announce(self, cmd: c.AnnounceBallot, now: float, draw: Draw) -> Decision:
+        run = self._run_for(cmd.ballot, e.BallotAnnounced)
+        return Decision([e.BallotAnnounced(cmd.ballot, run.run, now)])
 
-    def _decide_VoidBallot(self, cmd: c.VoidBallot, now: float) -> list[e.Event]:
-        run = self._run_for(cmd.ballot, "void")
-        return [e.BallotVoided(cmd.ballot, run.run, now, cmd.reason[:200])]
+    def _void(self, cmd: c.VoidBallot, now: float, draw: Draw) -> Decision:
+        run = self._run_for(cmd.ballot, e.BallotVoided)
+        return Decision([e.BallotVoided(cmd.ballot, run.run, now, cmd.reason[:200])])
 
-    def _decide_CloseSitting(self, cmd: c.CloseSitting, now: float) -> list[e.Event]:
+    def _close_sitting(self, cmd: c.CloseSitting, now: float, draw: Draw) -> Decision:
         live = self.open_run()
         if live is not None:
             raise CommandError("another_ballot_open", f"ballot {live.spec.id!r} is still open")
         # confidential documents are recalled from every tablet when the sitting ends
-        return [*self.documents.recall(None, now), e.SittingClosed(now)]
+        return Decision([*self.documents.recall(None, now), e.SittingClosed(now)])
 
-    def _decide_SetKeypadStatus(self, cmd: c.SetKeypadStatus, now: float) -> list[e.Event]:
+    def _keypad_status(self, cmd: c.SetKeypadStatus, now: float, draw: Draw) -> Decision:
         if self.agenda.member_at_seat(cmd.seat) is None:
             raise CommandError("unknown_seat", f"no seat {cmd.seat!r}")
         if self.keypads.get(cmd.seat) == cmd.online:
-            return []
-        return [e.KeypadStatusChanged(cmd.seat, cmd.online, now)]
+            return Decision()
+        return Decision([e.KeypadStatusChanged(cmd.seat, cmd.online, now)])
 
-    def _decide_RecordServerKey(self, cmd: c.RecordServerKey, now: float) -> list[e.Event]:
+    def _server_key(self, cmd: c.RecordServerKey, now: float, draw: Draw) -> Decision:
         if self.server_key == cmd.public_key:
-            return []
-        return [e.ServerKeyRecorded(cmd.public_key, cmd.fingerprint, now)]
+            return Decision()
+        return Decision([e.ServerKeyRecorded(cmd.public_key, cmd.fingerprint, now)])
 
-    def _decide_RecordCertificate(self, cmd: c.RecordCertificate, now: float) -> list[e.Event]:
+    def _certificate(self, cmd: c.RecordCertificate, now: float, draw: Draw) -> Decision:
         run = self._run_of(cmd.ballot, cmd.run)
         if run.result is None:
             raise CommandError("bad_state", "a certificate needs a closed ballot")
-        return [e.CertificateIssued(cmd.ballot, cmd.run, cmd.seq, cmd.digest, cmd.payload, cmd.file_sha256, now)]
+        return Decision(
+            [e.CertificateIssued(cmd.ballot, cmd.run, cmd.seq, cmd.digest, cmd.payload, cmd.file_sha256, now)]
+        )
 
     def keypad_refusals(self, ballot: str) -> list[str]:
         """Keypad seats that cannot vote this ballot (its kind needs more than three keys)."""
-        from .kinds import keypad_ok
-
         run = self.ballots[ballot]
         if keypad_ok(run.spec):
             return []
         return sorted(self.keypads)
 
-    def _decide_Cast(self, cmd: c.Cast, now: float) -> list[e.Event]:
+    def _cast(self, cmd: c.Cast, now: float, draw: Draw) -> Decision:
+        if (cmd.member, cmd.key) in self.keys:  # a resend: the same receipt, counted once
+            return Decision(cast=(cmd.member, cmd.key))
         run = self.ballots.get(cmd.ballot)
         if run is None:
             raise CommandError("unknown_ballot", f"no ballot {cmd.ballot!r}")
-        if run.status == "held":
+        if run.status == Status.HELD:
             raise CommandError("ballot_held", "voting is on hold")
-        if run.status != "open" or (run.deadline is not None and now >= run.deadline):
-            code = "ballot_not_open" if run.status in ("draft", "voided") else "ballot_closed"
+        if run.status != Status.OPEN or (run.deadline is not None and now >= run.deadline):
+            code = "ballot_not_open" if run.status in (Status.DRAFT, Status.VOIDED) else "ballot_closed"
             raise CommandError(code, "this ballot is not open for voting")
         member = self.agenda.member(cmd.member)
         if member is None:
@@ -231,100 +234,106 @@ class Meeting:
         first = cmd.member not in run.voters
         if not first and not run.spec.allow_change:
             raise CommandError("already_voted", "your first vote counts in this ballot")
-        cast = e.VoteCast(cmd.ballot, run.run, cmd.member, cmd.key, now, first, None if run.spec.secret else choice)
-        if not run.spec.secret:
-            return [cast]
-        if not cmd.entry:
-            raise ValueError("a secret cast needs a random urn entry id from the adapter")
+        secret = run.spec.secret
+        cast = e.VoteCast(cmd.ballot, run.run, cmd.member, cmd.key, now, first, None if secret else choice)
+        if not secret:
+            return Decision([cast], cast=(cmd.member, cmd.key))
         out: list[e.Event] = [cast]
         if not first:
             old = run.slots.get(cmd.member)
             if old is None:
                 raise CommandError("vote_locked", "this secret vote can no longer be changed")
             out.append(e.SecretChoiceWithdrawn(cmd.ballot, run.run, old))
-        out.append(e.SecretChoice(cmd.ballot, run.run, cmd.entry, choice, member=cmd.member))
-        return out
+        out.append(e.SecretChoice(cmd.ballot, run.run, draw(), choice, member=cmd.member))
+        return Decision(out, cast=(cmd.member, cmd.key))
+
+    def _documents(self, cmd: c.Command, now: float, draw: Draw) -> Decision:
+        return Decision(self.documents.decide(self.agenda, cmd, now))
 
     # -- apply ----------------------------------------------------------------------
     def apply(self, event: e.Event, seq: int | None = None) -> None:
         """Fold one event. ``seq`` is the log position of logged events."""
         if seq is not None:
             self.seq = seq
-        if isinstance(event, e.DOCUMENT_EVENTS):
-            self.documents.apply(event)
-            return
-        getattr(self, f"_apply_{type(event).__name__}")(event, seq)
+        APPLY[type(event)](self, event, seq)
 
-    def _apply_SittingOpened(self, ev: e.SittingOpened, seq: int | None) -> None:
+    def _opened(self, ev: e.SittingOpened, seq: int | None) -> None:
         pass
 
-    def _apply_SittingClosed(self, ev: e.SittingClosed, seq: int | None) -> None:
+    def _sitting_closed(self, ev: e.SittingClosed, seq: int | None) -> None:
         self.closed = True
 
-    def _apply_AttendanceChanged(self, ev: e.AttendanceChanged, seq: int | None) -> None:
+    def _attendance_changed(self, ev: e.AttendanceChanged, seq: int | None) -> None:
         self.attendance[ev.member] = ev.status
 
-    def _apply_ItemSelected(self, ev: e.ItemSelected, seq: int | None) -> None:
+    def _item_selected(self, ev: e.ItemSelected, seq: int | None) -> None:
         self.current_item = ev.item
 
-    def _apply_BallotCreated(self, ev: e.BallotCreated, seq: int | None) -> None:
-        spec = ballot_from_dict(
-            ev.spec, "ballot", ev.item, self.agenda.source["meeting"].get("rule", "majority_of_all")
-        )
+    def _ballot_created(self, ev: e.BallotCreated, seq: int | None) -> None:
+        spec = ballot_from_dict(ev.spec, "ballot", ev.item, self._default_rule)
         self.ballots[spec.id] = BallotRun(spec)
 
-    def _apply_BallotOpened(self, ev: e.BallotOpened, seq: int | None) -> None:
+    def _ballot_opened(self, ev: e.BallotOpened, seq: int | None) -> None:
         old = self.ballots[ev.ballot]
-        if old.status == "voided":
+        if old.status == Status.VOIDED:
             self.history.append(old)
-        self.ballots[ev.ballot] = BallotRun(old.spec, run=ev.run, status="open", opened_at=ev.at, deadline=ev.deadline)
+        self.ballots[ev.ballot] = BallotRun(
+            old.spec, run=ev.run, status=LIFECYCLE[e.BallotOpened].target, opened_at=ev.at, deadline=ev.deadline
+        )
 
-    def _apply_BallotHeld(self, ev: e.BallotHeld, seq: int | None) -> None:
-        run = self.ballots[ev.ballot]
-        run.status, run.remaining, run.deadline = "held", ev.remaining, None
+    def _ballot_held(self, ev: e.BallotHeld, seq: int | None) -> None:
+        run = self._step(ev, ev.ballot)
+        run.remaining, run.deadline = ev.remaining, None
 
-    def _apply_BallotResumed(self, ev: e.BallotResumed, seq: int | None) -> None:
-        run = self.ballots[ev.ballot]
-        run.status, run.deadline, run.remaining = "open", ev.deadline, None
+    def _ballot_resumed(self, ev: e.BallotResumed, seq: int | None) -> None:
+        run = self._step(ev, ev.ballot)
+        run.deadline, run.remaining = ev.deadline, None
 
-    def _apply_BallotClosed(self, ev: e.BallotClosed, seq: int | None) -> None:
-        run = self.ballots[ev.ballot]
-        run.status, run.closed_at, run.result, run.urn_digest = "closed", ev.at, ev.result, ev.urn_digest
+    def _ballot_closed(self, ev: e.BallotClosed, seq: int | None) -> None:
+        run = self._step(ev, ev.ballot)
+        run.closed_at, run.result, run.urn_digest = ev.at, ev.result, ev.urn_digest
         run.deadline = run.remaining = None
         run.slots.clear()  # the change-of-vote link is forgotten as soon as it is useless
 
-    def _apply_BallotAnnounced(self, ev: e.BallotAnnounced, seq: int | None) -> None:
-        self.ballots[ev.ballot].status = "announced"
+    def _ballot_announced(self, ev: e.BallotAnnounced, seq: int | None) -> None:
+        self._step(ev, ev.ballot)
 
-    def _apply_BallotVoided(self, ev: e.BallotVoided, seq: int | None) -> None:
-        run = self.ballots[ev.ballot]
-        run.status = "voided"
-        run.slots.clear()
+    def _ballot_voided(self, ev: e.BallotVoided, seq: int | None) -> None:
+        self._step(ev, ev.ballot).slots.clear()
 
-    def _apply_VoteCast(self, ev: e.VoteCast, seq: int | None) -> None:
+    def _step(self, ev: e.Event, ballot: str) -> BallotRun:
+        """A lifecycle event moves the run to the state the transition table names."""
+        run = self.ballots[ballot]
+        run.status = LIFECYCLE[type(ev)].target
+        return run
+
+    def _vote_cast(self, ev: e.VoteCast, seq: int | None) -> None:
         run = self.ballots[ev.ballot]
         run.voters.add(ev.member)
         if not run.spec.secret:
             run.named[ev.member] = ev.choice
-        self.keys[(ev.member, ev.key)] = KeyRecord(seq or 0, ev.ballot, ev.run, ev.choice)
+        self.keys[(ev.member, ev.key)] = Receipt(seq or 0, ev.ballot, ev.run, ev.key, ev.choice)
 
-    def _apply_SecretChoice(self, ev: e.SecretChoice, seq: int | None) -> None:
+    def _secret_choice(self, ev: e.SecretChoice, seq: int | None) -> None:
         run = self._run_of(ev.ballot, ev.run)
         run.urn[ev.entry] = ev.choice
         if ev.member is not None and run.is_live and run.spec.allow_change:
             run.slots[ev.member] = ev.entry
 
-    def _apply_SecretChoiceWithdrawn(self, ev: e.SecretChoiceWithdrawn, seq: int | None) -> None:
+    def _secret_withdrawn(self, ev: e.SecretChoiceWithdrawn, seq: int | None) -> None:
         self._run_of(ev.ballot, ev.run).urn.pop(ev.entry, None)
 
-    def _apply_ServerKeyRecorded(self, ev: e.ServerKeyRecorded, seq: int | None) -> None:
+    def _server_key_recorded(self, ev: e.ServerKeyRecorded, seq: int | None) -> None:
         self.server_key = ev.public_key
 
-    def _apply_CertificateIssued(self, ev: e.CertificateIssued, seq: int | None) -> None:
+    def _certificate_issued(self, ev: e.CertificateIssued, seq: int | None) -> None:
         self.certificates[(ev.ballot, ev.run)] = ev
 
-    def _apply_KeypadStatusChanged(self, ev: e.KeypadStatusChanged, seq: int | None) -> None:
+    def _keypad_changed(self, ev: e.KeypadStatusChanged, seq: int | None) -> None:
         self.keypads[ev.seat] = ev.online
+
+    def _document_event(self, ev: e.Event, seq: int | None) -> None:
+        self.documents.apply(ev)
 
     def _run_of(self, ballot: str, run_no: int) -> BallotRun:
         run = self.ballots[ballot]
@@ -334,3 +343,49 @@ class Meeting:
             if old.spec.id == ballot and old.run == run_no:
                 return old
         raise KeyError(f"{ballot} run {run_no}")
+
+
+Decide = Callable[[Meeting, Any, float, Draw], Decision]
+Apply = Callable[[Meeting, Any, "int | None"], None]
+
+#: every command type -> its rule (tests/test_meeting.py checks that none is missing)
+DECIDE: dict[type[c.Command], Decide] = {
+    c.SetAttendance: Meeting._attendance,
+    c.SelectItem: Meeting._select_item,
+    c.CreateBallot: Meeting._create_ballot,
+    c.CreateFurtherRound: Meeting._further_round,
+    c.OpenBallot: Meeting._open,
+    c.HoldBallot: Meeting._hold,
+    c.ResumeBallot: Meeting._resume,
+    c.CloseBallot: Meeting._close,
+    c.AnnounceBallot: Meeting._announce,
+    c.VoidBallot: Meeting._void,
+    c.Cast: Meeting._cast,
+    c.CloseSitting: Meeting._close_sitting,
+    c.SetKeypadStatus: Meeting._keypad_status,
+    c.RecordServerKey: Meeting._server_key,
+    c.RecordCertificate: Meeting._certificate,
+    **dict.fromkeys(c.DOCUMENT_COMMANDS, Meeting._documents),
+}
+
+#: every event type -> how it changes the state
+APPLY: dict[type[e.Event], Apply] = {
+    e.SittingOpened: Meeting._opened,
+    e.SittingClosed: Meeting._sitting_closed,
+    e.AttendanceChanged: Meeting._attendance_changed,
+    e.ItemSelected: Meeting._item_selected,
+    e.BallotCreated: Meeting._ballot_created,
+    e.BallotOpened: Meeting._ballot_opened,
+    e.BallotHeld: Meeting._ballot_held,
+    e.BallotResumed: Meeting._ballot_resumed,
+    e.BallotClosed: Meeting._ballot_closed,
+    e.BallotAnnounced: Meeting._ballot_announced,
+    e.BallotVoided: Meeting._ballot_voided,
+    e.VoteCast: Meeting._vote_cast,
+    e.SecretChoice: Meeting._secret_choice,
+    e.SecretChoiceWithdrawn: Meeting._secret_withdrawn,
+    e.ServerKeyRecorded: Meeting._server_key_recorded,
+    e.CertificateIssued: Meeting._certificate_issued,
+    e.KeypadStatusChanged: Meeting._keypad_changed,
+    **dict.fromkeys(e.DOCUMENT_EVENTS, Meeting._document_event),
+}

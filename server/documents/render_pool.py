@@ -126,6 +126,17 @@ class RenderPool:
         self.stamps = 0  # confidential pages stamped for a reader by workers
 
     # -- what the sitting tells us ----------------------------------------------------------
+    #: what to subscribe ``on_event`` to: documents coming and going, ballots opening and closing
+    KINDS = (
+        e.DocumentAdded,
+        e.DocumentRecalled,
+        e.BallotOpened,
+        e.BallotResumed,
+        e.BallotHeld,
+        e.BallotClosed,
+        e.BallotVoided,
+    )
+
     def on_event(self, seq: int, event: e.Event, origin: object = None) -> None:
         """Sitting listener: documents added/recalled, ballots opened/closed. Never raises
         (it runs in the commit path)."""

@@ -1,19 +1,17 @@
-"""The Starlette application factory."""
+"""The Starlette application: HTTP routes as usual, ``/ws`` straight to its raw ASGI endpoint."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from ..assemble import Runtime, ServerConfig
-from . import documents_http, records_http, ws
-from .web.routes import routes as web_routes
+from ..live.sitting import Sitting
+from .ws import Endpoint
 
 
 class HemicycleApp(Starlette):
@@ -25,39 +23,21 @@ class HemicycleApp(Starlette):
     at thousands of messages a second it shows; HTTP requests take the usual path.
     """
 
+    def __init__(self, ws_endpoint: Endpoint, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.ws_endpoint = ws_endpoint
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"] == scope.get("root_path", "") + "/ws":
-            scope["app"] = self
-            await ws.endpoint(scope, receive, send)
+            await self.ws_endpoint(dict(scope), receive, send)  # type: ignore[arg-type]
             return
         await super().__call__(scope, receive, send)
 
 
-async def health(request: Request) -> JSONResponse:
-    rt: Runtime = request.app.state.runtime
-    return JSONResponse({"ok": True, "seq": rt.sitting.meeting.seq})
+def health_route(sitting: Sitting) -> Route:
+    """``GET /health``: the server answers and its sitting's log position."""
 
+    async def health(request: Request) -> Response:
+        return JSONResponse({"ok": True, "seq": sitting.meeting.seq})
 
-def create_app(config: ServerConfig) -> HemicycleApp:
-    runtime = Runtime(config)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await runtime.start()
-        try:
-            yield
-        finally:
-            await runtime.stop()
-
-    app = HemicycleApp(
-        routes=[
-            Route("/health", health),
-            WebSocketRoute("/ws", ws.endpoint),
-            *documents_http.routes(),
-            *records_http.routes(),
-            *web_routes(runtime),
-        ],
-        lifespan=lifespan,
-    )
-    app.state.runtime = runtime
-    return app
+    return Route("/health", health)

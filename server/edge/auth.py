@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from . import credentials
-from .credentials import Identity
+from .credentials import Identities, Identity
 
 AUTH_FILE = "console-auth.json"
 PAIRING_FILE = "pairing.json"
@@ -178,10 +178,10 @@ class ConsoleAuth:
         now = self.clock()
         return {sid for sid, exp in data.get("revoked", {}).items() if exp > now}
 
-    def revoke(self, session: Session, tokens: dict[str, Identity]) -> None:
+    def revoke(self, session: Session, tokens: Identities) -> None:
         """Log out: the cookie stops working (even if replayed) and its WebSocket tokens die."""
         for token in self.minted.pop(session.sid, []):
-            tokens.pop(token, None)
+            tokens.remove(token)
         data = _read(self.path) or {}
         now = self.clock()
         revoked = {sid: exp for sid, exp in data.get("revoked", {}).items() if exp > now}
@@ -189,14 +189,14 @@ class ConsoleAuth:
         data["revoked"] = revoked
         credentials.write(self.path, data)
 
-    def mint_token(self, session: Session, tokens: dict[str, Identity]) -> str:
+    def mint_token(self, session: Session, tokens: Identities) -> str:
         """A clerk WebSocket token for this session; memory only, a few per session."""
         token = secrets.token_urlsafe(24)
         mine = self.minted.setdefault(session.sid, [])
         mine.append(token)
         while len(mine) > TOKENS_PER_SESSION:
-            tokens.pop(mine.pop(0), None)
-        tokens[token] = Identity("clerk")
+            tokens.remove(mine.pop(0))
+        tokens.add(token, Identity("clerk"))
         return token
 
 
@@ -269,17 +269,16 @@ class Pairing:
 
 
 class AuthState:
-    """What Runtime holds: the console login and the pairing codes."""
+    """The console login and the pairing codes of one data folder."""
 
     def __init__(self, data_dir: Path) -> None:
         self.console = ConsoleAuth.load_or_create(data_dir)
         self.pairing = Pairing.load(data_dir)
 
 
-def first_run_notice(runtime: Any) -> str | None:
+def first_run_notice(auth: AuthState) -> str | None:
     """Text for `hemicycle serve` to print when a clerk password was just generated."""
-    auth: AuthState | None = getattr(runtime, "auth", None)
-    if auth is None or auth.console.initial_password is None:
+    if auth.console.initial_password is None:
         return None
     return (
         f"  clerk login  user {auth.console.username!r}, password {auth.console.initial_password!r}\n"

@@ -85,6 +85,23 @@ def write(path: Path, data: dict[str, Any]) -> None:
         raise
 
 
+class Identities:
+    """Who each bearer token speaks for: the credentials file's tokens, plus the clerk tokens
+    minted for console sessions (server/edge/auth.py), which live in memory only."""
+
+    def __init__(self, table: dict[str, Identity]) -> None:
+        self._table = table
+
+    def identify(self, token: str | None) -> Identity | None:
+        return self._table.get(token) if token else None
+
+    def add(self, token: str, identity: Identity) -> None:
+        self._table[token] = identity
+
+    def remove(self, token: str) -> None:
+        self._table.pop(token, None)
+
+
 def token_table(creds: dict[str, Any]) -> dict[str, Identity]:
     table = {
         creds["clerk"]["token"]: Identity("clerk"),

@@ -160,7 +160,6 @@ class Hub:
         self._progress_dirty = False
         self._summary_dirty = False
         self._ticker: asyncio.Task | None = None
-        sitting.subscribe(self.publish)
 
     def start(self) -> None:
         self._ticker = asyncio.get_running_loop().create_task(self._tick())

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from ..core import commands as c
+from ..core.agenda import Agenda
 from ..core.errors import CommandError
 from .credentials import Identity
 
@@ -70,7 +71,7 @@ class Resolver:
     """Turns messages from one authenticated connection into commands."""
 
     identity: Identity
-    seat_members: dict[str, str]  # seat -> member id, for devices speaking for seats
+    agenda: Agenda  # the seats, for devices speaking for seats
 
     def member_of(self, msg: dict[str, Any]) -> str:
         """Which member a member-type message speaks for; refuses speaking for others."""
@@ -87,9 +88,10 @@ class Resolver:
         if ident.role == "device":
             if seat is None:
                 raise CommandError("bad_message", 'a device names the "seat" it speaks for')
-            if seat not in self.seat_members:
+            member = self.agenda.member_at_seat(seat)
+            if member is None:
                 raise CommandError("unknown_seat", f"no seat {seat!r}")
-            return self.seat_members[seat]
+            return member.id
         raise CommandError("forbidden", f"a {ident.role} cannot vote or check in")
 
     def command(self, msg: dict[str, Any]) -> c.Command:

@@ -97,12 +97,14 @@ class Issuer:
         self.printer = printer
         self._tasks: set[asyncio.Task] = set()
         self._executor: ProcessPoolExecutor | None = None
-        sitting.subscribe(self._on_event, (e.SittingClosed, e.BallotClosed))
 
     def path_for(self, ballot: str, run: int) -> Path:
         return self.dir / f"{ballot}-r{run}.pdf"
 
-    def _on_event(self, seq: int, event: e.Event, origin: object = None) -> None:
+    KINDS = (e.SittingClosed, e.BallotClosed)  # what to subscribe ``on_event`` to
+
+    def on_event(self, seq: int, event: e.Event, origin: object = None) -> None:
+        """Sitting listener: a closed ballot gets its certificate, a closed sitting its record."""
         if isinstance(event, e.SittingClosed):
             self._spawn(self._write_record())
         if isinstance(event, e.BallotClosed):

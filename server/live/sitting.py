@@ -14,16 +14,19 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import orjson
 
 from ..core import commands as c
 from ..core import events as e
 from ..core.agenda import Agenda
-from ..core.chain import GENESIS, canonical, make_entry
-from ..core.meeting import KeyRecord, Meeting
-from ..store.base import Batch, EventStore, Participation, UrnEntry
+from ..core.ballot_state import LIFECYCLE
+from ..core.chain import GENESIS
+from ..core.decision import Receipt, Warning
+from ..core.ledger import Ledger
+from ..core.meeting import Meeting
+from ..store.base import Batch, EventStore
 from .writer import GroupWriter
 
 log = logging.getLogger("hemicycle.sitting")
@@ -37,13 +40,24 @@ class Unavailable(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    events: list[tuple[int | None, e.Event]]
-    key: KeyRecord | None = None  # for casts: what the idempotency key now stands for
+    """A decided command, once durable: its logged events, and what the answer needs."""
 
+    seq: int  # the log position the command reached: its last entry, its receipt's, or the head
+    events: list[tuple[int, e.Event]] = field(default_factory=list)
+    receipt: Receipt | None = None  # for a vote (or its resend): what its key stands for
+    warnings: tuple[Warning, ...] = ()
 
-_LIFECYCLE = frozenset({e.BallotOpened, e.BallotHeld, e.BallotResumed, e.BallotClosed, e.BallotVoided})
 
 Reply = Callable[[Outcome | None, BaseException | None], None]  # (outcome, None) or (None, Unavailable)
+
+
+@dataclass(eq=False)
+class _Commit:
+    """A batch handed to the writer, with what to publish and whom to answer once it is durable."""
+
+    batch: Batch
+    published: list[tuple[int, e.Event, object]] = field(default_factory=list)
+    waiters: list[tuple[Reply, Outcome]] = field(default_factory=list)
 
 
 def replay(store: EventStore) -> tuple[Meeting | None, list[str], list[tuple[int, e.Event]]]:
@@ -69,45 +83,56 @@ def replay(store: EventStore) -> tuple[Meeting | None, list[str], list[tuple[int
     return meeting, hashes, history
 
 
+def new_urn_entry() -> str:
+    """A random 128-bit urn entry id: the only key a secret choice is stored under."""
+    return secrets.token_hex(16)
+
+
 class Sitting:
+    """The one live sitting of a server. Built by the composition root; ``start`` replays the
+    store (or opens the sitting on ``agenda``); ``request`` runs commands; ``subscribe``d
+    listeners hear every durable logged event of the kinds they name."""
+
     def __init__(
         self,
         store: EventStore,
-        meeting: Meeting,
-        hashes: list[str],
-        history: list[tuple[int, e.Event]],
+        agenda: Agenda,
         clock: Callable[[], float] = time.time,
+        draw: Callable[[], str] = new_urn_entry,
     ) -> None:
         self.store = store
-        self.meeting = meeting
+        self.agenda = agenda  # the file's; after a restart the log's wins (``meeting.agenda``)
         self.clock = clock
-        self.history = history  # every durable logged event, for resuming clients
-        self.hashes = hashes  # their entry hashes: hashes[seq - 1]
-        self._last_hash = hashes[-1] if hashes else GENESIS
+        self.draw = draw
+        self.meeting: Meeting = Meeting(agenda)  # replaced by ``start``
+        self.history: list[tuple[int, e.Event]] = []  # every durable logged event, for resuming clients
+        self.hashes: list[str] = []  # their entry hashes: hashes[seq - 1]
+        self.ledger = Ledger()
         self._listeners: list[tuple[Listener, tuple[type[e.Event], ...] | None]] = []
         self._routes: dict[type[e.Event], list[Listener]] = {}  # event type -> its listeners
-        self._pending: deque[Batch] = deque()  # submitted to the writer, not yet committed
-        self.durable_seq = meeting.seq  # the last committed log position
+        self._pending: deque[_Commit] = deque()  # handed to the writer, not yet committed
+        self.durable_seq = 0  # the last committed log position
         self.writer = GroupWriter(store, self._committed, self._failed)
         self._timer: asyncio.TimerHandle | None = None
         self._stale = False  # a commit failed and the state could not yet be rebuilt from the store
 
     # -- lifecycle ------------------------------------------------------------------
-    @classmethod
-    async def start(cls, store: EventStore, agenda: Agenda, clock: Callable[[], float] = time.time) -> Sitting:
-        """Resume the sitting stored in ``store``, or open a new one on ``agenda``."""
-        meeting, hashes, history = await asyncio.to_thread(replay, store)
+    async def start(self) -> None:
+        """Resume the sitting stored in the store, or open a new one on the agenda."""
+        meeting, hashes, history = await asyncio.to_thread(replay, self.store)
         fresh = meeting is None
+        self._adopt(meeting or Meeting(self.agenda), hashes, history)
+        self.writer.start()
         if fresh:
-            meeting = Meeting(agenda)
-        sitting = cls(store, meeting, hashes, history, clock)
-        sitting.writer.start()
-        if fresh:
-            opening = Meeting.opening_events(agenda, clock())
-            numbered, _ = sitting._apply_and_queue(opening, None)
-            await sitting.durable(numbered[-1][0])  # type: ignore[arg-type]
-        sitting._arm_deadline()
-        return sitting
+            _, commit = self._record(Meeting.opening_events(self.agenda, self.clock()), None)
+            assert commit is not None
+            await self.durable(self.ledger.seq)
+        self._arm_deadline()
+
+    def _adopt(self, meeting: Meeting, hashes: list[str], history: list[tuple[int, e.Event]]) -> None:
+        self.meeting, self.hashes, self.history = meeting, hashes, history
+        self.ledger = Ledger(meeting.seq if hashes else 0, hashes[-1] if hashes else GENESIS)
+        self.durable_seq = self.ledger.seq
 
     async def stop(self) -> None:
         if self._timer:
@@ -139,12 +164,7 @@ class Sitting:
     def submit(self, command: c.Command, origin: object = None) -> asyncio.Future[Outcome]:
         """Like ``request``, with a future that completes when the events are durable."""
         fut: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-
-        def reply(outcome: Outcome | None, exc: BaseException | None) -> None:
-            if not fut.done():
-                fut.set_exception(exc) if exc is not None else fut.set_result(outcome)  # type: ignore[arg-type]
-
-        self.request(command, origin, reply)
+        self.request(command, origin, _settle(fut))
         return fut
 
     def request(self, command: c.Command, origin: object, reply: Reply) -> None:
@@ -153,9 +173,9 @@ class Sitting:
         Synchronous up to the hand-over to the writer, so commands are decided in arrival
         order and callers need no task of their own. Raises CommandError when refused (and
         then never replies); a failed commit replies ``(None, Unavailable)``. A command with
-        nothing to write is answered before this returns. ``origin`` (the caller's
-        connection) is passed to listeners so the sender is not sent, as an event, what its
-        own acknowledgement already tells it.
+        nothing to write is answered before this returns; a resent vote once the original is
+        durable. ``origin`` (the caller's connection) is passed to listeners so the sender is
+        not sent, as an event, what its own acknowledgement already tells it.
         """
         if self._stale:
             try:
@@ -163,32 +183,23 @@ class Sitting:
             except Exception as exc:
                 raise Unavailable("the vote store cannot be read; nothing was recorded") from exc
         meeting = self.meeting
-        if type(command) is c.Cast:
-            known = meeting.keys.get((command.member, command.key))
-            if known is not None:  # a resend: same acknowledgement, counted once
-                self._after(known.seq, reply, Outcome([], known))
-                return
-            run = meeting.ballots.get(command.ballot)
-            if run is not None and run.spec.secret:
-                command = c.Cast(command.member, command.ballot, command.choice, command.key, secrets.token_hex(16))
-            events = meeting.decide(command, round(self.clock(), 3))
-            numbered, batch = self._apply_and_queue(events, origin)
-            outcome = Outcome(numbered, meeting.keys[(command.member, command.key)])
+        decision = meeting.decide(command, round(self.clock(), 3), self.draw)
+        logged, commit = self._record(decision.events, origin)
+        receipt = meeting.keys[decision.cast] if decision.cast else None
+        seq = logged[-1][0] if logged else receipt.seq if receipt else self.ledger.seq
+        outcome = Outcome(seq, logged, receipt, decision.warnings)
+        if commit is not None:
+            commit.waiters.append((reply, outcome))
         else:
-            events = meeting.decide(command, round(self.clock(), 3))
-            numbered, batch = self._apply_and_queue(events, origin)
-            outcome = Outcome(numbered)
-        if batch is None:
-            reply(outcome, None)
-        else:
-            batch.waiters.append((reply, outcome))
+            self._after(seq, reply, outcome)
 
     def _after(self, seq: int, reply: Reply, outcome: Outcome) -> None:
         """Reply once entry ``seq`` is durable (at once if it already is)."""
         if seq > self.durable_seq:
-            for batch in self._pending:
-                if batch.entries and batch.entries[-1].seq >= seq:
-                    batch.waiters.append((reply, outcome))
+            for commit in self._pending:
+                entries = commit.batch.entries
+                if entries and entries[-1].seq >= seq:
+                    commit.waiters.append((reply, outcome))
                     return
         reply(outcome, None)
 
@@ -196,71 +207,56 @@ class Sitting:
         if seq <= self.durable_seq:
             return
         fut: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-
-        def reply(outcome: Outcome | None, exc: BaseException | None) -> None:
-            if not fut.done():
-                fut.set_exception(exc) if exc is not None else fut.set_result(outcome)  # type: ignore[arg-type]
-
-        self._after(seq, reply, Outcome([]))
+        self._after(seq, _settle(fut), Outcome(seq))
         await fut
 
-    def _apply_and_queue(
-        self, events: list[e.Event], origin: object
-    ) -> tuple[list[tuple[int | None, e.Event]], Batch | None]:
-        """Apply each event and add what it writes to the writer's open batch (returned)."""
-        numbered: list[tuple[int | None, e.Event]] = []
+    def _record(self, events: list[e.Event], origin: object) -> tuple[list[tuple[int, e.Event]], _Commit | None]:
+        """Number and apply ``events``; add what they write to the writer's open batch.
+
+        Returns the logged events with their positions, and the commit that makes them
+        durable (None when there is nothing to write).
+        """
         if not events:
-            return numbered, None
-        batch = self.writer.open_batch()
-        if not self._pending or self._pending[-1] is not batch:
-            self._pending.append(batch)
+            return [], None
+        written = self.ledger.write(events)
         meeting = self.meeting
-        for event in events:
-            kind = type(event)
-            if kind is e.SecretChoice:
-                batch.urn_puts.append(UrnEntry(event.entry, event.ballot, event.run, canonical(event.choice)))
-                meeting.apply(event)
-                numbered.append((None, event))
-                continue
-            if kind is e.SecretChoiceWithdrawn:
-                batch.drop(event.entry)
-                meeting.apply(event)
-                numbered.append((None, event))
-                continue
-            seq = meeting.seq + 1
-            entry = make_entry(self._last_hash, seq, event.NAME, e.to_data(event))
-            self._last_hash = entry.hash
-            batch.entries.append(entry)
-            if kind is e.VoteCast and event.first:
-                batch.participations.append(Participation(event.ballot, event.run, event.member, seq))
+        logged: list[tuple[int, e.Event]] = []
+        for seq, event in written.numbered:
             meeting.apply(event, seq)
-            numbered.append((seq, event))
-            batch.published.append((seq, event, origin))
-        return numbered, batch
+            if seq is not None:
+                logged.append((seq, event))
+        batch = self.writer.open_batch()
+        if not self._pending or self._pending[-1].batch is not batch:
+            self._pending.append(_Commit(batch))
+        commit = self._pending[-1]
+        batch.add(written)
+        commit.published.extend((seq, event, origin) for seq, event in logged)
+        return logged, commit
 
     # -- writer callbacks -------------------------------------------------------------
     def _committed(self, batches: list[Batch]) -> None:
         """Publish what is now durable (in sequence order), then answer whoever waits on it."""
+        done: list[_Commit] = []
         try:
             for batch in batches:
-                if self._pending and self._pending[0] is batch:
-                    self._pending.popleft()
+                commit = self._pending.popleft()
+                assert commit.batch is batch, "the writer commits batches in the order they were opened"
+                done.append(commit)
                 if batch.entries:
                     self.durable_seq = batch.entries[-1].seq
                 self.hashes.extend(entry.hash for entry in batch.entries)
                 history = self.history
-                for published in batch.published:
-                    entry_seq, event, origin = published
+                for entry_seq, event, origin in commit.published:
                     history.append((entry_seq, event))
                     kind = type(event)
                     for listener in self._routes.get(kind) or self._listeners_of(kind):
                         listener(entry_seq, event, origin)
-                    if kind in _LIFECYCLE:
+                    if kind in LIFECYCLE:
                         if kind is e.BallotClosed:
                             self.writer.call(self.store.seal_ballot, event.ballot, event.run)
                         self._arm_deadline()
         finally:  # a listener's fault must not keep durable votes unacknowledged
-            _answer(batches, None)
+            _answer(done, None)
 
     def _failed(self, exc: Exception) -> None:
         """A commit failed: the in-memory state ran ahead of the disk; rebuild it from the disk.
@@ -278,9 +274,7 @@ class Sitting:
     def _rebuild(self) -> None:
         meeting, hashes, history = replay(self.store)
         if meeting is not None:
-            self.meeting, self.hashes, self.history = meeting, hashes, history
-            self._last_hash = hashes[-1] if hashes else GENESIS
-            self.durable_seq = meeting.seq
+            self._adopt(meeting, hashes, history)
         self._stale = False
 
     # -- countdowns ---------------------------------------------------------------------
@@ -307,11 +301,26 @@ class Sitting:
             log.exception("closing %s at its deadline failed", ballot)
 
 
-def _answer(batches: Iterable[Batch], error: Exception | None) -> None:
-    """Reply to every command of ``batches``: its outcome, or ``error`` for all of them.
+def _settle(fut: asyncio.Future[Outcome]) -> Reply:
+    """A reply that completes ``fut`` (once)."""
+
+    def reply(outcome: Outcome | None, exc: BaseException | None) -> None:
+        if fut.done():
+            return
+        if exc is not None:
+            fut.set_exception(exc)
+        else:
+            assert outcome is not None
+            fut.set_result(outcome)
+
+    return reply
+
+
+def _answer(commits: Iterable[_Commit], error: Exception | None) -> None:
+    """Reply to every command of ``commits``: its outcome, or ``error`` for all of them.
     One reply that raises (a closed connection's callback) must not stop the others."""
-    for batch in batches:
-        for reply, outcome in batch.waiters:
+    for commit in commits:
+        for reply, outcome in commit.waiters:
             try:
                 reply(None, error) if error is not None else reply(outcome, None)
             except Exception:

@@ -98,7 +98,7 @@ class GroupWriter:
                 else:
                     merged = Batch()
                     for batch in parts:
-                        merged.extend(batch)
+                        merged.add(batch)
                 self._busy = True
                 try:
                     await loop.run_in_executor(self._executor, self.store.commit, merged)

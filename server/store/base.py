@@ -12,34 +12,27 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 from ..core.chain import LogEntry
+from ..core.ledger import Participation, UrnEntry, Written
 
-
-@dataclass(frozen=True)
-class Participation:
-    ballot: str
-    run: int
-    member: str
-    seq: int
-
-
-@dataclass(frozen=True)
-class UrnEntry:
-    entry: str  # random, unguessable; the only key
-    ballot: str
-    run: int
-    choice: str  # canonical JSON
+__all__ = [
+    "Batch",
+    "DuplicateParticipation",
+    "EventStore",
+    "Participation",
+    "StoredLog",
+    "UrnEntry",
+    "check_sequence",
+]
 
 
 @dataclass
 class Batch:
+    """What one commit writes: log entries, participation rows, urn puts and drops. Nothing else."""
+
     entries: list[LogEntry] = field(default_factory=list)
     participations: list[Participation] = field(default_factory=list)
     urn_puts: list[UrnEntry] = field(default_factory=list)
     urn_drops: list[str] = field(default_factory=list)
-    # for the sitting, not the store: (seq, event, origin) to publish once this batch is
-    # durable, and (reply, outcome) for whoever waits on it
-    published: list = field(default_factory=list)
-    waiters: list = field(default_factory=list)
 
     def drop(self, entry: str) -> None:
         """Withdraw a secret choice; one put and dropped within the batch never reaches disk."""
@@ -49,14 +42,14 @@ class Batch:
                 return
         self.urn_drops.append(entry)
 
-    def extend(self, other: Batch) -> None:
-        """Append a later batch: its drops may cancel puts made earlier in this one."""
-        self.entries += other.entries
-        self.participations += other.participations
-        self.published += other.published
-        for entry in other.urn_drops:
+    def add(self, rows: Written | Batch) -> None:
+        """Append later rows (a decision's, or a later batch's): their drops may cancel puts
+        made earlier in this batch."""
+        self.entries += rows.entries
+        self.participations += rows.participations
+        for entry in rows.urn_drops:
             self.drop(entry)
-        self.urn_puts += other.urn_puts
+        self.urn_puts += rows.urn_puts
 
     def __bool__(self) -> bool:
         return bool(self.entries or self.urn_puts or self.urn_drops)

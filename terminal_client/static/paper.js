@@ -2,8 +2,8 @@
 // the ballot view alone. Each paper: empty() -> draft, render({draft, update, submit}),
 // and the choice it sends. A kind without a paper shows "not supported on this tablet".
 
-import { h } from "./lib/dom.js";
-import { t, tOr, num } from "./lib/i18n.js";
+import { h } from "/static/lib/dom.js";
+import { t, tOr, num } from "/static/lib/i18n.js";
 
 const MARKS = ["for", "against", "abstain"];
 const GRADES = ["satisfied", "basically_satisfied", "dissatisfied"];

@@ -2,10 +2,10 @@
 // A confirmation is shown only after the server's ack; a cast made offline waits in the
 // connection's queue and is confirmed (or refused, in words) after reconnection.
 
-import { Connection, ProtocolError, clock, newKey } from "./lib/protocol.js";
-import * as i18n from "./lib/i18n.js";
-import { t, tOr, num, clockText, errorText } from "./lib/i18n.js";
-import { h, mount, statusBadge, optionLabel, resultView, ruleText } from "./lib/dom.js";
+import { Connection, ProtocolError, clock, newKey } from "/static/lib/protocol.js";
+import * as i18n from "/static/lib/i18n.js";
+import { t, tOr, num, clockText, errorText } from "/static/lib/i18n.js";
+import { h, mount, statusBadge, optionLabel, resultView, ruleText } from "/static/lib/dom.js";
 import { paperFor, choiceText, paperChoice } from "./paper.js";
 
 const STORE = "hemicycle.seat";

@@ -12,6 +12,8 @@ import hmac
 import json
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +22,11 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ...live.sitting import Sitting
 from ..auth import SESSION_COOKIE, SESSION_SECONDS, AuthState, Session
+from ..credentials import Identities
+from ..origins import OriginPolicy
 
-WEB_DIR = Path(__file__).parent
-WEB_STATIC = WEB_DIR / "static"
-CATALOGUES = WEB_DIR / "i18n"
-SEAT_STATIC = Path(__file__).resolve().parents[3] / "terminal_client" / "static"
 LANGUAGES = ("zh-CN", "en")
 MAX_BODY = 16 * 1024
 
@@ -68,13 +69,44 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": code, "message": message}, status_code=status, headers={"Cache-Control": "no-store"})
 
 
-def routes(runtime: Any) -> list[Route | Mount]:
-    """The screens' routes for a Runtime (which holds ``auth``: console login and pairing)."""
-    auth: AuthState = runtime.auth
+def package_folder(package: str, name: str) -> Path:
+    """A folder of package data on disk (``importlib.resources``, so it works from a wheel as
+    from the source tree; Hemicycle is never installed zipped)."""
+    folder = resources.files(package) / name
+    if not isinstance(folder, Path) or not folder.is_dir():
+        raise RuntimeError(f"{package}/{name} is not on disk: install Hemicycle unzipped")
+    return folder
 
-    def page(name: str, directory: Path = WEB_STATIC) -> Callable[[Request], Awaitable[Response]]:
+
+@dataclass(frozen=True)
+class PageFolders:
+    """Where the screens' files are: the console, display and login pages with their
+    catalogues (this package), the library all pages share, and the seat tablet's page."""
+
+    web: Path
+    lib: Path
+    catalogues: Path
+    seat: Path
+
+    @classmethod
+    def installed(cls, seat: Path) -> PageFolders:
+        here = __package__ or "server.edge.web"
+        return cls(package_folder(here, "static"), package_folder(here, "lib"), package_folder(here, "i18n"), seat)
+
+
+def routes(
+    folders: PageFolders,
+    auth: AuthState,
+    origins: OriginPolicy,
+    sitting: Sitting,
+    identities: Identities,
+    creds: dict[str, Any],
+) -> list[Route | Mount]:
+    """The screens' routes: pages, the clerk's login and pairing (``auth``), the catalogues."""
+
+    def page(name: str, directory: Path | None = None) -> Callable[[Request], Awaitable[Response]]:
         async def serve(request: Request) -> Response:
-            return FileResponse(directory / name, headers=PAGE_HEADERS, media_type="text/html")
+            return FileResponse((directory or folders.web) / name, headers=PAGE_HEADERS, media_type="text/html")
 
         return serve
 
@@ -86,7 +118,7 @@ def routes(runtime: Any) -> list[Route | Mount]:
         site = request.headers.get("sec-fetch-site")
         if site is not None and site not in ("same-origin", "none"):
             return False
-        return runtime.origin_allowed(request.headers.get("origin"), request.headers.get("host"))
+        return origins.allows(request.headers.get("origin"), request.headers.get("host"))
 
     async def body(request: Request) -> dict[str, Any] | None:
         raw = await request.body()
@@ -115,7 +147,7 @@ def routes(runtime: Any) -> list[Route | Mount]:
         return check
 
     # -- pages -----------------------------------------------------------------------------
-    seat_page = page("seat.html", SEAT_STATIC)
+    seat_page = page("seat.html", folders.seat)
     display_page = page("display.html")
     login_page = page("login.html")
 
@@ -134,12 +166,12 @@ def routes(runtime: Any) -> list[Route | Mount]:
         if lang not in LANGUAGES:
             return _error(404, "unknown_language", f"languages: {', '.join(LANGUAGES)}")
         return FileResponse(
-            CATALOGUES / f"{lang}.json", media_type="application/json", headers={"Cache-Control": "no-cache"}
+            folders.catalogues / f"{lang}.json", media_type="application/json", headers={"Cache-Control": "no-cache"}
         )
 
     async def info(request: Request) -> Response:
         """What a page needs before it has a token: the language, and the server's clock."""
-        meeting = runtime.sitting.meeting.agenda.meeting if runtime.sitting else runtime.config.agenda.meeting
+        meeting = sitting.meeting.agenda.meeting
         return JSONResponse({"language": meeting.language, "now": time.time()}, headers={"Cache-Control": "no-store"})
 
     # -- clerk login -----------------------------------------------------------------------
@@ -174,20 +206,20 @@ def routes(runtime: Any) -> list[Route | Mount]:
         return JSONResponse({"user": session.user, "csrf": session.csrf}, headers={"Cache-Control": "no-store"})
 
     async def logout(request: Request, session: Session) -> Response:
-        auth.console.revoke(session, runtime.tokens)
+        auth.console.revoke(session, identities)
         response = JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
         response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
         return response
 
     async def console_token(request: Request, session: Session) -> Response:
         return JSONResponse(
-            {"token": auth.console.mint_token(session, runtime.tokens)}, headers={"Cache-Control": "no-store"}
+            {"token": auth.console.mint_token(session, identities)}, headers={"Cache-Control": "no-store"}
         )
 
     # -- pairing -------------------------------------------------------------------------------
     async def pairing_sheet(request: Request, session: Session) -> Response:
         data = await body(request) or {}
-        agenda = runtime.sitting.meeting.agenda
+        agenda = sitting.meeting.agenda
         wanted = data.get("seats")
         members = [m for m in agenda.members if not isinstance(wanted, list) or m.seat in wanted]
         codes = auth.pairing.issue([m.seat for m in members], renew=data.get("renew") is True)
@@ -208,7 +240,7 @@ def routes(runtime: Any) -> list[Route | Mount]:
                     "paired_at": paired.get(m.seat),
                 }
             )
-        display_url = f"{base}/display?token={runtime.creds['display']['token']}"
+        display_url = f"{base}/display?token={creds['display']['token']}"
         return JSONResponse(
             {"seats": seats, "display": {"url": display_url, "svg": qr_svg(display_url)}},
             headers={"Cache-Control": "no-store"},
@@ -239,7 +271,7 @@ def routes(runtime: Any) -> list[Route | Mount]:
                 reason,
                 messages[reason],
             )
-        entry = runtime.creds["seats"][seat]
+        entry = creds["seats"][seat]
         return JSONResponse(
             {"seat": seat, "member": entry["member"], "name": entry["name"], "token": entry["token"]},
             headers={"Cache-Control": "no-store"},
@@ -259,6 +291,7 @@ def routes(runtime: Any) -> list[Route | Mount]:
         Route("/api/console/logout", guarded(logout), methods=["POST"]),
         Route("/api/console/token", guarded(console_token), methods=["POST"]),
         Route("/api/console/pairing", guarded(pairing_sheet), methods=["POST"]),
-        Mount("/static/seat", app=NoCacheStatic(directory=SEAT_STATIC), name="seat-static"),
-        Mount("/static/web", app=NoCacheStatic(directory=WEB_STATIC), name="web-static"),
+        Mount("/static/lib", app=NoCacheStatic(directory=folders.lib), name="lib-static"),
+        Mount("/static/seat", app=NoCacheStatic(directory=folders.seat), name="seat-static"),
+        Mount("/static/web", app=NoCacheStatic(directory=folders.web), name="web-static"),
     ]

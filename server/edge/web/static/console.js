@@ -2,10 +2,10 @@
 // results. It logs in by cookie, gets a WebSocket token minted for the session, and then
 // speaks the protocol like any other client (docs/protocol.md, docs/screens.md).
 
-import { Connection, clock } from "/static/seat/lib/protocol.js";
-import * as i18n from "/static/seat/lib/i18n.js";
-import { t, tOr, num, date, time, clockText, errorText } from "/static/seat/lib/i18n.js";
-import { h, mount, statusBadge, optionLabel, resultView, ruleText } from "/static/seat/lib/dom.js";
+import { Connection, clock } from "/static/lib/protocol.js";
+import * as i18n from "/static/lib/i18n.js";
+import { t, tOr, num, date, time, clockText, errorText } from "/static/lib/i18n.js";
+import { h, mount, statusBadge, optionLabel, resultView, ruleText } from "/static/lib/dom.js";
 
 const $ = (id) => document.getElementById(id);
 let csrf = null;

@@ -5,10 +5,10 @@
 //   closed    the sitting has ended
 // ?mode=chair adds detail (rule, threshold, not voted); ?mode=attendance stays on attendance.
 
-import { Connection, clock } from "/static/seat/lib/protocol.js";
-import * as i18n from "/static/seat/lib/i18n.js";
-import { t, tOr, num, date, clockText } from "/static/seat/lib/i18n.js";
-import { h, mount, statusBadge, optionLabel, verdictLabel, countKeys, ruleText } from "/static/seat/lib/dom.js";
+import { Connection, clock } from "/static/lib/protocol.js";
+import * as i18n from "/static/lib/i18n.js";
+import { t, tOr, num, date, clockText } from "/static/lib/i18n.js";
+import { h, mount, statusBadge, optionLabel, verdictLabel, countKeys, ruleText } from "/static/lib/dom.js";
 
 const params = new URLSearchParams(location.search);
 const mode = params.get("mode") || "auto";

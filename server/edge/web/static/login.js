@@ -2,9 +2,9 @@
 // SameSite=Strict session cookie and the console page takes over. The button stays
 // disabled (login.html) until the handler below is in place: a form submitted before
 // would be sent natively, as a GET with the password in the address.
-import { clock } from "/static/seat/lib/protocol.js";
-import * as i18n from "/static/seat/lib/i18n.js";
-import { t, tOr } from "/static/seat/lib/i18n.js";
+import { clock } from "/static/lib/protocol.js";
+import * as i18n from "/static/lib/i18n.js";
+import { t, tOr } from "/static/lib/i18n.js";
 
 async function main() {
   const info = await clock.sync();

@@ -1,9 +1,9 @@
 // The printable pairing sheet: one QR code per seat. Each code pairs one tablet, once;
 // "issue new codes" replaces every unused code (after a sheet was lost, for example).
-import { clock } from "/static/seat/lib/protocol.js";
-import * as i18n from "/static/seat/lib/i18n.js";
-import { t, time } from "/static/seat/lib/i18n.js";
-import { h, mount } from "/static/seat/lib/dom.js";
+import { clock } from "/static/lib/protocol.js";
+import * as i18n from "/static/lib/i18n.js";
+import { t, time } from "/static/lib/i18n.js";
+import { h, mount } from "/static/lib/dom.js";
 
 let csrf = null;
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from device_drivers.bridge_config import BridgeConfig
@@ -55,9 +55,10 @@ class Bridge:
         self, config: BridgeConfig, server: str | None = None, *, token: str | None = None, cast_timeout: float = 10.0
     ) -> None:
         self.config = config
-        self.server = server or config.server
-        if not self.server:
+        url = server or config.server
+        if not url:
             raise ValueError("no server URL: pass --server or set `server` in the configuration")
+        self.server: str = url
         self.token = token or config.device_token()
         self.cast_timeout = cast_timeout
         self.client: Client | None = None
@@ -92,7 +93,6 @@ class Bridge:
     async def start(self) -> None:
         quiet_wire_loggers()
         self._loop = asyncio.get_running_loop()
-        card_members = self.config.card_members()  # a bad card table fails before connecting
         self.client = Client(self.server, self.token)
         welcome = await self.client.connect()
         if not self.client.events.empty():
@@ -101,6 +101,11 @@ class Bridge:
             await self.client.close()
             raise ValueError(f"the token is for a {welcome.get('role')!r}, not a keypad bridge (device)")
         snapshot = self.client.snapshot or {}
+        try:
+            card_members = self.config.card_members(snapshot.get("cards"))
+        except Exception:
+            await self.client.close()
+            raise
         self._load_snapshot(snapshot)
         members = snapshot.get("members", [])
         seat_member = {m["seat"]: m["id"] for m in members}
@@ -309,7 +314,7 @@ def quiet_wire_loggers() -> None:
 
 
 @contextlib.asynccontextmanager
-async def running_bridge(config: BridgeConfig, server: str | None = None, **kw: Any):  # type: ignore[no-untyped-def]
+async def running_bridge(config: BridgeConfig, server: str | None = None, **kw: Any) -> AsyncIterator[Bridge]:
     bridge = Bridge(config, server, **kw)
     await bridge.start()
     try:

@@ -21,7 +21,7 @@ from serial.rs485 import RS485Settings
 from device_drivers.bus import LineConfig
 from device_drivers.codec import MAX_ADDRESS
 
-_TOP_KEYS = {"server", "token", "credentials", "agenda", "cards", "checkin", "card_checks_in", "language", "lines"}
+_TOP_KEYS = {"server", "token", "credentials", "cards", "checkin", "card_checks_in", "language", "lines"}
 _LINE_KEYS = {
     "name",
     "url",
@@ -86,10 +86,10 @@ class BridgeConfig:
     token: str | None = None
     credentials: Path | None = None
     server: str | None = None
-    agenda: Path | None = None
     cards: Mapping[str, str] | None = None
     """Card id (normalized hex) -> member id; None when cards are not used."""
     cards_from_agenda: bool = False
+    """The cards are the agenda's (each member's ``card``), as the server sends them to devices."""
     checkin: bool = True
     """Between ballots, keypads are in check-in mode (else idle); the check-in key also
     works during a vote so a late member can check in and vote."""
@@ -114,26 +114,18 @@ class BridgeConfig:
             raise ConfigError([f"credentials: {self.credentials} holds no device token"])
         return token
 
-    def card_members(self) -> dict[str, str] | None:
-        """Card id -> member id, reading the agenda file when cards come from it."""
+    def card_members(self, from_server: Mapping[str, str] | None = None) -> dict[str, str] | None:
+        """Card id (normalized) -> member id: the configured table, or with ``cards = "agenda"``
+        the agenda's cards as the server's device snapshot lists them (``from_server``)."""
         if not self.cards_from_agenda:
             return dict(self.cards) if self.cards is not None else None
-        from server.core.errors import AgendaError
-        from server.live.agenda_file import load_agenda
-
-        assert self.agenda is not None
-        try:
-            agenda = load_agenda(self.agenda)
-        except AgendaError as exc:
-            raise ConfigError([f"agenda: {exc}"]) from None
         out: dict[str, str] = {}
         problems = []
-        for m in agenda.members:
-            if m.card:
-                card = normalize_card(m.card)
-                if card in out:
-                    problems.append(f"agenda: card {m.card!r} belongs to both {out[card]} and {m.id}")
-                out[card] = m.id
+        for raw, member in (from_server or {}).items():
+            card = normalize_card(raw)
+            if card in out:
+                problems.append(f"cards: the agenda gives card {raw!r} to both {out[card]} and {member}")
+            out[card] = member
         if problems:
             raise ConfigError(problems)
         return out
@@ -224,7 +216,6 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = None, s
     if not token and credentials is None:
         c.fail("token", "give `token` (the device token) or `credentials` (path to the server's credentials JSON)")
     server = c.typed(data, "server", "", str, None)
-    agenda = a_path("agenda")
     language = c.typed(data, "language", "", str, None)
     if language is not None and language not in LANGUAGES:
         c.fail("language", f"must be one of {', '.join(LANGUAGES)}")
@@ -234,8 +225,6 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = None, s
     raw_cards = data.get("cards")
     if raw_cards == "agenda":
         cards_from_agenda = True
-        if agenda is None:
-            c.fail("cards", '"agenda" needs `agenda` (the agenda file whose members have `card`)')
     elif isinstance(raw_cards, Mapping):
         cards = {}
         for card, member in raw_cards.items():
@@ -333,7 +322,6 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = None, s
         token=token,
         credentials=credentials,
         server=server,
-        agenda=agenda,
         cards=cards,
         cards_from_agenda=cards_from_agenda,
         checkin=c.typed(data, "checkin", "", bool, True),

@@ -20,7 +20,6 @@ import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 from device_drivers.messages import MAX_TEXT_BYTES, Key, Mode
@@ -87,27 +86,14 @@ class BallotState:
     status: str
     run: int
     opened_at: float | None
-    spec: Any
-    """Enough of a BallotSpec for keypad_ok/keypad_options: ``kind`` and ``params``;
-    None for a ballot the bridge cannot read (keypads will not vote it)."""
-
-
-def _spec_from_view(view: Mapping[str, Any]) -> Any:
-    from server.core.kinds import KINDS
-
-    kind = KINDS.get(view.get("kind", "motion"))
-    if kind is None:
-        return None
-    raw = {k: view[k] for k in kind.PARAM_KEYS if k in view}
-    try:
-        params = kind.normalize_params(raw)
-    except Exception:  # an unexpected definition: treat the ballot as not keyable
-        return None
-    return SimpleNamespace(kind=view.get("kind", "motion"), params=params)
+    keypad: tuple[str, ...] | None
+    """The choices the vote keys send, in key order, as the server's ballot view says; None
+    when a keypad cannot vote this ballot (the member is sent to the tablet)."""
 
 
 def ballot_from_view(view: Mapping[str, Any]) -> BallotState:
-    """A ballot as the snapshot shows it."""
+    """A ballot as the server's view shows it (snapshot or ``ballot.created``)."""
+    keypad = view.get("keypad")
     return BallotState(
         id=view["id"],
         title=view.get("title", ""),
@@ -116,24 +102,8 @@ def ballot_from_view(view: Mapping[str, Any]) -> BallotState:
         status=view.get("status", "draft"),
         run=int(view.get("run", 0) or 0),
         opened_at=view.get("opened_at"),
-        spec=_spec_from_view(view),
+        keypad=tuple(str(o) for o in keypad) if isinstance(keypad, list) and keypad else None,
     )
-
-
-def ballot_from_created(event: Mapping[str, Any]) -> BallotState | None:
-    """A ballot added during the sitting; one the bridge cannot read is kept as unkeyable
-    (so its opening still takes the keypads out of vote mode)."""
-    from server.core.agenda import ballot_from_dict
-
-    try:
-        spec = ballot_from_dict(event["spec"], "ballot", event.get("item", ""))
-    except Exception:
-        log.warning("ballot.created: a definition the bridge cannot read; keypads will not vote it")
-        raw = event.get("spec") or {}
-        if not isinstance(raw, Mapping) or not isinstance(raw.get("id"), str):
-            return None
-        return BallotState(raw["id"], str(raw.get("title", "")), "?", True, "draft", 0, None, None)
-    return ballot_from_view({**spec.public(), "status": "draft", "run": 0})
 
 
 class SittingPhases:
@@ -165,9 +135,9 @@ class SittingPhases:
         """Take one server event; True if it may change the phase."""
         name = event.get("name", "")
         if name == "ballot.created":
-            ballot = ballot_from_created(event)
-            if ballot is not None:
-                self.ballots[ballot.id] = ballot
+            view = event.get("ballot")
+            if isinstance(view, Mapping) and isinstance(view.get("id"), str):
+                self.ballots[view["id"]] = ballot_from_view(view)
         elif name.startswith("ballot.") and event.get("ballot") in self.ballots:
             b = self.ballots[event["ballot"]]
             if name == "ballot.opened":
@@ -228,11 +198,9 @@ class SittingPhases:
 
     def vote_phase(self, ballot: BallotState | None) -> Phase | None:
         """The vote phase of ``ballot``'s current run, or None if keypads cannot vote it."""
-        from server.core.kinds import keypad_ok, keypad_options
-
-        if ballot is None or ballot.spec is None or not keypad_ok(ballot.spec):
+        if ballot is None or ballot.keypad is None:
             return None
-        choices = key_map(keypad_options(ballot.spec))
+        choices = key_map(list(ballot.keypad))
         keys = frozenset(choices) | ({Key.CHECK_IN} if self.checkin else frozenset())
         text = self.texts["vote"].format(title=ballot.title)
         return Phase(
@@ -255,7 +223,7 @@ class SittingPhases:
             return None, {}
         inverse = {choice: key for key, choice in vote.choices.items()}
         seat_of = {m["id"]: m["seat"] for m in snapshot.get("members", [])}
-        view = next((v for v in snapshot.get("ballots", []) if v["id"] == vote.ballot), {})
+        view: Mapping[str, Any] = next((v for v in snapshot.get("ballots", []) if v["id"] == vote.ballot), {})
         lamps: dict[str, frozenset[Key]] = {}
         for member, mine in (view.get("mine") or {}).items():
             seat = seat_of.get(member)

@@ -40,6 +40,7 @@ _SPEC_KEYS = {
     "mine",
     "previous_runs",
     "live",
+    "keypad",
 }
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import websockets
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin
 
 log = logging.getLogger("hemicycle.client")
 
@@ -103,7 +104,7 @@ class Client:
             try:
                 async with websockets.connect(
                     self.url,
-                    origin=self.origin,
+                    origin=Origin(self.origin) if self.origin else None,
                     max_size=1 << 22,
                     compression=None,
                     ping_interval=None,

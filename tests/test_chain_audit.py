@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from server.core import commands as c
 from server.core import events as e
@@ -19,6 +21,7 @@ from server.core.chain import (
     first_bad_position,
     make_entry,
 )
+from server.live.fast_json import canonical_fast
 from tests.test_meeting import Sim, members, motion, sim
 
 
@@ -253,3 +256,33 @@ def test_a_rechained_entry_about_a_ballot_that_does_not_exist_is_reported_not_a_
     report = audit([first, forged], [])
     assert not report.ok
     assert report.problems[0].position == 2 and "does not fit" in report.problems[0].message
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_the_sittings_fast_log_encoder_writes_what_the_core_reads_back_as_the_same_value(value: Any) -> None:
+    fast = canonical_fast(value)
+    assert json.loads(fast) == json.loads(canonical(value))
+    if not _has_float(value):  # floats may be spelled differently (1e-05, 0.00001); all else is the same text
+        assert fast == canonical(value)
+
+
+def _has_float(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, list):
+        return any(_has_float(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_float(v) for v in value.values())
+    return False

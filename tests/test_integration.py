@@ -205,7 +205,9 @@ async def test_the_clerk_creates_ballots_during_the_sitting_and_a_further_electi
     assert closed["result"]["verdict"] == "further_round_needed"
     await clerk.command("create_further_round", ballot="vc")
     _, created = await clerk.next_event("ballot.created")
-    assert created["spec"]["id"] == "vc-r2" and created["spec"]["round"] == 2
+    assert (
+        created["ballot"]["id"] == "vc-r2" and created["ballot"]["round"] == 2 and created["ballot"]["keypad"] is None
+    )
     await clerk.command("open_ballot", ballot="vc-r2")
     await asyncio.gather(*(s.cast("vc-r2", {"a": "for"} if i < 3 else {"b": "for"}) for i, s in enumerate(seats)))
     await clerk.command("close_ballot", ballot="vc-r2")

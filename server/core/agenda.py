@@ -142,7 +142,9 @@ class _Checker:
     def fail(self, path: str, message: str) -> None:
         self.problems.append(f"{path}: {message}")
 
-    def table(self, data: Any, path: str, allowed: set[str], required: set[str] = frozenset()) -> dict:
+    def table(
+        self, data: Any, path: str, allowed: set[str], required: frozenset[str] | set[str] = frozenset()
+    ) -> dict[str, Any]:
         if not isinstance(data, Mapping):
             self.fail(path, f"must be a table, not {type(data).__name__}")
             return {}
@@ -152,7 +154,9 @@ class _Checker:
             self.fail(f"{path}.{key}" if path else key, "is required")
         return dict(data)
 
-    def typed(self, data: Mapping, key: str, path: str, kind: type | tuple, default: Any = None) -> Any:
+    def typed(
+        self, data: Mapping[str, Any], key: str, path: str, kind: type | tuple[type, ...], default: Any = None
+    ) -> Any:
         if key not in data:
             return default
         value = data[key]
@@ -163,9 +167,9 @@ class _Checker:
             return default
         return value
 
-    def text(self, data: Mapping, key: str, path: str, default: str = "") -> str:
+    def text(self, data: Mapping[str, Any], key: str, path: str, default: str = "") -> str:
         """A string that, when given, must say something (ids, names, seats, titles)."""
-        value = self.typed(data, key, path, str, default)
+        value: str = self.typed(data, key, path, str, default)
         if key in data and isinstance(data[key], str) and not data[key].strip():
             self.fail(f"{path}.{key}", "must not be empty")
         return value
@@ -288,7 +292,7 @@ def ballot_from_dict(raw: Any, path: str, item_id: str, default_rule: Any = "maj
     return spec
 
 
-def _expanded(raw: Any, kinds: Mapping) -> list[Any]:
+def _expanded(raw: Any, kinds: Mapping[str, Any]) -> list[Any]:
     """A kind may turn one definition into several ballots (e.g. one per nominee)."""
     name = raw.get("kind", "motion") if isinstance(raw, Mapping) else None
     kind = kinds.get(name) if isinstance(name, str) else None
@@ -296,7 +300,9 @@ def _expanded(raw: Any, kinds: Mapping) -> list[Any]:
     return list(expand(dict(raw))) if expand else [raw]
 
 
-def _ballot(c: _Checker, raw: Any, path: str, item_id: str, default_rule: Any, kinds: Mapping) -> BallotSpec | None:
+def _ballot(
+    c: _Checker, raw: Any, path: str, item_id: str, default_rule: Any, kinds: Mapping[str, Any]
+) -> BallotSpec | None:
     kind_name = raw.get("kind", "motion") if isinstance(raw, Mapping) else "motion"
     if not isinstance(kind_name, str):
         c.fail(f"{path}.kind", f"must be a string naming a kind: {', '.join(kinds)}")

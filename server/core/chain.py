@@ -8,22 +8,23 @@ from that position on, so `hemicycle verify` can name the first bad position.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 GENESIS = "0" * 64
+
+Encoder = Callable[[Any], str]
+"""Writes a value as JSON text for the log. The hash covers the text as written, and every
+reader parses it back, so any encoder whose text parses to the same value will do; the
+sitting passes a faster one (server/live/fast_json.py, checked by tests/test_chain_audit.py).
+Digests over values (``urn_digest``) always use ``canonical`` itself."""
 
 
 def canonical(data: Any) -> str:
-    """The one JSON spelling of a value: sorted keys, no spaces, UTF-8 kept.
-
-    orjson writes exactly what ``json.dumps(sort_keys=True, ensure_ascii=False,
-    separators=(",", ":"))`` writes, ten times faster: it is on the path of every vote.
-    """
-    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
+    """The one JSON spelling of a value: sorted keys, no spaces, UTF-8 kept, no NaN."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def entry_hash(prev: str, seq: int, name: str, body: str) -> str:
@@ -41,8 +42,8 @@ class LogEntry:
     hash: str
 
 
-def make_entry(prev: str, seq: int, name: str, data: Any) -> LogEntry:
-    body = canonical(data)
+def make_entry(prev: str, seq: int, name: str, data: Any, encode: Encoder = canonical) -> LogEntry:
+    body = encode(data)
     return LogEntry(seq, name, body, prev, entry_hash(prev, seq, name, body))
 
 

@@ -32,14 +32,14 @@ class Doc:
 
     @property
     def id(self) -> str:
-        return self.info["id"]
+        return str(self.info["id"])
 
 
 def may_read(info: dict[str, Any], role: str, member: Member | None) -> bool:
     if role == "clerk":
         return True
     if role == "display":
-        return info["audience"] == "everyone" and info["classification"] != "confidential"
+        return bool(info["audience"] == "everyone" and info["classification"] != "confidential")
     if member is None:
         return False
     audience = info["audience"]

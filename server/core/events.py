@@ -9,7 +9,6 @@ no member, no time and no order (see docs/architecture.md, "Secrecy").
 from __future__ import annotations
 
 import dataclasses
-import functools
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -261,15 +260,17 @@ EVENT_TYPES: dict[str, type[Event]] = {
 }
 
 
-@functools.cache
-def _stored_fields(cls: type[Event]) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(cls) if not f.metadata.get("transient"))
+#: each event type's stored fields (transient ones left out), worked out once
+_STORED_FIELDS: dict[type[Event], tuple[str, ...]] = {
+    cls: tuple(f.name for f in dataclasses.fields(cls) if not f.metadata.get("transient"))
+    for cls in EVENT_TYPES.values()
+}
 
 
 def to_data(event: Event) -> dict[str, Any]:
     """The stored and wire form: plain JSON-able data, transient fields left out."""
-    data = {"name": event.NAME}
-    for name in _stored_fields(type(event)):
+    data: dict[str, Any] = {"name": event.NAME}
+    for name in _STORED_FIELDS[type(event)]:
         data[name] = getattr(event, name)
     return data
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import events as e
-from .chain import GENESIS, LogEntry, canonical, make_entry
+from .chain import GENESIS, Encoder, LogEntry, canonical, make_entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,16 +57,17 @@ class Written:
 class Ledger:
     """The head of the log: the last sequence number and hash, advanced by ``write``."""
 
-    def __init__(self, seq: int = 0, head: str = GENESIS) -> None:
+    def __init__(self, seq: int = 0, head: str = GENESIS, encode: Encoder = canonical) -> None:
         self.seq = seq
         self.head = head
+        self.encode = encode
 
     def write(self, events: list[e.Event]) -> Written:
         out = Written()
         for event in events:
             if not event.LOGGED:
                 if isinstance(event, e.SecretChoice):
-                    out.urn_puts.append(UrnEntry(event.entry, event.ballot, event.run, canonical(event.choice)))
+                    out.urn_puts.append(UrnEntry(event.entry, event.ballot, event.run, self.encode(event.choice)))
                 elif isinstance(event, e.SecretChoiceWithdrawn):
                     out.urn_drops.append(event.entry)
                 else:  # pragma: no cover - a new unlogged kind must say where it is stored
@@ -74,7 +75,7 @@ class Ledger:
                 out.numbered.append((None, event))
                 continue
             self.seq += 1
-            entry = make_entry(self.head, self.seq, event.NAME, e.to_data(event))
+            entry = make_entry(self.head, self.seq, event.NAME, e.to_data(event), self.encode)
             self.head = entry.hash
             out.entries.append(entry)
             if isinstance(event, e.VoteCast) and event.first:

@@ -14,6 +14,7 @@ from typing import Any
 from . import events as e
 from .ballot_state import BallotRun
 from .documents import Doc, may_read
+from .kinds import keypad_ok, keypad_options
 from .meeting import Meeting
 
 ROLES = ("clerk", "seat", "display", "device")
@@ -48,7 +49,11 @@ def progress(m: Meeting, run: BallotRun) -> dict[str, Any]:
 
 
 def ballot_view(m: Meeting, run: BallotRun, role: str, members: Collection[str]) -> dict[str, Any]:
+    """A ballot as ``role`` sees it: its definition (validated here, so no client folds a
+    definition itself), the keypad keys it allows (``keypad``: the choices the three keys
+    send, in key order, or null when a keypad cannot vote it), its state and results."""
     view = run.spec.public()
+    view["keypad"] = keypad_options(run.spec) if keypad_ok(run.spec) else None
     view.update(
         {
             "run": run.run,
@@ -175,7 +180,13 @@ def snapshot(
         else None,
         "closed": m.closed,
         "seq": m.seq,
+        **({"cards": cards(m)} if role == "device" else {}),
     }
+
+
+def cards(m: Meeting) -> dict[str, str]:
+    """Badge card id -> member id, for keypad bridges whose units read cards."""
+    return {x.card: x.id for x in m.agenda.members if x.card}
 
 
 def visible_event(event: e.Event, role: str, members: Collection[str], m: Meeting) -> dict[str, Any] | None:
@@ -187,14 +198,24 @@ def visible_event(event: e.Event, role: str, members: Collection[str], m: Meetin
     data = e.to_data(event)
     if isinstance(event, e.SittingOpened):
         return {"name": event.NAME, "at": event.at}
+    if isinstance(event, e.BallotCreated):
+        run = m.ballots[event.spec["id"]]
+        return {"name": event.NAME, "ballot": ballot_view(m, run, role, members), "at": event.at}
     if isinstance(event, e.VoteCast):
         # only the member's own devices; the clerk follows who voted through progress
         return data if role in ("seat", "device") and event.member in members else None
     return data
 
 
+def _document_of(event: e.Event) -> str:
+    if isinstance(event, e.DocumentAdded):
+        return str(event.info["id"])
+    assert isinstance(event, e.DocumentReleased | e.DocumentReceipt | e.DocumentRecalled | e.PageShown)
+    return event.document
+
+
 def _document_event(event: e.Event, role: str, members: Collection[str], m: Meeting) -> dict[str, Any] | None:
-    doc = m.documents.docs.get(event.info["id"] if isinstance(event, e.DocumentAdded) else event.document)
+    doc = m.documents.docs.get(_document_of(event))
     if doc is None or not reader_may_read(m, doc.info, role, members):
         return None
     if isinstance(event, e.DocumentReceipt):

@@ -35,6 +35,7 @@ callbacks as workers free up. The processes themselves: server/documents/worker_
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -284,8 +285,9 @@ class RenderPool:
     async def close(self) -> None:
         """Stop: drop the queue, let pages in workers finish, stop the workers."""
         self._closed = True
-        for waiting in (*self._jobs.values(), *self._stamps, *self._stamping):
-            waiting.future.cancel()
+        waiting: list[_Job | _Stamp] = [*self._jobs.values(), *self._stamps, *self._stamping]
+        for job in waiting:
+            job.future.cancel()
         self._jobs.clear()
         self._queue.clear()
         self._urgent.clear()
@@ -325,14 +327,14 @@ class RenderPool:
                 pool, fut = self._procs.submit(
                     self._stamp, root, *job.key, settings, self.watermark, job.reader, job.at
                 )
-                fut.add_done_callback(lambda f, job=job, pool=pool: self._stamped(job, f, pool))
+                fut.add_done_callback(functools.partial(self._stamped, job, pool=pool))
                 continue
             if self.renderer.cache_path(*job.key).is_file():  # one stat; e.g. the same blob again
                 self._done(job)
                 continue
             self._running.add(job.key)
             pool, fut = self._procs.submit(self._render, root, *job.key, settings)
-            fut.add_done_callback(lambda f, job=job, pool=pool: self._finished(job, f, pool))
+            fut.add_done_callback(functools.partial(self._finished, job, pool=pool))
         self._settle()
 
     def _stamped(self, job: _Stamp, fut: asyncio.Future[StampOutcome], pool: Executor) -> None:

@@ -191,7 +191,7 @@ class Watermarker:
             font = self._font(size)
             left, top, right, bottom = font.getbbox(text)
             pad = size
-            tile = Image.new("RGBA", (right - left + 2 * pad, bottom - top + 2 * pad), (0, 0, 0, 0))
+            tile = Image.new("RGBA", (int(right - left + 2 * pad), int(bottom - top + 2 * pad)), (0, 0, 0, 0))
             ImageDraw.Draw(tile).text((pad - left, pad - top), text, font=font, fill=(96, 96, 96, self.alpha))
         return tile.rotate(30, expand=True, resample=Image.Resampling.BICUBIC)
 

@@ -212,8 +212,8 @@ class Pairing:
     def load(cls, data_dir: Path) -> Pairing:
         path = Path(data_dir) / PAIRING_FILE
         data = _read(path) or {}
-        codes = data.get("codes") if isinstance(data.get("codes"), dict) else {}
-        return cls(path, codes)
+        codes = data.get("codes")
+        return cls(path, codes if isinstance(codes, dict) else {})
 
     def _save(self) -> None:
         now = self.clock()

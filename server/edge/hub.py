@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ..core import events as e
 from ..core.views import attendance_summary, progress, visible_event
 from ..live.sitting import Sitting
+from . import eager
 from .protocol import encode
 
 log = logging.getLogger("hemicycle.hub")
@@ -44,8 +45,8 @@ class Subscriber:
         self,
         role: str,
         members: frozenset[str],
-        send: Callable[[str], Awaitable[None]],
-        close: Callable[[int, str], Awaitable[None]],
+        send: Callable[[str], Coroutine[Any, Any, None]],
+        close: Callable[[int, str], Coroutine[Any, Any, None]],
     ) -> None:
         self.role = role
         self.members = members
@@ -53,10 +54,10 @@ class Subscriber:
         self._close = close
         self._queue: list[str] = []
         self._slots: dict[str, str] = {}  # coalesced messages: kind -> newest text
-        self._stalled: tuple[Coroutine[Any, Any, None], Any] | None = None  # a send the transport paused
+        self._stalled: eager.Suspended | None = None  # a send the transport paused
         self._pumping = False
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self.closed = False
         self.last_seen = asyncio.get_running_loop().time()  # the endpoint updates it on every message
 
@@ -74,16 +75,14 @@ class Subscriber:
             self._queue.append(text)
             self._wake.set()
             return
-        coro = self._send(text)
         try:
-            waiting = coro.send(None)
-        except StopIteration:
-            return  # written
+            stalled = eager.start(self._send(text))
         except Exception:  # the socket went away: the endpoint cleans up
             self.closed = True
             return
-        self._stalled = (coro, waiting)  # the transport's buffer is full: the pump finishes it
-        self._wake.set()
+        if stalled is not None:  # the transport's buffer is full: the pump finishes the send
+            self._stalled = stalled
+            self._wake.set()
 
     def offer(self, kind: str, text: str) -> None:
         """Replace the pending coalesced message of this kind (latest wins)."""
@@ -99,7 +98,7 @@ class Subscriber:
                 self._pumping = True
                 try:
                     if self._stalled is not None:
-                        await _finish(*self._stalled)
+                        await eager.finish(self._stalled)
                         self._stalled = None
                     while self._queue or self._slots:
                         if self._queue:
@@ -118,7 +117,7 @@ class Subscriber:
         if self._task:
             self._task.cancel()
         if self._stalled is not None:
-            self._stalled[0].close()
+            self._stalled.close()
             self._stalled = None
 
     async def close_idle(self) -> None:
@@ -126,28 +125,6 @@ class Subscriber:
             await self._close(4000, "idle")
         except Exception:
             pass
-
-
-async def _finish(coro: Coroutine[Any, Any, None], waiting: Any) -> None:
-    """Run a coroutine that was started outside a task and suspended, to its end.
-
-    What a Task would do: wait for what it yielded (a future, or None for a bare yield),
-    then resume it; the coroutine itself sees the future's outcome when resumed.
-    """
-    while True:
-        if waiting is None:
-            await asyncio.sleep(0)
-        else:
-            waiting._asyncio_future_blocking = False
-            try:
-                await asyncio.wait([waiting])
-            except BaseException:
-                coro.close()
-                raise
-        try:
-            waiting = coro.send(None)
-        except StopIteration:
-            return
 
 
 class Hub:

@@ -27,6 +27,7 @@ from ..core.decision import Receipt, Warning
 from ..core.ledger import Ledger
 from ..core.meeting import Meeting
 from ..store.base import Batch, EventStore
+from .fast_json import canonical_fast
 from .writer import GroupWriter
 
 log = logging.getLogger("hemicycle.sitting")
@@ -107,7 +108,7 @@ class Sitting:
         self.meeting: Meeting = Meeting(agenda)  # replaced by ``start``
         self.history: list[tuple[int, e.Event]] = []  # every durable logged event, for resuming clients
         self.hashes: list[str] = []  # their entry hashes: hashes[seq - 1]
-        self.ledger = Ledger()
+        self.ledger = Ledger(encode=canonical_fast)
         self._listeners: list[tuple[Listener, tuple[type[e.Event], ...] | None]] = []
         self._routes: dict[type[e.Event], list[Listener]] = {}  # event type -> its listeners
         self._pending: deque[_Commit] = deque()  # handed to the writer, not yet committed
@@ -131,7 +132,7 @@ class Sitting:
 
     def _adopt(self, meeting: Meeting, hashes: list[str], history: list[tuple[int, e.Event]]) -> None:
         self.meeting, self.hashes, self.history = meeting, hashes, history
-        self.ledger = Ledger(meeting.seq if hashes else 0, hashes[-1] if hashes else GENESIS)
+        self.ledger = Ledger(meeting.seq if hashes else 0, hashes[-1] if hashes else GENESIS, canonical_fast)
         self.durable_seq = self.ledger.seq
 
     async def stop(self) -> None:
@@ -252,7 +253,7 @@ class Sitting:
                     for listener in self._routes.get(kind) or self._listeners_of(kind):
                         listener(entry_seq, event, origin)
                     if kind in LIFECYCLE:
-                        if kind is e.BallotClosed:
+                        if isinstance(event, e.BallotClosed):
                             self.writer.call(self.store.seal_ballot, event.ballot, event.run)
                         self._arm_deadline()
         finally:  # a listener's fault must not keep durable votes unacknowledged

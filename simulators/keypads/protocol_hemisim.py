@@ -36,6 +36,8 @@ def url_for(line: SimulatedLine) -> str:
 class Serial(SerialBase):
     """Serial port whose far end is a simulated keypad line."""
 
+    is_open: bool  # SerialBase sets it; pyserial ships no type hints
+
     def open(self) -> None:
         if self.is_open:
             raise SerialException("port already open")

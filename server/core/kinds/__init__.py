@@ -20,12 +20,36 @@ A kind module provides:
 
 from __future__ import annotations
 
-from types import ModuleType
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
+from ..rules import Threshold
 from . import appointment, election, evaluation, motion, score, selection
+from .common import Turnout
 
-KINDS: dict[str, ModuleType] = {
+
+class Kind(Protocol):
+    """What every kind module provides (above); ``expand`` and ``further_round`` are optional
+    and looked up with ``getattr``."""
+
+    @property
+    def PARAM_KEYS(self) -> tuple[str, ...]: ...
+    @property
+    def DEFAULT_RULE(self) -> Any: ...
+    @property
+    def SECRET_BY_DEFAULT(self) -> bool: ...
+    @property
+    def KEYPAD_OK(self) -> bool: ...
+
+    def check_params(self, params: Mapping[str, Any], rule: Threshold) -> list[str]: ...
+    def normalize_params(self, params: Mapping[str, Any]) -> dict[str, Any]: ...
+    def keypad_ok(self, spec: Any) -> bool: ...
+    def keypad_options(self, spec: Any) -> list[str]: ...
+    def normalize_choice(self, spec: Any, raw: Any) -> Any: ...
+    def tally(self, spec: Any, choices: list[Any], turnout: Turnout) -> dict[str, Any]: ...
+
+
+KINDS: dict[str, Kind] = {
     "motion": motion,
     "appointment": appointment,
     "election": election,

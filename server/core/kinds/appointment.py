@@ -77,7 +77,7 @@ def check_params(params: Mapping[str, Any], rule: Threshold) -> list[str]:
     mode = params.get("mode", "each")
     if mode not in MODES:
         problems.append(f"mode: must be one of {', '.join(MODES)}, not {mode!r}")
-    elif mode == "each" and not problems and len(nominees) > 1:
+    elif mode == "each" and not problems and isinstance(nominees, list) and len(nominees) > 1:
         # Only reachable through CreateBallot, which does not expand: say what to do.
         problems.append(
             'nominees: mode "each" puts one nominee on each ballot; create one '

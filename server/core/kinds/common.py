@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..rules import Threshold
 
@@ -98,7 +98,7 @@ def check_entries(
     return problems
 
 
-def entries_ok(value: Any) -> bool:
+def entries_ok(value: Any) -> TypeGuard[list[Mapping[str, Any]]]:
     """True when ``value`` is a non-empty list of tables with string ids (safe to index)."""
     return (
         isinstance(value, list)
@@ -107,7 +107,7 @@ def entries_ok(value: Any) -> bool:
     )
 
 
-def whole(value: Any) -> bool:
+def whole(value: Any) -> TypeGuard[int]:
     """An int that is not a bool (TOML and JSON both give bools that are ints in Python)."""
     return isinstance(value, int) and not isinstance(value, bool)
 

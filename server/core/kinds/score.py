@@ -38,6 +38,13 @@ def exact(value: Any) -> Fraction | None:
     return Fraction(value)
 
 
+def _bounds(subject: Mapping[str, Any]) -> tuple[Fraction, Fraction, Fraction]:
+    """A normalized subject's min, max and step (normalize_params made them numbers)."""
+    lo, hi, step = exact(subject["min"]), exact(subject["max"]), exact(subject["step"])
+    assert lo is not None and hi is not None and step is not None
+    return lo, hi, step
+
+
 def plain(value: Fraction) -> int | float:
     """An exact value back as the JSON number a person would write."""
     return int(value) if value.denominator == 1 else float(value)
@@ -52,7 +59,7 @@ def _check_subject(i: int, s: Mapping[str, Any]) -> list[str]:
             problems.append(f"{path}.{key}: must be a number")
     if lo is not None and hi is not None and lo >= hi:
         problems.append(f"{path}.max: must be greater than min")
-    if problems:
+    if problems or lo is None or hi is None or step is None:
         return problems
     if step <= 0:
         problems.append(f"{path}.step: must be greater than 0")
@@ -76,23 +83,17 @@ def check_params(params: Mapping[str, Any], rule: Threshold) -> list[str]:
 
 def normalize_params(params: Mapping[str, Any]) -> dict[str, Any]:
     subjects = params.get("subjects")
-    if not entries_ok(subjects) or any(
-        exact(s.get("min")) is None or exact(s.get("max")) is None or exact(s.get("step", 1)) is None for s in subjects
-    ):
+    if not entries_ok(subjects):
         return dict(params)
-    return {
-        "subjects": [
-            {
-                "id": s["id"],
-                "title": s.get("title", ""),
-                "min": plain(exact(s["min"])),
-                "max": plain(exact(s["max"])),
-                "step": plain(exact(s.get("step", 1))),
-            }
-            for s in subjects
-        ],
-        "trim": params.get("trim", 0),
-    }
+    out = []
+    for s in subjects:
+        lo, hi, step = exact(s.get("min")), exact(s.get("max")), exact(s.get("step", 1))
+        if lo is None or hi is None or step is None:
+            return dict(params)
+        out.append(
+            {"id": s["id"], "title": s.get("title", ""), "min": plain(lo), "max": plain(hi), "step": plain(step)}
+        )
+    return {"subjects": out, "trim": params.get("trim", 0)}
 
 
 def keypad_ok(spec: Any) -> bool:
@@ -121,7 +122,7 @@ def normalize_choice(spec: Any, raw: Any) -> dict[str, int | float]:
         if value is None:
             continue
         v = exact(value)
-        lo, hi, step = exact(s["min"]), exact(s["max"]), exact(s["step"])
+        lo, hi, step = _bounds(s)
         if v is None or not lo <= v <= hi or ((v - lo) / step).denominator != 1:
             raise CommandError(
                 "invalid_choice",
@@ -172,7 +173,7 @@ def tally(spec: Any, choices: list[Any], turnout: Turnout) -> dict[str, Any]:
     trim = spec.params["trim"]
     rows = []
     for s in spec.params["subjects"]:
-        scores = [exact(c[s["id"]]) for c in choices if s["id"] in c]
+        scores = [v for c in choices if s["id"] in c and (v := exact(c[s["id"]])) is not None]
         figures = stats(scores, trim)
         rows.append(
             {

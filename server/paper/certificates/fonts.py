@@ -65,7 +65,7 @@ def _load(path: Path, index: int) -> TTFont | None:
     cmap = getattr(font.face, "charToGlyph", {})
     if any(ord(ch) not in cmap for ch in PROBE):
         return None
-    return font  # type: ignore[return-value]
+    return font
 
 
 def register_fonts(dirs: tuple[str, ...] = FONT_DIRS) -> FontSet:

@@ -1,7 +1,8 @@
 // The sitting as a page sees it: the welcome's snapshot, folded forward by events
 // (the same fold as server/core/meeting.py's apply, for the fields a screen shows).
-// An event the fold cannot reproduce (ballot.created needs the server's validation)
-// returns "resync": the connection then fetches a fresh snapshot.
+// An event the fold cannot reproduce (a ballot it never heard of; the clerk's named list
+// at close) returns "resync": the connection then fetches a fresh snapshot. Ballots come as
+// the server's views (snapshot, ballot.created): no page validates a definition itself.
 
 export class Sitting {
   constructor() {
@@ -100,7 +101,7 @@ export class Sitting {
   apply(ev) {
     if (!this.snap) return null;
     const s = this.snap;
-    const b = ev.ballot ? this.ballot(ev.ballot) : undefined;
+    const b = typeof ev.ballot === "string" ? this.ballot(ev.ballot) : undefined;
     switch (ev.name) {
       case "attendance.changed":
         s.attendance[ev.member] = ev.status;
@@ -115,8 +116,14 @@ export class Sitting {
       case "sitting.closed":
         s.closed = true;
         return null;
-      case "ballot.created":
-        return "resync";
+      case "ballot.created": {
+        // the server sends the ballot as this role sees it: no client re-validates a definition
+        const view = ev.ballot;
+        s.ballots = [...s.ballots.filter((x) => x.id !== view.id), view];
+        const item = s.items.find((it) => it.id === view.item);
+        if (item && !item.ballots.includes(view.id)) item.ballots = [...item.ballots, view.id];
+        return null;
+      }
       case "ballot.opened":
         if (!b) return "resync";
         if (b.status === "voided") {

@@ -1,8 +1,8 @@
 """Tally certificates on close, and the sitting record: from the live sitting to paper.
 
 When a ballot closes (and its definition asks for a certificate), the context is taken
-from the meeting on the event loop — immutable data — and the PDF is rendered on a worker
-thread, written under ``<data>/certificates/``, recorded in the log as
+from the meeting on the event loop — immutable data — and the PDF is rendered in a worker
+process (rendering holds the GIL for up to a second), written under ``<data>/certificates/``, recorded in the log as
 ``certificate.issued`` (a signed checkpoint: the payload signs the closing entry's
 position and hash), and sent to a printer with ``lp`` when one is configured.
 """

@@ -46,7 +46,7 @@ class Sitting:
 
     def do(self, command: c.Command) -> list[e.Event]:
         self.now += 1
-        out = self.meeting.decide(command, self.now, lambda: f"e{next(self._entries)}").events
+        out = list(self.meeting.decide(command, self.now, lambda: f"e{next(self._entries)}").events)
         for event in out:
             self.events.append(event)
             self.meeting.apply(event, len(self.events) if event.LOGGED else None)

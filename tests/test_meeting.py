@@ -19,7 +19,7 @@ from server.core import events as e
 from server.core.agenda import Agenda, agenda_from_dict
 from server.core.chain import LogEntry
 from server.core.errors import AgendaError, CommandError
-from server.core.ledger import Ledger, UrnEntry
+from server.core.ledger import Ledger, UrnEntry, Written
 from server.core.meeting import Meeting
 from tests.support import agenda_data, make_agenda
 
@@ -44,9 +44,10 @@ class Sim:
         return f"entry{next(self._entries):04d}"
 
     def _commit(self, events: list[e.Event]) -> None:
-        written = self.ledger.write(events)
+        written = Written()
+        numbered = self.ledger.write(events, written)
         self.entries += written.entries
-        for seq, ev in written.numbered:
+        for seq, ev in numbered:
             self.meeting.apply(ev, seq)
             if seq is not None:
                 self.log.append((seq, ev))
@@ -57,8 +58,8 @@ class Sim:
 
     def do(self, command: c.Command, at: float | None = None) -> list[e.Event]:
         decision = self.meeting.decide(command, self.now if at is None else at, self._draw)
-        self._commit(decision.events)
-        return decision.events
+        self._commit(list(decision.events))
+        return list(decision.events)
 
     def refused(self, command: c.Command, at: float | None = None) -> str:
         with pytest.raises(CommandError) as info:

@@ -12,7 +12,9 @@ a test or an auditor can drive it the same way without a database.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from . import events as e
 from .chain import GENESIS, Encoder, LogEntry, canonical, make_entry
@@ -38,20 +40,32 @@ class UrnEntry:
     choice: str  # canonical JSON
 
 
+class Rows(Protocol):
+    """Where the ledger puts what a store writes (the store's Batch is one)."""
+
+    entries: list[LogEntry]
+    participations: list[Participation]
+    urn_puts: list[UrnEntry]
+
+    def drop(self, entry: str) -> None:
+        """Withdraw a secret choice (one put earlier in the same rows never reaches disk)."""
+
+
 @dataclass
 class Written:
-    """One decision's events, numbered (``numbered``: (seq or None, event) in order) and split
-    into the rows a store writes."""
+    """Rows on their own, for callers without a store (tests, an auditor's replay)."""
 
-    numbered: list[tuple[int | None, e.Event]] = field(default_factory=list)
     entries: list[LogEntry] = field(default_factory=list)
     participations: list[Participation] = field(default_factory=list)
     urn_puts: list[UrnEntry] = field(default_factory=list)
     urn_drops: list[str] = field(default_factory=list)
 
-    @property
-    def last_seq(self) -> int | None:
-        return self.entries[-1].seq if self.entries else None
+    def drop(self, entry: str) -> None:
+        for i, put in enumerate(self.urn_puts):
+            if put.entry == entry:
+                del self.urn_puts[i]
+                return
+        self.urn_drops.append(entry)
 
 
 class Ledger:
@@ -62,23 +76,30 @@ class Ledger:
         self.head = head
         self.encode = encode
 
-    def write(self, events: list[e.Event]) -> Written:
-        out = Written()
+    def write(self, events: Sequence[e.Event], rows: Rows) -> list[tuple[int | None, e.Event]]:
+        """Number and chain ``events``, put their rows into ``rows``; return each event with its
+        sequence number (None for the urn's, which are not in the log), in order."""
+        numbered: list[tuple[int | None, e.Event]] = []
         for event in events:
-            if not event.LOGGED:
-                if isinstance(event, e.SecretChoice):
-                    out.urn_puts.append(UrnEntry(event.entry, event.ballot, event.run, self.encode(event.choice)))
-                elif isinstance(event, e.SecretChoiceWithdrawn):
-                    out.urn_drops.append(event.entry)
+            kind = type(event)
+            if not kind.LOGGED:
+                if kind is e.SecretChoice:
+                    assert isinstance(event, e.SecretChoice)
+                    rows.urn_puts.append(UrnEntry(event.entry, event.ballot, event.run, self.encode(event.choice)))
+                elif kind is e.SecretChoiceWithdrawn:
+                    assert isinstance(event, e.SecretChoiceWithdrawn)
+                    rows.drop(event.entry)
                 else:  # pragma: no cover - a new unlogged kind must say where it is stored
-                    raise TypeError(f"no storage for unlogged event {type(event).__name__}")
-                out.numbered.append((None, event))
+                    raise TypeError(f"no storage for unlogged event {kind.__name__}")
+                numbered.append((None, event))
                 continue
-            self.seq += 1
-            entry = make_entry(self.head, self.seq, event.NAME, e.to_data(event), self.encode)
+            seq = self.seq = self.seq + 1
+            entry = make_entry(self.head, seq, event.NAME, e.to_data(event), self.encode)
             self.head = entry.hash
-            out.entries.append(entry)
-            if isinstance(event, e.VoteCast) and event.first:
-                out.participations.append(Participation(event.ballot, event.run, event.member, self.seq))
-            out.numbered.append((self.seq, event))
-        return out
+            rows.entries.append(entry)
+            if kind is e.VoteCast:
+                assert isinstance(event, e.VoteCast)
+                if event.first:
+                    rows.participations.append(Participation(event.ballot, event.run, event.member, seq))
+            numbered.append((seq, event))
+        return numbered

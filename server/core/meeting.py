@@ -213,8 +213,9 @@ class Meeting:
         return sorted(self.keypads)
 
     def _cast(self, cmd: c.Cast, now: float, draw: Draw) -> Decision:
-        if (cmd.member, cmd.key) in self.keys:  # a resend: the same receipt, counted once
-            return Decision(cast=(cmd.member, cmd.key))
+        key = (cmd.member, cmd.key)
+        if key in self.keys:  # a resend: the same receipt, counted once
+            return Decision(cast=key)
         run = self.ballots.get(cmd.ballot)
         if run is None:
             raise CommandError("unknown_ballot", f"no ballot {cmd.ballot!r}")
@@ -237,7 +238,7 @@ class Meeting:
         secret = run.spec.secret
         cast = e.VoteCast(cmd.ballot, run.run, cmd.member, cmd.key, now, first, None if secret else choice)
         if not secret:
-            return Decision([cast], cast=(cmd.member, cmd.key))
+            return Decision([cast], cast=key)
         out: list[e.Event] = [cast]
         if not first:
             old = run.slots.get(cmd.member)
@@ -245,7 +246,7 @@ class Meeting:
                 raise CommandError("vote_locked", "this secret vote can no longer be changed")
             out.append(e.SecretChoiceWithdrawn(cmd.ballot, run.run, old))
         out.append(e.SecretChoice(cmd.ballot, run.run, draw(), choice, member=cmd.member))
-        return Decision(out, cast=(cmd.member, cmd.key))
+        return Decision(out, cast=key)
 
     def _documents(self, cmd: c.Command, now: float, draw: Draw) -> Decision:
         return Decision(self.documents.decide(self.agenda, cmd, now))

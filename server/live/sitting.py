@@ -13,8 +13,9 @@ import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import orjson
 
@@ -39,12 +40,11 @@ class Unavailable(Exception):
     """The command could not be made durable; nothing of it was recorded."""
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """A decided command, once durable: its logged events, and what the answer needs."""
 
     seq: int  # the log position the command reached: its last entry, its receipt's, or the head
-    events: list[tuple[int, e.Event]] = field(default_factory=list)
+    events: Sequence[tuple[int, e.Event]] = ()
     receipt: Receipt | None = None  # for a vote (or its resend): what its key stands for
     warnings: tuple[Warning, ...] = ()
 
@@ -211,7 +211,7 @@ class Sitting:
         self._after(seq, _settle(fut), Outcome(seq))
         await fut
 
-    def _record(self, events: list[e.Event], origin: object) -> tuple[list[tuple[int, e.Event]], _Commit | None]:
+    def _record(self, events: Sequence[e.Event], origin: object) -> tuple[list[tuple[int, e.Event]], _Commit | None]:
         """Number and apply ``events``; add what they write to the writer's open batch.
 
         Returns the logged events with their positions, and the commit that makes them
@@ -219,19 +219,19 @@ class Sitting:
         """
         if not events:
             return [], None
-        written = self.ledger.write(events)
-        meeting = self.meeting
+        batch = self.writer.open_batch()
+        pending = self._pending
+        if not pending or pending[-1].batch is not batch:
+            pending.append(_Commit(batch))
+        commit = pending[-1]
+        published = commit.published
+        apply = self.meeting.apply
         logged: list[tuple[int, e.Event]] = []
-        for seq, event in written.numbered:
-            meeting.apply(event, seq)
+        for seq, event in self.ledger.write(events, batch):
+            apply(event, seq)
             if seq is not None:
                 logged.append((seq, event))
-        batch = self.writer.open_batch()
-        if not self._pending or self._pending[-1].batch is not batch:
-            self._pending.append(_Commit(batch))
-        commit = self._pending[-1]
-        batch.add(written)
-        commit.published.extend((seq, event, origin) for seq, event in logged)
+                published.append((seq, event, origin))
         return logged, commit
 
     # -- writer callbacks -------------------------------------------------------------

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 from ..core.chain import LogEntry
-from ..core.ledger import Participation, UrnEntry, Written
+from ..core.ledger import Participation, UrnEntry
 
 __all__ = [
     "Batch",
@@ -41,15 +41,6 @@ class Batch:
                 del self.urn_puts[i]
                 return
         self.urn_drops.append(entry)
-
-    def add(self, rows: Written | Batch) -> None:
-        """Append later rows (a decision's, or a later batch's): their drops may cancel puts
-        made earlier in this batch."""
-        self.entries += rows.entries
-        self.participations += rows.participations
-        for entry in rows.urn_drops:
-            self.drop(entry)
-        self.urn_puts += rows.urn_puts
 
     def __bool__(self) -> bool:
         return bool(self.entries or self.urn_puts or self.urn_drops)

@@ -27,7 +27,7 @@ from .base import (
 )
 from .schema import events, participation, urn
 
-_MIGRATIONS = Path(__file__).parent / "migrations"
+_MIGRATIONS = "server.store:migrations"  # package data, found the same from a wheel or the source tree
 _ROWS_PER_INSERT = 500  # x 5 columns stays under SQLite's 32,766 and PostgreSQL's 65,535 parameters
 
 
@@ -62,7 +62,7 @@ def make_engine(url: str) -> Engine:
 
 def migrate(engine: Engine) -> None:
     cfg = Config()
-    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    cfg.set_main_option("script_location", _MIGRATIONS)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

@@ -5,6 +5,7 @@ and the simulators, which the server package knows nothing of."""
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -38,7 +39,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     notice = first_run_notice(assembly.auth)
     host_for_urls = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
-    base = f"http://{host_for_urls}:{args.port}"
+    if bool(args.tls_cert) != bool(args.tls_key):
+        print("give both --tls-cert and --tls-key (see: hemicycle tls init)", file=sys.stderr)
+        return 2
+    base = f"{'https' if args.tls_cert else 'http'}://{host_for_urls}:{args.port}"
     creds = assembly.creds
     first_seat = next(iter(creds["seats"].items()))
     print(
@@ -47,16 +51,21 @@ Hemicycle — {agenda.meeting.title}
   console      {base}/console
   display      {base}/display?token={creds["display"]["token"]}
   seat (e.g.)  {base}/seat?token={first_seat[1]["token"]}   ({first_seat[0]}, {first_seat[1]["name"]})
-  websocket    ws://{host_for_urls}:{args.port}/ws
+  websocket    {base.replace("http", "ws", 1)}/ws
   credentials  {args.credentials}   (clerk, display, device and one token per seat; mode 0600)
   record       {args.db}
 {notice or "  clerk login  as set before (reset with: hemicycle console-password)"}
 
 Drive a whole sitting from another terminal:
-  .venv/bin/hemicycle simulate tablets --url ws://{host_for_urls}:{args.port}/ws --token-file {args.credentials} --seats {len(creds["seats"])} --clerk
+  .venv/bin/hemicycle simulate tablets --url {base.replace("http", "ws", 1)}/ws --token-file {args.credentials} --seats {len(creds["seats"])} --clerk
 """,
         flush=True,
     )
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT and then raises the signal again for
+    # the handler that was there before it: make that one a no-op, so a service manager's
+    # stop (systemd sends SIGTERM) or Ctrl-C ends with status 0, not "killed by signal".
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, lambda *_: None)
     uvicorn.run(
         app,
         host=args.host,
@@ -65,7 +74,22 @@ Drive a whole sitting from another terminal:
         ws_max_size=1 << 20,
         ws_per_message_deflate=False,
         lifespan="on",
+        ssl_certfile=args.tls_cert,
+        ssl_keyfile=args.tls_key,
     )
+    return 0
+
+
+def _tls_init(args: argparse.Namespace) -> int:
+    from .edge import tls
+
+    try:
+        files = tls.init(Path(args.out), list(args.name or []), list(args.ip or []))
+    except ValueError as exc:
+        print(f"cannot make the certificate: {exc}", file=sys.stderr)
+        return 2
+    print(tls.describe(files))
+    print(f"serve with: hemicycle serve ... --tls-cert {files.cert} --tls-key {files.key}")
     return 0
 
 
@@ -195,7 +219,19 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="processes rendering document pages (default: one fewer than the cores, at least 1)",
     )
+    serve.add_argument("--tls-cert", help="server certificate (PEM, with its chain): serve HTTPS and WSS on the port")
+    serve.add_argument("--tls-key", help="the certificate's private key (PEM)")
     serve.set_defaults(run=_serve)
+
+    tls = sub.add_parser("tls", help="certificates for HTTPS on the room network")
+    tls_sub = tls.add_subparsers(dest="tls_command", required=True)
+    tls_init = tls_sub.add_parser(
+        "init", help="make the room's certificate authority (once) and a server certificate for these names/addresses"
+    )
+    tls_init.add_argument("--name", action="append", help="a host name tablets use, e.g. room.example (repeatable)")
+    tls_init.add_argument("--ip", action="append", help="an IP address tablets use, e.g. 192.0.2.10 (repeatable)")
+    tls_init.add_argument("--out", default="var/tls", help="folder for the CA and the certificate (default var/tls)")
+    tls_init.set_defaults(run=_tls_init)
 
     verify = sub.add_parser("verify", help="check the log's chain and recompute every tally")
     verify.add_argument("--db", required=True)

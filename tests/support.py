@@ -97,6 +97,7 @@ async def start_server(
     db: str | None = None,
     port: int = 0,
     graceful_shutdown: float | None = None,
+    tls: tuple[Path, Path] | None = None,
     **config: Any,
 ) -> LiveServer:
     """A real uvicorn server as `hemicycle serve` configures it, on ``port`` (0: ephemeral;
@@ -114,6 +115,8 @@ async def start_server(
             ws_max_size=1 << 20,
             lifespan="on",
             timeout_graceful_shutdown=graceful_shutdown,
+            ssl_certfile=str(tls[0]) if tls else None,
+            ssl_keyfile=str(tls[1]) if tls else None,
         )
     )
     task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
@@ -124,7 +127,8 @@ async def start_server(
             task.result()
         await asyncio.sleep(0.01)
     creds = json.loads((tmp / "credentials.json").read_text())
-    return LiveServer(f"ws://127.0.0.1:{port}/ws", f"http://127.0.0.1:{port}", creds, db, app, server, task)
+    ws, http = ("wss", "https") if tls else ("ws", "http")
+    return LiveServer(f"{ws}://127.0.0.1:{port}/ws", f"{http}://127.0.0.1:{port}", creds, db, app, server, task)
 
 
 @contextlib.asynccontextmanager

@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 AGENDA ?= agendas/standing-committee.zh.toml
+# one folder per sitting: record, certificates, keys and tokens of another agenda never mix
+DATA   ?= var/$(basename $(notdir $(AGENDA)))
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
@@ -20,9 +22,9 @@ setup: $(STAMP)
 
 run: $(STAMP)
 	@scripts/system-deps.sh || echo "(continuing: certificates need a CJK font)"
-	@mkdir -p var
-	$(BIN)/hemicycle serve --agenda $(AGENDA) --db var/hemicycle.db --credentials var/credentials.json \
-		--data-dir var --host $(HOST) --port $(PORT)
+	@mkdir -p $(DATA)
+	$(BIN)/hemicycle serve --agenda $(AGENDA) --db $(DATA)/hemicycle.db --credentials $(DATA)/credentials.json \
+		--data-dir $(DATA) --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

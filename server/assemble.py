@@ -36,6 +36,7 @@ from .edge.web.routes import PageFolders, package_folder
 from .edge.web.routes import routes as page_routes
 from .edge.welcome import WelcomeCache
 from .edge.ws import Endpoint
+from .live import sittings
 from .live.collector import CollectorPolicy
 from .live.issuing import Issuer
 from .live.sitting import Sitting
@@ -57,6 +58,7 @@ class ServerConfig:
     document_limits: DocumentLimits = field(default_factory=DocumentLimits)
     render_workers: int | None = None  # page-rendering processes; None: cores - 1 (server/documents/render_pool.py)
     prerender_widths: tuple[int, ...] | None = None  # None: the default width only
+    resume: bool = False  # the record may hold another agenda than ``agenda``: continue it (server/live/sittings.py)
 
 
 class Assembly:
@@ -125,6 +127,12 @@ class Assembly:
         favour_writer_thread()
         sitting = self.sitting
         await sitting.start()
+        stored = sitting.meeting.agenda.source
+        if not self.config.resume and sittings.identity(stored) != sittings.identity(self.config.agenda.source):
+            await sitting.stop()
+            raise sittings.OtherSitting(
+                sittings.refusal(self.config.db_url, stored, "the agenda", self.config.agenda.source)
+            )
         # every listener of the sitting, with the event kinds it follows
         sitting.subscribe(self.hub.publish)  # every kind: the hub decides who sees what
         sitting.subscribe(self.collector, CollectorPolicy.KINDS)

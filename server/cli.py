@@ -16,13 +16,38 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .assemble import Assembly, ServerConfig
+    from .core.agenda import agenda_from_dict
+    from .live import sittings
     from .live.agenda_file import load_agenda
+    from .store.sql import SQLStore
 
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT and then raises the signal again for
+    # the handler that was there before it: that one must let the process end with status 0,
+    # so a service manager's stop (systemd sends SIGTERM) or Ctrl-C is not "killed by signal".
+    # Before uvicorn serves, the same signal simply ends the start.
+    serving = [False]
+
+    def stop(signum: int, frame: object) -> None:
+        if not serving[0]:
+            raise SystemExit(0)
+
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, stop)
     try:
         agenda = load_agenda(args.agenda)
     except AgendaError as exc:
         print(f"The agenda cannot be used:\n{exc}", file=sys.stderr)
         return 2
+    store = SQLStore(args.db)
+    try:
+        stored = sittings.stored_agenda(store)
+    finally:
+        store.close()
+    if stored is not None and sittings.identity(stored) != sittings.identity(agenda.source):
+        if not args.resume:
+            print(sittings.refusal(args.db, stored, args.agenda, agenda.source), file=sys.stderr)
+            return 2
+        agenda = agenda_from_dict(stored, "log")  # the record's own agenda: the file is not used
     config = ServerConfig(
         agenda=agenda,
         db_url=args.db,
@@ -32,8 +57,13 @@ def _serve(args: argparse.Namespace) -> int:
         printer=args.printer,
         agenda_dir=Path(args.agenda).resolve().parent,
         render_workers=args.render_workers,
+        resume=args.resume,
     )
-    assembly = Assembly(config)
+    try:
+        assembly = Assembly(config)
+    except sittings.OtherSitting as exc:
+        print(exc, file=sys.stderr)
+        return 2
     app = assembly.app()
     from .edge.auth import first_run_notice
 
@@ -61,11 +91,7 @@ Drive a whole sitting from another terminal:
 """,
         flush=True,
     )
-    # uvicorn shuts down gracefully on SIGTERM/SIGINT and then raises the signal again for
-    # the handler that was there before it: make that one a no-op, so a service manager's
-    # stop (systemd sends SIGTERM) or Ctrl-C ends with status 0, not "killed by signal".
-    for stop_signal in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(stop_signal, lambda *_: None)
+    serving[0] = True
     uvicorn.run(
         app,
         host=args.host,
@@ -77,6 +103,34 @@ Drive a whole sitting from another terminal:
         ssl_certfile=args.tls_cert,
         ssl_keyfile=args.tls_key,
     )
+    return 0
+
+
+def _sittings(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from .live import sittings
+    from .store.sql import SQLStore
+
+    root = Path(args.data_root)
+    found = 0
+    for folder in sittings.folders(root):
+        store = SQLStore(str(folder / sittings.DB_NAME))
+        try:
+            summary = sittings.summarize(folder, store)
+        finally:
+            store.close()
+        if summary is None:
+            continue
+        found += 1
+        last = dt.datetime.fromtimestamp(summary.last_at).strftime("%Y-%m-%d %H:%M") if summary.last_at else "-"
+        print(
+            f"{summary.folder}\t{summary.title} ({summary.date}, {summary.language})\t{summary.state}\t"
+            f"{summary.ballots_closed}/{summary.ballots} ballots closed\t{summary.entries} log entries\tlast {last}"
+        )
+    if not found:
+        print(f"no sittings under {root} (a sitting's folder holds {sittings.DB_NAME})", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -219,9 +273,18 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="processes rendering document pages (default: one fewer than the cores, at least 1)",
     )
+    serve.add_argument(
+        "--resume",
+        action="store_true",
+        help="the database holds another agenda than --agenda: continue that stored sitting with its own agenda",
+    )
     serve.add_argument("--tls-cert", help="server certificate (PEM, with its chain): serve HTTPS and WSS on the port")
     serve.add_argument("--tls-key", help="the certificate's private key (PEM)")
     serve.set_defaults(run=_serve)
+
+    st = sub.add_parser("sittings", help="list the sittings under a data root, with their state")
+    st.add_argument("--data-root", default="var", help="a folder of sitting folders (default var)")
+    st.set_defaults(run=_sittings)
 
     tls = sub.add_parser("tls", help="certificates for HTTPS on the room network")
     tls_sub = tls.add_subparsers(dest="tls_command", required=True)

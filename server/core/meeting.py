@@ -43,6 +43,7 @@ class Meeting:
         self.server_key: str | None = None
         self.certificates: dict[tuple[str, int], e.CertificateIssued] = {}
         self.keypads: dict[str, bool] = {}  # seat -> online, for seats a keypad bridge serves
+        self.keypad_lines: dict[str, dict[str, Any]] = {}  # line -> {online, reason, detail, seats}
         self.closed = False
         self.seq = 0
 
@@ -191,6 +192,15 @@ class Meeting:
             return []
         return [e.KeypadStatusChanged(cmd.seat, cmd.online, now)]
 
+    def _decide_SetKeypadLine(self, cmd: c.SetKeypadLine, now: float) -> list[e.Event]:
+        for seat in cmd.seats:
+            if self.agenda.member_at_seat(seat) is None:
+                raise CommandError("unknown_seat", f"no seat {seat!r}")
+        state = {"online": cmd.online, "reason": cmd.reason, "detail": cmd.detail, "seats": list(cmd.seats)}
+        if self.keypad_lines.get(cmd.line) == state:
+            return []
+        return [e.KeypadLineChanged(cmd.line, cmd.online, cmd.reason, cmd.detail, list(cmd.seats), now)]
+
     def _decide_RecordServerKey(self, cmd: c.RecordServerKey, now: float) -> list[e.Event]:
         if self.server_key == cmd.public_key:
             return []
@@ -325,6 +335,14 @@ class Meeting:
 
     def _apply_KeypadStatusChanged(self, ev: e.KeypadStatusChanged, seq: int | None) -> None:
         self.keypads[ev.seat] = ev.online
+
+    def _apply_KeypadLineChanged(self, ev: e.KeypadLineChanged, seq: int | None) -> None:
+        self.keypad_lines[ev.line] = {
+            "online": ev.online,
+            "reason": ev.reason,
+            "detail": ev.detail,
+            "seats": list(ev.seats),
+        }
 
     def _run_of(self, ballot: str, run_no: int) -> BallotRun:
         run = self.ballots[ballot]

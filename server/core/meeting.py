@@ -38,6 +38,7 @@ class Meeting:
         self.server_key: str | None = None
         self.certificates: dict[tuple[str, int], e.CertificateIssued] = {}
         self.keypads: dict[str, bool] = {}  # seat -> online, for seats a keypad bridge serves
+        self.keypad_lines: dict[str, dict[str, Any]] = {}  # line -> {online, reason, detail, seats}
         self.closed = False
         self.seq = 0
 
@@ -192,6 +193,15 @@ class Meeting:
             return Decision()
         return Decision([e.KeypadStatusChanged(cmd.seat, cmd.online, now)])
 
+    def _keypad_line(self, cmd: c.SetKeypadLine, now: float, draw: Draw) -> Decision:
+        for seat in cmd.seats:
+            if self.agenda.member_at_seat(seat) is None:
+                raise CommandError("unknown_seat", f"no seat {seat!r}")
+        state = {"online": cmd.online, "reason": cmd.reason, "detail": cmd.detail, "seats": list(cmd.seats)}
+        if self.keypad_lines.get(cmd.line) == state:
+            return Decision()
+        return Decision([e.KeypadLineChanged(cmd.line, cmd.online, cmd.reason, cmd.detail, list(cmd.seats), now)])
+
     def _server_key(self, cmd: c.RecordServerKey, now: float, draw: Draw) -> Decision:
         if self.server_key == cmd.public_key:
             return Decision()
@@ -333,6 +343,14 @@ class Meeting:
     def _keypad_changed(self, ev: e.KeypadStatusChanged, seq: int | None) -> None:
         self.keypads[ev.seat] = ev.online
 
+    def _keypad_line_changed(self, ev: e.KeypadLineChanged, seq: int | None) -> None:
+        self.keypad_lines[ev.line] = {
+            "online": ev.online,
+            "reason": ev.reason,
+            "detail": ev.detail,
+            "seats": list(ev.seats),
+        }
+
     def _document_event(self, ev: e.Event, seq: int | None) -> None:
         self.documents.apply(ev)
 
@@ -364,6 +382,7 @@ DECIDE: dict[type[c.Command], Decide] = {
     c.Cast: Meeting._cast,
     c.CloseSitting: Meeting._close_sitting,
     c.SetKeypadStatus: Meeting._keypad_status,
+    c.SetKeypadLine: Meeting._keypad_line,
     c.RecordServerKey: Meeting._server_key,
     c.RecordCertificate: Meeting._certificate,
     **dict.fromkeys(c.DOCUMENT_COMMANDS, Meeting._documents),
@@ -388,5 +407,6 @@ APPLY: dict[type[e.Event], Apply] = {
     e.ServerKeyRecorded: Meeting._server_key_recorded,
     e.CertificateIssued: Meeting._certificate_issued,
     e.KeypadStatusChanged: Meeting._keypad_changed,
+    e.KeypadLineChanged: Meeting._keypad_line_changed,
     **dict.fromkeys(e.DOCUMENT_EVENTS, Meeting._document_event),
 }

@@ -172,6 +172,7 @@ def snapshot(
         "current_item": m.current_item,
         "attendance": large["attendance"] if "attendance" in large else dict(m.attendance),
         "keypads": dict(m.keypads),
+        "keypad_lines": {name: {**line, "seats": list(line["seats"])} for name, line in m.keypad_lines.items()},
         "summary": large["summary"] if "summary" in large else attendance_summary(m),
         "ballots": [ballot_view(m, run, role, members) for run in m.ballots.values()],
         "documents": documents_view(m, role, members),

@@ -113,6 +113,10 @@ export class Sitting {
       case "keypad.status":
         s.keypads[ev.seat] = ev.online;
         return null;
+      case "keypad.line":
+        s.keypad_lines = s.keypad_lines || {};
+        s.keypad_lines[ev.line] = { online: ev.online, reason: ev.reason, detail: ev.detail, seats: ev.seats };
+        return null;
       case "sitting.closed":
         s.closed = true;
         return null;

@@ -9,12 +9,13 @@ import { mount, statusBadge } from "/static/lib/dom.js";
 import { ui } from "./ui.js";
 import { renderAgenda } from "./agenda.js";
 import { renderBallot } from "./ballot.js";
-import { renderAttendance } from "./attendance.js";
+import { renderAttendance, downLines, lineText } from "./attendance.js";
 
 const $ = (id) => document.getElementById(id);
 
 /** The panels, in page order: each renders itself from `ui.conn.state`. */
 const PANELS = [renderAgenda, renderBallot, renderAttendance];
+let linesDown = new Set(); // keypad lines shown down at the last render: their return is announced
 
 async function session() {
   const res = await fetch("/api/console/session", { cache: "no-store" });
@@ -31,6 +32,7 @@ function render() {
   mount($("conn"), statusBadge(ui.conn.status));
   const s = ui.conn.state;
   if (!s.ready) return;
+  linesDown = new Set(downLines().map((l) => l.name));
   const focused = document.activeElement && document.activeElement.id; // keyboard users keep their place
   $("meeting-title").textContent = s.meeting.title;
   $("meeting-sub").textContent = [s.meeting.body, s.meeting.session, date(s.meeting.date)].filter(Boolean).join(" · ");
@@ -64,7 +66,11 @@ async function main() {
   getToken.canRefresh = true;
   ui.conn = new Connection({ getToken });
   ui.render = render;
-  ui.conn.on(async (kind) => {
+  ui.conn.on(async (kind, detail) => {
+    if (kind === "event" && detail.name === "keypad.line") {
+      if (detail.online && linesDown.has(detail.line)) ui.toast(t("console.keypad_line_back", { line: detail.line }), "ok");
+      if (!detail.online && !linesDown.has(detail.line)) ui.toast(lineText({ name: detail.line, ...detail }), "error");
+    }
     if (kind === "welcome") {
       clock.sync();
       if (await i18n.load(i18n.pick(ui.conn.state.meeting.language))) i18n.translate();

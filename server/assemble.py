@@ -42,6 +42,7 @@ from .live.issuing import Issuer
 from .live.sitting import Sitting
 from .live.writer import favour_writer_thread
 from .paper import certificates as cert
+from .paper.fonts import has_cjk, strings
 from .store.sql import SQLStore
 
 
@@ -61,6 +62,12 @@ class ServerConfig:
     resume: bool = False  # the record may hold another agenda than ``agenda``: continue it (server/live/sittings.py)
 
 
+def needs_cjk(agenda: Agenda) -> bool:
+    """Whether this sitting prints Chinese (its language, or any name or title in its agenda):
+    then a CJK font is required; otherwise the Latin face every install has will do."""
+    return agenda.meeting.language == "zh-CN" or has_cjk(*strings(dict(agenda.source)))
+
+
 class Assembly:
     """Everything one running server holds, built from a ServerConfig."""
 
@@ -73,7 +80,9 @@ class Assembly:
         # the stamping, build theirs from its spec)
         self.blobs = BlobStore(data)
         self.renderer = Renderer(self.blobs)
-        self.watermarker = Watermarker(secret=hashlib.sha256(self.key.private_bytes_raw()).digest())
+        self.watermarker = Watermarker(
+            secret=hashlib.sha256(self.key.private_bytes_raw()).digest(), require_cjk=needs_cjk(config.agenda)
+        )
         self.pages = RenderPool(
             self.renderer,
             workers=config.render_workers,

@@ -17,6 +17,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from .assemble import Assembly, ServerConfig
     from .core.agenda import agenda_from_dict
+    from .documents import DocumentError
     from .live import sittings
     from .live.agenda_file import load_agenda
     from .store.sql import SQLStore
@@ -63,6 +64,9 @@ def _serve(args: argparse.Namespace) -> int:
         assembly = Assembly(config)
     except sittings.OtherSitting as exc:
         print(exc, file=sys.stderr)
+        return 2
+    except DocumentError as exc:  # e.g. no_cjk_font: one line naming what to install, never a traceback
+        print(f"Cannot serve this sitting: {exc.message}", file=sys.stderr)
         return 2
     app = assembly.app()
     from .edge.auth import first_run_notice

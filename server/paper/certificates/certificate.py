@@ -16,6 +16,7 @@ from typing import Any
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table, TableStyle
 
+from ..fonts import has_cjk, strings
 from .blocks import (
     audit_flowables,
     ballot_rows,
@@ -112,7 +113,7 @@ def render_certificate(ctx: CertificateContext, out: Output, language: str = "zh
     ballot that comes with choices or for an unknown language.
     """
     msgs = Messages(language)
-    styles = make_styles(register_fonts(), msgs)
+    styles = make_styles(register_fonts(require_cjk=language == "zh-CN" or has_cjk(*strings(ctx))), msgs)
     story = certificate_flowables(ctx, msgs, styles)
     title = f"{msgs('certificate.title')} — {ctx.ballot.title}"
     return build_document(out, story, styles, msgs, reference_text(ctx), title, ctx.qr_payload or "")

@@ -14,6 +14,7 @@ from typing import Any
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak, Spacer
 
+from ..fonts import has_cjk, strings
 from .blocks import audit_flowables, ballot_rows, header, kv_table, result_flowables, signature_block
 from .certificate import seat_key
 from .context import ATTENDANCE, RecordContext
@@ -104,7 +105,7 @@ def record_flowables(ctx: RecordContext, msgs: Messages, styles: Styles) -> list
 def render_sitting_record(ctx: RecordContext, out: Output, language: str = "zh-CN") -> int:
     """Write the sitting record PDF to a path or binary file; returns the number of pages."""
     msgs = Messages(language)
-    styles = make_styles(register_fonts(), msgs)
+    styles = make_styles(register_fonts(require_cjk=language == "zh-CN" or has_cjk(*strings(ctx))), msgs)
     story = record_flowables(ctx, msgs, styles)
     reference = f"{ctx.meeting.title} · {msgs('record.title')}"
     if ctx.log_head is not None:

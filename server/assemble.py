@@ -39,6 +39,7 @@ from .edge.ws import Endpoint
 from .live import sittings
 from .live.collector import CollectorPolicy
 from .live.issuing import Issuer
+from .live.oplog import OperationsLog
 from .live.sitting import Sitting
 from .live.writer import favour_writer_thread
 from .paper import certificates as cert
@@ -147,6 +148,7 @@ class Assembly:
         sitting.subscribe(self.collector, CollectorPolicy.KINDS)
         sitting.subscribe(self.pages.on_event, RenderPool.KINDS)
         sitting.subscribe(self.issuer.on_event, Issuer.KINDS)
+        sitting.subscribe(OperationsLog(), OperationsLog.KINDS)
         self._follow_documents()
         self.hub.start()
         public = self.key.public_key()

@@ -95,6 +95,10 @@ Drive a whole sitting from another terminal:
 """,
         flush=True,
     )
+    from .live import oplog
+
+    oplog.attach_file(Path(args.ops_log) if args.ops_log else Path(args.data_dir) / "operations.log")
+    oplog.note("server.started", sitting=agenda.meeting.title, host=args.host, port=args.port, tls=bool(args.tls_cert))
     serving[0] = True
     uvicorn.run(
         app,
@@ -107,6 +111,7 @@ Drive a whole sitting from another terminal:
         ssl_certfile=args.tls_cert,
         ssl_keyfile=args.tls_key,
     )
+    oplog.note("server.stopped")
     return 0
 
 
@@ -281,6 +286,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "--resume",
         action="store_true",
         help="the database holds another agenda than --agenda: continue that stored sitting with its own agenda",
+    )
+    serve.add_argument(
+        "--ops-log", help="operational log, one JSON object per line (default: <data-dir>/operations.log)"
     )
     serve.add_argument("--tls-cert", help="server certificate (PEM, with its chain): serve HTTPS and WSS on the port")
     serve.add_argument("--tls-key", help="the certificate's private key (PEM)")

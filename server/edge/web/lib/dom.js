@@ -1,6 +1,6 @@
 // A tiny element builder and the pieces every screen shares (status badge, result view).
 
-import { t, tOr, num, percent } from "./i18n.js";
+import { t, tOr, num, percent, joined, pair, paren } from "./i18n.js";
 
 /** h("div", {class: "x", onclick: fn}, child, "text", [more]) */
 export function h(tag, attrs = {}, ...children) {
@@ -53,14 +53,78 @@ export function countKeys(lines) {
   return [...order.filter((k) => seen.has(k)), ...[...seen].filter((k) => !order.includes(k))];
 }
 
-/** Text of a ballot's rule: "for > 1/2 × all seated members". */
-export function ruleText(rule) {
+/** Text of a threshold: "Rule: for more than 1/2 of all seated members" (`kind` may name it otherwise). */
+export function ruleText(rule, kind) {
   if (!rule) return "";
   return t("rule.text", {
-    option: optionLabel(rule.option), cmp: rule.cmp === ">" ? t("rule.gt") : t("rule.ge"),
-    fraction: rule.fraction, base: tOr(`base.${rule.base}`, rule.base),
-    constant: rule.constant ? ` + ${num(rule.constant)}` : "",
+    label: tOr(`rule.label.${kind}`, t("rule.label")), ...thresholdParts(rule),
   });
+}
+
+function thresholdParts(rule) {
+  return {
+    option: optionLabel(rule.option), cmp: rule.cmp === ">=" ? t("rule.ge") : t("rule.gt"),
+    fraction: rule.fraction, base: tOr(`base.${rule.base}`, rule.base),
+    constant: rule.constant ? t("rule.constant", { n: rule.constant }) : "",
+  };
+}
+
+/**
+ * The rule a member reads under a ballot, in the ballot kind's own terms: a score has no
+ * pass mark, a selection ranks, an evaluation grades (docs/ballot-kinds.md).
+ */
+export function ballotRuleText(b) {
+  const rule = b.rule || {};
+  switch (b.kind) {
+    case "score":
+      return b.trim ? t("rule.score_trim", { trim: b.trim }) : t("rule.score");
+    case "selection": {
+      const parts = [t(b.exact ? "rule.selection_exact" : "rule.selection", { k: b.seats })];
+      if (b.minimum) parts.push(t("rule.selection_minimum", { n: b.minimum }));
+      if (rule.fraction && Number(String(rule.fraction).split("/")[0]) > 0) parts.push(ruleText(rule, b.kind));
+      return joined(parts, "items");
+    }
+    case "evaluation": {
+      const rows = (b.verdicts || []).map((row) => {
+        if (!row.grades) return t("rule.evaluation_else", { verdict: verdictLabel(row.verdict) });
+        const own = { ...rule, ...row, option: null };
+        return t("rule.evaluation_row", {
+          ...thresholdParts(own), grades: joined(row.grades.map(optionLabel), "plus"), verdict: verdictLabel(row.verdict),
+        });
+      });
+      return pair(t("rule.label.evaluation"), joined(rows, "items"));
+    }
+    default:
+      return ruleText(rule, b.kind);
+  }
+}
+
+/** A recorded choice in words ("Recorded: …", the named list), for any kind. */
+export function choiceText(b, choice) {
+  if (choice === null || choice === undefined) return "";
+  if (typeof choice === "string") return optionLabel(choice);
+  if (typeof choice === "number") return num(choice);
+  if (Array.isArray(choice)) {
+    const names = Object.fromEntries((b.candidates || []).map((c) => [c.id, c.name]));
+    return choice.length ? joined(choice.map((id) => names[id] || id)) : t("selection.blank");
+  }
+  const names = Object.fromEntries([...(b.nominees || []), ...(b.candidates || [])].map((p) => [p.id, p.name])
+    .concat((b.subjects || []).map((s) => [s.id, s.title])));
+  const parts = Object.entries(choice).filter(([, v]) => v !== null && v !== undefined).map(([id, v]) => {
+    const mark = typeof v === "object" && !Array.isArray(v)
+      ? t("choice.write_in", { mark: optionLabel(v.mark), name: v.write_in })
+      : Array.isArray(v) ? joined(v.map(optionLabel)) : typeof v === "number" ? num(v) : optionLabel(v);
+    return pair(names[id] || id, mark);
+  });
+  return parts.length ? joined(parts, "items") : t("selection.blank");
+}
+
+/** The kind, secrecy and (for a later election round) the round: one header line for every screen. */
+export function ballotHeader(b) {
+  return joined([
+    t(`kind.${b.kind}`), b.secret ? t("ballot.secret") : t("ballot.named"),
+    b.kind === "election" && b.round > 1 ? t("ballot.round", { n: b.round }) : "",
+  ], "dot");
 }
 
 /**
@@ -96,11 +160,11 @@ export function resultView(result, { detail = true, live = false } = {}) {
     if (line.write_in) extras.push(t("result.write_in"));
     return h("div", { class: "rline", "data-line": line.id },
       lines.length > 1 || result.kind !== "motion" ? h("div", { class: "rlabel" }, line.label,
-        line.post ? h("span", { class: "muted" }, ` ${line.post}`) : null) : null,
+        line.post ? h("span", { class: "muted rpost" }, line.post) : null) : null,
       h("div", { class: "bars" }, bars),
       h("div", { class: "rfoot" },
         line.verdict && !live ? h("span", { class: `verdict verdict-${line.verdict}`, "data-verdict": line.verdict }, verdictLabel(line.verdict)) : null,
-        extras.length ? h("span", { class: "muted" }, extras.join(" · ")) : null));
+        extras.length ? h("span", { class: "muted" }, joined(extras, "dot")) : null));
   });
   if (live) return h("div", { class: `result live kind-${result.kind}` }, rows);
   const figures = h("div", { class: "rfigures" },
@@ -117,4 +181,4 @@ function fig2(key, value) {
   return h("span", { class: "fig" }, h("span", { class: "flabel" }, t(key)), " ", h("b", {}, num(value)));
 }
 
-export { percent };
+export { percent, joined, pair, paren };

@@ -148,15 +148,17 @@ export class Sitting {
         return b ? null : "resync";
       case "ballot.closed":
         if (!b) return "resync";
+        // under reveal = "on_announce" the room's close carries no result: it comes with the announcement
         Object.assign(b, {
-          status: "closed", closed_at: ev.at, result: ev.result, urn_digest: ev.urn_digest,
-          deadline: null, remaining: null, voted: ev.result.voted, live: null,
+          status: "closed", closed_at: ev.at, result: ev.result || null, urn_digest: ev.urn_digest,
+          deadline: null, remaining: null, voted: ev.result ? ev.result.voted : b.voted, live: null,
         });
         this.lastClosed = { ballot: b.id, at: ev.at };
         // the clerk's list of named choices is published with the snapshot at close
         return !b.secret && this.role === "clerk" ? "resync" : null;
       case "ballot.announced":
         if (b) b.status = "announced";
+        if (b && ev.result) Object.assign(b, { result: ev.result, urn_digest: ev.urn_digest, voted: ev.result.voted });
         return null;
       case "ballot.voided":
         if (b) Object.assign(b, { status: "voided", reason: ev.reason, deadline: null, remaining: null });

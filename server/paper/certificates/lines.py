@@ -41,13 +41,24 @@ SMALLEST_HEADING = 6.5  # points: headings shrink to this before they may wrap
 
 @dataclass(frozen=True)
 class Column:
-    key: str
+    key: str  # the line's field (or, for a count, the option)
     heading: str
-    value: Callable[[Mapping[str, Any]], str]
-    numeric: bool = False
+    sub: str | None = None  # the key within a field of mappings
+    count: bool = False  # an option's count: right-aligned, as sums are
+
+    def value(self, line: Mapping[str, Any], fmt: Callable[[str, Any], str]) -> str:
+        if self.count:
+            return fmt(self.key, (line.get("counts") or {}).get(self.key))
+        if self.sub is not None:
+            return fmt(self.key, (line.get(self.key) or {}).get(self.sub))
+        return fmt(self.key, line.get(self.key))
+
+    @property
+    def numeric(self) -> bool:
+        return self.count or self.sub is not None
 
 
-def columns(lines: Sequence[Mapping[str, Any]], msgs: Messages, fmt: Callable[[str, Any], str]) -> list[Column]:
+def columns(lines: Sequence[Mapping[str, Any]], msgs: Messages) -> list[Column]:
     """The value columns, in the order the kind wrote its fields: fields, options, fields."""
     pre: list[str] = []
     options: list[str] = []
@@ -65,41 +76,21 @@ def columns(lines: Sequence[Mapping[str, Any]], msgs: Messages, fmt: Callable[[s
                 continue  # a score's count of scores is its "scored" column
             else:
                 (post if seen_counts else pre).append(key)
-    out = [_field(k, lines, msgs, fmt) for k in pre]
-    out += [
-        [
-            Column(
-                o,
-                msgs.value(o),
-                lambda line, o=o: fmt(o, (line.get("counts") or {}).get(o)),
-                numeric=True,
-            )
-        ]
-        for o in options
-    ]
-    out += [_field(k, lines, msgs, fmt) for k in post]
-    return [c for group in out for c in group]
+    out = [c for k in pre for c in _field(k, lines, msgs)]
+    out += [Column(o, msgs.value(o), count=True) for o in options]
+    out += [c for k in post for c in _field(k, lines, msgs)]
+    return out
 
 
-def _field(
-    key: str, lines: Sequence[Mapping[str, Any]], msgs: Messages, fmt: Callable[[str, Any], str]
-) -> list[Column]:
+def _field(key: str, lines: Sequence[Mapping[str, Any]], msgs: Messages) -> list[Column]:
     subkeys: list[str] = []
     if all(isinstance(line.get(key), Mapping) or line.get(key) is None for line in lines):
         for line in lines:
             subkeys.extend(k for k in line.get(key) or {} if k not in subkeys)
     if not subkeys:
-        return [Column(key, msgs.field(key), lambda line: fmt(key, line.get(key)))]
+        return [Column(key, msgs.field(key))]
     template = "lines.percent" if key == "percent" else "lines.sub"
-    return [
-        Column(
-            key,
-            msgs(template, field=msgs.field(key), sub=msgs.value(sub)),
-            lambda line, sub=sub: fmt(key, (line.get(key) or {}).get(sub)),
-            numeric=True,
-        )
-        for sub in subkeys
-    ]
+    return [Column(key, msgs(template, field=msgs.field(key), sub=msgs.value(sub)), sub=sub) for sub in subkeys]
 
 
 def label_of(line: Mapping[str, Any], msgs: Messages, fmt: Callable[[str, Any], str]) -> str:
@@ -160,8 +151,8 @@ def lines_table(
     lines = [line for line in result.get("lines") or [] if isinstance(line, Mapping)]
     if not lines:
         return None, []
-    cols = columns(lines, msgs, fmt)
-    cells = [[c.value(line) for c in cols] for line in lines]
+    cols = columns(lines, msgs)
+    cells = [[c.value(line, fmt) for c in cols] for line in lines]
     common: list[tuple[str, str]] = []
     if len(lines) > 1:
         same = [

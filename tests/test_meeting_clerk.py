@@ -155,6 +155,7 @@ def test_on_announce_keeps_the_result_from_the_room_until_the_chair_announces() 
     (closed,) = s.do(c.CloseBallot("a"))
     clerk = visible_event(closed, "clerk", (), s.meeting)
     assert clerk is not None and clerk["result"]["lines"][0]["counts"]["for"] == 1
+    assert clerk["choices"] == {"m01": "for", "m02": "against"}  # the named list comes with the result
     for role in ROOM:
         sent = visible_event(closed, role, ["m01"], s.meeting)
         assert sent is not None and sent["name"] == "ballot.closed" and "result" not in sent
@@ -166,6 +167,7 @@ def test_on_announce_keeps_the_result_from_the_room_until_the_chair_announces() 
     for role in ROOM:
         sent = visible_event(announced, role, ["m01"], s.meeting)
         assert sent is not None and sent["result"]["lines"][0]["counts"] == {"for": 1, "against": 1, "abstain": 0}
+        assert sent["choices"] == {"m01": "for", "m02": "against"}
         view = ballot_in(snapshot(s.meeting, role, ["m01"]), "a")
         assert view["result"]["verdict"] == "failed" and view["choices"] == {"m01": "for", "m02": "against"}
     # a screen resuming from before the close gets the same: a bare close, then the result
@@ -180,6 +182,7 @@ def test_on_close_is_the_default_and_shows_the_result_at_once() -> None:
     (closed,) = s.do(c.CloseBallot("a"))
     for role in ROOM:
         assert "result" in (visible_event(closed, role, ["m01"], s.meeting) or {})
+        assert (visible_event(closed, role, ["m01"], s.meeting) or {})["choices"] == {"m01": "for"}
         assert "result" in ballot_in(snapshot(s.meeting, role, ["m01"]), "a")
     (announced,) = s.do(c.AnnounceBallot("a"))
     assert "result" not in (visible_event(announced, "display", (), s.meeting) or {})

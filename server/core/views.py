@@ -218,25 +218,35 @@ def visible_event(event: e.Event, role: str, members: Collection[str], m: Meetin
     if isinstance(event, e.VoteCast):
         # only the member's own devices; the clerk follows who voted through progress
         return data if role in ("seat", "device") and event.member in members else None
-    if isinstance(event, e.BallotClosed | e.BallotAnnounced) and role != "clerk":
-        return _room_result(event, data, m)
+    if isinstance(event, e.BallotClosed | e.BallotAnnounced):
+        return _result_event(event, data, role, m)
     return data
 
 
-def _room_result(event: e.BallotClosed | e.BallotAnnounced, data: dict[str, Any], m: Meeting) -> dict[str, Any]:
-    """Under ``reveal = "on_announce"`` the room gets the result with the announcement, not the close.
+def _result_event(
+    event: e.BallotClosed | e.BallotAnnounced, data: dict[str, Any], role: str, m: Meeting
+) -> dict[str, Any]:
+    """The result goes with the close — or, for the room under ``reveal = "on_announce"``,
+    with the announcement — and a named ballot's choices with it (so no screen has to
+    fetch a fresh snapshot to print the named list).
 
     Decided by the event and the ballot's definition alone, so a client resuming from an
-    old position gets the same events as one that was there: a ``ballot.closed`` without
-    ``result``, then a ``ballot.announced`` carrying it.
+    old position gets the same events as one that was there.
     """
-    if m.ballots[event.ballot].spec.reveal != "on_announce":
-        return data
-    if isinstance(event, e.BallotClosed):
+    waits = role != "clerk" and m.ballots[event.ballot].spec.reveal == "on_announce"
+    if isinstance(event, e.BallotClosed) and waits:
         return {k: v for k, v in data.items() if k not in ("result", "urn_digest")}
+    if isinstance(event, e.BallotAnnounced) and not waits:
+        return data
     runs = (r for r in (m.ballots[event.ballot], *m.history) if r.spec.id == event.ballot and r.run == event.run)
     run = next(runs, None)
-    return {**data, "result": run.result if run else None, "urn_digest": run.urn_digest if run else ""}
+    if run is None:
+        return data
+    if isinstance(event, e.BallotAnnounced):
+        data = {**data, "result": run.result, "urn_digest": run.urn_digest}
+    if not run.spec.secret:
+        data = {**data, "choices": dict(sorted(run.named.items()))}
+    return data
 
 
 def _document_of(event: e.Event) -> str:

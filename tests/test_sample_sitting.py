@@ -10,6 +10,7 @@ verify` recomputes every result from the log.
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -98,3 +99,6 @@ async def test_simulate_tablets_with_the_clerk_runs_the_sample_without_a_mismatc
     verify = subprocess.run([*hemicycle(), "verify", "--db", srv.db], capture_output=True, text=True, cwd=ROOT)
     assert verify.returncode == 0, verify.stderr
     assert f"{len(agenda.ballots)} ballot results recomputed" in verify.stdout
+    export = subprocess.run([*hemicycle(), "export", "--db", srv.db], capture_output=True, text=True, cwd=ROOT)
+    summary = json.loads(export.stdout)["summary"]
+    assert (summary["seated"], summary["present"], summary["observers"]) == (voting, voting, observers)

@@ -4,7 +4,7 @@
 // the paper was drawn, so what the member sees selected (a mark, a typed write-in, a
 // score) is exactly what is cast. A kind without a paper shows "not supported".
 
-import { h } from "/static/lib/dom.js";
+import { h, words } from "/static/lib/dom.js";
 import { t, tOr, num, joined } from "/static/lib/i18n.js";
 
 const MARKS = ["for", "against", "abstain"];
@@ -35,7 +35,7 @@ function bigButtons(options, { draft, update, submit, disabled, quick }, cast = 
 
 function segRow(id, label, sub, values, current, onPick, disabled, extra) {
   return h("div", { class: "markrow", "data-row": id },
-    h("div", { class: "who" }, label, sub ? h("div", { class: "muted" }, sub) : null),
+    h("div", { class: "who" }, words(label), sub ? h("div", { class: "muted" }, sub) : null),
     h("div", {},
       h("div", { class: "seg", role: "group", "aria-label": label },
         values.map((v) => h("button", {
@@ -133,7 +133,7 @@ function selection(b) {
       const picked = ctx.draft.picked;
       const full = picked.length >= k;
       const rows = candidates.map((c) => h("div", { class: "markrow", "data-row": c.id },
-        h("div", { class: "who" }, c.name),
+        h("div", { class: "who" }, words(c.name)),
         h("div", { class: "seg" }, h("button", {
           class: "m-pick", "aria-pressed": picked.includes(c.id) ? "true" : "false", "data-candidate": c.id,
           disabled: ctx.disabled || (full && !picked.includes(c.id)),
@@ -271,7 +271,7 @@ function score(b) {
         const range = sc.step === 1 ? t("score.range", { min: s.min, max: s.max })
           : t("score.range_step", { min: s.min, max: s.max, step: sc.step });
         return h("div", { class: "markrow", "data-row": s.id },
-          h("div", { class: "who" }, s.title, h("div", { class: "muted" }, range)),
+          h("div", { class: "who" }, words(s.title), h("div", { class: "muted" }, range)),
           sc.count <= MAX_BUTTONS ? scoreButtons(s, sc, ctx) : scoreField(s, sc, ctx));
       });
       return [h("div", { class: "marks" }, rows), submitRow(ctx, paper)];

@@ -5,7 +5,7 @@
 import { Connection, ProtocolError, clock, newKey } from "/static/lib/protocol.js";
 import * as i18n from "/static/lib/i18n.js";
 import { t, tOr, num, clockText, errorText } from "/static/lib/i18n.js";
-import { h, mount, statusBadge, resultView, ballotRuleText, ballotHeader, choiceText } from "/static/lib/dom.js";
+import { h, mount, statusBadge, resultView, ballotRuleText, ballotHeader, choiceText, words } from "/static/lib/dom.js";
 import { paperFor } from "./paper.js";
 
 const STORE = "hemicycle.seat";
@@ -94,7 +94,7 @@ function render() {
     return;
   }
   const meeting = s.meeting;
-  $("meeting-title").textContent = meeting.title;
+  mount($("meeting-title"), words(meeting.title));
   document.title = `${meeting.title} — ${t("seat.page")}`;
   const me = s.memberById(s.member);
   $("seat-label").textContent = t("seat.label", { seat: s.seat, name: me ? me.name : "" });
@@ -119,7 +119,7 @@ function renderItem() {
   const sig = JSON.stringify([i18n.language(), item && item.id, s.snap.closed]);
   return [sig, () => [
     h("h2", {}, t("seat.current_item")),
-    h("div", { class: "item-title", id: "item-title" }, item ? item.title : t("seat.no_item")),
+    h("div", { class: "item-title", id: "item-title" }, item ? words(item.title) : t("seat.no_item")),
     s.snap.closed ? h("div", { class: "state state-closed" }, t("sitting.closed")) : null,
   ]];
 }
@@ -187,8 +187,8 @@ function ballotView(b, u, mine, discreet) {
   const live = b.status === "open" || b.status === "held";
   const head = h("div", { class: "bhead" },
     h("div", {},
-      h("h2", { id: "ballot-kind" }, ballotHeader(b)),
-      h("p", { class: "btitle", id: "ballot-title" }, b.title)),
+      h("h2", { id: "ballot-kind" }, ballotHeader(b, { secrecy: false })), // secrecy is a tag beside it
+      h("p", { class: "btitle", id: "ballot-title" }, words(b.title))),
     h("div", { class: "tags" },
       h("span", { class: "tag" }, b.secret ? t("ballot.secret") : t("ballot.named")),
       b.allow_change ? h("span", { class: "tag" }, t("ballot.changeable")) : null,

@@ -70,14 +70,7 @@ def ballot_rows(
         rows.append((msgs("item"), ballot.item_title))
     rows.append((msgs("ballot"), ballot.title))
     secrecy = msgs("secret") if ballot.secret else msgs("named")
-    rows.append(
-        (
-            msgs("kind"),
-            f"{msgs.value(ballot.kind)}（{secrecy}）"
-            if msgs.language == "zh-CN"
-            else f"{msgs.value(ballot.kind)} ({secrecy})",
-        )
-    )
+    rows.append((msgs("kind"), msgs("kind.value", kind=msgs.value(ballot.kind), secrecy=secrecy)))
     if ballot.result and isinstance(ballot.result.get("rule"), Mapping):
         rows.append((msgs("rule"), msgs.rule(ballot.result["rule"])))
     rnd = (ballot.result or {}).get("round")

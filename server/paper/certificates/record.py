@@ -63,7 +63,8 @@ def _attendance(ctx: RecordContext, msgs: Messages, styles: Styles) -> tuple[Flo
 def _ballots(ctx: RecordContext, msgs: Messages, styles: Styles) -> list[Flowable]:
     out: list[Flowable] = []
     for number, ballot in enumerate(ctx.ballots, 1):
-        title = f"{number}. {ballot.item_title} — {ballot.title}" if ballot.item_title else f"{number}. {ballot.title}"
+        name = msgs("titled", title=ballot.item_title, name=ballot.title) if ballot.item_title else ballot.title
+        title = msgs("numbered", n=number, title=name)
         block: list[Any] = [
             para(title, styles.heading),
             kv_table(ballot_rows(ballot, msgs, ctx.timezone, with_item=False), styles),
@@ -125,4 +126,5 @@ def render_sitting_record(ctx: RecordContext, out: Output, language: str = "zh-C
     reference = f"{ctx.meeting.title} · {msgs('record.title')}"
     if ctx.log_head is not None:
         reference += f" · {ctx.log_head.seq}/{ctx.log_head.digest[:12]}"
-    return build_document(out, story, styles, msgs, reference, f"{msgs('record.title')} — {ctx.meeting.title}")
+    title = msgs("titled", title=msgs("record.title"), name=ctx.meeting.title)
+    return build_document(out, story, styles, msgs, reference, title)

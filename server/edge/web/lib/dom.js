@@ -26,6 +26,34 @@ function append(el, children) {
   }
 }
 
+/**
+ * Text with a line-break opportunity (<wbr>) between its words. Chinese has no spaces, and
+ * under `word-break: keep-all` a title without punctuation could otherwise only break
+ * inside a word. The browser's word segmenter (Intl.Segmenter) finds the words; as its
+ * dictionary splits unknown terms into single characters, a one-character piece stays with
+ * the word before it (满意|度|测|评 → 满意度测评) and numerals stay together (第|二|十三|次 → 第二十三次).
+ */
+export function words(text) {
+  if (!text || !/[\u3400-\u9fff]/.test(text) || typeof Intl.Segmenter !== "function") return text;
+  words.segmenter ??= new Intl.Segmenter("zh", { granularity: "word" });
+  const numeral = /^[第零〇一二三四五六七八九十百千万两0-9]+$/;
+  const chunks = [];
+  for (const { segment, isWordLike } of words.segmenter.segment(text)) {
+    const last = chunks[chunks.length - 1];
+    const ordinal = segment === "第"; // 第 belongs to the number after it
+    const joins = last && last.word && isWordLike && !ordinal
+      && (last.ordinal || [...segment].length === 1 || (numeral.test(segment) && numeral.test(last.text)));
+    if (joins) Object.assign(last, { text: last.text + segment, ordinal: false });
+    else chunks.push({ text: segment, word: isWordLike, ordinal });
+  }
+  const out = [];
+  chunks.forEach((c, i) => {
+    if (i && c.word && chunks[i - 1].word) out.push(document.createElement("wbr"));
+    out.push(c.text);
+  });
+  return out;
+}
+
 /** Replace a container's content. */
 export function mount(container, ...children) {
   container.replaceChildren();
@@ -120,9 +148,9 @@ export function choiceText(b, choice) {
 }
 
 /** The kind, secrecy and (for a later election round) the round: one header line for every screen. */
-export function ballotHeader(b) {
+export function ballotHeader(b, { secrecy = true } = {}) {
   return joined([
-    t(`kind.${b.kind}`), b.secret ? t("ballot.secret") : t("ballot.named"),
+    t(`kind.${b.kind}`), secrecy ? (b.secret ? t("ballot.secret") : t("ballot.named")) : "",
     b.kind === "election" && b.round > 1 ? t("ballot.round", { n: b.round }) : "",
   ], "dot");
 }
@@ -139,7 +167,7 @@ export function resultView(result, { detail = true, live = false } = {}) {
     if (scoreLike) {
       const fig = (v) => (v === null || v === undefined ? "—" : num(v));
       return h("div", { class: "rline" },
-        h("div", { class: "rlabel" }, line.label),
+        h("div", { class: "rlabel" }, words(line.label)),
         h("div", { class: "rscore" },
           h("span", {}, t("score.mean"), " ", h("b", {}, fig(line.mean))),
           h("span", {}, t("score.median"), " ", h("b", {}, fig(line.median))),
@@ -159,7 +187,7 @@ export function resultView(result, { detail = true, live = false } = {}) {
     if (line.rank) extras.push(t("result.rank", { n: line.rank }));
     if (line.write_in) extras.push(t("result.write_in"));
     return h("div", { class: "rline", "data-line": line.id },
-      lines.length > 1 || result.kind !== "motion" ? h("div", { class: "rlabel" }, line.label,
+      lines.length > 1 || result.kind !== "motion" ? h("div", { class: "rlabel" }, words(line.label),
         line.post ? h("span", { class: "muted rpost" }, line.post) : null) : null,
       h("div", { class: "bars" }, bars),
       h("div", { class: "rfoot" },

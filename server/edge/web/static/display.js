@@ -8,7 +8,7 @@
 import { Connection, clock } from "/static/lib/protocol.js";
 import * as i18n from "/static/lib/i18n.js";
 import { t, num, date, clockText, joined } from "/static/lib/i18n.js";
-import { h, mount, statusBadge, optionLabel, verdictLabel, countKeys, ruleText, ballotRuleText, ballotHeader } from "/static/lib/dom.js";
+import { h, mount, statusBadge, optionLabel, verdictLabel, countKeys, ruleText, ballotRuleText, ballotHeader, words } from "/static/lib/dom.js";
 
 const params = new URLSearchParams(location.search);
 const mode = params.get("mode") || "auto";
@@ -29,7 +29,7 @@ function layout() {
 function header(s, sub) {
   return h("header", { class: "d-head" },
     h("div", { class: "d-body" }, joined([s.meeting.body, s.meeting.session], "dot")),
-    sub ? h("div", { class: "d-item" }, sub) : null);
+    sub ? h("div", { class: "d-item" }, words(sub)) : null);
 }
 
 function idle() {
@@ -37,9 +37,9 @@ function idle() {
   const item = s.currentItem();
   const sum = s.summary();
   return h("section", { class: "layout layout-idle", "data-layout": "idle" },
-    h("h1", { class: "d-title" }, s.meeting.title),
+    h("h1", { class: "d-title" }, words(s.meeting.title)),
     h("div", { class: "d-date" }, date(s.meeting.date)),
-    item ? h("div", { class: "d-current" }, h("span", { class: "d-label" }, t("display.current_item")), h("span", { id: "d-item" }, item.title)) : null,
+    item ? h("div", { class: "d-current" }, h("span", { class: "d-label" }, t("display.current_item")), h("span", { id: "d-item" }, words(item.title))) : null,
     h("div", { class: "d-att", id: "d-attendance" },
       figure("summary.seated", sum.seated),
       figure("summary.present", sum.present, "present"),
@@ -61,7 +61,7 @@ function ballotLayout() {
   const parts = [
     header(s, s.item(b.item)?.title),
     h("div", { class: "d-kind", id: "d-kind" }, ballotHeader(b)),
-    h("h1", { class: "d-btitle", id: "d-ballot-title" }, b.title),
+    h("h1", { class: "d-btitle", id: "d-ballot-title" }, words(b.title)),
     b.status === "held" ? h("div", { class: "d-held", id: "d-held" }, t("display.held")) : null,
     h("div", { class: "d-progress" },
       h("div", { class: "d-count", id: "d-count", "data-voted": voted, "data-present": present },
@@ -88,7 +88,7 @@ function resultLayout() {
   return h("section", { class: "layout layout-result", "data-layout": "result" },
     header(s, s.item(b.item)?.title),
     h("div", { class: "d-kind", id: "d-kind" }, ballotHeader(b)),
-    h("h1", { class: "d-btitle" }, b.title),
+    h("h1", { class: "d-btitle" }, words(b.title)),
     verdict ? h("div", { class: `d-verdict verdict-${verdict}`, id: "d-verdict", "data-verdict": verdict }, verdictLabel(verdict)) : null,
     linesView(r, true),
     h("div", { class: "d-figs" },
@@ -103,7 +103,7 @@ function awaiting(s, b) {
   return h("section", { class: "layout layout-result", "data-layout": "awaiting" },
     header(s, s.item(b.item)?.title),
     h("div", { class: "d-kind" }, ballotHeader(b)),
-    h("h1", { class: "d-btitle" }, b.title),
+    h("h1", { class: "d-btitle" }, words(b.title)),
     h("div", { class: "d-awaiting", id: "d-awaiting" }, t("display.awaiting_announcement")));
 }
 
@@ -118,7 +118,7 @@ function linesView(result, final) {
   if (result.kind === "score") {
     return h("table", { class: "d-table" },
       h("thead", {}, h("tr", {}, h("th", {}, ""), ["score.mean", "score.median", "score.trimmed", "score.count"].map((k) => h("th", {}, t(k))))),
-      h("tbody", {}, lines.map((l) => h("tr", {}, h("td", {}, l.label),
+      h("tbody", {}, lines.map((l) => h("tr", {}, h("td", {}, words(l.label)),
         [l.mean, l.median, l.trimmed_mean, l.count].map((v) => h("td", { class: "n" }, v == null ? "—" : num(v)))))));
   }
   const keys = countKeys(lines);
@@ -134,7 +134,7 @@ function linesView(result, final) {
   return h("table", { class: "d-table", id: "d-lines" },
     h("thead", {}, h("tr", {}, h("th", {}, ""), keys.map((k) => h("th", {}, optionLabel(k))), final ? h("th", {}, t("display.verdict")) : null)),
     h("tbody", {}, lines.map((l) => h("tr", { "data-line": l.id },
-      h("td", {}, l.label, l.write_in ? h("span", { class: "d-wi" }, t("result.write_in")) : null),
+      h("td", {}, words(l.label), l.write_in ? h("span", { class: "d-wi" }, t("result.write_in")) : null),
       keys.map((k) => h("td", { class: "n" }, l.counts[k] === undefined ? "" : num(l.counts[k]))),
       final ? h("td", {}, l.verdict ? h("span", { class: `verdict verdict-${l.verdict}` }, verdictLabel(l.verdict)) : "") : null))));
 }
@@ -142,7 +142,7 @@ function linesView(result, final) {
 function closed() {
   const s = conn.state;
   return h("section", { class: "layout layout-idle", "data-layout": "closed" },
-    h("h1", { class: "d-title" }, s.meeting.title), h("div", { class: "d-current" }, t("sitting.closed")));
+    h("h1", { class: "d-title" }, words(s.meeting.title)), h("div", { class: "d-current" }, t("sitting.closed")));
 }
 
 function render() {

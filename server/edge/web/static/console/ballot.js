@@ -2,7 +2,7 @@
 // further rounds; live progress; the result with the named annex; printing.
 
 import { t, joined } from "/static/lib/i18n.js";
-import { h, mount, resultView, ballotRuleText, ballotHeader, choiceText } from "/static/lib/dom.js";
+import { h, mount, resultView, ballotRuleText, ballotHeader, choiceText, words } from "/static/lib/dom.js";
 import { ui } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
@@ -134,7 +134,7 @@ export function renderBallot() {
     h("div", { class: "bhead" },
       h("div", {},
         h("div", { class: "muted", id: "ballot-kind" }, joined([ballotHeader(b), b.run ? t("console.run", { n: b.run }) : ""], "dot")),
-        h("h3", { class: "btitle", id: "ballot-title" }, b.title)),
+        h("h3", { class: "btitle", id: "ballot-title" }, words(b.title))),
       h("span", { class: `status status-${b.status}`, id: "ballot-status", "data-status": b.status }, t(`status.${b.status}`))),
     h("p", { class: "muted", id: "ballot-rule" }, ballotRuleText(b)),
     h("div", { class: "controls" }, controls),

@@ -5,7 +5,7 @@
 import { Connection, clock } from "/static/lib/protocol.js";
 import * as i18n from "/static/lib/i18n.js";
 import { t, date, clockText, joined } from "/static/lib/i18n.js";
-import { mount, statusBadge } from "/static/lib/dom.js";
+import { mount, statusBadge, words } from "/static/lib/dom.js";
 import { ui } from "./ui.js";
 import { renderAgenda } from "./agenda.js";
 import { renderBallot, followEvent } from "./ballot.js";
@@ -34,7 +34,7 @@ function render() {
   if (!s.ready) return;
   linesDown = new Set(downLines().map((l) => l.name));
   const focused = document.activeElement && document.activeElement.id; // keyboard users keep their place
-  $("meeting-title").textContent = s.meeting.title;
+  mount($("meeting-title"), words(s.meeting.title));
   $("meeting-sub").textContent = joined([s.meeting.body, s.meeting.session, date(s.meeting.date)], "dot");
   document.title = `${s.meeting.title} — ${t("console.page")}`;
   for (const panel of PANELS) panel();

@@ -114,20 +114,17 @@ def test_no_separator_is_hard_coded_in_page_code() -> None:
     assert found == [], "separators belong in the catalogues (sep.*, format.*)"
 
 
+def strings(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
 def test_chinese_catalogues_use_full_width_punctuation() -> None:
     ascii_by_chinese = re.compile(r"[\u3400-\u9fff）》”][:;,]|[:;,]\s*[\u3400-\u9fff（《“]")
     for folder in ("server/edge/web/i18n", "server/paper/certificates/i18n", "device_drivers/i18n"):
-        flat: list[str] = []
-
-        def walk(value: Any) -> None:
-            if isinstance(value, dict):
-                for v in value.values():
-                    walk(v)
-            elif isinstance(value, str):
-                flat.append(value)
-
-        walk(json.loads((ROOT / folder / "zh-CN.json").read_text(encoding="utf-8")))
-        assert [s for s in flat if ascii_by_chinese.search(s)] == [], folder
+        texts = strings(json.loads((ROOT / folder / "zh-CN.json").read_text(encoding="utf-8")))
+        assert [s for s in texts if ascii_by_chinese.search(s)] == [], folder
 
 
 def sample(name: str):

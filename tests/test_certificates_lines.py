@@ -4,6 +4,7 @@ heading or value is broken inside a word, for every ballot of both sample agenda
 from __future__ import annotations
 
 import random
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,22 @@ def test_a_write_in_is_marked_beside_its_name() -> None:
     labels = [cell_text(row[0]) for row in table._cellvalues[1:]]
     assert [f"{name}（另选他人）" for name in written] == [x for x in labels if x.endswith("（另选他人）")]
     assert msgs.field("write_in") not in [cell_text(x) for x in table._cellvalues[0]]
+
+
+def test_a_score_or_selection_certificate_states_its_own_rule_not_a_pass_mark(tmp_path: Path) -> None:
+    from server.paper.certificates import BallotRecord, CertificateContext, MeetingInfo, render_certificate
+
+    results = sample_results(ROOT / "agendas" / "standing-committee.zh.toml")
+    for bid, (kind, result) in results.items():
+        if kind not in ("score", "selection"):
+            continue
+        pdf = tmp_path / f"{bid}.pdf"
+        record = BallotRecord(bid, bid, kind, True, result)
+        render_certificate(CertificateContext(MeetingInfo("m", "会议"), record), pdf, "zh-CN")
+        text = " ".join(
+            subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True).stdout.decode().split()
+        )
+        if kind == "score":
+            assert "计分规则 计算每项的平均分和中位数" in text and "赞成票" not in text
+        else:
+            assert "通过规则 按得票多少确定入选，最多 3 名、至少获得 21 票" in text

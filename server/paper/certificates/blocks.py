@@ -71,8 +71,9 @@ def ballot_rows(
     rows.append((msgs("ballot"), ballot.title))
     secrecy = msgs("secret") if ballot.secret else msgs("named")
     rows.append((msgs("kind"), msgs("kind.value", kind=msgs.value(ballot.kind), secrecy=secrecy)))
-    if ballot.result and isinstance(ballot.result.get("rule"), Mapping):
-        rows.append((msgs("rule"), msgs.rule(ballot.result["rule"])))
+    rule = rule_row(ballot.result, msgs)
+    if rule is not None:
+        rows.append(rule)
     rnd = (ballot.result or {}).get("round")
     if ballot.kind == "election" and isinstance(rnd, int):
         rows.append((msgs("round"), msgs("round.value", round=rnd)))  # as the title and every screen say it
@@ -80,6 +81,26 @@ def ballot_rows(
     rows.append((msgs("opened"), msgs.datetime(ballot.opened_at, tz)))
     rows.append((msgs("closed"), msgs.datetime(ballot.closed_at, tz)))
     return rows
+
+
+def rule_row(result: Mapping[str, Any] | None, msgs: Messages) -> tuple[str, str] | None:
+    """The ballot's rule in its kind's own terms: a score has no pass mark, a selection ranks."""
+    if not result:
+        return None
+    kind, rule = result.get("kind"), result.get("rule")
+    if kind == "score":
+        trim = result.get("trim") or 0
+        return msgs("rule.score"), msgs("rule.score.trim" if trim else "rule.score.plain", trim=trim)
+    if kind == "selection":
+        text = msgs("rule.selection", seats=result.get("seats", ""))
+        if result.get("minimum"):
+            text += msgs("list.sep") + msgs("rule.selection.minimum", n=result["minimum"])
+        if isinstance(rule, Mapping) and str(rule.get("fraction", "0")) not in ("0", "0/1"):
+            text += msgs("list.sep") + msgs.rule(rule)
+        return msgs("rule"), text
+    if isinstance(rule, Mapping):
+        return msgs("rule"), msgs.rule(rule)
+    return None
 
 
 def meeting_rows(meeting: MeetingInfo, msgs: Messages) -> list[tuple[str, Any]]:

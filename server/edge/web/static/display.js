@@ -8,7 +8,7 @@
 import { Connection, clock } from "/static/lib/protocol.js";
 import * as i18n from "/static/lib/i18n.js";
 import { t, num, date, clockText, joined } from "/static/lib/i18n.js";
-import { h, mount, statusBadge, optionLabel, verdictLabel, countKeys, ruleText, ballotRuleText, ballotHeader, words } from "/static/lib/dom.js";
+import { h, mount, statusBadge, optionLabel, verdictLabel, countKeys, ballotRuleText, ballotHeader, words } from "/static/lib/dom.js";
 
 const params = new URLSearchParams(location.search);
 const mode = params.get("mode") || "auto";
@@ -95,7 +95,7 @@ function resultLayout() {
       small("result.seated", r.seated), small("result.present", r.present), small("result.voted", r.voted),
       small("result.not_voted", r.not_voted), r.invalid ? small("result.invalid", r.invalid) : null,
       mode === "chair" && single && r.lines[0].needed != null ? small("result.needed_short", r.lines[0].needed) : null),
-    mode === "chair" ? h("div", { class: "d-chair" }, ruleText(r.rule, r.kind)) : null);
+    mode === "chair" ? h("div", { class: "d-chair" }, ballotRuleText(b)) : null);
 }
 
 /** reveal = "on_announce": closed, the result kept for the chair to announce. */

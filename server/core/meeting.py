@@ -108,7 +108,7 @@ class Meeting:
         if cmd.item not in {i.id for i in self.agenda.items}:
             raise CommandError("unknown_item", f"no agenda item {cmd.item!r}")
         try:
-            spec = ballot_from_dict(cmd.spec, "ballot", cmd.item, self._default_rule)
+            spec = ballot_from_dict(cmd.spec, "ballot", cmd.item, self._default_rule, self._default_reveal)
         except AgendaError as exc:
             raise CommandError("invalid_ballot", "; ".join(exc.problems)) from None
         if spec.id in self.ballots:
@@ -126,11 +126,17 @@ class Meeting:
             spec = further(run.spec, run.result)
         except ValueError as exc:
             raise CommandError("bad_state", str(exc)) from None
+        if spec["id"] in self.ballots:
+            raise CommandError("bad_state", f"the further round {spec['id']!r} has already been created")
         return self._create_ballot(c.CreateBallot(run.spec.item, spec), now, draw)
 
     @property
     def _default_rule(self) -> str:
         return str(self.agenda.source["meeting"].get("rule", "majority_of_all"))
+
+    @property
+    def _default_reveal(self) -> str:
+        return str(self.agenda.source["meeting"].get("reveal", "on_close"))
 
     def _run_for(self, ballot: str, event: type[e.Event]) -> BallotRun:
         """The ballot's current run, if it may take the lifecycle step ``event``."""
@@ -147,13 +153,19 @@ class Meeting:
         live = self.open_run()
         if live is not None:
             raise CommandError("another_ballot_open", f"ballot {live.spec.id!r} is still open")
+        # no countdown given: the agenda's; 0: explicitly none (the clerk emptied the field)
         countdown = cmd.countdown if cmd.countdown is not None else run.spec.countdown
-        if countdown is not None and not 5 <= countdown <= 3600:
-            raise CommandError("bad_message", "countdown must be between 5 and 3600 seconds")
+        if countdown and not 5 <= countdown <= 3600:
+            raise CommandError("bad_message", "countdown must be 0 (none) or between 5 and 3600 seconds")
         deadline = now + countdown if countdown else None
         refused = self.keypad_refusals(cmd.ballot)
         warnings = (Warning("keypad_unsupported", tuple(refused)),) if refused else ()
-        return Decision([e.BallotOpened(cmd.ballot, run.run + 1, now, deadline)], warnings=warnings)
+        events: list[e.Event] = []
+        if run.spec.item != self.current_item:
+            # the item being voted on is the current one, so tablets show the right 当前议程
+            events.append(e.ItemSelected(run.spec.item, now))
+        events.append(e.BallotOpened(cmd.ballot, run.run + 1, now, deadline))
+        return Decision(events, warnings=warnings)
 
     def _hold(self, cmd: c.HoldBallot, now: float, draw: Draw) -> Decision:
         run = self._run_for(cmd.ballot, e.BallotHeld)
@@ -281,7 +293,7 @@ class Meeting:
         self.current_item = ev.item
 
     def _ballot_created(self, ev: e.BallotCreated, seq: int | None) -> None:
-        spec = ballot_from_dict(ev.spec, "ballot", ev.item, self._default_rule)
+        spec = ballot_from_dict(ev.spec, "ballot", ev.item, self._default_rule, self._default_reveal)
         self.ballots[spec.id] = BallotRun(spec)
 
     def _ballot_opened(self, ev: e.BallotOpened, seq: int | None) -> None:
@@ -307,7 +319,7 @@ class Meeting:
         run.slots.clear()  # the change-of-vote link is forgotten as soon as it is useless
 
     def _ballot_announced(self, ev: e.BallotAnnounced, seq: int | None) -> None:
-        self._step(ev, ev.ballot)
+        self._step(ev, ev.ballot).announced_at = ev.at
 
     def _ballot_voided(self, ev: e.BallotVoided, seq: int | None) -> None:
         self._step(ev, ev.ballot).slots.clear()

@@ -100,7 +100,7 @@ def certificate_flowables(ctx: CertificateContext, msgs: Messages, styles: Style
             if isinstance(line, Mapping)
         }
         rows = annex_rows(ctx.members, ballot.choices, labels, msgs)
-        title = f"{msgs('annex.title')} — {ballot.title}"
+        title = msgs("titled", title=msgs("annex.title"), name=ballot.title)
         story.append(PageBreak())
         story.append(roster_table(title, [msgs("seat"), msgs("name"), msgs("choice")], rows, styles))
     return story
@@ -115,5 +115,5 @@ def render_certificate(ctx: CertificateContext, out: Output, language: str = "zh
     msgs = Messages(language)
     styles = make_styles(register_fonts(require_cjk=language == "zh-CN" or has_cjk(*strings(ctx))), msgs)
     story = certificate_flowables(ctx, msgs, styles)
-    title = f"{msgs('certificate.title')} — {ctx.ballot.title}"
+    title = msgs("titled", title=msgs("certificate.title"), name=ctx.ballot.title)
     return build_document(out, story, styles, msgs, reference_text(ctx), title, ctx.qr_payload or "")

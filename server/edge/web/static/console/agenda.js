@@ -1,7 +1,7 @@
 // The agenda: items with their ballots; make an item current, pick a ballot to look at.
 
 import { t } from "/static/lib/i18n.js";
-import { h, mount } from "/static/lib/dom.js";
+import { h, mount, words } from "/static/lib/dom.js";
 import { ui } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
@@ -13,7 +13,7 @@ export function renderAgenda() {
     const current = s.snap.current_item === item.id;
     return h("div", { class: `item${current ? " current" : ""}`, "data-item": item.id },
       h("div", { class: "item-head" },
-        h("span", { class: "item-title" }, item.title),
+        h("span", { class: "item-title" }, words(item.title)),
         current ? h("span", { class: "tag tag-current" }, t("console.current_item"))
           : h("button", { class: "btn small", id: `item-${item.id}`, disabled: busy, onclick: () => ui.command("select_item", { item: item.id }) }, t("console.select_item"))),
       h("ul", { class: "ballots" }, item.ballots.map((id) => {
@@ -25,7 +25,7 @@ export function renderAgenda() {
             ui.selected = id;
             ui.render();
           },
-        }, h("span", {}, b.title), h("span", { class: `status status-${b.status}` }, t(`status.${b.status}`))));
+        }, h("span", {}, words(b.title)), h("span", { class: `status status-${b.status}` }, t(`status.${b.status}`))));
       })));
   }));
 }

@@ -1,7 +1,7 @@
 // Attendance: the summary and quorum, the seats with their status and keypad state; a seat
 // opens a dialog to mark the member present, on leave or absent.
 
-import { t, tOr, num } from "/static/lib/i18n.js";
+import { t, tOr, num, joined, pair, paren } from "/static/lib/i18n.js";
 import { h, mount } from "/static/lib/dom.js";
 import { ui } from "./ui.js";
 
@@ -14,7 +14,8 @@ export function downLines() {
 }
 
 export function lineText(line) {
-  const reason = tOr(`keypad_line.${line.reason}`, line.reason) + (line.detail ? ` (${line.detail})` : "");
+  const why = tOr(`keypad_line.${line.reason}`, line.reason);
+  const reason = line.detail ? paren(why, line.detail) : why;
   return t("console.keypad_line_down", { line: line.name, seats: num(line.seats.length), reason });
 }
 
@@ -28,7 +29,7 @@ function keypadMarker(seat, keypads, lineOf) {
   const line = lineOf.get(seat);
   if (line) {
     const text = t("console.keypad_line_off");
-    return { text, label: `${text} (${line.name})`, el: h("span", { class: "kp-off kp-line", title: line.name, "data-line": line.name }, text) };
+    return { text, label: paren(text, line.name), el: h("span", { class: "kp-off kp-line", title: line.name, "data-line": line.name }, text) };
   }
   if (keypads[seat] === false) {
     const text = t("console.keypad_offline");
@@ -48,7 +49,7 @@ export function renderAttendance() {
     const kp = keypadMarker(m.seat, keypads, lineOf);
     return h("button", {
       class: `seat seat-${status}${m.votes ? "" : " observer"}`, "data-member": m.id, "data-status": status, id: `seat-${m.id}`,
-      "aria-label": `${m.seat} ${m.name}: ${t(`attendance.${status}`)}${kp ? `, ${kp.label}` : ""}`,
+      "aria-label": pair(t("console.seat_name", { seat: m.seat, name: m.name }), joined([t(`attendance.${status}`), kp ? kp.label : ""])),
       onclick: () => seatDialog(m, status),
     }, h("span", { class: "seat-no" }, m.seat), h("span", { class: "seat-name" }, m.name),
       h("span", { class: "seat-st" }, t(`attendance.${status}`)),

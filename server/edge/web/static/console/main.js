@@ -4,11 +4,11 @@
 
 import { Connection, clock } from "/static/lib/protocol.js";
 import * as i18n from "/static/lib/i18n.js";
-import { t, date, clockText } from "/static/lib/i18n.js";
-import { mount, statusBadge } from "/static/lib/dom.js";
+import { t, date, clockText, joined } from "/static/lib/i18n.js";
+import { mount, statusBadge, words } from "/static/lib/dom.js";
 import { ui } from "./ui.js";
 import { renderAgenda } from "./agenda.js";
-import { renderBallot } from "./ballot.js";
+import { renderBallot, followEvent } from "./ballot.js";
 import { renderAttendance, downLines, lineText } from "./attendance.js";
 
 const $ = (id) => document.getElementById(id);
@@ -34,8 +34,8 @@ function render() {
   if (!s.ready) return;
   linesDown = new Set(downLines().map((l) => l.name));
   const focused = document.activeElement && document.activeElement.id; // keyboard users keep their place
-  $("meeting-title").textContent = s.meeting.title;
-  $("meeting-sub").textContent = [s.meeting.body, s.meeting.session, date(s.meeting.date)].filter(Boolean).join(" · ");
+  mount($("meeting-title"), words(s.meeting.title));
+  $("meeting-sub").textContent = joined([s.meeting.body, s.meeting.session, date(s.meeting.date)], "dot");
   document.title = `${s.meeting.title} — ${t("console.page")}`;
   for (const panel of PANELS) panel();
   if (focused && document.activeElement !== $(focused) && $(focused) && !$(focused).closest("dialog")) {
@@ -67,6 +67,7 @@ async function main() {
   ui.conn = new Connection({ getToken });
   ui.render = render;
   ui.conn.on(async (kind, detail) => {
+    if (kind === "event") followEvent(detail);
     if (kind === "event" && detail.name === "keypad.line") {
       if (detail.online && linesDown.has(detail.line)) ui.toast(t("console.keypad_line_back", { line: detail.line }), "ok");
       if (!detail.online && !linesDown.has(detail.line)) ui.toast(lineText({ name: detail.line, ...detail }), "error");

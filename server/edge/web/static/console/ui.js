@@ -2,7 +2,7 @@
 // answered by a toast), confirmations for irreversible steps, and a re-render. Panels are
 // ES modules that import `ui` and export a render function; main.js calls them in order.
 
-import { tOr, errorText } from "/static/lib/i18n.js";
+import { tOr, errorText, joined } from "/static/lib/i18n.js";
 import { h } from "/static/lib/dom.js";
 
 const $ = (id) => document.getElementById(id);
@@ -12,7 +12,8 @@ export const ui = {
   csrf: null, // the session's CSRF token, for POSTs to /api/console/…
   busy: false, // a clerk command is on its way: controls are disabled
   selected: null, // the ballot the clerk is looking at
-  countdownValue: null, // what the clerk typed in the countdown field, kept across re-renders
+  countdown: null, // {ballot, value}: what the clerk typed in a ballot's countdown field, kept across re-renders
+  awaitingRound: null, // the item whose further round the clerk asked for: the panel moves to it once created
   render: () => {}, // set by main.js
 
   /** Run a clerk command; toast `doneText` (and any warnings) when the server says ok. */
@@ -24,7 +25,7 @@ export const ui = {
       const ok = await ui.conn.command(name, args);
       if (doneText) ui.toast(doneText, "ok");
       for (const w of ok.warnings || []) {
-        ui.toast(tOr(`warning.${w.code}`, w.message, { seats: (w.seats || []).join(", ") }), "error");
+        ui.toast(tOr(`warning.${w.code}`, w.message, { seats: joined(w.seats || []) }), "error");
       }
       return ok;
     } catch (err) {

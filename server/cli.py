@@ -57,15 +57,9 @@ Drive a whole sitting from another terminal:
 """,
         flush=True,
     )
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        ws_max_size=1 << 20,
-        ws_per_message_deflate=False,
-        lifespan="on",
-    )
+    from .edge.frames import uvicorn_ws_options
+
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on", **uvicorn_ws_options())
     return 0
 
 

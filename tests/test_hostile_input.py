@@ -257,37 +257,57 @@ def test_non_finite_and_oversized_numbers_in_an_agenda_file_are_refused(tmp_path
         assert any(f"items[0].ballots[0].{key}" in p for p in info.value.problems), (bad, info.value.problems)
 
 
-def test_the_largest_definitions_that_pass_still_encode_tally_and_show() -> None:
-    """Every bound at its limit at once: the views, the tally and the log's encoders cope."""
-    many = [{"id": f"c{i:03d}" + "x" * 60, "name": "名" * 100} for i in range(500)]
-    ballots = [
-        {
-            "id": "e" * 60,
-            "title": "选" * 300,
-            "kind": "election",
-            "seats": 500,
-            "round": 99,
-            "candidates": many,
-            "rule": {"fraction": "999999/999999", "constant": -10_000, "cmp": ">="},
-        },
-        {
-            "id": "s" * 64,
-            "title": "t",
-            "kind": "score",
-            "trim": 10_000,
-            "subjects": [{"id": "s", "title": "t", "min": -1_000_000, "max": 1_000_000, "step": 0.0001}],
-        },
-        {"id": "v", "title": "t", "kind": "selection", "seats": 1, "minimum": 10_000, "candidates": many[:2]},
+def test_the_largest_definitions_that_pass_still_encode_tally_show_and_print(tmp_path: Path) -> None:
+    """Every bound at its limit at once: the views, the tally, the log's encoders and the
+    printed certificate cope."""
+    from server.core import commands as c
+    from server.live import issuing
+    from server.paper import certificates as cert
+    from tests.fuzzing import valid_choice
+
+    # 500 candidates, some with the longest ids and names (all of them at 100 characters would
+    # print 100 pages: bench/certificates.py's business, not a test's)
+    many = [
+        {"id": f"c{i:03d}" + "x" * (60 if i % 50 else 0), "name": "名" * (100 if i % 50 == 0 else 3)}
+        for i in range(500)
     ]
-    agenda = agenda_from_dict(agenda_data(3, ballots=ballots))
-    meeting = Meeting(agenda)
-    for run in meeting.ballots.values():
-        result = meeting.tally(run)
-        canonical(result)
-        orjson.dumps(result)
-    for role in ("clerk", "seat", "display", "device"):
-        orjson.dumps(snapshot(meeting, role, ["m01"]))
-        canonical(snapshot(meeting, role, ["m01"]))
+    ballots = [
+        {"id": "e" * 60, "title": "选" * 300, "kind": "election", "seats": 500, "round": 99, "candidates": many,
+         "secret": False, "live_counts": True, "rule": {"fraction": "999999/999999", "constant": -10_000, "cmp": ">="}},
+        {"id": "s" * 64, "title": "t" * 300, "kind": "score", "trim": 10_000,
+         "subjects": [{"id": "s", "title": "题" * 300, "min": -1_000_000, "max": 1_000_000, "step": 0.0001}]},
+        {"id": "v", "title": "t", "kind": "selection", "seats": 1, "minimum": 10_000, "candidates": many[:2]},
+    ]  # fmt: skip
+    data = agenda_data(3, ballots=ballots)
+    data["meeting"].update(title="会" * 300, body="体" * 100, term="届" * 100, session="次" * 100)
+    meeting = Meeting(agenda_from_dict(data))
+    for mid in ("m01", "m02", "m03"):
+        meeting.apply(meeting.decide(c.SetAttendance(mid, "present", "clerk"), 1.0, str).events[0], meeting.seq + 1)
+    key = cert.load_or_create_key(tmp_path / "key.pem")
+    for ballot in [b["id"] for b in ballots]:
+        meeting.apply(meeting.decide(c.OpenBallot(ballot), 2.0, str).events[0], meeting.seq + 1)
+        view = meeting.ballots[ballot].spec.public()
+        voters = ("m01",) if ballot == "e" * 60 else ("m01", "m02", "m03")  # one paper of 500 names: 35 pages
+        for i, mid in enumerate(voters):
+            draw = f"{i:032x}".format
+            for ev in meeting.decide(c.Cast(mid, ballot, valid_choice(view, i), f"k{i}"), 3.0, draw).events:
+                meeting.apply(ev, meeting.seq + 1 if ev.LOGGED else None)
+        for role in ("clerk", "seat", "display", "device"):
+            orjson.dumps(snapshot(meeting, role, ["m01"]))
+            canonical(snapshot(meeting, role, ["m01"]))
+        closed = meeting.decide(c.CloseBallot(ballot), 4.0, str).events[0]
+        canonical(closed.result)
+        orjson.dumps(closed.result)
+        meeting.apply(closed, meeting.seq + 1)
+        run = meeting.ballots[ballot]
+        ctx = cert.CertificateContext(
+            issuing.meeting_info(meeting),
+            issuing.ballot_record(meeting, run, meeting.seq, "0" * 64),
+            issuing.annex_members(meeting, run),
+            qr_payload=issuing.payload_for(meeting, key, run, meeting.seq, "0" * 64),
+        )
+        path = tmp_path / issuing.certificate_file_name(ballot, run.run)
+        assert issuing.render_certificate_file(ctx, str(path), "zh-CN").startswith(b"%PDF")
 
 
 def test_a_tie_with_a_person_written_in_goes_to_a_further_round_whose_ids_follow_the_grammar() -> None:

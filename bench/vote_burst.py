@@ -94,18 +94,13 @@ def child_serve(args: argparse.Namespace) -> None:
     sock = _listen()
     sock.listen(4096)
     print(f"PORT {sock.getsockname()[1]}", flush=True)
+    from server.edge.frames import uvicorn_ws_options
+
+    options = uvicorn_ws_options()  # ws "auto": the protocol `hemicycle serve` runs
+    if args.ws != "auto":
+        options["ws"] = args.ws
     server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            log_level="warning",
-            ws=args.ws,
-            loop=args.loop,
-            http=args.http,
-            ws_max_size=1 << 20,
-            ws_per_message_deflate=False,
-            lifespan="on",
-            backlog=4096,
-        )
+        uvicorn.Config(app, log_level="warning", loop=args.loop, http=args.http, lifespan="on", backlog=4096, **options)
     )
     server.run(sockets=[sock])
 
@@ -755,7 +750,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seats", type=int, default=3000)
     p.add_argument("--rounds", type=int, default=3, help="bursts per target (a fresh ballot each); medians reported")
     p.add_argument(
-        "--ws", default="auto", help="uvicorn --ws: auto (= websockets-sansio), websockets, websockets-sansio, wsproto"
+        "--ws",
+        default="auto",
+        help="uvicorn --ws: auto (= the served protocol, server/edge/frames.py), websockets, websockets-sansio, wsproto",
     )
     p.add_argument("--loop", default="auto", help="uvicorn --loop: auto (= uvloop), uvloop, asyncio")
     p.add_argument("--http", default="auto", help="uvicorn --http: auto (= httptools), httptools, h11")

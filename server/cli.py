@@ -100,16 +100,17 @@ Drive a whole sitting from another terminal:
     oplog.attach_file(Path(args.ops_log) if args.ops_log else Path(args.data_dir) / "operations.log")
     oplog.note("server.started", sitting=agenda.meeting.title, host=args.host, port=args.port, tls=bool(args.tls_cert))
     serving[0] = True
+    from .edge.frames import uvicorn_ws_options
+
     uvicorn.run(
         app,
         host=args.host,
         port=args.port,
         log_level=args.log_level,
-        ws_max_size=1 << 20,
-        ws_per_message_deflate=False,
         lifespan="on",
         ssl_certfile=args.tls_cert,
         ssl_keyfile=args.tls_key,
+        **uvicorn_ws_options(),
     )
     oplog.note("server.stopped")
     return 0

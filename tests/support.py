@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ import uvicorn
 
 from server.assemble import ServerConfig, create_app
 from server.core.agenda import Agenda, agenda_from_dict
+from server.edge.frames import uvicorn_ws_options
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
 GIVEN = "建国秀英志强海燕丽华明辉晓红国庆玉兰德胜淑芬永刚春梅伟东桂英文杰雪梅立新"
@@ -111,9 +113,8 @@ async def start_server(
         uvicorn.Config(
             app,
             log_level="warning",
-            ws_per_message_deflate=False,
-            ws_max_size=1 << 20,
             lifespan="on",
+            **uvicorn_ws_options(),
             timeout_graceful_shutdown=graceful_shutdown,
             ssl_certfile=str(tls[0]) if tls else None,
             ssl_keyfile=str(tls[1]) if tls else None,
@@ -183,3 +184,34 @@ def write_agenda_toml(path: Path, data: dict[str, Any]) -> Path:
             out += ["", "[[items.ballots]]"] + [f"{k} = {toml_value(v)}" for k, v in b.items()]
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
     return path
+
+
+class ServerLog(logging.Handler):
+    """Every log record of an in-process server: the project's loggers and uvicorn's, which
+    do not propagate to the root logger (so pytest's ``caplog`` does not see them)."""
+
+    LOGGERS = ("", "uvicorn")  # uvicorn.error propagates to uvicorn, which stops there
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def faults(self) -> list[str]:
+        """What a server fault leaves: a traceback, or anything at ERROR or above."""
+        return [
+            f"{r.name}: {r.getMessage()}" + (" (with a traceback)" if r.exc_info else "")
+            for r in self.records
+            if r.exc_info or r.levelno >= logging.ERROR
+        ]
+
+    def __enter__(self) -> ServerLog:
+        for name in self.LOGGERS:
+            logging.getLogger(name).addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for name in self.LOGGERS:
+            logging.getLogger(name).removeHandler(self)

@@ -133,3 +133,31 @@ def test_a_file_that_is_not_a_key_is_refused(tmp_path: Path) -> None:
     os.chmod(path, 0o600)
     with pytest.raises(KeyFileError):
         load_or_create_key(path)
+
+
+def test_a_result_too_long_for_a_qr_symbol_signs_a_digest_of_its_counts() -> None:
+    """500 candidates' counts would not fit any QR symbol (rendering the certificate failed):
+    past the largest full-size symbol the payload signs their digest, which the record's
+    recount must reproduce."""
+    from server.paper.certificates.payload import MAX_TEXT, text_length
+    from server.paper.verification import check_payload
+
+    lines = [{"id": f"c{i:03d}" + "x" * 60, "counts": {"for": i, "against": 1, "abstain": 0}} for i in range(500)]
+    big = {**RESULT, "kind": "election", "lines": lines, "verdict": "elected"}
+    signed = certificate_fields(
+        meeting_id="m", meeting_title="t", ballot_id="e", run=1, result=big, seq=9, entry_digest="0f" * 32
+    )
+    assert "c" not in signed and len(signed["cd"]) == 64 and text_length(signed) <= MAX_TEXT
+    assert "c" in fields() and "cd" not in fields()  # a short result keeps its counts in the code
+
+    class Entry:
+        hash = "0f" * 32
+
+    from server.core import events as e
+
+    closed = e.BallotClosed("e", 1, 5.0, big, "")
+    entries, events = [Entry()] * 9, [closed] * 9
+    assert check_payload(signed, entries, events) is None  # type: ignore[arg-type]
+    recounted = {**big, "lines": [*lines[:-1], {**lines[-1], "counts": {"for": 0, "against": 1, "abstain": 0}}]}
+    events[-1] = e.BallotClosed("e", 1, 5.0, recounted, "")
+    assert "counts digest" in (check_payload(signed, entries, events) or "")  # type: ignore[arg-type]

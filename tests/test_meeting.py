@@ -601,3 +601,18 @@ def test_a_missing_member_field_and_a_wrong_list_type_name_their_keys() -> None:
     problems = problems_of(data)
     assert "members[1].seat: is required" in problems
     assert "items[0].ballots: must be a list, not str" in problems
+
+
+def test_a_meeting_rule_given_as_a_table_is_the_default_of_ballots_created_during_the_sitting() -> None:
+    """It was passed on as the text of the table, so every ad hoc motion without a rule of its
+    own was refused as an "unknown rule preset"."""
+    data = agenda_data(5)
+    data["meeting"]["rule"] = {"fraction": "2/3", "cmp": ">="}
+    meeting = Meeting(agenda_from_dict(data))
+    decision = meeting.decide(c.CreateBallot("item1", {"id": "adhoc", "title": "临时动议"}), 1.0, lambda: "x")
+    meeting.apply(decision.events[0], 1)
+    assert meeting.ballots["adhoc"].spec.rule.to_dict()["fraction"] == "2/3"
+    data["meeting"]["rule"] = {"fraction": "1e-5000"}
+    with pytest.raises(AgendaError) as info:
+        agenda_from_dict(data)
+    assert any(p.startswith("meeting.rule:") for p in info.value.problems)

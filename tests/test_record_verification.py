@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from server.live.agenda_file import load_agenda
+from server.live.issuing import certificate_file_name
 from server.paper import certificates as cert
 from simulators import tablets
 from tests.support import start_server
@@ -72,7 +73,7 @@ def test_every_closed_ballot_has_a_certificate_and_verify_checks_them(sitting: d
     ],
 )
 def test_a_certificate_reads_as_text_and_its_qr_verifies(sitting: dict[str, Any], ballot: str, tmp_path: Path) -> None:
-    pdf = sitting["dir"] / "certificates" / f"{ballot}-r1.pdf"
+    pdf = sitting["dir"] / "certificates" / certificate_file_name(ballot, 1)
     result = next(r["result"] for r in sitting["report"].results if r["ballot"] == ballot)
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "临江市" in text and sitting["agenda"].ballots[ballot].title[:6] in text
@@ -95,7 +96,7 @@ def test_a_certificate_reads_as_text_and_its_qr_verifies(sitting: dict[str, Any]
 
 
 def test_a_certificate_with_one_count_changed_fails(sitting: dict[str, Any]) -> None:
-    pdf = sitting["dir"] / "certificates" / "property-regulation-vote-r1.pdf"
+    pdf = sitting["dir"] / "certificates" / certificate_file_name("property-regulation-vote", 1)
     from server.paper.verification import payload_from
 
     payload = payload_from(str(pdf))

@@ -113,7 +113,7 @@ def test_bad_fractions_are_refused(value: object) -> None:
         ({"base": "everyone"}, "base must be one of"),
         ({"constant": 1.5}, "constant must be a whole number"),
         ({"constant": True}, "constant must be a whole number"),
-        ({"option": 3}, "option must be a string"),
+        ({"option": 3}, "option must be an id"),
         ({"share": "1/2"}, "unknown key(s) share"),
     ],
 )

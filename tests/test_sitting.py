@@ -295,6 +295,7 @@ async def test_a_countdown_ballot_closes_itself_and_a_hold_stops_the_clock(agend
     with pytest.raises(CommandError) as info:
         await run(sitting, c.Cast("m02", "timed", "for", "k2"))
     assert info.value.code == "ballot_closed"
+    await sitting.durable(sitting.ledger.seq)  # the close is applied before it is committed
     assert [d["name"] for d in stored_events(sitting.store)][-1] == "ballot.closed"
 
 

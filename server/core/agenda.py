@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import bounds
+from .bounds import Checker, shown
 from .errors import AgendaError
 from .rules import QUORUM_PRESET, Threshold, threshold_from_dict, threshold_from_dict_or_preset
 
@@ -137,50 +139,6 @@ class Agenda:
         return cache
 
 
-class _Checker:
-    """Collects problems with their key paths instead of stopping at the first."""
-
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
-    def fail(self, path: str, message: str) -> None:
-        self.problems.append(f"{path}: {message}")
-
-    def table(
-        self, data: Any, path: str, allowed: set[str], required: frozenset[str] | set[str] = frozenset()
-    ) -> dict[str, Any]:
-        if not isinstance(data, Mapping):
-            self.fail(path, f"must be a table, not {type(data).__name__}")
-            return {}
-        for key in sorted(set(data) - allowed):
-            self.fail(f"{path}.{key}" if path else key, "unknown key")
-        for key in sorted(required - set(data)):
-            self.fail(f"{path}.{key}" if path else key, "is required")
-        return dict(data)
-
-    def typed(
-        self, data: Mapping[str, Any], key: str, path: str, kind: type | tuple[type, ...], default: Any = None
-    ) -> Any:
-        if key not in data:
-            return default
-        value = data[key]
-        bad_bool = kind is int and isinstance(value, bool)
-        if not isinstance(value, kind) or bad_bool:
-            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-            self.fail(f"{path}.{key}", f"must be {_TYPE_WORDS.get(names, names)}, not {type(value).__name__}")
-            return default
-        return value
-
-    def text(self, data: Mapping[str, Any], key: str, path: str, default: str = "") -> str:
-        """A string that, when given, must say something (ids, names, seats, titles)."""
-        value: str = self.typed(data, key, path, str, default)
-        if key in data and isinstance(data[key], str) and not data[key].strip():
-            self.fail(f"{path}.{key}", "must not be empty")
-        return value
-
-
-_TYPE_WORDS = {"str": "a string", "int": "a whole number", "bool": "true or false", "list": "a list"}
-
 _MEETING_KEYS = {"body", "term", "session", "title", "date", "language", "quorum", "rule", "reveal"}
 _MEMBER_KEYS = {"id", "name", "seat", "group", "role", "votes", "card"}
 _ITEM_KEYS = {"id", "title", "ballots", "documents"}
@@ -203,18 +161,18 @@ def agenda_from_dict(data: Mapping[str, Any], source: str = "agenda") -> Agenda:
     """Validate agenda data; raise AgendaError listing every problem with its key path."""
     from .kinds import KINDS  # late import: kinds import agenda types
 
-    c = _Checker()
+    c = Checker()
     top = c.table(data, "", {"meeting", "members", "items"}, {"meeting", "members", "items"})
     raw_meeting = c.table(top.get("meeting", {}), "meeting", _MEETING_KEYS, {"title", "language"})
-    language = c.text(raw_meeting, "language", "meeting", "zh-CN")
+    language = c.typed(raw_meeting, "language", "meeting", str, "zh-CN")
     if language not in LANGUAGES:
-        c.fail("meeting.language", f"must be one of {', '.join(LANGUAGES)}, not {language!r}")
+        c.fail("meeting.language", f"must be one of {', '.join(LANGUAGES)}, not {shown(language)}")
     meeting = MeetingInfo(
-        body=c.typed(raw_meeting, "body", "meeting", str, ""),
-        term=c.typed(raw_meeting, "term", "meeting", str, ""),
-        session=c.typed(raw_meeting, "session", "meeting", str, ""),
+        body=c.optional_text(raw_meeting, "body", "meeting"),
+        term=c.optional_text(raw_meeting, "term", "meeting"),
+        session=c.optional_text(raw_meeting, "session", "meeting"),
         title=c.text(raw_meeting, "title", "meeting", "?"),
-        date=c.typed(raw_meeting, "date", "meeting", str, ""),
+        date=c.optional_text(raw_meeting, "date", "meeting"),
         language=language,
     )
     quorum = QUORUM_PRESET
@@ -229,34 +187,38 @@ def agenda_from_dict(data: Mapping[str, Any], source: str = "agenda") -> Agenda:
         except ValueError as exc:
             c.fail("meeting.quorum", str(exc))
     default_rule = raw_meeting.get("rule", "majority_of_all")
+    try:
+        threshold_from_dict_or_preset(default_rule, "majority_of_all")
+    except ValueError as exc:
+        c.fail("meeting.rule", str(exc))
     default_reveal = _reveal(c, raw_meeting, "meeting", "on_close")
 
     members: list[Member] = []
-    raw_members = c.typed(top, "members", "", list, [])
+    raw_members = c.sized(top, "members", "", bounds.MAX_MEMBERS)
     seen_ids: dict[str, str] = {}
     seen_seats: dict[str, str] = {}
     for i, raw in enumerate(raw_members):
         path = f"members[{i}]"
         m = c.table(raw, path, _MEMBER_KEYS, {"id", "name", "seat"})
-        mid, seat = c.text(m, "id", path, "?"), c.text(m, "seat", path, "?")
+        mid, seat = c.ident(m, "id", path), c.ident(m, "seat", path)
         role = c.typed(m, "role", path, str, "member")
         if role not in ROLES:
-            c.fail(f"{path}.role", f"must be one of {', '.join(ROLES)}, not {role!r}")
+            c.fail(f"{path}.role", f"must be one of {', '.join(ROLES)}, not {shown(role)}")
         if mid in seen_ids:
-            c.fail(f"{path}.id", f"duplicate member id {mid!r} (also {seen_ids[mid]})")
+            c.fail(f"{path}.id", f"duplicate member id {shown(mid)} (also {seen_ids[mid]})")
         if seat in seen_seats:
-            c.fail(f"{path}.seat", f"duplicate seat {seat!r} (also {seen_seats[seat]})")
+            c.fail(f"{path}.seat", f"duplicate seat {shown(seat)} (also {seen_seats[seat]})")
         seen_ids.setdefault(mid, path)
         seen_seats.setdefault(seat, path)
         members.append(
             Member(
                 id=mid,
-                name=c.text(m, "name", path, "?"),
+                name=c.text(m, "name", path, "?", bounds.MAX_NAME),
                 seat=seat,
-                group=c.typed(m, "group", path, str, ""),
+                group=c.optional_text(m, "group", path),
                 role=role,
                 votes=c.typed(m, "votes", path, bool, role != "observer"),
-                card=c.typed(m, "card", path, str, ""),
+                card=c.ident(m, "card", path, ""),
             )
         )
     if not members and "members" in top:
@@ -266,31 +228,40 @@ def agenda_from_dict(data: Mapping[str, Any], source: str = "agenda") -> Agenda:
     ballots: dict[str, BallotSpec] = {}
     documents: dict[str, DocumentSpec] = {}
     item_ids: set[str] = set()
-    for i, raw in enumerate(c.typed(top, "items", "", list, [])):
+    for i, raw in enumerate(c.sized(top, "items", "", bounds.MAX_ITEMS)):
         path = f"items[{i}]"
         it = c.table(raw, path, _ITEM_KEYS, {"id", "title"})
-        item_id = c.text(it, "id", path, "?")
+        item_id = c.ident(it, "id", path)
         if item_id in item_ids:
-            c.fail(f"{path}.id", f"duplicate item id {item_id!r}")
+            c.fail(f"{path}.id", f"duplicate item id {shown(item_id)}")
         item_ids.add(item_id)
         ballot_ids: list[str] = []
-        for j, raw_b in enumerate(c.typed(it, "ballots", path, list, [])):
-            for raw_one in _expanded(raw_b, KINDS):
-                spec = _ballot(c, raw_one, f"{path}.ballots[{j}]", item_id, default_rule, KINDS, default_reveal)
+        for j, raw_b in enumerate(c.sized(it, "ballots", path, bounds.MAX_BALLOTS)):
+            expanded = _expanded(raw_b, KINDS)
+            for raw_one in expanded:
+                # a title made from the written one and a nominee's name and post
+                generated = isinstance(raw_b, Mapping) and raw_one.get("title") != raw_b.get("title")
+                spec = _ballot(
+                    c, raw_one, f"{path}.ballots[{j}]", item_id, default_rule, KINDS, default_reveal, generated
+                )
                 if spec is None:
                     continue
                 if spec.id in ballots:
-                    c.fail(f"{path}.ballots[{j}].id", f"duplicate ballot id {spec.id!r}")
+                    c.fail(f"{path}.ballots[{j}].id", f"duplicate ballot id {shown(spec.id)}")
                 ballots[spec.id] = spec
                 ballot_ids.append(spec.id)
         doc_ids: list[str] = []
-        for j, raw_d in enumerate(c.typed(it, "documents", path, list, [])):
+        for j, raw_d in enumerate(c.sized(it, "documents", path, bounds.MAX_DOCUMENTS)):
             doc = _document(c, raw_d, f"{path}.documents[{j}]", item_id, seen_ids)
             if doc.id in documents:
-                c.fail(f"{path}.documents[{j}].id", f"duplicate document id {doc.id!r}")
+                c.fail(f"{path}.documents[{j}].id", f"duplicate document id {shown(doc.id)}")
             documents[doc.id] = doc
             doc_ids.append(doc.id)
         items.append(Item(item_id, c.text(it, "title", path, "?"), tuple(ballot_ids), tuple(doc_ids)))
+    if len(ballots) > bounds.MAX_BALLOTS:
+        c.fail("items", f"may hold at most {bounds.MAX_BALLOTS} ballots in all, not {len(ballots)}")
+    if len(documents) > bounds.MAX_DOCUMENTS:
+        c.fail("items", f"may hold at most {bounds.MAX_DOCUMENTS} documents in all, not {len(documents)}")
 
     if c.problems:
         raise AgendaError(c.problems, source)
@@ -303,7 +274,7 @@ def ballot_from_dict(
     """Validate one ballot definition (agenda file or a clerk's ad hoc ballot)."""
     from .kinds import KINDS
 
-    c = _Checker()
+    c = Checker()
     spec = _ballot(c, raw, path, item_id, default_rule, KINDS, default_reveal)
     if c.problems or spec is None:
         raise AgendaError(c.problems or [f"{path}: invalid ballot"], "ballot")
@@ -318,7 +289,7 @@ def _expanded(raw: Any, kinds: Mapping[str, Any]) -> list[Any]:
     return list(expand(dict(raw))) if expand else [raw]
 
 
-def _reveal(c: _Checker, data: Mapping[str, Any], path: str, default: str) -> str:
+def _reveal(c: Checker, data: Mapping[str, Any], path: str, default: str) -> str:
     value = c.typed(data, "reveal", path, str, default)
     if value not in REVEALS:
         c.fail(f"{path}.reveal", f"must be one of {', '.join(REVEALS)}, not {value!r}")
@@ -327,13 +298,14 @@ def _reveal(c: _Checker, data: Mapping[str, Any], path: str, default: str) -> st
 
 
 def _ballot(
-    c: _Checker,
+    c: Checker,
     raw: Any,
     path: str,
     item_id: str,
     default_rule: Any,
     kinds: Mapping[str, Any],
     default_reveal: str = "on_close",
+    generated: bool = False,
 ) -> BallotSpec | None:
     kind_name = raw.get("kind", "motion") if isinstance(raw, Mapping) else "motion"
     if not isinstance(kind_name, str):
@@ -343,7 +315,7 @@ def _ballot(
     extra = set(kind.PARAM_KEYS) if kind else set()
     b = c.table(raw, path, _BALLOT_KEYS | extra, {"id", "title"})
     if kind is None:
-        c.fail(f"{path}.kind", f"unknown ballot kind {kind_name!r}; kinds: {', '.join(kinds)}")
+        c.fail(f"{path}.kind", f"unknown ballot kind {shown(kind_name)}; kinds: {', '.join(kinds)}")
         return None
     try:
         rule_value = b.get("rule", kind.DEFAULT_RULE or default_rule)
@@ -354,8 +326,13 @@ def _ballot(
     countdown = c.typed(b, "countdown", path, int, None)
     if countdown is not None and not 5 <= countdown <= 3600:
         c.fail(f"{path}.countdown", "must be between 5 and 3600 seconds")
+    ballot_id = c.ident(b, "id", path)
+    check_id = getattr(kind, "check_id", None)
+    for problem in check_id(ballot_id) if check_id and "id" in b else ():
+        c.fail(f"{path}.id", problem)
     params = {k: b[k] for k in kind.PARAM_KEYS if k in b}
-    for problem in kind.check_params(params, rule):
+    kind_problems = kind.check_params(params, rule)
+    for problem in kind_problems:
         key, _, message = problem.partition(": ")
         c.fail(f"{path}.{key}", message)
     secret = c.typed(b, "secret", path, bool, kind.SECRET_BY_DEFAULT)
@@ -363,10 +340,12 @@ def _ballot(
     if secret and live_counts:
         # running counts beside the live list of who has voted would reveal each choice
         c.fail(f"{path}.live_counts", "a secret ballot cannot show live counts")
+    # a generated title (appointment "each": title, name and post) was checked as written
+    title_limit = bounds.MAX_TITLE + 2 * bounds.MAX_NAME + 20 if generated else bounds.MAX_TITLE
     return BallotSpec(
-        id=c.text(b, "id", path, "?"),
+        id=ballot_id,
         item=item_id,
-        title=c.text(b, "title", path, "?"),
+        title=c.text(b, "title", path, "?", title_limit),
         kind=kind_name,
         rule=rule,
         secret=secret,
@@ -375,11 +354,14 @@ def _ballot(
         allow_change=c.typed(b, "allow_change", path, bool, True),
         certificate=c.typed(b, "certificate", path, bool, True),
         reveal=_reveal(c, b, path, default_reveal),
-        params=kind.normalize_params(params),
+        # normalized only when the kind found nothing wrong: a kind's normalizer may rely on
+        # what its checker established (a list where a list belongs), and a definition with
+        # problems is refused whole anyway
+        params=dict(params) if kind_problems else kind.normalize_params(params),
     )
 
 
-def _document(c: _Checker, raw: Any, path: str, item_id: str, member_ids: Mapping[str, str]) -> DocumentSpec:
+def _document(c: Checker, raw: Any, path: str, item_id: str, member_ids: Mapping[str, str]) -> DocumentSpec:
     d = c.table(raw, path, _DOCUMENT_KEYS, {"id", "title", "file"})
     audience_raw = d.get("audience", "everyone")
     if isinstance(audience_raw, str):
@@ -387,10 +369,10 @@ def _document(c: _Checker, raw: Any, path: str, item_id: str, member_ids: Mappin
         if audience_raw not in AUDIENCES:
             c.fail(f"{path}.audience", f"must be one of {', '.join(AUDIENCES)} or a list of member ids")
     elif isinstance(audience_raw, list) and all(isinstance(x, str) for x in audience_raw) and audience_raw:
-        audience = tuple(audience_raw)
-        for who in audience:
-            if who not in member_ids:
-                c.fail(f"{path}.audience", f"unknown member id {who!r}")
+        audience = tuple(audience_raw[: bounds.MAX_MEMBERS])
+        unknown = [who for who in audience if who not in member_ids]
+        if unknown:
+            c.fail(f"{path}.audience", f"unknown member id {', '.join(shown(who) for who in unknown[:5])}")
     else:
         c.fail(f"{path}.audience", "must be one of everyone, members, observers or a list of member ids")
         audience = ("everyone",)
@@ -398,7 +380,7 @@ def _document(c: _Checker, raw: Any, path: str, item_id: str, member_ids: Mappin
     if classification not in CLASSIFICATIONS:
         c.fail(f"{path}.classification", f"must be one of {', '.join(CLASSIFICATIONS)}")
     return DocumentSpec(
-        id=c.text(d, "id", path, "?"),
+        id=c.ident(d, "id", path),
         item=item_id,
         title=c.text(d, "title", path, "?"),
         file=c.text(d, "file", path, "?"),

@@ -17,6 +17,7 @@ from typing import Any
 from . import commands as c
 from . import events as e
 from .agenda import Agenda, Member
+from .bounds import MAX_MEMBERS, MAX_TITLE, id_problem, shown, text_problem
 from .errors import CommandError
 
 RECEIPTS = ("delivered", "opened")
@@ -52,6 +53,22 @@ def may_read(info: dict[str, Any], role: str, member: Member | None) -> bool:
     return member.id in info.get("readers", ())
 
 
+def _metadata_problem(info: dict[str, Any]) -> str | None:
+    """What the record will not hold of an added document: an id outside the grammar, an
+    unbounded title or file name, more readers than a sitting has members."""
+    problem = id_problem(info.get("id"))
+    if problem:
+        return f"id: {problem}"
+    for key in ("title", "filename"):
+        value = info.get(key, "")
+        problem = text_problem(value, MAX_TITLE) if isinstance(value, str) else "must be text"
+        if problem:
+            return f"{key}: {problem}"
+    if len(info.get("readers", ())) > MAX_MEMBERS:
+        return f"readers: at most {MAX_MEMBERS}"
+    return None
+
+
 class DocumentBook:
     """The documents part of the meeting state, with its own decide/apply."""
 
@@ -65,17 +82,20 @@ class DocumentBook:
     def _doc(self, doc_id: str) -> Doc:
         doc = self.docs.get(doc_id)
         if doc is None:
-            raise CommandError("unknown_document", f"no document {doc_id!r}")
+            raise CommandError("unknown_document", f"no document {shown(doc_id)}")
         return doc
 
     def decide(self, agenda: Agenda, cmd: c.Command, now: float) -> list[e.Event]:
         return _DECIDE[type(cmd)](self, agenda, cmd, now)
 
     def _add(self, agenda: Agenda, cmd: c.AddDocument, now: float) -> list[e.Event]:
+        problem = _metadata_problem(cmd.info)
+        if problem:
+            raise CommandError("bad_metadata", problem)
         if cmd.info.get("id") in self.docs:
             raise CommandError("bad_state", "this document is already in the sitting")
         if cmd.info.get("item_id") not in {i.id for i in agenda.items}:
-            raise CommandError("unknown_item", f"no agenda item {cmd.info.get('item_id')!r}")
+            raise CommandError("unknown_item", f"no agenda item {shown(cmd.info.get('item_id'))}")
         unknown = [r for r in cmd.info.get("readers", ()) if agenda.member(r) is None]
         if unknown:
             raise CommandError("unknown_member", f"unknown reader(s): {', '.join(unknown)}")

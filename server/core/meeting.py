@@ -15,6 +15,7 @@ from . import commands as c
 from . import events as e
 from .agenda import Agenda, agenda_from_dict, ballot_from_dict
 from .ballot_state import LIFECYCLE, BallotRun, Status, urn_digest
+from .bounds import MAX_BALLOTS, shown
 from .decision import Decision, Draw, Receipt, Warning
 from .documents import DocumentBook
 from .errors import AgendaError, CommandError
@@ -24,6 +25,8 @@ from .kinds.common import Turnout
 ATTENDANCE = ("present", "absent", "leave")
 #: what may still happen once the sitting is closed: paper, and recalling documents
 AFTER_CLOSE = frozenset({c.RecordCertificate, c.RecordServerKey, c.RecallDocuments})
+#: how many of an ad hoc ballot's problems ``invalid_ballot`` lists
+PROBLEMS_SHOWN = 20
 
 
 class Meeting:
@@ -90,7 +93,7 @@ class Meeting:
 
     def _attendance(self, cmd: c.SetAttendance, now: float, draw: Draw) -> Decision:
         if cmd.member not in self.attendance:
-            raise CommandError("unknown_member", f"no member {cmd.member!r}")
+            raise CommandError("unknown_member", f"no member {shown(cmd.member)}")
         if cmd.status not in ATTENDANCE:
             raise CommandError("bad_message", f"status must be one of {', '.join(ATTENDANCE)}")
         if cmd.status == "leave" and cmd.by != "clerk":
@@ -101,24 +104,29 @@ class Meeting:
 
     def _select_item(self, cmd: c.SelectItem, now: float, draw: Draw) -> Decision:
         if cmd.item not in {i.id for i in self.agenda.items}:
-            raise CommandError("unknown_item", f"no agenda item {cmd.item!r}")
+            raise CommandError("unknown_item", f"no agenda item {shown(cmd.item)}")
         return Decision() if cmd.item == self.current_item else Decision([e.ItemSelected(cmd.item, now)])
 
     def _create_ballot(self, cmd: c.CreateBallot, now: float, draw: Draw) -> Decision:
         if cmd.item not in {i.id for i in self.agenda.items}:
-            raise CommandError("unknown_item", f"no agenda item {cmd.item!r}")
+            raise CommandError("unknown_item", f"no agenda item {shown(cmd.item)}")
         try:
             spec = ballot_from_dict(cmd.spec, "ballot", cmd.item, self._default_rule, self._default_reveal)
         except AgendaError as exc:
-            raise CommandError("invalid_ballot", "; ".join(exc.problems)) from None
+            # the first problems name what to fix; an answer should not outgrow the question
+            more = len(exc.problems) - PROBLEMS_SHOWN
+            shown_problems = exc.problems[:PROBLEMS_SHOWN] + ([f"and {more} more"] if more > 0 else [])
+            raise CommandError("invalid_ballot", "; ".join(shown_problems)) from None
         if spec.id in self.ballots:
-            raise CommandError("invalid_ballot", f"a ballot {spec.id!r} already exists")
+            raise CommandError("invalid_ballot", f"a ballot {shown(spec.id)} already exists")
+        if len(self.ballots) >= MAX_BALLOTS:
+            raise CommandError("invalid_ballot", f"a sitting holds at most {MAX_BALLOTS} ballots")
         return Decision([e.BallotCreated(dict(cmd.spec), cmd.item, now)])
 
     def _further_round(self, cmd: c.CreateFurtherRound, now: float, draw: Draw) -> Decision:
         run = self.ballots.get(cmd.ballot)
         if run is None:
-            raise CommandError("unknown_ballot", f"no ballot {cmd.ballot!r}")
+            raise CommandError("unknown_ballot", f"no ballot {shown(cmd.ballot)}")
         further = getattr(KINDS[run.spec.kind], "further_round", None)
         if further is None or run.result is None or run.status not in (Status.CLOSED, Status.ANNOUNCED):
             raise CommandError("bad_state", "only a closed election can lead to a further round")
@@ -131,8 +139,9 @@ class Meeting:
         return self._create_ballot(c.CreateBallot(run.spec.item, spec), now, draw)
 
     @property
-    def _default_rule(self) -> str:
-        return str(self.agenda.source["meeting"].get("rule", "majority_of_all"))
+    def _default_rule(self) -> Any:
+        """The meeting's default rule as the agenda gives it: a preset name or a rule table."""
+        return self.agenda.source["meeting"].get("rule", "majority_of_all")
 
     @property
     def _default_reveal(self) -> str:
@@ -142,7 +151,7 @@ class Meeting:
         """The ballot's current run, if it may take the lifecycle step ``event``."""
         run = self.ballots.get(ballot)
         if run is None:
-            raise CommandError("unknown_ballot", f"no ballot {ballot!r}")
+            raise CommandError("unknown_ballot", f"no ballot {shown(ballot)}")
         step = LIFECYCLE[event]
         if run.status not in step.sources:
             raise CommandError("bad_state", f"cannot {step.verb} a ballot that is {run.status}")
@@ -200,7 +209,7 @@ class Meeting:
 
     def _keypad_status(self, cmd: c.SetKeypadStatus, now: float, draw: Draw) -> Decision:
         if self.agenda.member_at_seat(cmd.seat) is None:
-            raise CommandError("unknown_seat", f"no seat {cmd.seat!r}")
+            raise CommandError("unknown_seat", f"no seat {shown(cmd.seat)}")
         if self.keypads.get(cmd.seat) == cmd.online:
             return Decision()
         return Decision([e.KeypadStatusChanged(cmd.seat, cmd.online, now)])
@@ -240,7 +249,7 @@ class Meeting:
             return Decision(cast=key)
         run = self.ballots.get(cmd.ballot)
         if run is None:
-            raise CommandError("unknown_ballot", f"no ballot {cmd.ballot!r}")
+            raise CommandError("unknown_ballot", f"no ballot {shown(cmd.ballot)}")
         if run.status == Status.HELD:
             raise CommandError("ballot_held", "voting is on hold")
         if run.status != Status.OPEN or (run.deadline is not None and now >= run.deadline):
@@ -248,7 +257,7 @@ class Meeting:
             raise CommandError(code, "this ballot is not open for voting")
         member = self.agenda.member(cmd.member)
         if member is None:
-            raise CommandError("unknown_member", f"no member {cmd.member!r}")
+            raise CommandError("unknown_member", f"no member {shown(cmd.member)}")
         if not member.can_vote:
             raise CommandError("no_voting_right", "this member has no vote")
         if self.attendance[cmd.member] != "present":

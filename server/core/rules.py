@@ -7,10 +7,13 @@ can never be mis-rounded. Presets cover common practice; agenda files may define
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
+
+from .bounds import FRACTION_DIGITS, MAX_COUNT, id_problem, shown, whole_problem
 
 BASES = ("seated", "present", "cast", "cast_excluding_abstain")
 COMPARATORS = (">", ">=")
@@ -67,21 +70,38 @@ PRESETS: dict[str, Threshold] = {
 QUORUM_PRESET = Threshold("present", ">", Fraction(1, 2), "seated")
 
 
+_N = f"([0-9]{{1,{FRACTION_DIGITS}}})"
+_RATIO = re.compile(rf"\s*{_N}\s*/\s*{_N}\s*")
+_DECIMAL = re.compile(rf"\s*([0-9]{{1,{FRACTION_DIGITS}}})(?:\.([0-9]{{1,{FRACTION_DIGITS - 1}}}))?\s*")
+_FRACTION_WORDS = 'must be a fraction such as "1/2" or "0.5"'
+
+
 def parse_fraction(value: Any) -> Fraction:
-    """Accept "1/2", "2/3", 0.5 or 1; refuse anything outside 0..1."""
+    """Accept "1/2", "2/3", "0.5", 0.5 or 1; refuse anything outside 0..1.
+
+    Text is read by a strict grammar ("n/d" with at most six digits a part, or a decimal
+    with at most five places, no exponent, so ``to_dict`` writes it back as "n/d"): ``Fraction("1e-5000")`` would be exact, accepted, and break every view that
+    prints it; ``Fraction("1e3000000")`` takes seconds to build. A number is limited to a
+    denominator of at most 1,000 (0.667 means two thirds).
+    """
     if isinstance(value, bool):
-        raise ValueError('must be a fraction such as "1/2"')
-    if isinstance(value, (int, float)):
-        frac = Fraction(value).limit_denominator(1000)
+        raise ValueError(_FRACTION_WORDS)
+    if isinstance(value, int):
+        frac = Fraction(value) if value in (0, 1) else Fraction(2)
+    elif isinstance(value, float):
+        frac = Fraction(value).limit_denominator(1000) if math.isfinite(value) and 0 <= value <= 1 else Fraction(2)
     elif isinstance(value, str):
-        try:
-            frac = Fraction(value.strip())
-        except (ValueError, ZeroDivisionError):
-            raise ValueError(f'{value!r} is not a fraction such as "1/2"') from None
+        ratio, decimal = _RATIO.fullmatch(value), _DECIMAL.fullmatch(value)
+        if ratio and int(ratio[2]) > 0:
+            frac = Fraction(int(ratio[1]), int(ratio[2]))
+        elif decimal:
+            frac = Fraction(f"{decimal[1]}.{decimal[2] or 0}")
+        else:
+            raise ValueError(f"{shown(value)} {_FRACTION_WORDS} (at most {FRACTION_DIGITS} digits a part)")
     else:
-        raise ValueError('must be a fraction such as "1/2"')
+        raise ValueError(_FRACTION_WORDS)
     if not 0 <= frac <= 1:
-        raise ValueError(f"{value!r} must lie between 0 and 1")
+        raise ValueError(f"{shown(value)} must lie between 0 and 1")
     return frac
 
 
@@ -90,19 +110,21 @@ def threshold_from_dict(data: Mapping[str, Any], default_option: str = "for") ->
     allowed = {"option", "cmp", "fraction", "base", "constant"}
     unknown = set(data) - allowed
     if unknown:
-        raise ValueError(f"unknown key(s) {', '.join(sorted(unknown))}")
+        raise ValueError(f"unknown key(s) {', '.join(str(k)[:40] for k in sorted(map(str, unknown))[:5])}")
     cmp = data.get("cmp", ">")
     if cmp not in COMPARATORS:
-        raise ValueError(f"cmp must be one of {', '.join(COMPARATORS)}, not {cmp!r}")
+        raise ValueError(f"cmp must be one of {', '.join(COMPARATORS)}, not {shown(cmp)}")
     base = data.get("base", "seated")
     if base not in BASES:
-        raise ValueError(f"base must be one of {', '.join(BASES)}, not {base!r}")
+        raise ValueError(f"base must be one of {', '.join(BASES)}, not {shown(base)}")
     constant = data.get("constant", 0)
-    if not isinstance(constant, int) or isinstance(constant, bool):
-        raise ValueError("constant must be a whole number")
+    problem = whole_problem(constant, -MAX_COUNT, MAX_COUNT)
+    if problem:
+        raise ValueError(f"constant {problem}")
     option = data.get("option", default_option)
-    if not isinstance(option, str):
-        raise ValueError("option must be a string")
+    problem = id_problem(option)
+    if problem:
+        raise ValueError(f"option {problem}")
     return Threshold(option, cmp, parse_fraction(data.get("fraction", "1/2")), base, constant)
 
 
@@ -111,7 +133,7 @@ def threshold_from_dict_or_preset(value: Any, default: str) -> Threshold:
         return PRESETS[default]
     if isinstance(value, str):
         if value not in PRESETS:
-            raise ValueError(f"unknown rule preset {value!r}; presets: {', '.join(PRESETS)}")
+            raise ValueError(f"unknown rule preset {shown(value)}; presets: {', '.join(PRESETS)}")
         return PRESETS[value]
     if isinstance(value, Mapping):
         return threshold_from_dict(value)

@@ -32,12 +32,12 @@ _DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 def mint_document_id() -> str:
-    """A fresh, unguessable document id (128 random bits, URL-safe).
+    """A fresh, unguessable document id (128 random bits, URL-safe, of the one id grammar).
 
     Ids appear in URLs; being unguessable means knowing one document's URL reveals nothing
     about another's. Access control still has to be enforced by the HTTP layer.
     """
-    return secrets.token_urlsafe(16)
+    return "d" + secrets.token_urlsafe(16)  # a letter first: the id grammar (server/core/bounds.py)
 
 
 def check_digest(sha256: str) -> str:

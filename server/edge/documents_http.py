@@ -31,6 +31,19 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": code, "message": message}, status_code=status)
 
 
+def _width(arg: str | None) -> int | None:
+    """The ``width`` query argument: absent means the default; otherwise ASCII digits only.
+
+    ``str.isdigit`` is true for "²" and "٣", which ``int`` then refuses or reads as another
+    number; a width is a handful of ASCII digits or it is refused with ``bad_width``.
+    """
+    if arg is None or arg == "":
+        return None
+    if not (arg.isascii() and arg.isdigit() and len(arg) <= 5):
+        raise DocumentError("bad_width", "width must be a whole number of pixels")
+    return int(arg)
+
+
 def bearer_token(request: Request) -> str | None:
     """The token a request presents: ``Authorization: Bearer``, or ``?token=`` where a browser
     cannot set headers."""
@@ -155,7 +168,7 @@ class DocumentRoutes:
         width_arg = request.query_params.get("width")
         sha = doc.info["sha256"]
         try:
-            width = self.renderer.width(int(width_arg) if width_arg and width_arg.isdigit() else None)
+            width = self.renderer.width(_width(width_arg))
             # Rendering (if the page is not pre-rendered yet) happens once, in the render pool's
             # worker processes; cache reads never wait behind it (server/documents/render_pool.py).
             if doc.info["classification"] == "confidential" and who.role != "clerk":

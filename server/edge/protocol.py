@@ -15,6 +15,7 @@ import orjson
 
 from ..core import commands as c
 from ..core.agenda import Agenda
+from ..core.bounds import shown
 from ..core.errors import CommandError
 from .credentials import Identity
 
@@ -116,7 +117,7 @@ class Resolver:
                 raise CommandError("bad_message", 'a device names the "seat" it speaks for')
             member = self.agenda.member_at_seat(seat)
             if member is None:
-                raise CommandError("unknown_seat", f"no seat {seat!r}")
+                raise CommandError("unknown_seat", f"no seat {shown(seat)}")
             return member.id
         raise CommandError("forbidden", f"a {ident.role} cannot vote or check in")
 
@@ -153,14 +154,16 @@ class Resolver:
                 raise CommandError("forbidden", "only the clerk runs the sitting")
             name = _field(msg, "name", str)
             if name not in CLERK_COMMANDS:
-                raise CommandError("unknown_command", f"no clerk command {name!r}")
+                raise CommandError("unknown_command", f"no clerk command {shown(name)}")
             cls, arg_types, required = CLERK_COMMANDS[name]
             args = _field(msg, "args", dict, required=False) or {}
             unknown = set(args) - set(arg_types)
             if unknown:
-                raise CommandError("bad_message", f"unknown argument(s) {', '.join(sorted(unknown))}")
+                raise CommandError(
+                    "bad_message", f"unknown argument(s) {', '.join(shown(a) for a in sorted(unknown)[:5])}"
+                )
             values = {a: _field(args, a, t, a in required) for a, t in arg_types.items() if a in args or a in required}
             if cls is c.SetAttendance:
                 values["by"] = "clerk"
             return cls(**values)
-        raise CommandError("unknown_type", f"unknown message type {kind!r}")
+        raise CommandError("unknown_type", f"unknown message type {shown(kind)}")

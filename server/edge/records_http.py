@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..live.issuing import Issuer, render_record
+from ..live.issuing import Issuer, certificate_file_name, render_record
 from ..live.sitting import Sitting
 from .credentials import Identities
 from .documents_http import bearer_token
@@ -57,11 +57,17 @@ class RecordRoutes:
             return JSONResponse(
                 {"error": "not_found", "message": "no certificate for this ballot run"}, status_code=404
             )
-        data = await asyncio.to_thread(self.issuer.path_for(ballot, run).read_bytes)
+        try:
+            data = await asyncio.to_thread(self.issuer.path_for(ballot, run).read_bytes)
+        except FileNotFoundError:
+            return JSONResponse(
+                {"error": "file_missing", "message": "the record lists this certificate but its file is gone"},
+                status_code=404,
+            )
+        # the name the browser saves under is derived too: an id never reaches a header
+        name = certificate_file_name(ballot, run)
         return Response(
-            data,
-            media_type="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="{ballot}-r{run}.pdf"'},
+            data, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'}
         )
 
     async def record(self, request: Request) -> Response:

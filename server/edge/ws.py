@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,6 +25,7 @@ from ..core import commands as c
 from ..core.errors import CommandError
 from ..live.sitting import Outcome, Sitting, Unavailable
 from .credentials import Identities
+from .frames import RECEIVED
 from .hub import Hub, Subscriber
 from .limits import Limits, TokenBucket
 from .origins import OriginPolicy
@@ -159,12 +161,27 @@ class Endpoint:
                 if inflight[0] >= limits.max_inflight:
                     push(_error("rate_limited", "too many requests in flight", msg.get("id")))
                     continue
-                self._submit(sub, command, msg, inflight)
+                self._submit(sub, command, msg, inflight, self._received_at(message))
         finally:
             self.hub.remove(sub)
 
-    def _submit(self, sub: Subscriber, command: c.Command, msg: dict[str, Any], inflight: list[int]) -> None:
-        """Decide now; answer when durable (a plain callback from the commit: no task, no future)."""
+    def _received_at(self, message: dict[str, Any]) -> float | None:
+        """When the frame was read off the socket, on the sitting's clock (None: not stamped).
+
+        The transport stamps each message as it parses it (server/edge/frames.py); a stall of
+        the event loop between then and now must not count against the sender: a vote read
+        before a ballot's deadline is judged as of that moment.
+        """
+        stamp = message.get(RECEIVED)
+        if stamp is None:
+            return None
+        return self.sitting.clock() - max(0.0, time.monotonic() - stamp)
+
+    def _submit(
+        self, sub: Subscriber, command: c.Command, msg: dict[str, Any], inflight: list[int], at: float | None
+    ) -> None:
+        """Decide now, as of ``at``; answer when durable (a plain callback from the commit:
+        no task, no future)."""
         re = msg.get("id")
 
         def answer(outcome: Outcome | None, exc: BaseException | None) -> None:
@@ -178,7 +195,7 @@ class Endpoint:
 
         inflight[0] += 1
         try:
-            self.sitting.request(command, sub, answer)
+            self.sitting.request(command, sub, answer, at)
         except CommandError as exc:
             inflight[0] -= 1
             sub.push(_error(exc.code, exc.message, re))

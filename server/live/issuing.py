@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import logging
 import multiprocessing
+import re
 import shutil
 import subprocess
 from concurrent.futures import ProcessPoolExecutor
@@ -29,6 +30,19 @@ from ..paper import certificates as cert
 from .sitting import Sitting
 
 log = logging.getLogger("hemicycle.issuing")
+
+
+def certificate_file_name(ballot: str, run: int) -> str:
+    """A file name for a ballot run's certificate, derived, not taken from the id.
+
+    Ids follow a safe grammar (server/core/bounds.py), but a file name must be safe whatever
+    the record holds (a log written before the grammar, or one edited by hand): the readable
+    part keeps only ``A-Z a-z 0-9 _ -`` and at most 40 of them, and a digest of the whole id
+    keeps two ids apart that the sanitizing would merge.
+    """
+    readable = re.sub(r"[^A-Za-z0-9_-]", "_", ballot)[:40] or "ballot"
+    digest = hashlib.sha256(ballot.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"{readable}-{digest}-r{int(run)}.pdf"
 
 
 def meeting_info(meeting: Meeting) -> cert.MeetingInfo:
@@ -99,7 +113,8 @@ class Issuer:
         self._executor: ProcessPoolExecutor | None = None
 
     def path_for(self, ballot: str, run: int) -> Path:
-        return self.dir / f"{ballot}-r{run}.pdf"
+        """Where a certificate is written: a name derived from the ballot id, never the id itself."""
+        return self.dir / certificate_file_name(ballot, run)
 
     KINDS = (e.SittingClosed, e.BallotClosed)  # what to subscribe ``on_event`` to
 

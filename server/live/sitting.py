@@ -168,8 +168,12 @@ class Sitting:
         self.request(command, origin, _settle(fut))
         return fut
 
-    def request(self, command: c.Command, origin: object, reply: Reply) -> None:
+    def request(self, command: c.Command, origin: object, reply: Reply, at: float | None = None) -> None:
         """Decide and apply at once; ``reply(outcome, None)`` once the events are durable.
+
+        ``at`` is the time the rules judge the command by: when the edge received it (a
+        vote read before a deadline counts, however long the loop took to get to it);
+        None means now.
 
         Synchronous up to the hand-over to the writer, so commands are decided in arrival
         order and callers need no task of their own. Raises CommandError when refused (and
@@ -184,7 +188,7 @@ class Sitting:
             except Exception as exc:
                 raise Unavailable("the vote store cannot be read; nothing was recorded") from exc
         meeting = self.meeting
-        decision = meeting.decide(command, round(self.clock(), 3), self.draw)
+        decision = meeting.decide(command, round(self.clock() if at is None else at, 3), self.draw)
         logged, commit = self._record(decision.events, origin)
         receipt = meeting.keys[decision.cast] if decision.cast else None
         seq = logged[-1][0] if logged else receipt.seq if receipt else self.ledger.seq

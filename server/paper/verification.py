@@ -56,7 +56,8 @@ def check_payload(fields: dict[str, Any], entries: list[LogEntry], events: list[
     )
     printed = {"turnout": fields.get("t"), "counts": cert.counts_from_fields(fields), "verdict": fields.get("d")}
     recorded = {"turnout": expected.get("t"), "counts": cert.counts_from_fields(expected), "verdict": expected.get("d")}
-    for label in ("turnout", "counts", "verdict"):
+    printed["counts digest"], recorded["counts digest"] = fields.get("cd"), expected.get("cd")
+    for label in ("turnout", "counts", "counts digest", "verdict"):
         if printed[label] != recorded[label]:
             return f"its {label} differ from the record: {printed[label]!r} printed, {recorded[label]!r} recorded"
     return None

@@ -10,8 +10,11 @@ A kind module provides:
   ``KEYPAD_OK`` stays as a per-kind upper bound ("some ballot of this kind can be
   keyed"); adapters should ask ``keypad_ok(spec)``;
 - optional ``expand(raw) -> list[raw]``: one agenda definition becoming several ballots;
-- ``check_params(params, rule) -> list["key: problem"]`` and ``normalize_params(params)``
-  (called even when problems were found, so it must not raise on bad input);
+- optional ``check_id(ballot_id) -> list[problem]``: what the kind needs of an id beyond the
+  grammar (an election's leaves room for the ``-r<n>`` of its further rounds);
+- ``check_params(params, rule) -> list["key: problem"]``, which must not raise on any input
+  and keeps every value within the bounds of ``server/core/bounds.py``, and
+  ``normalize_params(params)``, called only when ``check_params`` found nothing;
 - ``normalize_choice(spec, raw) -> choice`` raising ``CommandError("invalid_choice", ...)``
   (or a more precise code); the choice it returns is canonical JSON, stored and hashed;
 - ``tally(spec, choices, turnout) -> result`` in the documented result form

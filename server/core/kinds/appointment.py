@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..bounds import shown
 from ..errors import CommandError
 from ..rules import Threshold
 from .common import MOTION_OPTIONS, Turnout, check_entries, entries_ok, envelope, has_cjk, judge
@@ -76,7 +77,7 @@ def check_params(params: Mapping[str, Any], rule: Threshold) -> list[str]:
     nominees = params.get("nominees")
     mode = params.get("mode", "each")
     if mode not in MODES:
-        problems.append(f"mode: must be one of {', '.join(MODES)}, not {mode!r}")
+        problems.append(f"mode: must be one of {', '.join(MODES)}, not {shown(mode)}")
     elif mode == "each" and not problems and isinstance(nominees, list) and len(nominees) > 1:
         # Only reachable through CreateBallot, which does not expand: say what to do.
         problems.append(
@@ -84,7 +85,7 @@ def check_params(params: Mapping[str, Any], rule: Threshold) -> list[str]:
             'ballot per nominee, or use mode "together"'
         )
     if rule.option not in MOTION_OPTIONS:
-        problems.append(f"rule: counts {rule.option!r}, which is not one of {', '.join(MOTION_OPTIONS)}")
+        problems.append(f"rule: counts {shown(rule.option)}, which is not one of {', '.join(MOTION_OPTIONS)}")
     return problems
 
 
@@ -117,11 +118,13 @@ def normalize_choice(spec: Any, raw: Any) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, value in raw.items():
         if key not in nominees:
-            raise CommandError("invalid_choice", f"no nominee {key!r} on this ballot")
+            raise CommandError("invalid_choice", f"no nominee {shown(key)} on this ballot")
         if value is None:
             continue  # left unanswered
         if value not in MOTION_OPTIONS:
-            raise CommandError("invalid_choice", f"the choice for {key!r} must be one of {', '.join(MOTION_OPTIONS)}")
+            raise CommandError(
+                "invalid_choice", f"the choice for {shown(key)} must be one of {', '.join(MOTION_OPTIONS)}"
+            )
         out[key] = value
     if not out and len(nominees) == 1:
         raise CommandError("invalid_choice", f"choice must be one of {', '.join(MOTION_OPTIONS)}")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, TypeGuard
 
+from ..bounds import MAX_ENTRIES, MAX_NAME, MAX_TITLE, id_problem, shown, text_problem
 from ..rules import Threshold
 
 MOTION_OPTIONS = ("for", "against", "abstain")
@@ -66,14 +67,17 @@ def check_entries(
     optional: tuple[str, ...] = (),
     extra: tuple[str, ...] = (),
 ) -> list[str]:
-    """Check a list of tables with unique string ids (nominees, candidates, subjects).
+    """Check a list of tables with unique ids (nominees, candidates, subjects).
 
-    ``required`` and ``optional`` name string fields; ``extra`` names further keys the
-    kind checks itself. Problems come back as ``"key[i].field: message"`` so the agenda
-    checker can point at the exact line of the file.
+    ``required`` and ``optional`` name string fields (a ``title`` may be as long as a
+    title, anything else as long as a name); ``extra`` names further keys the kind checks
+    itself. Problems come back as ``"key[i].field: message"`` so the agenda checker can
+    point at the exact line of the file.
     """
     if not isinstance(value, list) or not value:
         return [f"{key}: must be a non-empty list of tables"]
+    if len(value) > MAX_ENTRIES:
+        return [f"{key}: may hold at most {MAX_ENTRIES} entries, not {len(value)}"]
     problems: list[str] = []
     seen: set[str] = set()
     allowed = {"id", *required, *optional, *extra}
@@ -82,18 +86,24 @@ def check_entries(
         if not isinstance(entry, Mapping):
             problems.append(f"{path}: must be a table")
             continue
-        for k in sorted(set(entry) - allowed):
-            problems.append(f"{path}.{k}: unknown key")
+        for k in sorted(set(entry) - allowed, key=str)[:5]:
+            problems.append(f"{path}.{str(k)[:40]}: unknown key")
         for k in ("id", *required):
             if k not in entry:
                 problems.append(f"{path}.{k}: is required")
-        for k in ("id", *required, *optional):
-            if k in entry and (not isinstance(entry[k], str) or not entry[k].strip()):
+        if "id" in entry and (problem := id_problem(entry["id"])):
+            problems.append(f"{path}.id: {problem}")
+        for k in (*required, *optional):
+            if k not in entry:
+                continue
+            if not isinstance(entry[k], str) or not entry[k].strip():
                 problems.append(f"{path}.{k}: must be a non-empty string")
+            elif problem := text_problem(entry[k], MAX_TITLE if k == "title" else MAX_NAME):
+                problems.append(f"{path}.{k}: {problem}")
         ident = entry.get("id")
         if isinstance(ident, str):
             if ident in seen:
-                problems.append(f"{path}.id: duplicate id {ident!r}")
+                problems.append(f"{path}.id: duplicate id {shown(ident)}")
             seen.add(ident)
     return problems
 
@@ -157,10 +167,10 @@ def check_seats_and_candidates(params: Mapping[str, Any], rule: Threshold, what:
     """What elections and selections share: candidates, a seat count they can fill, "for" marks."""
     problems = check_entries(params.get("candidates"), "candidates")
     seats = params.get("seats")
-    if not whole(seats) or seats < 1:
-        problems.append("seats: must be a whole number of at least 1")
+    if not whole(seats) or not 1 <= seats <= MAX_ENTRIES:
+        problems.append(f"seats: must be a whole number from 1 to {MAX_ENTRIES}")
     elif isinstance(params.get("candidates"), list) and len(params["candidates"]) < seats:
         problems.append(f"candidates: {len(params['candidates'])} candidates cannot fill {seats} seats")
     if rule.option != "for":
-        problems.append(f'rule: {what} counts "for" marks, not {rule.option!r}')
+        problems.append(f'rule: {what} counts "for" marks, not {shown(rule.option)}')
     return problems

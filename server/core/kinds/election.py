@@ -22,6 +22,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from ..bounds import MAX_ID, MAX_ROUND, MAX_TITLE, ROUND_SUFFIX, shown
 from ..errors import CommandError
 from ..rules import Threshold
 from .common import (
@@ -57,9 +58,17 @@ def check_params(params: Mapping[str, Any], rule: Threshold) -> list[str]:
     if not isinstance(params.get("write_ins", True), bool):
         problems.append("write_ins: must be true or false")
     rnd = params.get("round", 1)
-    if not whole(rnd) or rnd < 1:
-        problems.append("round: must be a whole number of at least 1")
+    if not whole(rnd) or not 1 <= rnd <= MAX_ROUND:
+        problems.append(f"round: must be a whole number from 1 to {MAX_ROUND}")
     return problems
+
+
+def check_id(ballot_id: str) -> list[str]:
+    """A further round is ``<id>-r<round>``: the id without its round leaves room for one."""
+    base = re.sub(r"-r\d+$", "", ballot_id)
+    if len(base) > MAX_ID - ROUND_SUFFIX:
+        return [f"an election's id is at most {MAX_ID - ROUND_SUFFIX} characters (room for -r{MAX_ROUND})"]
+    return []
 
 
 def normalize_params(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -88,7 +97,7 @@ def _refuse(message: str) -> CommandError:
 
 def _write_in(spec: Any, cid: str, mark: Any, raw_name: Any, names: set[str]) -> str:
     if not isinstance(raw_name, str):
-        raise _refuse(f"the write-in next to {cid!r} must be a name")
+        raise _refuse(f"the write-in next to {shown(cid)} must be a name")
     name = normalize_name(raw_name)
     if not name:
         return ""
@@ -97,10 +106,10 @@ def _write_in(spec: Any, cid: str, mark: Any, raw_name: Any, names: set[str]) ->
     if mark != "against":
         raise CommandError(
             "write_in_not_allowed",
-            f"only a voter against {cid!r} may write in another person (另选他人), not one who votes {mark}",
+            f"only a voter against {shown(cid)} may write in another person (另选他人), not one who votes {mark}",
         )
     if len(name) > MAX_NAME or any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
-        raise _refuse(f"the write-in next to {cid!r} is not a plausible name")
+        raise _refuse(f"the write-in next to {shown(cid)} is not a plausible name")
     if name in {normalize_name(c["name"]) for c in spec.params["candidates"]}:
         raise _refuse(f'{name} is a candidate on this ballot: mark them "for" instead of writing them in')
     if name in names:
@@ -124,18 +133,18 @@ def normalize_choice(spec: Any, raw: Any) -> dict[str, Any]:
     for cid in sorted(raw, key=lambda k: ids.index(k) if k in ids else -1):
         value = raw[cid]
         if cid not in ids:
-            raise _refuse(f"no candidate {cid!r} on this ballot")
+            raise _refuse(f"no candidate {shown(cid)} on this ballot")
         write_in: Any = ""
         if isinstance(value, Mapping):
             if set(value) - {"mark", "write_in"}:
-                raise _refuse(f"the choice for {cid!r} may only hold mark and write_in")
+                raise _refuse(f"the choice for {shown(cid)} may only hold mark and write_in")
             mark, write_in = value.get("mark"), value.get("write_in", "")
         else:
             mark = value
         if mark is None and not write_in:
             continue  # left blank
         if mark not in MOTION_OPTIONS:
-            raise _refuse(f"the mark for {cid!r} must be one of {', '.join(MOTION_OPTIONS)}")
+            raise _refuse(f"the mark for {shown(cid)} must be one of {', '.join(MOTION_OPTIONS)}")
         name = _write_in(spec, cid, mark, write_in, names) if write_in is not None else ""
         out[cid] = {"mark": mark, "write_in": name} if name else mark
     return out
@@ -259,10 +268,12 @@ def further_round(spec: Any, result: Mapping[str, Any]) -> dict[str, Any]:
     rnd = spec.params["round"] + 1
     base_id = re.sub(r"-r\d+$", "", spec.id)
     base_title = re.sub(r"(（第\d+轮）| — round \d+)$", "", spec.title)
-    title = f"{base_title}（第{rnd}轮）" if has_cjk(base_title) else f"{base_title} — round {rnd}"
+    suffix = f"（第{rnd}轮）" if has_cjk(base_title) else f" — round {rnd}"
+    if len(base_title) + len(suffix) > MAX_TITLE:
+        base_title = base_title[: MAX_TITLE - len(suffix) - 1] + "…"
     out: dict[str, Any] = {
         "id": f"{base_id}-r{rnd}",
-        "title": title,
+        "title": base_title + suffix,
         "kind": "election",
         "seats": need["seats"],
         "candidates": _next_candidates(need["candidates"]),

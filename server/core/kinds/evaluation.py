@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..bounds import MAX_NAME, MAX_VERDICTS, shown, text_problem
 from ..errors import CommandError
 from ..rules import Threshold, threshold_from_dict
 from .common import Turnout, base_value, check_entries, entries_ok, envelope, percent
@@ -44,16 +45,21 @@ def _row_threshold(rule: Threshold, row: Mapping[str, Any]) -> Threshold:
 def _check_verdicts(value: Any, rule: Threshold) -> list[str]:
     if not isinstance(value, list) or not value:
         return ["verdicts: must be a non-empty list of tables"]
+    if len(value) > MAX_VERDICTS:
+        return [f"verdicts: may hold at most {MAX_VERDICTS} rows, not {len(value)}"]
     problems = []
     for i, row in enumerate(value):
         path = f"verdicts[{i}]"
         if not isinstance(row, Mapping):
             problems.append(f"{path}: must be a table")
             continue
-        for k in sorted(set(row) - {"verdict", "grades", *THRESHOLD_KEYS}):
-            problems.append(f"{path}.{k}: unknown key")
-        if not isinstance(row.get("verdict"), str) or not row.get("verdict", "").strip():
+        for k in sorted(map(str, set(row) - {"verdict", "grades", *THRESHOLD_KEYS}))[:5]:
+            problems.append(f"{path}.{k[:40]}: unknown key")
+        verdict = row.get("verdict")
+        if not isinstance(verdict, str) or not verdict.strip():
             problems.append(f"{path}.verdict: must be a non-empty string")
+        elif problem := text_problem(verdict, MAX_NAME):
+            problems.append(f"{path}.verdict: {problem}")
         grades = row.get("grades")
         if grades is None:
             if i != len(value) - 1:
@@ -119,11 +125,11 @@ def normalize_choice(spec: Any, raw: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for sid, value in raw.items():
         if sid not in ids:
-            raise CommandError("invalid_choice", f"no subject {sid!r} on this ballot")
+            raise CommandError("invalid_choice", f"no subject {shown(sid)} on this ballot")
         grades = value if isinstance(value, list) else [] if value is None else [value]
         for g in grades:
             if not isinstance(g, str) or g not in GRADES:
-                raise CommandError("invalid_choice", f"the grade for {sid!r} must be one of {', '.join(GRADES)}")
+                raise CommandError("invalid_choice", f"the grade for {shown(sid)} must be one of {', '.join(GRADES)}")
         chosen = [g for g in GRADES if g in grades]
         if len(chosen) == 1:
             out[sid] = chosen[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..bounds import shown
 from ..errors import CommandError
 from ..rules import Threshold
 from .common import MOTION_OPTIONS, Turnout, envelope, judge
@@ -36,11 +37,12 @@ def check_params(params: Mapping[str, Any], rule: Threshold) -> list[str]:
     ):
         problems.append(f"options: must be a list drawn from {', '.join(MOTION_OPTIONS)} without repeats")
     elif rule.option not in options:
-        problems.append(f"options: the rule counts {rule.option!r}, which is not an option")
+        problems.append(f"options: the rule counts {shown(rule.option)}, which is not an option")
     return problems
 
 
 def normalize_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Called only once ``check_params`` found nothing wrong: ``options`` is a list."""
     return {"options": list(params.get("options", MOTION_OPTIONS))}
 
 

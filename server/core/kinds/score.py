@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
+from ..bounds import MAX_COUNT, MAX_ENTRIES, number_problem, shown
 from ..errors import CommandError
 from ..rules import Threshold
 from .common import Turnout, check_entries, entries_ok, envelope, number, whole
@@ -53,15 +54,18 @@ def plain(value: Fraction) -> int | float:
 def _check_subject(i: int, s: Mapping[str, Any]) -> list[str]:
     path = f"subjects[{i}]"
     problems = []
-    lo, hi, step = exact(s.get("min")), exact(s.get("max")), exact(s.get("step", 1))
-    for key, v in (("min", lo), ("max", hi), ("step", step)):
-        if v is None and (key in s or key != "step"):
-            problems.append(f"{path}.{key}: must be a number")
-    if lo is not None and hi is not None and lo >= hi:
-        problems.append(f"{path}.max: must be greater than min")
-    if problems or lo is None or hi is None or step is None:
+    for key in ("min", "max", "step"):
+        if key in s or key != "step":
+            problem = number_problem(s.get(key))
+            if problem:
+                problems.append(f"{path}.{key}: {problem}")
+    if problems:
         return problems
-    if step <= 0:
+    lo, hi, step = exact(s["min"]), exact(s["max"]), exact(s.get("step", 1))
+    assert lo is not None and hi is not None and step is not None
+    if lo >= hi:
+        problems.append(f"{path}.max: must be greater than min")
+    elif step <= 0:
         problems.append(f"{path}.step: must be greater than 0")
     elif ((hi - lo) / step).denominator != 1:
         problems.append(f"{path}.step: must divide max - min into whole steps")
@@ -71,13 +75,13 @@ def _check_subject(i: int, s: Mapping[str, Any]) -> list[str]:
 def check_params(params: Mapping[str, Any], rule: Threshold) -> list[str]:
     subjects = params.get("subjects")
     problems = check_entries(subjects, "subjects", ("title",), extra=("min", "max", "step"))
-    if isinstance(subjects, list):
+    if isinstance(subjects, list) and len(subjects) <= MAX_ENTRIES:
         for i, s in enumerate(subjects):
             if isinstance(s, Mapping):
                 problems += _check_subject(i, s)
     trim = params.get("trim", 0)
-    if not whole(trim) or trim < 0:
-        problems.append("trim: must be a whole number, 0 or more")
+    if not whole(trim) or not 0 <= trim <= MAX_COUNT:
+        problems.append(f"trim: must be a whole number from 0 to {MAX_COUNT}")
     return problems
 
 
@@ -118,7 +122,7 @@ def normalize_choice(spec: Any, raw: Any) -> dict[str, int | float]:
     for sid, value in raw.items():
         s = subjects.get(sid) if isinstance(sid, str) else None
         if s is None:
-            raise CommandError("invalid_choice", f"no subject {sid!r} on this ballot")
+            raise CommandError("invalid_choice", f"no subject {shown(sid)} on this ballot")
         if value is None:
             continue
         v = exact(value)
@@ -126,7 +130,7 @@ def normalize_choice(spec: Any, raw: Any) -> dict[str, int | float]:
         if v is None or not lo <= v <= hi or ((v - lo) / step).denominator != 1:
             raise CommandError(
                 "invalid_choice",
-                f"the score for {sid!r} must be a number from {s['min']} to {s['max']} in steps of {s['step']}",
+                f"the score for {shown(sid)} must be a number from {s['min']} to {s['max']} in steps of {s['step']}",
             )
         out[sid] = plain(v)
     return {sid: out[sid] for sid in subjects if sid in out}

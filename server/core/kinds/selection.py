@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..bounds import MAX_COUNT, shown
 from ..errors import CommandError
 from ..rules import Threshold
 from .common import Turnout, base_value, check_seats_and_candidates, entries_ok, envelope, pick, ranks, whole
@@ -31,8 +32,8 @@ def check_params(params: Mapping[str, Any], rule: Threshold) -> list[str]:
     if not isinstance(params.get("exact", False), bool):
         problems.append("exact: must be true or false")
     minimum = params.get("minimum", 0)
-    if not whole(minimum) or minimum < 0:
-        problems.append("minimum: must be a whole number, 0 or more")
+    if not whole(minimum) or not 0 <= minimum <= MAX_COUNT:
+        problems.append(f"minimum: must be a whole number from 0 to {MAX_COUNT}")
     return problems
 
 
@@ -64,9 +65,9 @@ def normalize_choice(spec: Any, raw: Any) -> list[str]:
     chosen: set[str] = set()
     for cid in raw:
         if not isinstance(cid, str) or cid not in ids:
-            raise CommandError("invalid_choice", f"no candidate {cid!r} on this ballot")
+            raise CommandError("invalid_choice", f"no candidate {shown(cid)} on this ballot")
         if cid in chosen:
-            raise CommandError("invalid_choice", f"{cid!r} is chosen twice")
+            raise CommandError("invalid_choice", f"{shown(cid)} is chosen twice")
         chosen.add(cid)
     if len(chosen) > seats:
         raise CommandError("invalid_choice", f"choose at most {seats}, not {len(chosen)}")

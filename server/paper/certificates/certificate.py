@@ -56,14 +56,48 @@ def describe_choice(choice: Any, labels: Mapping[str, str], msgs: Messages) -> s
     return format_value("choice", choice, msgs)
 
 
+#: the most characters of one member's choice in one annex row: a table row cannot break
+#: across pages, and a named paper of 500 candidates is a page or more of text
+ANNEX_CELL = 1200
+
+
+def choice_pieces(choice: Any, labels: Mapping[str, str], msgs: Messages, limit: int = ANNEX_CELL) -> list[str]:
+    """A member's choice in words, in pieces of at most about ``limit`` characters, split
+    between the lines of a paper (one row each in the annex; the first carries the seat)."""
+    if isinstance(choice, Mapping):
+        parts = [
+            f"{labels.get(str(k), str(k))}{msgs('pair.sep')}{describe_choice(v, labels, msgs)}"
+            for k, v in choice.items()
+        ]
+    elif isinstance(choice, (list, tuple)) and choice:
+        parts = [labels.get(str(c), msgs.value(c)) for c in choice]
+    else:
+        return [describe_choice(choice, labels, msgs)]
+    pieces: list[list[str]] = [[]]
+    size = 0
+    for part in parts:
+        if pieces[-1] and size + len(part) > limit:
+            pieces.append([])
+            size = 0
+        pieces[-1].append(part)
+        size += len(part) + len(msgs("list.sep"))
+    return [msgs("list.sep").join(piece) for piece in pieces]
+
+
 def annex_rows(
     members: Sequence[MemberRef], choices: Mapping[str, Any], labels: Mapping[str, str], msgs: Messages
 ) -> list[tuple[str, str, str]]:
-    """(seat, name, choice) for every member given plus anyone who voted but was not listed, by seat."""
+    """(seat, name, choice) for every member given plus anyone who voted but was not listed, by
+    seat; a long choice goes on as further rows with the seat and name left empty."""
     by_id = {m.id: m for m in members}
     listed = list(members) + [MemberRef(mid, mid, "") for mid in choices if mid not in by_id]
     listed.sort(key=lambda m: (seat_key(m.seat), m.name))
-    return [(m.seat or "—", m.name, describe_choice(choices.get(m.id), labels, msgs)) for m in listed]
+    rows: list[tuple[str, str, str]] = []
+    for m in listed:
+        first, *more = choice_pieces(choices.get(m.id), labels, msgs)
+        rows.append((m.seat or "—", m.name, first))
+        rows.extend(("", "", piece) for piece in more)
+    return rows
 
 
 def reference_text(ctx: CertificateContext) -> str:

@@ -30,13 +30,16 @@ PREFIX = "HC1:"
 VERSION = 1
 SIGNATURE_BYTES = 64
 TURNOUT_KEYS = ("seated", "present", "voted", "not_voted", "invalid")
+#: the longest QR text with the counts written out: QR version 18 at level M, the largest
+#: symbol the certificate prints with full-size (0.62 mm) modules
+MAX_TEXT = 800
 
 
 class InvalidPayload(ValueError):
     """Not a Hemicycle payload, damaged, or not signed by the given key."""
 
 
-def _canonical(fields: Mapping[str, Any]) -> bytes:
+def _canonical(fields: Any) -> bytes:
     return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -115,7 +118,17 @@ def certificate_fields(
     }
     if isinstance(result.get("verdict"), str):
         fields["d"] = result["verdict"]
+    if text_length(fields) > MAX_TEXT:
+        # 500 candidates would not fit any QR symbol: sign the counts' digest instead; the
+        # sheet prints every count, and a verifier recomputes the digest from the record
+        del fields["c"]
+        fields["cd"] = hashlib.sha256(_canonical(counts)).hexdigest()
     return fields
+
+
+def text_length(fields: Mapping[str, Any]) -> int:
+    """How many characters the QR text of ``fields`` has (prefix, base32 of body and signature)."""
+    return len(PREFIX) + -(-(len(_canonical(fields)) + SIGNATURE_BYTES) * 8 // 5)
 
 
 def counts_from_fields(fields: Mapping[str, Any]) -> dict[str, dict[str, int]]:

@@ -23,6 +23,7 @@ from .core.agenda import Agenda
 from .documents import BlobStore, DocumentError, Renderer, Watermarker, ingest
 from .documents import Limits as DocumentLimits
 from .documents.render_pool import RenderPool
+from .documents.worker_processes import Opener, ProcessLimits
 from .edge import credentials
 from .edge.app import HemicycleApp, health_route
 from .edge.auth import AuthState
@@ -57,6 +58,7 @@ class ServerConfig:
     document_limits: DocumentLimits = field(default_factory=DocumentLimits)
     render_workers: int | None = None  # page-rendering processes; None: cores - 1 (server/documents/render_pool.py)
     prerender_widths: tuple[int, ...] | None = None  # None: the default width only
+    process_limits: ProcessLimits = field(default_factory=ProcessLimits)  # memory and time of PDF workers
 
 
 class Assembly:
@@ -77,7 +79,9 @@ class Assembly:
             workers=config.render_workers,
             prerender_widths=config.prerender_widths,
             watermark=self.watermarker.spec,
+            limits=config.process_limits,
         )
+        self.opener = Opener(config.process_limits)  # uploads are opened in a limited process too
         # who is who: tokens, console login, pairing, browser origins
         self.creds = credentials.load_or_create(config.credentials_path, config.agenda)
         self.identities = Identities(credentials.token_table(self.creds))
@@ -96,7 +100,7 @@ class Assembly:
         folders = PageFolders.installed(seat=package_folder("terminal_client", "static"))
         sitting, identities = self.sitting, self.identities
         documents = DocumentRoutes(
-            sitting, identities, self.blobs, self.renderer, self.pages, self.config.document_limits
+            sitting, identities, self.blobs, self.renderer, self.pages, self.config.document_limits, self.opener
         )
         records = RecordRoutes(sitting, identities, self.issuer, self.key)
         endpoint = Endpoint(sitting, self.hub, identities, self.config.limits, self.welcomes, self.origins)
@@ -171,6 +175,7 @@ class Assembly:
                 readers=spec.audience if named else (),
                 filename=path.name,
                 limits=self.config.document_limits,
+                opener=self.opener,
             )
             await self.sitting.execute(c.AddDocument(info.to_dict(), spec.id, True))
 
@@ -178,6 +183,7 @@ class Assembly:
         await self.issuer.drain()
         self.issuer.close()
         await self.pages.close()
+        await asyncio.to_thread(self.opener.close)
         await self.hub.stop()
         await self.sitting.stop()
         self.store.close()

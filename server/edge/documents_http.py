@@ -23,6 +23,7 @@ from ..core.errors import CommandError
 from ..core.views import document_view
 from ..documents import BlobStore, DocumentError, Limits, Reader, Renderer, ingest
 from ..documents.render_pool import RenderPool
+from ..documents.worker_processes import Opener
 from ..live.sitting import Sitting
 from .credentials import Identities, Identity
 
@@ -50,6 +51,7 @@ class DocumentRoutes:
         renderer: Renderer,
         pages: RenderPool,
         limits: Limits,
+        opener: Opener,
     ) -> None:
         self.sitting = sitting
         self.identities = identities
@@ -57,6 +59,7 @@ class DocumentRoutes:
         self.renderer = renderer
         self.pages = pages
         self.limits = limits
+        self.opener = opener  # uploaded PDFs are opened in a limited worker process
 
     def identify(self, request: Request) -> Identity | None:
         return self.identities.identify(bearer_token(request))
@@ -117,6 +120,7 @@ class DocumentRoutes:
                 filename=filename,
                 declared_type=declared,
                 limits=limits,
+                opener=self.opener,
             )
             await self.sitting.execute(c.AddDocument(info.to_dict(), None, str(fields["release"] or "true") != "false"))
         except DocumentError as exc:
@@ -172,7 +176,7 @@ class DocumentRoutes:
                     return cached
                 image = await self.pages.page(doc.id, sha, number - 1, width)
         except DocumentError as exc:
-            return _error(500 if exc.code == "render_failed" else 400, exc.code, exc.message)
+            return _error(500 if exc.code in ("render_failed", "too_complex") else 400, exc.code, exc.message)
         return Response(
             image.data, media_type=image.media_type, headers={"ETag": image.etag, "Cache-Control": image.cache_control}
         )

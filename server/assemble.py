@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import uvicorn
 from starlette.applications import Starlette
 
 from .core import commands as c
@@ -29,16 +30,17 @@ from .edge.app import HemicycleApp, health_route
 from .edge.auth import AuthState
 from .edge.credentials import Identities
 from .edge.documents_http import DocumentRoutes
-from .edge.hub import Hub
+from .edge.hub import Budget, Hub
 from .edge.limits import Limits
 from .edge.origins import OriginPolicy
 from .edge.records_http import RecordRoutes
+from .edge.serving import ConnectionGate, ConnectionLimits, uvicorn_config
 from .edge.web.routes import PageFolders, package_folder
 from .edge.web.routes import routes as page_routes
 from .edge.welcome import WelcomeCache
 from .edge.ws import Endpoint
 from .live.collector import CollectorPolicy
-from .live.issuing import Issuer
+from .live.issuing import RETRY, Issuer
 from .live.sitting import Sitting
 from .live.writer import favour_writer_thread
 from .paper import certificates as cert
@@ -59,6 +61,9 @@ class ServerConfig:
     render_workers: int | None = None  # page-rendering processes; None: cores - 1 (server/documents/render_pool.py)
     prerender_widths: tuple[int, ...] | None = None  # None: the default width only
     process_limits: ProcessLimits = field(default_factory=ProcessLimits)  # memory and time of PDF workers
+    connection_limits: ConnectionLimits = field(default_factory=ConnectionLimits)  # timeouts and caps
+    trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For is believed (none by default)
+    issue_retry: tuple[float, float] = RETRY  # first and longest pause between attempts at a certificate
 
 
 class Assembly:
@@ -87,11 +92,14 @@ class Assembly:
         self.identities = Identities(credentials.token_table(self.creds))
         self.auth = AuthState(data)
         self.origins = OriginPolicy(config.allowed_origins)
+        self.gate = ConnectionGate(config.connection_limits, config.trusted_proxies)
         # the sitting and what follows it
         self.store = SQLStore(config.db_url)
         self.sitting = Sitting(self.store, config.agenda)
-        self.hub = Hub(self.sitting, config.limits.idle_timeout)
-        self.issuer = Issuer(self.sitting, data, self.key, config.printer)
+        limits = config.limits
+        budget = Budget(limits.max_queued_messages, limits.max_queued_bytes, limits.max_queued_bytes_total)
+        self.hub = Hub(self.sitting, limits.idle_timeout, budget)
+        self.issuer = Issuer(self.sitting, data, self.key, config.printer, config.issue_retry)
         self.collector = CollectorPolicy()
         self.welcomes = WelcomeCache()
 
@@ -117,6 +125,11 @@ class Assembly:
         app.state.assembly = self  # for tests and the command line, never for handlers
         return app
 
+    def uvicorn_config(self, app: HemicycleApp, **options: object) -> uvicorn.Config:
+        """How uvicorn runs ``app`` (built by :meth:`app`): guarded protocols, caps, timeouts
+        (server/edge/serving.py); ``options`` go to uvicorn (host, port, log_level, ...)."""
+        return uvicorn_config(app, self.gate, **options)
+
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
         await self.start()
@@ -134,6 +147,7 @@ class Assembly:
         sitting.subscribe(self.collector, CollectorPolicy.KINDS)
         sitting.subscribe(self.pages.on_event, RenderPool.KINDS)
         sitting.subscribe(self.issuer.on_event, Issuer.KINDS)
+        self.issuer.catch_up()  # a closed ballot always gets its certificate, even across a stop
         self._follow_documents()
         self.hub.start()
         public = self.key.public_key()
@@ -180,7 +194,7 @@ class Assembly:
             await self.sitting.execute(c.AddDocument(info.to_dict(), spec.id, True))
 
     async def stop(self) -> None:
-        await self.issuer.drain()
+        await self.issuer.stop()
         self.issuer.close()
         await self.pages.close()
         await asyncio.to_thread(self.opener.close)

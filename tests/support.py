@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from server.assemble import ServerConfig, create_app
+from server.assemble import Assembly, ServerConfig
 from server.core.agenda import Agenda, agenda_from_dict
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
@@ -103,18 +103,12 @@ async def start_server(
     a fixed one lets a test restart the server in place on the same database)."""
     db = db or str(tmp / "sitting.db")
     cfg = ServerConfig(agenda=agenda, db_url=db, credentials_path=tmp / "credentials.json", data_dir=tmp, **config)
-    app = create_app(cfg)
+    assembly = Assembly(cfg)
+    app = assembly.app()
     sock = free_socket(port)
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            log_level="warning",
-            ws_per_message_deflate=False,
-            ws_max_size=1 << 20,
-            lifespan="on",
-            timeout_graceful_shutdown=graceful_shutdown,
-        )
+        assembly.uvicorn_config(app, log_level="warning", timeout_graceful_shutdown=graceful_shutdown)
     )
     task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
     for _ in range(1000):

@@ -28,6 +28,7 @@ from .hub import Hub, Subscriber
 from .limits import Limits, TokenBucket
 from .origins import OriginPolicy
 from .protocol import Resolver, decode, encode
+from .serving import AUTHENTICATED
 from .welcome import WelcomeCache, welcome
 
 log = logging.getLogger("hemicycle.ws")
@@ -78,12 +79,13 @@ class Endpoint:
             await send({"type": "websocket.close", "code": 4003})  # refused before the handshake: HTTP 403
             return
         await send({"type": "websocket.accept"})
+        authenticated = (scope.get("extensions") or {}).get(AUTHENTICATED)
         try:
-            await self._serve(receive, send)
+            await self._serve(receive, send, authenticated)
         except OSError:  # the client went away while we were writing to it
             pass
 
-    async def _serve(self, receive: Receive, send: Send) -> None:
+    async def _serve(self, receive: Receive, send: Send, authenticated: Callable[[], None] | None) -> None:
         limits = self.limits
 
         async def send_text(text: str) -> None:
@@ -112,6 +114,8 @@ class Endpoint:
             await send_text(_error("bad_token", "unknown token"))
             await close(4001)
             return
+        if authenticated is not None:
+            authenticated()  # no longer counts against the caps on unauthenticated connections
         agenda = self.sitting.meeting.agenda
         resolver = Resolver(identity, agenda)
         device = identity.role == "device"
@@ -119,7 +123,7 @@ class Endpoint:
             members = frozenset({identity.member})
         else:
             members = frozenset(m.id for m in agenda.members) if device else frozenset()
-        sub = Subscriber(identity.role, members, send_text, close)
+        sub = Subscriber(identity.role, members, send_text, close, self.hub.budget)
         welcome(self.sitting, self.welcomes, sub, identity, hello.get("last_seq"))
         self.hub.add(sub)
         bucket = TokenBucket(
@@ -162,6 +166,8 @@ class Endpoint:
                 self._submit(sub, command, msg, inflight)
         finally:
             self.hub.remove(sub)
+            if sub.closing is not None:  # a laggard: its 4008 goes out before the socket is let go
+                await asyncio.gather(sub.closing, return_exceptions=True)
 
     def _submit(self, sub: Subscriber, command: c.Command, msg: dict[str, Any], inflight: list[int]) -> None:
         """Decide now; answer when durable (a plain callback from the commit: no task, no future)."""

@@ -54,6 +54,8 @@ class ServerConfig:
     credentials_path: Path
     data_dir: Path
     allowed_origins: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = ()  # names the server answers to besides its own (server/edge/origins.py)
+    bind_host: str | None = None  # the address `serve` binds: a name it answers to
     limits: Limits = field(default_factory=Limits)
     printer: str | None = None  # CUPS printer for tally certificates (needs `lp`)
     agenda_dir: Path | None = None  # where the agenda's document files are found
@@ -91,7 +93,7 @@ class Assembly:
         self.creds = credentials.load_or_create(config.credentials_path, config.agenda)
         self.identities = Identities(credentials.token_table(self.creds))
         self.auth = AuthState(data)
-        self.origins = OriginPolicy(config.allowed_origins)
+        self.origins = OriginPolicy(config.allowed_origins, config.allowed_hosts, config.bind_host)
         self.gate = ConnectionGate(config.connection_limits, config.trusted_proxies)
         # the sitting and what follows it
         self.store = SQLStore(config.db_url)
@@ -114,6 +116,7 @@ class Assembly:
         endpoint = Endpoint(sitting, self.hub, identities, self.config.limits, self.welcomes, self.origins)
         app = HemicycleApp(
             endpoint,
+            self.origins,
             routes=[
                 health_route(sitting),
                 *documents.routes(),
@@ -198,6 +201,7 @@ class Assembly:
         self.issuer.close()
         await self.pages.close()
         await asyncio.to_thread(self.opener.close)
+        self.auth.close()
         await self.hub.stop()
         await self.sitting.stop()
         self.store.close()

@@ -75,7 +75,7 @@ class Endpoint:
                 host = value.decode("latin-1")
         if (await receive())["type"] != "websocket.connect":
             return
-        if not self.origins.allows(origin, host):
+        if not self.origins.allows(origin, host, (scope.get("server") or (None,))[0]):
             await send({"type": "websocket.close", "code": 4003})  # refused before the handshake: HTTP 403
             return
         await send({"type": "websocket.accept"})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from ...live.sitting import Sitting
 from ..auth import SESSION_COOKIE, SESSION_SECONDS, AuthState, Session
 from ..credentials import Identities
 from ..origins import OriginPolicy
+from ..throttle import Busy
 
 LANGUAGES = ("zh-CN", "en")
 MAX_BODY = 16 * 1024
@@ -65,8 +67,12 @@ def qr_svg(text: str) -> str:
     return svg.replace('width="', 'data-w="', 1).replace('height="', 'data-h="', 1)
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message}, status_code=status, headers={"Cache-Control": "no-store"})
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    return JSONResponse(
+        {"error": code, "message": message, **extra},
+        status_code=status,
+        headers={"Cache-Control": "no-store", **(headers or {})},
+    )
 
 
 def package_folder(package: str, name: str) -> Path:
@@ -118,7 +124,8 @@ def routes(
         site = request.headers.get("sec-fetch-site")
         if site is not None and site not in ("same-origin", "none"):
             return False
-        return origins.allows(request.headers.get("origin"), request.headers.get("host"))
+        local = (request.scope.get("server") or (None,))[0]
+        return origins.allows(request.headers.get("origin"), request.headers.get("host"), local)
 
     async def body(request: Request) -> dict[str, Any] | None:
         raw = await request.body()
@@ -174,19 +181,32 @@ def routes(
         meeting = sitting.meeting.agenda.meeting
         return JSONResponse({"language": meeting.language, "now": time.time()}, headers={"Cache-Control": "no-store"})
 
+    def slow_down(seconds: float, what: str) -> Response:
+        retry = max(1, math.ceil(seconds))
+        message = f"too many failed {what}; try again in {retry} s"
+        return _error(429, "too_many_attempts", message, {"Retry-After": str(retry)}, retry_after=retry)
+
     # -- clerk login -----------------------------------------------------------------------
     async def login(request: Request) -> Response:
         if not same_origin(request):
             return _error(403, "bad_origin", "log in from this server's own login page")
         client = request.client.host if request.client else "?"
-        if auth.console.throttled(client):
-            return _error(429, "too_many_attempts", "too many failed logins; wait a minute")
         data = await body(request)
         if data is None or not isinstance(data.get("username"), str) or not isinstance(data.get("password"), str):
             return _error(400, "bad_request", 'send JSON {"username": …, "password": …}')
-        session = auth.console.login(client, data["username"], data["password"])
-        if session is None:
+        account = data["username"].strip().lower()[:64]
+        wait = auth.throttle.wait(account, client)
+        if wait > 0:
+            return slow_down(wait, "logins")
+        try:
+            ok = await auth.checks.run(auth.console.check, data["username"], data["password"])
+        except Busy:
+            return slow_down(1, "logins (the server is checking others)")
+        if not ok:
+            auth.throttle.failed(account, client)
             return _error(401, "wrong_password", "wrong username or password")
+        auth.throttle.succeeded(account, client)
+        session = auth.console.new_session()
         response = JSONResponse({"ok": True, "user": session.user}, headers={"Cache-Control": "no-store"})
         response.set_cookie(
             SESSION_COOKIE,
@@ -250,16 +270,16 @@ def routes(
         if not same_origin(request):
             return _error(403, "bad_origin", "pair from this server's own seat page")
         client = request.client.host if request.client else "?"
-        key = f"pair:{client}"
-        if auth.console.throttled(key):
-            return _error(429, "too_many_attempts", "too many wrong codes; wait a minute")
+        wait = auth.throttle.wait("pairing", client)
+        if wait > 0:
+            return slow_down(wait, "pairing codes")
         data = await body(request)
         code = data.get("code") if data else None
         if not isinstance(code, str) or not 1 <= len(code) <= 64:
             return _error(400, "bad_request", 'send JSON {"code": …}')
         seat, reason = auth.pairing.redeem(code)
         if seat is None:
-            auth.console.failures.setdefault(key, []).append(time.time())
+            auth.throttle.failed("pairing", client)
             messages = {
                 "code_used": "this pairing code has already been used",
                 "code_replaced": "a newer pairing code replaced this one",

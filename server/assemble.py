@@ -91,8 +91,8 @@ class Assembly:
         self.opener = Opener(config.process_limits)  # uploads are opened in a limited process too
         # who is who: tokens, console login, pairing, browser origins
         self.creds = credentials.load_or_create(config.credentials_path, config.agenda)
-        self.identities = Identities(credentials.token_table(self.creds))
         self.auth = AuthState(data)
+        self.identities = Identities(credentials.token_table(self.creds), self.auth.devices)
         self.origins = OriginPolicy(config.allowed_origins, config.allowed_hosts, config.bind_host)
         self.gate = ConnectionGate(config.connection_limits, config.trusted_proxies)
         # the sitting and what follows it
@@ -121,7 +121,7 @@ class Assembly:
                 health_route(sitting),
                 *documents.routes(),
                 *records.routes(),
-                *page_routes(folders, self.auth, self.origins, sitting, identities, self.creds),
+                *page_routes(folders, self.auth, self.origins, sitting, identities, self.creds, self.hub.close_device),
             ],
             lifespan=self._lifespan,
         )

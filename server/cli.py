@@ -15,6 +15,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .assemble import Assembly, ServerConfig
+    from .edge.serving import ConnectionLimits
     from .live.agenda_file import load_agenda
 
     try:
@@ -22,51 +23,55 @@ def _serve(args: argparse.Namespace) -> int:
     except AgendaError as exc:
         print(f"The agenda cannot be used:\n{exc}", file=sys.stderr)
         return 2
+    limits = ConnectionLimits(
+        max_connections=args.max_connections,
+        max_per_address=args.max_connections_per_address,
+    )
     config = ServerConfig(
         agenda=agenda,
         db_url=args.db,
         credentials_path=Path(args.credentials),
         data_dir=Path(args.data_dir),
         allowed_origins=tuple(args.allow_origin or ()),
+        allowed_hosts=tuple(args.allow_host or ()),
+        bind_host=args.host,
+        trusted_proxies=tuple(args.trusted_proxy or ()),
+        connection_limits=limits,
         printer=args.printer,
         agenda_dir=Path(args.agenda).resolve().parent,
         render_workers=args.render_workers,
     )
     assembly = Assembly(config)
     app = assembly.app()
+    print(banner(assembly, args), flush=True)
+    server = uvicorn.Server(assembly.uvicorn_config(app, host=args.host, port=args.port, log_level=args.log_level))
+    server.run()
+    return 0
+
+
+def banner(assembly: object, args: argparse.Namespace) -> str:
+    """What `serve` prints: where to go and where the secrets are — never a secret itself (a
+    terminal ends up in logs, screenshots and over-the-shoulder photos)."""
+    from .assemble import Assembly
     from .edge.auth import first_run_notice
 
-    notice = first_run_notice(assembly.auth)
+    assert isinstance(assembly, Assembly)
     host_for_urls = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     base = f"http://{host_for_urls}:{args.port}"
-    creds = assembly.creds
-    first_seat = next(iter(creds["seats"].items()))
-    print(
-        f"""
-Hemicycle — {agenda.meeting.title}
+    seats = len(assembly.creds["seats"])
+    notice = first_run_notice(assembly.auth) or "  clerk login  as set before (reset with: hemicycle console-password)"
+    return f"""
+Hemicycle — {assembly.config.agenda.meeting.title}
   console      {base}/console
-  display      {base}/display?token={creds["display"]["token"]}
-  seat (e.g.)  {base}/seat?token={first_seat[1]["token"]}   ({first_seat[0]}, {first_seat[1]["name"]})
+  pairing      {base}/console/pairing   (QR codes that pair each tablet and display wall; paired devices, revoke)
   websocket    ws://{host_for_urls}:{args.port}/ws
-  credentials  {args.credentials}   (clerk, display, device and one token per seat; mode 0600)
+  credentials  {args.credentials}   (tokens for the keypad bridge and the simulators; mode 0600, never printed)
   record       {args.db}
-{notice or "  clerk login  as set before (reset with: hemicycle console-password)"}
+{notice}
 
 Drive a whole sitting from another terminal:
-  .venv/bin/hemicycle simulate tablets --url ws://{host_for_urls}:{args.port}/ws --token-file {args.credentials} --seats {len(creds["seats"])} --clerk
-""",
-        flush=True,
-    )
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        ws_max_size=1 << 20,
-        ws_per_message_deflate=False,
-        lifespan="on",
-    )
-    return 0
+  .venv/bin/hemicycle simulate tablets --url ws://{host_for_urls}:{args.port}/ws --token-file {args.credentials} --seats {seats} --clerk
+"""
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -187,6 +192,28 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--credentials", default="var/credentials.json", help="where tokens are written (JSON, 0600)")
     serve.add_argument("--data-dir", default="var", help="documents, certificates, keys")
     serve.add_argument("--allow-origin", action="append", help="extra browser origin allowed to connect")
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        metavar="NAME",
+        help="a name clients reach this server by (besides loopback, its own addresses and host name)",
+    )
+    serve.add_argument(
+        "--trusted-proxy",
+        action="append",
+        metavar="ADDRESS",
+        help="a reverse proxy whose X-Forwarded-For is believed (none by default)",
+    )
+    serve.add_argument(
+        "--max-connections", type=int, metavar="N", help="connections in all (default: from the open-file limit)"
+    )
+    serve.add_argument(
+        "--max-connections-per-address",
+        type=int,
+        default=4000,
+        metavar="N",
+        help="connections from one address (tablets behind one NAT share one; default 4000)",
+    )
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--printer", help="CUPS printer name: tally certificates are sent to it with lp")
     serve.add_argument(

@@ -1,4 +1,4 @@
-"""Clerk login for the console, and one-time pairing codes for seat tablets.
+"""Clerk login for the console, and one-time pairing codes for seat tablets and displays.
 
 Why this exists: the protocol authenticates with bearer tokens (credentials.py), which a
 clerk should never have to copy by hand and a tablet should get without anyone typing
@@ -6,18 +6,21 @@ one. So:
 
 - The clerk logs in with a username and password. Only an scrypt hash (with salt) is
   kept, in ``console-auth.json`` in the data directory (mode 0600). On first run a
-  random password is generated; ``first_run_notice`` tells ``hemicycle serve`` what to
-  print. The session is a cookie signed with HMAC-SHA256 under a server secret kept in
+  random password is generated and written to ``clerk-password.txt`` beside it (0600,
+  removed when the password is changed); ``first_run_notice`` tells ``hemicycle serve``
+  where it is — a password is never printed. The session is a cookie signed with HMAC-SHA256 under a server secret kept in
   the same file, so a restart keeps clerks logged in.
 - Each login gets a CSRF token (inside the signed cookie, handed to the page by
   ``/api/console/session``); state-changing requests need the cookie, that token in
   ``X-CSRF-Token`` and, for browsers, a same-origin ``Origin``.
 - The console's WebSocket token is minted per session and lives only in memory: a
   logout revokes it, a restart forgets it and the console simply asks for a new one.
-- A seat tablet pairs by opening ``/seat?pair=CODE`` (a QR code on the clerk's sheet).
-  A code is single use: the first POST to ``/api/pair`` gets the seat's token, a second
-  is refused with ``code_used``. Codes are kept (0600) in ``pairing.json`` so a printed
-  sheet survives a restart.
+- A seat tablet pairs by opening ``/seat#pair=CODE`` (a QR code on the clerk's sheet), a
+  display wall ``/display#pair=CODE``: the code is in the URL's fragment, which browsers
+  never send, so no access log sees it. A code is single use: the first POST to
+  ``/api/pair`` gets a token minted for that device alone (server/edge/devices.py), which
+  the clerk can revoke; a second is refused with ``code_used``. Codes are kept (0600) in
+  ``pairing.json`` so a printed sheet survives a restart.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import time
 from collections.abc import Callable
@@ -35,9 +39,11 @@ from typing import Any
 
 from . import credentials
 from .credentials import Identities, Identity
+from .devices import DeviceRegistry
 from .throttle import LoginThrottle, PasswordChecks
 
 AUTH_FILE = "console-auth.json"
+INITIAL_PASSWORD_FILE = "clerk-password.txt"
 PAIRING_FILE = "pairing.json"
 DEFAULT_USER = "clerk"
 SESSION_COOKIE = "hemicycle_console"
@@ -87,6 +93,7 @@ def set_password(data_dir: Path, password: str, username: str = DEFAULT_USER) ->
     data.update({"version": 1, "username": username, "password": hash_password(password)})
     data.setdefault("secret", secrets.token_hex(32))
     credentials.write(path, data)
+    (Path(data_dir) / INITIAL_PASSWORD_FILE).unlink(missing_ok=True)  # a generated one is no longer valid
 
 
 @dataclass
@@ -117,6 +124,7 @@ class ConsoleAuth:
         if not data or not isinstance(data.get("password"), dict) or not data.get("secret"):
             generated = secrets.token_urlsafe(12)
             set_password(Path(data_dir), generated, (data or {}).get("username") or DEFAULT_USER)
+            _write_secret_text(Path(data_dir) / INITIAL_PASSWORD_FILE, generated + "\n")
             data = _read(path)
             assert data is not None
         return cls(
@@ -192,9 +200,20 @@ class ConsoleAuth:
         return token
 
 
+def _write_secret_text(path: Path, text: str) -> None:
+    """A small text file readable by the owner only from its first byte."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(path, 0o600)
+
+
+DISPLAY = "display"  # the role of a display wall's pairing code (a seat code names its seat)
+
+
 @dataclass
 class Pairing:
-    """One-time codes that bind a tablet to a seat."""
+    """One-time codes that pair a tablet with a seat, or a display wall."""
 
     path: Path
     codes: dict[str, dict[str, Any]]  # code -> {seat, issued, used}
@@ -213,30 +232,40 @@ class Pairing:
         self.codes = keep
         credentials.write(self.path, {"version": 1, "codes": keep})
 
-    def active(self, seat: str) -> str | None:
+    @staticmethod
+    def _target(entry: dict[str, Any]) -> str:
+        """What a code pairs: a seat's id, or DISPLAY."""
+        return DISPLAY if entry.get("role") == DISPLAY else str(entry.get("seat"))
+
+    def active(self, target: str) -> str | None:
         now = self.clock()
         for code, entry in self.codes.items():
-            if entry["seat"] == seat and not entry.get("used") and now - entry["issued"] < PAIR_CODE_SECONDS:
+            if self._target(entry) == target and not entry.get("used") and now - entry["issued"] < PAIR_CODE_SECONDS:
                 return code
         return None
 
-    def issue(self, seats: list[str], renew: bool = False) -> dict[str, str]:
-        """A live code for each seat: the existing unused one, or a fresh one (renew: always fresh)."""
+    def issue(self, seats: list[str], renew: bool = False, display: bool = False) -> dict[str, str]:
+        """A live code for each seat (and for a display wall, under DISPLAY): the existing unused
+        one, or a fresh one (renew: always fresh). A used display code is followed by a new one,
+        so the sheet always offers the next display its code."""
         out: dict[str, str] = {}
-        for seat in seats:
-            code = None if renew else self.active(seat)
+        for target in [*seats, *([DISPLAY] if display else [])]:
+            code = None if renew else self.active(target)
             if code is None:
                 for _old, entry in self.codes.items():
-                    if entry["seat"] == seat and not entry.get("used"):
+                    if self._target(entry) == target and not entry.get("used"):
                         entry["used"] = "replaced"
                 code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-                self.codes[code] = {"seat": seat, "issued": self.clock(), "used": None}
-            out[seat] = code
+                role = DISPLAY if target == DISPLAY else "seat"
+                self.codes[code] = {"role": role, "seat": None if role == DISPLAY else target, "issued": self.clock()}
+                self.codes[code]["used"] = None
+            out[target] = code
         self._save()
         return out
 
     def redeem(self, code: str) -> tuple[str | None, str]:
-        """(seat, "ok") the first time; (None, reason): code_used / code_replaced / code_expired / unknown_code."""
+        """(seat or DISPLAY, "ok") the first time; (None, reason): code_used / code_replaced /
+        code_expired / unknown_code."""
         entry = self.codes.get(code.strip().upper())
         if entry is None:
             return None, "unknown_code"
@@ -248,16 +277,7 @@ class Pairing:
             return None, "code_expired"
         entry["used"] = self.clock()
         self._save()
-        return entry["seat"], "ok"
-
-    def paired(self) -> dict[str, float]:
-        """Seat -> when its newest code was redeemed (for the clerk's seat map)."""
-        out: dict[str, float] = {}
-        for entry in self.codes.values():
-            used = entry.get("used")
-            if isinstance(used, (int, float)) and not isinstance(used, bool):
-                out[entry["seat"]] = max(out.get(entry["seat"], 0.0), float(used))
-        return out
+        return self._target(entry), "ok"
 
 
 class AuthState:
@@ -266,6 +286,7 @@ class AuthState:
     def __init__(self, data_dir: Path) -> None:
         self.console = ConsoleAuth.load_or_create(data_dir)
         self.pairing = Pairing.load(data_dir)
+        self.devices = DeviceRegistry.load(data_dir)
         self.throttle = LoginThrottle()
         self.checks = PasswordChecks()
 
@@ -274,10 +295,12 @@ class AuthState:
 
 
 def first_run_notice(auth: AuthState) -> str | None:
-    """Text for `hemicycle serve` to print when a clerk password was just generated."""
-    if auth.console.initial_password is None:
+    """Text for `hemicycle serve` to print while the generated first-run password is in force:
+    where to read it, never the password itself (a banner ends up in logs and screenshots)."""
+    path = auth.console.path.parent / INITIAL_PASSWORD_FILE
+    if not path.exists():
         return None
     return (
-        f"  clerk login  user {auth.console.username!r}, password {auth.console.initial_password!r}\n"
-        f"               (generated on first run; only its scrypt hash is kept in {auth.console.path})"
+        f"  clerk login  user {auth.console.username!r}; the password generated on first run is in {path}\n"
+        f"               (mode 0600; set your own with: hemicycle console-password --data-dir {path.parent})"
     )

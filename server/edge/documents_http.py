@@ -1,7 +1,8 @@
 """HTTP endpoints for documents: upload (clerk), list, page images, originals.
 
-Every request is authorised by the same tokens as the WebSocket (``Authorization: Bearer``,
-or ``?token=`` where a browser cannot set headers); the audience rules are the core's
+Every request is authorised by the same tokens as the WebSocket, in ``Authorization: Bearer``
+only: a token in a URL ends up in access logs, proxies and browser history (a page shows an
+image by ``fetch`` with the header and a blob URL); the audience rules are the core's
 (server/core/documents.py). Pages are numbered from 1 here. Confidential documents leave
 only as page images watermarked for the reader; after a recall nothing leaves at all.
 """
@@ -33,10 +34,9 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 
 def bearer_token(request: Request) -> str | None:
-    """The token a request presents: ``Authorization: Bearer``, or ``?token=`` where a browser
-    cannot set headers."""
+    """The token a request presents in ``Authorization: Bearer`` (never in the URL)."""
     header = request.headers.get("authorization", "")
-    return header[7:] if header.lower().startswith("bearer ") else request.query_params.get("token")
+    return header[7:].strip() or None if header.lower().startswith("bearer ") else None
 
 
 class DocumentRoutes:

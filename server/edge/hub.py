@@ -138,6 +138,12 @@ class Subscriber:
         self.stop()
         self.closing = asyncio.get_running_loop().create_task(self._close(LAGGING, "lagging: reconnect and resume"))
 
+    def revoke(self) -> None:
+        """The device's token was revoked: drop what is queued and close (4001, as for a bad
+        token: the page then asks to be paired again)."""
+        self.stop()
+        self.closing = asyncio.get_running_loop().create_task(self._close(4001, "this device was revoked"))
+
     def offer(self, kind: str, text: str) -> None:
         """Replace the pending coalesced message of this kind (latest wins)."""
         if not self.closed:
@@ -223,6 +229,12 @@ class Hub:
         self._by_role[sub.role].discard(sub)
         for member in sub.members:
             self._by_member[member].discard(sub)
+
+    def close_device(self, device: str) -> None:
+        """Close every connection opened with a paired device's token (it was revoked)."""
+        for sub in list(self.subscribers):
+            if sub.device == device and not sub.closed:
+                sub.revoke()
 
     def _targets(self, event: e.Event) -> Any:
         """Who can possibly see this event; visible_event makes the final cut."""

@@ -123,7 +123,7 @@ class Endpoint:
             members = frozenset({identity.member})
         else:
             members = frozenset(m.id for m in agenda.members) if device else frozenset()
-        sub = Subscriber(identity.role, members, send_text, close, self.hub.budget)
+        sub = Subscriber(identity.role, members, send_text, close, self.hub.budget, identity.device)
         welcome(self.sitting, self.welcomes, sub, identity, hello.get("last_seq"))
         self.hub.add(sub)
         bucket = TokenBucket(

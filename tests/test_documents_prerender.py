@@ -34,7 +34,7 @@ async def sitting(tmp_path: Path) -> Any:
 
 async def upload(srv: LiveServer, data: bytes, **fields: str) -> dict[str, Any]:
     form = {"title": "物业管理条例（草案）", "item": "item1", **fields}
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with httpx.AsyncClient(base_url=srv.http, timeout=WAIT) as http:
         r = await http.post(
             "/api/documents",
             files={"file": ("draft.pdf", data, "application/pdf")},
@@ -46,7 +46,7 @@ async def upload(srv: LiveServer, data: bytes, **fields: str) -> dict[str, Any]:
 
 
 async def get(srv: LiveServer, path: str, token: str) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with httpx.AsyncClient(base_url=srv.http, timeout=WAIT) as http:
         return await http.get(path, headers=bearer(token))
 
 

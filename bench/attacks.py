@@ -3,10 +3,10 @@
 
 One run of `hemicycle serve` (the real command, so the real limits: server/edge/serving.py),
 on loopback. `--seats` tablets (200) connect from 127.0.0.1, check in and vote in bursts —
-every seat casts at the same instant, send -> ack timed per seat — in four phases, a fresh
-ballot per burst:
+every seat casts at the same instant, send -> ack timed per seat — a fresh ballot per burst,
+`--rounds` bursts without an attack and then `--rounds` with it, for each attack in turn (the
+machine may be shared: each attack is compared with bursts just before it):
 
-* baseline     no attack;
 * pdf bomb     an attacker (the clerk's token: uploads need it) keeps uploading hostile PDFs —
                nested form XObjects (opened in a limited worker: refused) and pages of
                20,000 full-page fills (accepted, then rendered until the watchdog kills the
@@ -17,10 +17,10 @@ ballot per burst:
 * never-read   `--laggards` (20) clients from 127.0.0.3 with valid seat tokens that send
                pings with 60 KB ids as fast as they are allowed and never read.
 
-Each attack runs through its whole phase (started before the first burst, stopped after the
-last); every loop is bounded in count and time (`--budget`). Printed: ack p50/p99/max and
-errors per phase, the ratio of p99 to the baseline's, the server's RSS at the end of each
-phase, and /health's answer time during it; appended to docs/benchmarks.md unless --no-doc.
+Each attack runs through its whole phase (started `--ramp` seconds before the first burst,
+stopped after the last); every loop is bounded in count and time (`--budget`). Printed per
+attack, off / on: acks and errors, ack p50/p99, the ratio of the p99s, the server's peak RSS,
+/health's answer time during the attack; appended to docs/benchmarks.md unless --no-doc.
 
     .venv/bin/python bench/attacks.py                   # 200 seats, 3 bursts per phase
     .venv/bin/python bench/attacks.py --seats 50 --rounds 1 --no-doc
@@ -51,7 +51,10 @@ sys.path.insert(0, str(ROOT))
 from bench.record import append_section, machine  # noqa: E402
 from bench.vote_burst import Clerk, Conn, Gate, Round, _is, cast_text, fire, open_all, open_conn, pct  # noqa: E402
 
-PHASES = ("baseline", "pdf bomb", "slowloris", "never-read")
+ATTACKS = ("pdf bomb", "slowloris", "never-read")
+#: each attack measured right after bursts without it, so a machine whose load drifts (it is
+#: shared) compares like with like
+PHASES = tuple((attack, on) for attack in ATTACKS for on in (False, True))
 SLOWLORIS, LAGGARDS = "127.0.0.2", "127.0.0.3"
 
 
@@ -280,17 +283,17 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         await fire(conns, -1, lambda i, r: cast_text(i, r), want, args.timeout)
         await clerk.command("close_ballot", ballot="b0")
         ballot = 1
-        for phase in PHASES:
+        for name, on in PHASES:
+            phase = f"{name} {'on' if on else 'off'}"
             stop, stats = asyncio.Event(), {"uploads": 0, "opened": 0, "dropped": 0, "connected": 0, "pings": 0}
             stats["closed by server"] = 0
-            attack: Awaitable[None] | None = {
-                "baseline": None,
-                "pdf bomb": pdf_bomber(port, creds["clerk"]["token"], stop, stats) if phase == "pdf bomb" else None,
-                "slowloris": slowloris(port, args.flood, stop, stats) if phase == "slowloris" else None,
-                "never-read": laggards(url, port, [s["token"] for s in spare], stop, stats)
-                if phase == "never-read"
-                else None,
-            }[phase]
+            attack: Awaitable[None] | None = None
+            if on and name == "pdf bomb":
+                attack = pdf_bomber(port, creds["clerk"]["token"], stop, stats)
+            elif on and name == "slowloris":
+                attack = slowloris(port, args.flood, stop, stats)
+            elif on:
+                attack = laggards(url, port, [s["token"] for s in spare], stop, stats)
             task = asyncio.ensure_future(attack) if attack else None
             peak = [rss_mib(server.pid)]
 
@@ -313,7 +316,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 rounds.append(res)
                 ballot += 1
                 print(
-                    f"  {phase:11s} burst {len(rounds)}: {res.replies}/{res.sent} acks, "
+                    f"  {phase:15s} burst {len(rounds)}: {res.replies}/{res.sent} acks, "
                     f"p50 {pct(res.latencies, 0.5) * 1e3:.1f} ms, p99 {pct(res.latencies, 0.99) * 1e3:.1f} ms, "
                     f"errors {len(res.errors)}",
                     flush=True,
@@ -350,16 +353,20 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
 
 def table(args: argparse.Namespace, results: dict[str, Any]) -> str:
-    base = results["phases"]["baseline"]["p99"]
     rows = [
-        "| phase | acks | errors | ack p50 | ack p99 | p99 / baseline | max | /health during | server RSS peak | the attack did |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| attack | acks (errors) off / on | ack p50 off / on | ack p99 off / on | p99 on / off | max on |"
+        " /health during | server RSS peak off / on | the attack did |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for phase, r in results["phases"].items():
-        did = ", ".join(f"{k} {v}" for k, v in r["stats"].items()) or "—"
+    phases = results["phases"]
+    for name in ATTACKS:
+        off, on = phases[f"{name} off"], phases[f"{name} on"]
+        did = ", ".join(f"{k} {v}" for k, v in on["stats"].items()) or "—"
         rows.append(
-            f"| {phase} | {r['acks']}/{r['sent']} | {r['errors']} | {r['p50']:.1f} ms | {r['p99']:.1f} ms | "
-            f"{r['p99'] / base:.2f} | {r['max']:.1f} ms | {r['health']:.1f} ms | {r['rss']:.0f} MiB | {did} |"
+            f"| {name} | {off['acks']}/{off['sent']} ({off['errors']}) / {on['acks']}/{on['sent']} ({on['errors']}) "
+            f"| {off['p50']:.1f} / {on['p50']:.1f} ms | {off['p99']:.1f} / **{on['p99']:.1f}** ms "
+            f"| {on['p99'] / off['p99']:.2f} | {on['max']:.1f} ms | {on['health']:.1f} ms "
+            f"| {off['rss']:.0f} / {on['rss']:.0f} MiB | {did} |"
         )
     return "\n".join(rows)
 

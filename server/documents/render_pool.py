@@ -415,7 +415,7 @@ class RenderPool:
     def _died_message(self, page: int, died: WorkerDied, done: str) -> str:
         limits = self.limits
         if died.reason == "time":
-            what = f"page {page + 1} needs more than {limits.page_seconds:g} s to be {done}"
+            what = f"page {page + 1} needs more than {limits.page_seconds:g} s of processor time to be {done}"
         elif died.reason == "memory":
             what = f"page {page + 1} needs more than {limits.memory_bytes // MiB} MiB of memory to be {done}"
         else:

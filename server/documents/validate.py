@@ -138,7 +138,7 @@ def _open_in_worker(data: bytes, limits: Limits, opener: Opener) -> PdfFacts:
     except WorkerDied as died:
         budget = opener.limits
         what = (
-            f"more than {budget.open_seconds:g} s"
+            f"more than {budget.open_seconds:g} s of processor time"
             if died.reason == "time"
             else f"more than {budget.memory_bytes // MiB} MiB of memory"
             if died.reason == "memory"

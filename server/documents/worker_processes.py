@@ -8,7 +8,11 @@ upload to check it, rendering a page, stamping a confidential page — runs in a
 * lowers its priority (``os.nice``): the server process (votes, fan-out) gets the CPU first;
 * cannot grow past ``ProcessLimits.memory_bytes`` of address space (``RLIMIT_AS``): PDFium
   aborts when an allocation fails, Python raises MemoryError; no core file is written;
-* is killed by a watchdog when one job runs past its time limit;
+* is stopped by the kernel when one job uses more processor time than its limit
+  (``RLIMIT_CPU``, set afresh before each job: SIGXCPU). Processor time, not wall time: on a
+  busy machine a low-priority worker waits for the CPU, and an honest page must not be
+  taken for a bomb because it waited. A watchdog kills a job that runs ten times its limit
+  in wall time (a hang that uses no CPU);
 * runs ONE job at a time (a ``ProcessPoolExecutor`` of one process per :class:`Slot`): when
   a process dies, the job that killed it is known, so nothing innocent is retried and
   nothing guilty is tried again.
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import math
 import multiprocessing
 import os
 import resource
@@ -42,8 +47,8 @@ class ProcessLimits:
     """Hard limits of every worker process (docs/documents.md, "Limits")."""
 
     memory_bytes: int = 1536 * MiB  # address space of one worker (RLIMIT_AS)
-    page_seconds: float = 30.0  # one page rendered or stamped; ~0.25 s is usual
-    open_seconds: float = 120.0  # one uploaded PDF opened and each of its pages parsed
+    page_seconds: float = 30.0  # processor time for one page rendered or stamped; ~0.25 s is usual
+    open_seconds: float = 120.0  # processor time to open an upload and parse each of its pages
 
     def describe(self) -> str:
         return f"{self.memory_bytes // MiB} MiB of memory, {self.page_seconds:g} s per page"
@@ -52,8 +57,9 @@ class ProcessLimits:
 class WorkerDied(Exception):
     """The worker process running a job died or was killed: that job is the cause.
 
-    ``reason`` is ``"time"`` (the watchdog killed it), ``"memory"`` (it ran out of its address
-    space: PDFium aborts, the kernel may kill) or ``"crash"`` (anything else).
+    ``reason`` is ``"time"`` (past its processor-time limit, or killed by the watchdog),
+    ``"memory"`` (it ran out of its address space: PDFium aborts, the kernel may kill) or
+    ``"crash"`` (anything else).
     """
 
     def __init__(self, reason: str, exitcode: int | None) -> None:
@@ -77,8 +83,24 @@ def limit_process(nice: int, memory_bytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 
 
+#: wall time allowed to a job, in multiples of its processor-time limit (the watchdog's bound)
+WALL_FACTOR = 10
+
+
+def run_job(cpu_seconds: float, fn: Callable[..., Any], *args: Any) -> Any:
+    """In the worker: give this job ``cpu_seconds`` of processor time from now (the kernel
+    sends SIGXCPU past it, which ends the process), then run it."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = math.ceil(usage.ru_utime + usage.ru_stime + cpu_seconds)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    return fn(*args)
+
+
 def _reason(exitcode: int | None, killed: bool) -> str:
-    if killed:
+    if killed or exitcode == -signal.SIGXCPU:
         return "time"
     if exitcode in (-signal.SIGABRT, -signal.SIGKILL, -signal.SIGSEGV, -signal.SIGBUS):
         return "memory"  # PDFium aborts when an allocation fails; the OOM killer sends SIGKILL
@@ -97,14 +119,14 @@ class Slot:
         self._lock = threading.Lock()  # run_sync may be called from several threads
 
     def submit(self, fn: Callable[..., Any], *args: Any, seconds: float) -> asyncio.Future[Any]:
-        """Run ``fn(*args)`` in this slot's process; the future has its result, its exception,
-        or :class:`WorkerDied` when the process died (killed after ``seconds`` if need be)."""
+        """Run ``fn(*args)`` in this slot's process with ``seconds`` of processor time; the
+        future has its result, its exception, or :class:`WorkerDied` when the process died."""
         loop = asyncio.get_running_loop()
         out: asyncio.Future[Any] = loop.create_future()
         self.busy = True
         pool = self._pool()
         try:
-            inner = loop.run_in_executor(pool, fn, *args)
+            inner = loop.run_in_executor(pool, run_job, seconds, fn, *args)
         except (BrokenProcessPool, RuntimeError):  # broken or shut down under us
             self._drop(pool)
             self.busy = False
@@ -112,7 +134,7 @@ class Slot:
             return out
         procs = _processes(pool)
         killed: list[bool] = []
-        timer = loop.call_later(seconds, _kill, procs, killed)
+        timer = loop.call_later(seconds * WALL_FACTOR, _kill, procs, killed)
 
         def done(f: asyncio.Future[Any]) -> None:
             timer.cancel()
@@ -139,13 +161,13 @@ class Slot:
         with self._lock:
             pool = self._pool()
             try:
-                future = pool.submit(fn, *args)
+                future = pool.submit(run_job, seconds, fn, *args)
             except (BrokenProcessPool, RuntimeError):
                 self._drop(pool)
                 raise WorkerDied("crash", None) from None
             procs = _processes(pool)
             try:
-                return future.result(timeout=seconds)
+                return future.result(timeout=seconds * WALL_FACTOR)
             except concurrent.futures.TimeoutError:
                 _kill(procs, [])
                 self._drop(pool)

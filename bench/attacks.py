@@ -19,7 +19,8 @@ machine may be shared: each attack is compared with bursts just before it):
 
 Each attack runs through its whole phase (started `--ramp` seconds before the first burst,
 stopped after the last); every loop is bounded in count and time (`--budget`). Printed per
-attack, off / on: acks and errors, ack p50/p99, the ratio of the p99s, the server's peak RSS,
+attack, off / on: acks and errors, ack p50/p99, the ratio of the p99s, the server process's
+CPU (% of one core over the phase) and peak RSS,
 /health's answer time during the attack; appended to docs/benchmarks.md unless --no-doc.
 
     .venv/bin/python bench/attacks.py                   # 200 seats, 3 bursts per phase
@@ -80,6 +81,12 @@ def rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """Processor time the server process has used so far (user + system)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def health_ms(port: int) -> float:
@@ -303,7 +310,8 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                     await asyncio.sleep(0.25)
 
             sampler = asyncio.get_running_loop().create_task(sample())
-            await asyncio.sleep(args.ramp if attack else 0)  # let the attack take hold before the first burst
+            cpu0, wall0 = cpu_seconds(server.pid), time.monotonic()
+            await asyncio.sleep(args.ramp)  # let the attack take hold (and as long without one: like for like)
             rounds, healths = [], []
             for _ in range(args.rounds):
                 if time.monotonic() > deadline:
@@ -321,6 +329,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                     f"errors {len(res.errors)}",
                     flush=True,
                 )
+            cpu = (cpu_seconds(server.pid) - cpu0) / (time.monotonic() - wall0)
             stop.set()
             sampler.cancel()
             if task is not None:
@@ -335,6 +344,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 "p99": pct(latencies, 0.99) * 1e3,
                 "max": max(latencies, default=float("nan")) * 1e3,
                 "rss": peak[0],
+                "cpu": 100 * cpu,
                 "health": max(healths) if healths else float("nan"),
                 "stats": {k: v for k, v in stats.items() if v},
             }
@@ -355,8 +365,8 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 def table(args: argparse.Namespace, results: dict[str, Any]) -> str:
     rows = [
         "| attack | acks (errors) off / on | ack p50 off / on | ack p99 off / on | p99 on / off | max on |"
-        " /health during | server RSS peak off / on | the attack did |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        " /health during | server CPU off / on | server RSS peak off / on | the attack did |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     phases = results["phases"]
     for name in ATTACKS:
@@ -366,7 +376,7 @@ def table(args: argparse.Namespace, results: dict[str, Any]) -> str:
             f"| {name} | {off['acks']}/{off['sent']} ({off['errors']}) / {on['acks']}/{on['sent']} ({on['errors']}) "
             f"| {off['p50']:.1f} / {on['p50']:.1f} ms | {off['p99']:.1f} / **{on['p99']:.1f}** ms "
             f"| {on['p99'] / off['p99']:.2f} | {on['max']:.1f} ms | {on['health']:.1f} ms "
-            f"| {off['rss']:.0f} / {on['rss']:.0f} MiB | {did} |"
+            f"| {off['cpu']:.0f} / {on['cpu']:.0f} % | {off['rss']:.0f} / {on['rss']:.0f} MiB | {did} |"
         )
     return "\n".join(rows)
 

@@ -4,10 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 AGENDA ?= agendas/standing-committee.zh.toml
+# one folder per sitting: record, certificates, keys and tokens of another agenda never mix
+DATA   ?= var/$(basename $(notdir $(AGENDA)))
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint setup bench clean
+.PHONY: run test lint setup bench clean clean-data
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Hemicycle needs Python >= 3.11"'
@@ -20,9 +22,9 @@ setup: $(STAMP)
 
 run: $(STAMP)
 	@scripts/system-deps.sh || echo "(continuing: certificates need a CJK font)"
-	@mkdir -p var
-	$(BIN)/hemicycle serve --agenda $(AGENDA) --db var/hemicycle.db --credentials var/credentials.json \
-		--data-dir var --host $(HOST) --port $(PORT)
+	@mkdir -p $(DATA)
+	$(BIN)/hemicycle serve --agenda $(AGENDA) --db $(DATA)/hemicycle.db --credentials $(DATA)/credentials.json \
+		--data-dir $(DATA) --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -37,5 +39,15 @@ test: $(STAMP) lint
 bench: $(STAMP)
 	$(BIN)/python bench/vote_burst.py
 
+# The environment only: var/ holds the sitting's legal record (database, certificates,
+# keys) and is never removed by `clean`.
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+
+# Deletes the record for good: asks first (CONFIRM=yes skips the question, for scripts).
+clean-data:
+	@if [ "$(CONFIRM)" != "yes" ]; then \
+		printf "Delete var/ — the sitting's database, certificates and keys — for good? Type yes: "; \
+		read answer; [ "$$answer" = "yes" ] || { echo "kept var/"; exit 1; }; \
+	fi
+	rm -rf var

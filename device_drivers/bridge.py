@@ -10,7 +10,8 @@ module is the wiring and the lifecycle; the rules live beside it:
 * ``bridge_presses`` - presses and cards -> casts and check-ins, exactly once.
 * here - connecting, following the server's events, pumping the bus's events from the
   line threads onto the event loop, and reporting units that go offline or come back
-  (``keypad_status``).
+  (``keypad_status``) and whole lines that go down or come back (``keypad_line``: one
+  notice with its reason and seats, instead of a marker per unit without a cause).
 
 Secrecy: the bridge keeps the ``websockets`` loggers at INFO or above, because their DEBUG
 output prints frames (a cast names its seat and choice); the line threads' sink never
@@ -36,6 +37,7 @@ from device_drivers.events import (
     InputEvent,
     KeyEvent,
     LineDown,
+    LineUp,
     UnitOffline,
     UnitOnline,
     UnitRebooted,
@@ -46,6 +48,11 @@ log = logging.getLogger("hemicycle.keypads")
 
 MAX_IN_FLIGHT = 200
 """Casts, check-ins and status reports outstanding at once (the server allows 256 per connection)."""
+MAX_DETAIL = 200
+"""Characters of a line's error text sent to the server (the protocol's limit)."""
+
+LineReport = tuple[bool, str, str]
+"""(online, reason code, detail) of a whole line, as the ``keypad_line`` message says it."""
 
 
 class Bridge:
@@ -71,6 +78,9 @@ class Bridge:
         self.stats = {"casts": 0, "check_ins": 0, "refused": 0, "stale": 0, "retries": 0}
         self._liveness: dict[str, bool] = {}
         self._reported: dict[str, bool] = {}
+        self._line_state: dict[str, LineReport] = {}
+        self._line_reported: dict[str, LineReport] = {}
+        self._line_seats: dict[str, list[str]] = {}
         self._status_dirty = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self._bus_events: asyncio.Queue[BusEvent] = asyncio.Queue()
@@ -113,6 +123,7 @@ class Bridge:
         self.master = BusMaster(self._sink)
         for spec in self.config.lines:
             addresses = mapping[spec.name]
+            self._line_seats[spec.name] = [addresses[a] for a in sorted(addresses)]
             for address, seat in addresses.items():
                 unit = Unit(spec.name, address, seat, seat_member.get(seat), spec.card_readers)
                 self.units[unit.uid] = unit
@@ -225,8 +236,13 @@ class Bridge:
                     event.new_boot,
                 )
                 self.presses.card_state.pop((event.line, event.address), None)
-            elif isinstance(event, LineDown):
-                log.error("line %s is down: %s (retrying)", event.line, event.error)
+            elif isinstance(event, (LineDown, LineUp)):
+                # the bus logged it, once per change; the clerk gets one notice per line
+                if isinstance(event, LineDown):
+                    self._line_state[event.line] = (False, event.reason, event.detail[:MAX_DETAIL])
+                else:
+                    self._line_state[event.line] = (True, "", "")
+                self._status_dirty.set()
 
     def _confirm(self, event: InputEvent) -> None:
         """The server acknowledged (or definitively refused) ``event``: the unit may forget it."""
@@ -245,6 +261,8 @@ class Bridge:
                 self._start_afresh(event["snapshot"])
             elif name == "keypad.status":
                 self._reported[event["seat"]] = bool(event["online"])
+            elif name == "keypad.line":
+                self._line_reported[event["line"]] = (bool(event["online"]), event["reason"], event["detail"])
             elif self.sitting.fold(event):
                 before = self.sitting.phase
                 phase = self.sitting.refresh()
@@ -257,6 +275,9 @@ class Bridge:
         if self.outputs is not None:
             self.outputs.texts = self.sitting.texts
         self._reported = {seat: bool(v) for seat, v in snapshot.get("keypads", {}).items()}
+        self._line_reported = {
+            name: (bool(v["online"]), v["reason"], v["detail"]) for name, v in snapshot.get("keypad_lines", {}).items()
+        }
         self._status_dirty.set()
 
     def _start_afresh(self, snapshot: Mapping[str, Any]) -> None:
@@ -275,33 +296,47 @@ class Bridge:
     # ------------------------------------------------------------------ liveness
 
     async def _report_status(self) -> None:
+        """Tell the server what changed (lines first: they explain their units), until it knows."""
         assert self.client is not None
         while True:
             await self._status_dirty.wait()
             self._status_dirty.clear()
-            todo = [(s, v) for s, v in self._liveness.items() if self._reported.get(s) != v]
-            if not todo:
-                continue
-            results = await asyncio.gather(*(self._report_one(s, v) for s, v in todo))
+            lines = [(n, v) for n, v in self._line_state.items() if self._line_reported.get(n) != v]
+            seats = [(s, v) for s, v in self._liveness.items() if self._reported.get(s) != v]
+            results = [await self._report_line(n, v) for n, v in lines]
+            results += await asyncio.gather(*(self._report_one(s, v) for s, v in seats))
             if not all(results):
                 await asyncio.sleep(1.0)
                 self._status_dirty.set()
 
+    async def _report_line(self, name: str, state: LineReport) -> bool:
+        online, reason, detail = state
+        msg = {"type": "keypad_line", "line": name, "online": online, "reason": reason, "detail": detail}
+        if await self._report(dict(msg, seats=self._line_seats[name]), f"line {name}"):
+            if self._line_state.get(name) == state:
+                self._line_reported[name] = state
+            return True
+        return False
+
     async def _report_one(self, seat: str, online: bool) -> bool:
+        if await self._report({"type": "keypad_status", "seat": seat, "online": online}, f"seat {seat}"):
+            if self._liveness.get(seat) == online:
+                self._reported[seat] = online
+            return True
+        return False
+
+    async def _report(self, msg: dict[str, Any], what: str) -> bool:
+        """Send one report; False if it must be tried again (a refusal is final: logged)."""
         assert self.client is not None
         try:
             async with self._in_flight:
-                await self.client.request(
-                    {"type": "keypad_status", "seat": seat, "online": online}, resend=True, timeout=self.cast_timeout
-                )
+                await self.client.request(msg, resend=True, timeout=self.cast_timeout)
         except ServerError as exc:
             if exc.code in RETRY_CODES:
                 return False
-            log.warning("seat %s: keypad status refused (%s)", seat, exc.code)
+            log.warning("%s: keypad report refused (%s)", what, exc.code)
         except (TimeoutError, ConnectionLost):
             return False
-        if self._liveness.get(seat) == online:
-            self._reported[seat] = online
         return True
 
 

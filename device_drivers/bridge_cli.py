@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
-    except (OSError, ValueError, ServerError, ConnectionLost) as exc:  # port or server unreachable, bad token
+    except (OSError, ValueError, ServerError, ConnectionLost) as exc:  # server unreachable, bad token
         print(f"keypad bridge stopped: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -20,6 +20,7 @@ from serial.rs485 import RS485Settings
 
 from device_drivers.bus import LineConfig
 from device_drivers.codec import MAX_ADDRESS
+from device_drivers.timing import STANDARD_BAUDS, is_network_url
 
 _TOP_KEYS = {"server", "token", "credentials", "cards", "checkin", "card_checks_in", "language", "lines"}
 _LINE_KEYS = {
@@ -34,9 +35,17 @@ _LINE_KEYS = {
     "card_readers",
     "offline_after",
     "offline_probe_interval",
+    "latency_allowance",
 }
 _RS485_KEYS = {"rts_level_for_tx", "rts_level_for_rx", "loopback", "delay_before_tx", "delay_before_rx"}
 LANGUAGES = ("zh-CN", "en")
+OFFLINE_AFTER = (1, 50)
+"""Bounds of ``offline_after`` (silent exchanges before a unit is reported offline)."""
+PROBE_INTERVAL = (0.01, 60.0)
+"""Bounds of ``offline_probe_interval`` in seconds."""
+LATENCY = (0.0, 0.5)
+"""Bounds of ``latency_allowance`` in seconds: beyond half a second a line of offline units
+would spend its time waiting rather than polling."""
 
 
 class ConfigError(ValueError):
@@ -70,6 +79,8 @@ class LineSpec:
     """Units on this line have card slots: their keys work only with the seat's member's card."""
     offline_after: int = 5
     offline_probe_interval: float = 0.5
+    latency_allowance: float | None = None
+    """Seconds added to reply timeouts; None: 3 ms for a local port, 15 ms for a network URL."""
 
     def line_config(self) -> LineConfig:
         return LineConfig(
@@ -77,6 +88,7 @@ class LineSpec:
             rs485=self.rs485,
             offline_after=self.offline_after,
             offline_probe_interval=self.offline_probe_interval,
+            latency_allowance=self.latency_allowance,
         )
 
 
@@ -258,13 +270,15 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = None, s
         if not url:
             c.fail(f"{path}url", "required: a device path or pyserial URL (/dev/ttyUSB0, rfc2217://, socket://)")
         baud = c.typed(raw, "baud", path, int, 115200)
-        if baud <= 0:
-            c.fail(f"{path}baud", "must be positive")
+        if baud not in STANDARD_BAUDS:
+            c.fail(f"{path}baud", f"must be a standard rate: {', '.join(map(str, STANDARD_BAUDS))}")
         rs485 = None
         if "rs485" in raw:
             r = raw["rs485"]
             if not isinstance(r, Mapping):
                 c.fail(f"{path}rs485", "must be a table")
+            elif url and is_network_url(url):
+                c.fail(f"{path}rs485", "applies to a local port only: set RS-485 mode on the serial server itself")
             else:
                 c.unknown(r, _RS485_KEYS, f"{path}rs485.")
                 rs485 = RS485Settings(
@@ -308,13 +322,29 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = None, s
         if card_readers and cards is None and not cards_from_agenda:
             c.fail(f"{path}card_readers", 'card readers need `cards` (a table, or "agenda")')
         offline_after = c.typed(raw, "offline_after", path, int, 5)
-        if offline_after < 1:
-            c.fail(f"{path}offline_after", "must be at least 1")
+        if not OFFLINE_AFTER[0] <= offline_after <= OFFLINE_AFTER[1]:
+            c.fail(f"{path}offline_after", f"must be {OFFLINE_AFTER[0]} to {OFFLINE_AFTER[1]} exchanges")
         probe = c.typed(raw, "offline_probe_interval", path, (int, float), 0.5)
-        if probe <= 0:
-            c.fail(f"{path}offline_probe_interval", "must be positive")
+        if not PROBE_INTERVAL[0] <= probe <= PROBE_INTERVAL[1]:
+            c.fail(f"{path}offline_probe_interval", f"must be {PROBE_INTERVAL[0]} to {PROBE_INTERVAL[1]:g} seconds")
+        latency = c.typed(raw, "latency_allowance", path, (int, float), None)
+        if latency is not None and not LATENCY[0] <= latency <= LATENCY[1]:
+            c.fail(f"{path}latency_allowance", f"must be {LATENCY[0]:g} to {LATENCY[1]:g} seconds")
         lines.append(
-            LineSpec(name, url, baud, rs485, units, first, skip, count, card_readers, offline_after, float(probe))
+            LineSpec(
+                name,
+                url,
+                baud,
+                rs485,
+                units,
+                first,
+                skip,
+                count,
+                card_readers,
+                offline_after,
+                float(probe),
+                None if latency is None else float(latency),
+            )
         )
 
     config = BridgeConfig(

@@ -6,8 +6,9 @@ asyncio bridge talks to a line only through thread-safe calls:
 
 * events go out through a ``sink`` callable (use :func:`device_drivers.events.asyncio_sink`);
 * commands (:meth:`Line.set_mode`, :meth:`Line.set_leds`, :meth:`Line.display`,
-  :meth:`Line.confirm`, ...) return at once; they are queued and applied by the line thread
-  between transactions, which owns all per-unit state, so nothing here needs a lock.
+  :meth:`Line.confirm`, ...; see line_commands.py) return at once; they are queued and
+  applied by the line thread between transactions, which owns all per-unit state, so
+  nothing here needs a lock.
 
 Commands set a *desired state* per unit (mode, LEDs, text) that the line reconciles: a
 unit that missed a broadcast, was offline or lost power is brought back in line as soon as
@@ -15,6 +16,13 @@ a reply shows it is stale, without the consumer having to notice.
 
 Exactly once: a key press is delivered once per ``(address, boot, seq)`` and acknowledged
 to the unit only after the consumer calls :meth:`Line.confirm`; see device_drivers/units.py.
+
+Lines always come back: whatever escapes a line (a port error, a serial server refusing a
+setting, a bug) is reported once as :class:`LineDown`, logged once with its cause, and the
+port is reopened with backoff; a line whose port works but whose units all fell silent is
+reported the same way. While down, the units are neither polled on the ring nor reported
+offline one by one; once any unit answers (:class:`LineUp`) every unit is on the ring
+again at once, so the line's keypads are back within a cycle or two. See line_state.py.
 """
 
 from __future__ import annotations
@@ -24,44 +32,33 @@ import queue
 import sys
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
 
 import serial
 from serial.rs485 import RS485Settings
 
-from device_drivers.codec import BROADCAST, MAX_ADDRESS, OVERHEAD
-from device_drivers.events import (
-    BusEvent,
-    InputEvent,
-    LineDown,
-    Sink,
-    UnitOffline,
-    UnitOnline,
-    UnitRebooted,
-    input_event,
-    status_event,
-)
+from device_drivers.codec import OVERHEAD
+from device_drivers.events import BusEvent, InputEvent, Sink, UnitRebooted, input_event, status_event
+from device_drivers.line_commands import LineCommands
+from device_drivers.line_state import Backoff, LineState
 from device_drivers.messages import (
     Ack,
-    Display,
     IdleReply,
     Key,
     Message,
     Mode,
     Nak,
+    Poll,
     PollReply,
     Request,
-    SetLeds,
     StatusReply,
     UnitFlag,
 )
-from device_drivers.schedule import OrderedSet, PollScheduler
-from device_drivers.timing import LineTiming
+from device_drivers.schedule import PollScheduler
+from device_drivers.timing import LineTiming, default_latency
 from device_drivers.transport import LineStats, Transport
-from device_drivers.units import Liveness, ModeSpec, UnitTracker
+from device_drivers.units import Liveness, UnitTracker
 
 log = logging.getLogger(__name__)
 
@@ -99,12 +96,18 @@ class LineConfig:
     """While polls are finding presses, at most one unicast command (lamp, mode, text) per
     this many polls, so a burst of presses is read within one cycle; see schedule.py."""
     broadcast_repeats: int = 2
+    latency_allowance: float | None = None
+    """Seconds added to reply timeouts; None: 3 ms for a local port, 15 ms for a port behind
+    a network serial server (``timing.default_latency``)."""
     timing: LineTiming | None = None
-    """Defaults to ``LineTiming(baudrate)``."""
-    reopen_delay: float = 1.0
+    """Defaults to ``LineTiming(baudrate, latency_allowance)``."""
+    reopen_delay: float = 0.25
+    """First wait before reopening a port that failed; doubles up to ``reopen_max_delay``."""
+    reopen_max_delay: float = 1.0
+    """Longest wait between attempts: a serial server that comes back is used within it."""
 
 
-class Line:
+class Line(LineCommands):
     """One RS-485 line (one serial port) and the units on it."""
 
     def __init__(
@@ -115,19 +118,25 @@ class Line:
         sink: Sink,
         config: LineConfig | None = None,
     ) -> None:
-        self.name = name
-        self.url = url
         self.config = config or LineConfig()
-        self.timing = self.config.timing or LineTiming(self.config.baudrate)
+        super().__init__(name, addresses, self.config.broadcast_repeats)
+        self.url = url
+        latency = self.config.latency_allowance
+        self.timing = self.config.timing or LineTiming(
+            self.config.baudrate, latency_allowance=default_latency(url) if latency is None else latency
+        )
         self.stats = LineStats()
         self._sink = sink
-        self._units = {a: UnitTracker(a) for a in sorted(set(addresses))}
-        if not self._units or not all(1 <= a <= MAX_ADDRESS for a in self._units):
-            raise ValueError(f"addresses must be a non-empty subset of 1..{MAX_ADDRESS}")
         self._schedule = PollScheduler(self._units, self.config.probe_every, self.config.work_every)
-        self._work = OrderedSet()
-        self._broadcasts: deque[Request] = deque()
-        self._inbox: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._state = LineState(
+            name,
+            self._units,
+            self.stats,
+            offline_after=self.config.offline_after,
+            backoff=Backoff(self.config.reopen_delay, self.config.reopen_max_delay),
+        )
+        self._probe_ring = list(self._units)
+        self._probe_cursor = 0
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._transport: Transport | None = None
@@ -135,8 +144,8 @@ class Line:
     # ------------------------------------------------------------ lifecycle (any thread)
 
     def start(self) -> None:
-        """Open the port (errors raise here, in the caller) and start the line thread."""
-        self._transport = self._open()
+        """Start the line thread. It opens the port itself: a port that cannot be opened is
+        reported (LineDown) and retried, exactly like one that fails later."""
         self._thread = threading.Thread(target=self._run, name=f"keypad-line-{self.name}", daemon=True)
         self._thread.start()
 
@@ -153,90 +162,10 @@ class Line:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    # ------------------------------------------------------------ commands (any thread)
-
-    def set_mode(
-        self,
-        mode: Mode,
-        epoch: int,
-        keys: Iterable[Key] = (),
-        *,
-        secret: bool = False,
-        addresses: Iterable[int] | None = None,
-    ) -> None:
-        """Put all units (broadcast) or the given ones into ``mode``; ``epoch`` (0..65535)
-        must change whenever the meaning of a key press changes (new ballot, new check-in)."""
-        if not 0 <= epoch <= 0xFFFF:
-            raise ValueError("epoch must fit in 16 bits")
-        spec = ModeSpec(Mode(mode), epoch, frozenset(Key(k) for k in keys), secret)
-        targets = None if addresses is None else self._known(addresses)
-        self._inbox.put(partial(self._apply_mode, spec, targets))
-
-    def set_leds(self, address: int, lit: Iterable[Key] = (), *, recorded: bool = False) -> None:
-        """Show a recorded choice. Key LEDs are suppressed while the unit is in secret mode."""
-        (address,) = self._known((address,))
-        request = SetLeds(address, frozenset(Key(k) for k in lit), recorded)
-        self._inbox.put(partial(self._apply_leds, request))
-
-    def display(self, text: str, address: int | None = None) -> None:
-        """Show ``text`` (<= 64 UTF-8 bytes) on one unit, or on all (best-effort broadcast)."""
-        targets = None if address is None else self._known((address,))
-        Display(0, text).payload()  # validates the length in the caller's thread
-        self._inbox.put(partial(self._apply_text, text, targets))
-
-    def request_status(self, address: int) -> None:
-        """Ask a unit for STATUS; the answer arrives as a UnitStatus event."""
-        (address,) = self._known((address,))
-        self._inbox.put(partial(self._apply_status, address))
-
-    def confirm(self, event: InputEvent) -> None:
-        """The consumer made ``event`` durable: the unit may now forget it."""
-        self._inbox.put(partial(self._apply_confirm, event.address, event.boot, event.seq))
-
-    def _known(self, addresses: Iterable[int]) -> tuple[int, ...]:
-        found = tuple(addresses)
-        unknown = [a for a in found if a not in self._units]
-        if unknown:
-            raise ValueError(f"line {self.name} has no units {unknown}")
-        return found
-
-    # ------------------------------------------------- command application (line thread)
-
-    def _apply_mode(self, spec: ModeSpec, targets: tuple[int, ...] | None) -> None:
-        for unit in self._units.values() if targets is None else (self._units[a] for a in targets):
-            unit.mode = spec
-            unit.mode_verified = targets is None
-            if targets is not None:
-                self._work.add(unit.address)
-        if targets is None:
-            self._broadcasts.extend([spec.request(BROADCAST)] * self.config.broadcast_repeats)
-
-    def _apply_leds(self, request: SetLeds) -> None:
-        unit = self._units[request.address]
-        if unit.mode is not None and unit.mode.secret and request.lit:
-            log.warning("line %s unit %d: key LEDs suppressed in secret mode", self.name, unit.address)
-            request = SetLeds(request.address, frozenset(), request.recorded)
-        unit.leds, unit.leds_dirty = request, True
-        self._work.add(unit.address)
-
-    def _apply_text(self, text: str, targets: tuple[int, ...] | None) -> None:
-        for address in self._units if targets is None else targets:
-            unit = self._units[address]
-            unit.text, unit.text_dirty = text, targets is not None
-            if targets is not None:
-                self._work.add(address)
-        if targets is None:
-            self._broadcasts.extend([Display(BROADCAST, text)] * self.config.broadcast_repeats)
-
-    def _apply_status(self, address: int) -> None:
-        self._units[address].status_wanted = True
-        self._work.add(address)
-
-    def _apply_confirm(self, address: int, boot: int, seq: int) -> None:
-        """The acknowledgement rides on the unit's next ring poll (see schedule.py)."""
-        unit = self._units.get(address)
-        if unit is not None:
-            unit.confirm(boot, seq)
+    @property
+    def up(self) -> bool:
+        """Whether the line works: a unit answered since the port was last (re)opened."""
+        return self._state.up
 
     # --------------------------------------------------------------------- line thread
 
@@ -255,17 +184,33 @@ class Line:
     def _run(self) -> None:
         self._schedule.cycle_started = time.monotonic()
         while not self._stopping.is_set():
+            opening = self._transport is None
             try:
-                if self._transport is None:
+                if opening:
                     self._transport = self._open()
+                    opening = False
                 self._step()
-            except (serial.SerialException, OSError) as exc:
-                self._port_failed(exc)
+            except Exception as exc:  # whatever it is, the line reports it and comes back
+                self._failed(exc, opening)
         self._shutdown()
+
+    def _failed(self, exc: Exception, opening: bool) -> None:
+        """Close the port, report (once per reason), wait (backoff), then the loop reopens."""
+        if self._transport is not None:
+            try:
+                self._transport.port.close()
+            except Exception:  # closing a broken port may fail too; it is gone either way
+                pass
+            self._transport = None
+        self._emit_all(self._state.failed(exc, opening=opening))
+        self._stopping.wait(self._state.backoff.next())
 
     def _step(self) -> None:
         while not self._inbox.empty():
             self._inbox.get_nowait()()
+        if not self._state.up:
+            self._probe()
+            return
         if self._broadcasts:
             self._transact(self._broadcasts.popleft())
             return
@@ -280,10 +225,37 @@ class Line:
             return
         self._poll(self._units[address])
 
+    def _probe(self) -> None:
+        """The line is not up (first contact, or back from a failure): poll every unit in
+        turn, liveness aside, until one answers. Commands and broadcasts wait for that."""
+        self._schedule.hot.clear()
+        unit = self._units[self._probe_ring[self._probe_cursor]]
+        self._probe_cursor = (self._probe_cursor + 1) % len(self._probe_ring)
+        request = unit.poll_request()
+        self.stats.polls += 1
+        reply = self._transact(request)
+        assert self._transport is not None
+        if reply is None:
+            if self._transport.last_was_timeout:
+                self._emit_all(self._state.timed_out(unit))
+            else:
+                self._state.heard()
+            return
+        self._emit_all(self._state.answered(unit))
+        self._took_poll(unit, request, reply)
+        if unit.has_work():
+            self._work.add(unit.address)
+
     def _poll(self, unit: UnitTracker) -> None:
         request = unit.poll_request()
         self.stats.polls += 1
         reply = self._exchange(unit, request)
+        self._schedule.polled(self._took_poll(unit, request, reply))
+        if unit.has_work():
+            self._work.add(unit.address)
+
+    def _took_poll(self, unit: UnitTracker, request: Poll, reply: Message | None) -> bool:
+        """Apply the reply to a poll (None: nothing heard); True if it carried new events."""
         found = False
         if isinstance(reply, IdleReply):
             unit.poll_answered(request)
@@ -304,9 +276,7 @@ class Line:
                 self._emit(input_event(self.name, unit.address, unit.boot, event))
             if reply.may_hold_more():
                 self._schedule.hot.add(unit.address)
-        self._schedule.polled(found)
-        if unit.has_work():
-            self._work.add(unit.address)
+        return found
 
     def _do_work(self) -> bool:
         """Send one pending unicast command (mode, LEDs, text, status); False if none."""
@@ -334,48 +304,27 @@ class Line:
         for _ in range(attempts):
             reply = self._transact(request)
             if reply is not None:
-                unit.failures = 0
-                if unit.liveness is not Liveness.ONLINE:
-                    unit.liveness = Liveness.ONLINE
-                    self.stats.online += 1
-                    self._emit(UnitOnline(self.name, unit.address))
+                self._emit_all(self._state.answered(unit))
                 return reply
-            # Only silence counts towards "offline": garbled bytes mean something answered,
-            # and on a noisy line counting them would make healthy units flap.
             assert self._transport is not None
-            unit.failures += self._transport.last_was_timeout
-            if unit.liveness is Liveness.OFFLINE:
-                break
-            if unit.failures >= self.config.offline_after:
-                if unit.liveness is Liveness.ONLINE:
-                    self.stats.online -= 1
-                unit.liveness = Liveness.OFFLINE
-                self._emit(UnitOffline(self.name, unit.address))
+            if not self._transport.last_was_timeout:
+                self._state.heard()  # garbled: something answered; not a step towards offline
+            else:
+                self._emit_all(self._state.timed_out(unit))
+            if unit.liveness is Liveness.OFFLINE or not self._state.up:
                 break
         unit.next_probe = time.monotonic() + self.config.offline_probe_interval
         return None
+
+    def _emit_all(self, events: list[BusEvent]) -> None:
+        for event in events:
+            self._emit(event)
 
     def _emit(self, event: BusEvent) -> None:
         try:
             self._sink(event)
         except Exception:  # a consumer bug must not stop the line
             log.exception("line %s: event sink failed on %r", self.name, event)
-
-    def _port_failed(self, exc: BaseException) -> None:
-        log.error("line %s: port failed: %s", self.name, exc)
-        self._emit(LineDown(self.name, str(exc)))
-        if self._transport is not None:
-            try:
-                self._transport.port.close()
-            except (serial.SerialException, OSError):
-                pass
-            self._transport = None
-        for unit in self._units.values():
-            if unit.liveness is Liveness.ONLINE:
-                self.stats.online -= 1
-                unit.liveness = Liveness.OFFLINE
-                self._emit(UnitOffline(self.name, unit.address))
-        self._stopping.wait(self.config.reopen_delay)
 
     def _shutdown(self) -> None:
         """Best effort: acknowledge what the consumer confirmed, then close."""
@@ -390,10 +339,13 @@ class Line:
             for unit in self._units.values():
                 if unit.liveness is Liveness.ONLINE and unit.boot is not None and unit.acked != unit.confirmed:
                     self._transact(Ack(unit.address, unit.boot, unit.confirmed))
-        except (serial.SerialException, OSError) as exc:
+        except Exception as exc:
             log.warning("line %s: final acks failed: %s", self.name, exc)
         finally:
-            self._transport.port.close()
+            try:
+                self._transport.port.close()
+            except Exception:
+                pass
             self._transport = None
 
 

@@ -86,14 +86,27 @@ class UnitStatus:
 
 @dataclass(frozen=True, slots=True)
 class LineDown:
-    """The port itself failed (adapter unplugged, serial server gone); the line retries."""
+    """The whole line is unreachable (port failed, setting refused, no unit answers); the
+    line retries. Its units are not reported offline one by one for this shared cause.
+    Sent again only when the reason changes (see device_drivers/line_state.py)."""
 
     line: str
-    error: str
+    reason: str
+    """A code of :data:`device_drivers.line_state.REASONS`."""
+    detail: str = ""
+    """The error as the port reported it (e.g. "[Errno 111] Connection refused")."""
+
+
+@dataclass(frozen=True, slots=True)
+class LineUp:
+    """A unit answered: the line works (first contact, or back after a LineDown). Units that
+    were online before are polled at once and stay online without a UnitOnline of their own."""
+
+    line: str
 
 
 InputEvent = KeyEvent | CardEvent
-BusEvent = KeyEvent | CardEvent | UnitOnline | UnitOffline | UnitRebooted | UnitStatus | LineDown
+BusEvent = KeyEvent | CardEvent | UnitOnline | UnitOffline | UnitRebooted | UnitStatus | LineDown | LineUp
 Sink = Callable[[BusEvent], None]
 
 

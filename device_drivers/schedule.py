@@ -38,6 +38,9 @@ class OrderedSet:
         del self._items[address]
         return address
 
+    def clear(self) -> None:
+        self._items.clear()
+
     def __len__(self) -> int:
         return len(self._items)
 

@@ -5,6 +5,15 @@ lives: the reply deadline grows from "first byte" to "whole longest frame" once 
 arrives, reads ask the decoder for exactly the bytes that could complete a frame (so a
 blocking read returns the moment a reply is whole), and stray or garbled input is counted
 and skipped rather than trusted.
+
+Wire speed on every pyserial URL: an exchange is one write and the reads of its reply,
+nothing else. Bytes left over from an earlier exchange are dropped from the port's *local*
+buffer (``in_waiting`` + ``read``), never with ``reset_input_buffer()``: on ``rfc2217://``
+that is a PURGE-DATA round trip to the serial server, waited for in 50 ms sleeps, which
+made a line 44 times slower. Whatever is still in flight is left to the decoder's hunting
+and to :func:`answers` (a reply must come from the unit asked and fit the request). The
+port's settings are never touched after opening either: on ``rfc2217://`` every setter
+renegotiates all of them with the server.
 """
 
 from __future__ import annotations
@@ -33,6 +42,10 @@ from device_drivers.messages import (
 )
 from device_drivers.timing import LineTiming
 
+STALE_LIMIT = 4096
+"""At most this many stale bytes are dropped before one exchange (a flood after a network
+stall is drained over several exchanges rather than stalling one)."""
+
 
 @dataclass
 class LineStats:
@@ -47,7 +60,16 @@ class LineStats:
     cycles: int = 0
     last_cycle_time: float = 0.0
     garbage_bytes: int = 0
+    stale_bytes: int = 0
+    """Bytes dropped before a request because they arrived after the previous exchange ended."""
     online: int = 0
+    up: bool = False
+    """Whether the line works (see device_drivers/line_state.py)."""
+    downs: int = 0
+    """Times the line went down after working."""
+    returned_in: int | None = None
+    """Poll cycles from the line's last return (or first contact) until every unit had
+    answered; None until then."""
     wire_time: float = 0.0
     """Seconds the traffic so far needs at the modelled wire speed (frames, turnaround, gap,
     timeouts): elapsed time divided by this is how close the line runs to its limit."""
@@ -79,7 +101,7 @@ class Transport:
             pass  # sub-millisecond: sleep() would overshoot by more than the gap itself
         decoder.reset()
         decoder.expect_short_reply(request.address if isinstance(request, Poll) else None)
-        port.reset_input_buffer()
+        self._drop_stale()
         port.write(frame)
         stats = self.stats
         stats.transactions += 1
@@ -121,6 +143,17 @@ class Transport:
         else:
             stats.timeouts += 1
         return None
+
+    def _drop_stale(self) -> None:
+        """Drop what is already buffered locally (late replies, noise): no I/O beyond the
+        port's own buffer, whatever the URL (``socket://`` reports 1 while any is waiting)."""
+        port, dropped = self.port, 0
+        while dropped < STALE_LIMIT and (waiting := port.in_waiting):
+            chunk = port.read(min(waiting, STALE_LIMIT - dropped))
+            if not chunk:
+                break
+            dropped += len(chunk)
+        self.stats.stale_bytes += dropped
 
 
 def answers(request: Request, reply: Message) -> bool:

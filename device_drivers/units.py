@@ -55,6 +55,9 @@ class ModeSpec:
 class UnitTracker:
     address: int
     liveness: Liveness = Liveness.UNKNOWN
+    reported: bool | None = None
+    """What the consumer was last told (UnitOnline True, UnitOffline False): liveness may
+    change without news, e.g. units are suspended while their whole line is down."""
     failures: int = 0
     next_probe: float = 0.0
     boot: int | None = None

@@ -7,6 +7,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
 
 from server import cli as server_cli
 
@@ -31,8 +32,16 @@ def _simulate(argv: list[str]) -> int:
     return 2
 
 
+def _version() -> str:
+    try:
+        return version("hemicycle")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hemicycle", description="Electronic voting and paperless sittings.")
+    parser.add_argument("--version", action="version", version=f"hemicycle {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     server_cli.add_commands(sub)
     sub.add_parser("keypads", help="run the keypad bridge (--config F --server URL; see --help)", add_help=False)

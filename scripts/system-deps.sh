@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages Hemicycle needs beyond Python: a CJK font for certificates and
-# watermarks; for the tests also Chromium (pages), poppler-utils (pdftotext/pdftoppm)
-# and zbar-tools (QR decoding). Installs what is missing when run as root.
+# watermarks; for the tests also Chromium (pages), poppler-utils (pdftotext/pdftoppm),
+# zbar-tools (QR decoding) and libnss3-tools (certutil: a test browser that trusts the
+# room CA of `hemicycle tls init`). Installs what is missing when run as root.
 set -euo pipefail
 want=(fonts-wqy-zenhei)
 if [ "${1:-}" = "--test" ]; then
-  want+=(chromium poppler-utils zbar-tools)
+  want+=(chromium poppler-utils zbar-tools libnss3-tools)
 fi
 missing=()
 for pkg in "${want[@]}"; do

@@ -39,11 +39,14 @@ from .edge.web.routes import PageFolders, package_folder
 from .edge.web.routes import routes as page_routes
 from .edge.welcome import WelcomeCache
 from .edge.ws import Endpoint
+from .live import sittings
 from .live.collector import CollectorPolicy
 from .live.issuing import RETRY, Issuer
+from .live.oplog import OperationsLog
 from .live.sitting import Sitting
 from .live.writer import favour_writer_thread
 from .paper import certificates as cert
+from .paper.fonts import has_cjk, strings
 from .store.sql import SQLStore
 
 
@@ -66,6 +69,13 @@ class ServerConfig:
     connection_limits: ConnectionLimits = field(default_factory=ConnectionLimits)  # timeouts and caps
     trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For is believed (none by default)
     issue_retry: tuple[float, float] = RETRY  # first and longest pause between attempts at a certificate
+    resume: bool = False  # the record may hold another agenda than ``agenda``: continue it (server/live/sittings.py)
+
+
+def needs_cjk(agenda: Agenda) -> bool:
+    """Whether this sitting prints Chinese (its language, or any name or title in its agenda):
+    then a CJK font is required; otherwise the Latin face every install has will do."""
+    return agenda.meeting.language == "zh-CN" or has_cjk(*strings(dict(agenda.source)))
 
 
 class Assembly:
@@ -80,7 +90,9 @@ class Assembly:
         # the stamping, build theirs from its spec)
         self.blobs = BlobStore(data)
         self.renderer = Renderer(self.blobs)
-        self.watermarker = Watermarker(secret=hashlib.sha256(self.key.private_bytes_raw()).digest())
+        self.watermarker = Watermarker(
+            secret=hashlib.sha256(self.key.private_bytes_raw()).digest(), require_cjk=needs_cjk(config.agenda)
+        )
         self.pages = RenderPool(
             self.renderer,
             workers=config.render_workers,
@@ -145,12 +157,19 @@ class Assembly:
         favour_writer_thread()
         sitting = self.sitting
         await sitting.start()
+        stored = sitting.meeting.agenda.source
+        if not self.config.resume and sittings.identity(stored) != sittings.identity(self.config.agenda.source):
+            await sitting.stop()
+            raise sittings.OtherSitting(
+                sittings.refusal(self.config.db_url, stored, "the agenda", self.config.agenda.source)
+            )
         # every listener of the sitting, with the event kinds it follows
         sitting.subscribe(self.hub.publish)  # every kind: the hub decides who sees what
         sitting.subscribe(self.collector, CollectorPolicy.KINDS)
         sitting.subscribe(self.pages.on_event, RenderPool.KINDS)
         sitting.subscribe(self.issuer.on_event, Issuer.KINDS)
         self.issuer.catch_up()  # a closed ballot always gets its certificate, even across a stop
+        sitting.subscribe(OperationsLog(), OperationsLog.KINDS)
         self._follow_documents()
         self.hub.start()
         public = self.key.public_key()

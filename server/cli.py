@@ -5,6 +5,7 @@ and the simulators, which the server package knows nothing of."""
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -15,14 +16,40 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .assemble import Assembly, ServerConfig
+    from .core.agenda import agenda_from_dict
+    from .documents import DocumentError
     from .edge.serving import ConnectionLimits
+    from .live import sittings
     from .live.agenda_file import load_agenda
+    from .store.sql import SQLStore
 
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT and then raises the signal again for
+    # the handler that was there before it: that one must let the process end with status 0,
+    # so a service manager's stop (systemd sends SIGTERM) or Ctrl-C is not "killed by signal".
+    # Before uvicorn serves, the same signal simply ends the start.
+    serving = [False]
+
+    def stop(signum: int, frame: object) -> None:
+        if not serving[0]:
+            raise SystemExit(0)
+
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, stop)
     try:
         agenda = load_agenda(args.agenda)
     except AgendaError as exc:
         print(f"The agenda cannot be used:\n{exc}", file=sys.stderr)
         return 2
+    store = SQLStore(args.db)
+    try:
+        stored = sittings.stored_agenda(store)
+    finally:
+        store.close()
+    if stored is not None and sittings.identity(stored) != sittings.identity(agenda.source):
+        if not args.resume:
+            print(sittings.refusal(args.db, stored, args.agenda, agenda.source), file=sys.stderr)
+            return 2
+        agenda = agenda_from_dict(stored, "log")  # the record's own agenda: the file is not used
     limits = ConnectionLimits(
         max_connections=args.max_connections,
         max_per_address=args.max_connections_per_address,
@@ -40,12 +67,36 @@ def _serve(args: argparse.Namespace) -> int:
         printer=args.printer,
         agenda_dir=Path(args.agenda).resolve().parent,
         render_workers=args.render_workers,
+        resume=args.resume,
     )
-    assembly = Assembly(config)
+    try:
+        assembly = Assembly(config)
+    except sittings.OtherSitting as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except DocumentError as exc:  # e.g. no_cjk_font: one line naming what to install, never a traceback
+        print(f"Cannot serve this sitting: {exc.message}", file=sys.stderr)
+        return 2
     app = assembly.app()
+    if bool(args.tls_cert) != bool(args.tls_key):
+        print("give both --tls-cert and --tls-key (see: hemicycle tls init)", file=sys.stderr)
+        return 2
     print(banner(assembly, args), flush=True)
-    server = uvicorn.Server(assembly.uvicorn_config(app, host=args.host, port=args.port, log_level=args.log_level))
-    server.run()
+    from .live import oplog
+
+    oplog.attach_file(Path(args.ops_log) if args.ops_log else Path(args.data_dir) / "operations.log")
+    oplog.note("server.started", sitting=agenda.meeting.title, host=args.host, port=args.port, tls=bool(args.tls_cert))
+    serving[0] = True
+    served = assembly.uvicorn_config(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        ssl_certfile=args.tls_cert,
+        ssl_keyfile=args.tls_key,
+    )
+    uvicorn.Server(served).run()
+    oplog.note("server.stopped")
     return 0
 
 
@@ -57,21 +108,63 @@ def banner(assembly: object, args: argparse.Namespace) -> str:
 
     assert isinstance(assembly, Assembly)
     host_for_urls = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
-    base = f"http://{host_for_urls}:{args.port}"
+    base = f"{'https' if getattr(args, 'tls_cert', None) else 'http'}://{host_for_urls}:{args.port}"
+    ws = base.replace("http", "ws", 1)
     seats = len(assembly.creds["seats"])
     notice = first_run_notice(assembly.auth) or "  clerk login  as set before (reset with: hemicycle console-password)"
     return f"""
 Hemicycle — {assembly.config.agenda.meeting.title}
   console      {base}/console
   pairing      {base}/console/pairing   (QR codes that pair each tablet and display wall; paired devices, revoke)
-  websocket    ws://{host_for_urls}:{args.port}/ws
+  websocket    {ws}/ws
   credentials  {args.credentials}   (tokens for the keypad bridge and the simulators; mode 0600, never printed)
   record       {args.db}
 {notice}
 
 Drive a whole sitting from another terminal:
-  .venv/bin/hemicycle simulate tablets --url ws://{host_for_urls}:{args.port}/ws --token-file {args.credentials} --seats {seats} --clerk
+  .venv/bin/hemicycle simulate tablets --url {ws}/ws --token-file {args.credentials} --seats {seats} --clerk
 """
+
+
+def _sittings(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from .live import sittings
+    from .store.sql import SQLStore
+
+    root = Path(args.data_root)
+    found = 0
+    for folder in sittings.folders(root):
+        store = SQLStore(str(folder / sittings.DB_NAME))
+        try:
+            summary = sittings.summarize(folder, store)
+        finally:
+            store.close()
+        if summary is None:
+            continue
+        found += 1
+        last = dt.datetime.fromtimestamp(summary.last_at).strftime("%Y-%m-%d %H:%M") if summary.last_at else "-"
+        print(
+            f"{summary.folder}\t{summary.title} ({summary.date}, {summary.language})\t{summary.state}\t"
+            f"{summary.ballots_closed}/{summary.ballots} ballots closed\t{summary.entries} log entries\tlast {last}"
+        )
+    if not found:
+        print(f"no sittings under {root} (a sitting's folder holds {sittings.DB_NAME})", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _tls_init(args: argparse.Namespace) -> int:
+    from .edge import tls
+
+    try:
+        files = tls.init(Path(args.out), list(args.name or []), list(args.ip or []))
+    except ValueError as exc:
+        print(f"cannot make the certificate: {exc}", file=sys.stderr)
+        return 2
+    print(tls.describe(files))
+    print(f"serve with: hemicycle serve ... --tls-cert {files.cert} --tls-key {files.key}")
+    return 0
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -222,7 +315,31 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="processes rendering document pages (default: one fewer than the cores, at least 1)",
     )
+    serve.add_argument(
+        "--resume",
+        action="store_true",
+        help="the database holds another agenda than --agenda: continue that stored sitting with its own agenda",
+    )
+    serve.add_argument(
+        "--ops-log", help="operational log, one JSON object per line (default: <data-dir>/operations.log)"
+    )
+    serve.add_argument("--tls-cert", help="server certificate (PEM, with its chain): serve HTTPS and WSS on the port")
+    serve.add_argument("--tls-key", help="the certificate's private key (PEM)")
     serve.set_defaults(run=_serve)
+
+    st = sub.add_parser("sittings", help="list the sittings under a data root, with their state")
+    st.add_argument("--data-root", default="var", help="a folder of sitting folders (default var)")
+    st.set_defaults(run=_sittings)
+
+    tls = sub.add_parser("tls", help="certificates for HTTPS on the room network")
+    tls_sub = tls.add_subparsers(dest="tls_command", required=True)
+    tls_init = tls_sub.add_parser(
+        "init", help="make the room's certificate authority (once) and a server certificate for these names/addresses"
+    )
+    tls_init.add_argument("--name", action="append", help="a host name tablets use, e.g. room.example (repeatable)")
+    tls_init.add_argument("--ip", action="append", help="an IP address tablets use, e.g. 192.0.2.10 (repeatable)")
+    tls_init.add_argument("--out", default="var/tls", help="folder for the CA and the certificate (default var/tls)")
+    tls_init.set_defaults(run=_tls_init)
 
     verify = sub.add_parser("verify", help="check the log's chain and recompute every tally")
     verify.add_argument("--db", required=True)

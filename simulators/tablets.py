@@ -60,10 +60,21 @@ class Seat:
     cast: dict[str, Any] = field(default_factory=dict)  # ballot id -> final acknowledged choice
 
 
+def _spec(ballot_view: dict[str, Any]) -> Any:
+    raw = {k: v for k, v in ballot_view.items() if k not in _SPEC_KEYS and v is not None}
+    return ballot_from_dict(raw, "ballot", ballot_view["item"])
+
+
+def canonical(ballot_view: dict[str, Any], choice: Any) -> Any:
+    """The one form the server records and echoes for ``choice`` (docs/ballot-kinds.md):
+    a keypad-style plain ``"for"`` on a one-nominee appointment is ``{nominee: "for"}``."""
+    spec = _spec(ballot_view)
+    return KINDS[spec.kind].normalize_choice(spec, choice)
+
+
 def recount(ballot_view: dict[str, Any], choices: list[Any], result: dict[str, Any]) -> dict[str, Any]:
     """What the result should be, from the simulator's own record of acknowledged casts."""
-    raw = {k: v for k, v in ballot_view.items() if k not in _SPEC_KEYS and v is not None}
-    spec = ballot_from_dict(raw, "ballot", ballot_view["item"])
+    spec = _spec(ballot_view)
     turnout = Turnout(result["seated"], result["present"], len(choices))
     kind = KINDS[spec.kind]
     return kind.tally(spec, [kind.normalize_choice(spec, ch) for ch in choices], turnout)
@@ -81,7 +92,7 @@ async def _vote(seat: Seat, ballot: dict[str, Any], rng: random.Random, pattern:
         return
     report.acks += 1
     seat.cast[ballot["id"]] = choice
-    if "choice" in ack and ack["choice"] != choice:
+    if "choice" in ack and ack["choice"] != canonical(ballot, choice):
         report.mismatches.append(f"{seat.seat}: cast {choice!r}, server recorded {ack['choice']!r}")
 
 

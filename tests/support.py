@@ -97,6 +97,7 @@ async def start_server(
     db: str | None = None,
     port: int = 0,
     graceful_shutdown: float | None = None,
+    tls: tuple[Path, Path] | None = None,
     **config: Any,
 ) -> LiveServer:
     """A real uvicorn server as `hemicycle serve` configures it, on ``port`` (0: ephemeral;
@@ -108,7 +109,13 @@ async def start_server(
     sock = free_socket(port)
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        assembly.uvicorn_config(app, log_level="warning", timeout_graceful_shutdown=graceful_shutdown)
+        assembly.uvicorn_config(
+            app,
+            log_level="warning",
+            timeout_graceful_shutdown=graceful_shutdown,
+            ssl_certfile=str(tls[0]) if tls else None,
+            ssl_keyfile=str(tls[1]) if tls else None,
+        )
     )
     task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
     for _ in range(1000):
@@ -118,7 +125,8 @@ async def start_server(
             task.result()
         await asyncio.sleep(0.01)
     creds = json.loads((tmp / "credentials.json").read_text())
-    return LiveServer(f"ws://127.0.0.1:{port}/ws", f"http://127.0.0.1:{port}", creds, db, app, server, task)
+    ws, http = ("wss", "https") if tls else ("ws", "http")
+    return LiveServer(f"{ws}://127.0.0.1:{port}/ws", f"{http}://127.0.0.1:{port}", creds, db, app, server, task)
 
 
 @contextlib.asynccontextmanager

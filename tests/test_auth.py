@@ -231,5 +231,5 @@ async def test_pages_catalogues_and_static_modules_are_served(srv: LiveServer) -
         assert (await http.get("/i18n/fr.json")).status_code == 404
         js = await http.get("/static/lib/protocol.js")
         assert js.status_code == 200 and "javascript" in js.headers["content-type"]
-        assert (await http.get("/static/web/console.js")).status_code == 200
+        assert (await http.get("/static/web/console/main.js")).status_code == 200
         assert (await http.get("/api/info")).json()["language"] == "zh-CN"

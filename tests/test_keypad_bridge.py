@@ -14,167 +14,20 @@ import json
 import logging
 import random
 import sqlite3
-import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from device_drivers.bridge import Bridge
 from device_drivers.bridge_config import ConfigError, config_from_dict
 from device_drivers.bridge_phase import fit_text, key_map
 from device_drivers.bridge_presses import idempotency_key
+from device_drivers.bus import Line
 from device_drivers.events import KeyEvent
 from device_drivers.messages import Key, Mode
-from server.core.agenda import agenda_from_dict
-from simulators.keypads import Faults, PtySimulator, SimulatedLine
+from simulators.keypads import Faults
 from terminal_client.client import Client
-from tests.support import LiveServer, agenda_data, start_server
-
-VOTE_KEYS = (Key.FOR, Key.AGAINST, Key.ABSTAIN)
-CHOICE = {Key.FOR: "for", Key.AGAINST: "against", Key.ABSTAIN: "abstain"}
-WAIT = 20.0
-"""Upper bound for a condition to become true: a hang guard, never a performance check."""
-
-BALLOTS = [
-    {"id": "reg1", "title": "物业管理条例（草案）"},
-    {"id": "chg", "title": "可改票表决", "allow_change": True},
-    {"id": "secret1", "title": "无记名表决", "secret": True, "live_counts": False},
-    {"id": "sat", "title": "满意度测评", "kind": "evaluation", "subjects": [{"id": "s1", "title": "工作报告"}]},
-    {"id": "sc", "title": "打分", "kind": "score", "subjects": [{"id": "a", "title": "甲", "min": 0, "max": 100}]},
-]
-
-
-async def wait_for(predicate: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
-@dataclass
-class Rig:
-    srv: LiveServer
-    sim: SimulatedLine
-    pty: PtySimulator
-    clerk: Client
-    config: Any
-    bridges: list[Bridge] = field(default_factory=list)
-
-    @property
-    def meeting(self) -> Any:
-        return self.srv.assembly.sitting.meeting
-
-    def seat(self, address: int) -> str:
-        return f"S{address:03d}"
-
-    def member(self, address: int) -> str:
-        return f"m{address:02d}"
-
-    async def start_bridge(self) -> Bridge:
-        bridge = Bridge(self.config, self.srv.url, token=self.srv.creds["device"]["token"])
-        await bridge.start()
-        self.bridges.append(bridge)
-        return bridge
-
-    async def stop_bridge(self, bridge: Bridge) -> None:
-        await bridge.stop()
-        self.bridges.remove(bridge)
-
-    async def units_in(self, mode: Mode, epoch: int | None = None) -> None:
-        def ready() -> bool:
-            states = [self.sim.state(a) for a in self.sim.addresses]
-            return all(s.mode is mode and (epoch is None or s.epoch == epoch) for s in states)
-
-        await wait_for(ready, f"every unit in {mode.name}")
-
-    async def check_in_all(self, bridge: Bridge) -> None:
-        await self.units_in(Mode.CHECK_IN)
-        for address in self.sim.addresses:
-            assert self.sim.press(address, Key.CHECK_IN)
-        await wait_for(
-            lambda: all(self.meeting.attendance[self.member(a)] == "present" for a in self.sim.addresses),
-            "every member checked in",
-        )
-
-    async def open(self, ballot: str, bridge: Bridge) -> int:
-        await self.clerk.command("open_ballot", ballot=ballot)
-        await wait_for(
-            lambda: bridge.phase is not None and bridge.phase.ballot == ballot, f"the bridge to follow {ballot}"
-        )
-        epoch = bridge.phase.epoch
-        await self.units_in(bridge.phase.mode, epoch)
-        return epoch
-
-    async def close(self, ballot: str) -> dict[str, Any]:
-        await self.clerk.command("close_ballot", ballot=ballot)
-        while True:
-            _, event = await self.clerk.next_event("ballot.closed", timeout=WAIT)
-            if event["ballot"] == ballot:
-                return event["result"]
-
-    def vote_casts(self, ballot: str) -> list[dict[str, Any]]:
-        """vote.cast events of ``ballot`` as stored in the SQLite file."""
-        with contextlib.closing(sqlite3.connect(self.srv.db)) as db:
-            rows = db.execute("SELECT body FROM events WHERE name = 'vote.cast' ORDER BY seq").fetchall()
-        bodies = [json.loads(body) for (body,) in rows]
-        return [b.get("data", b) for b in bodies if b.get("data", b).get("ballot") == ballot]
-
-    async def all_acknowledged(self) -> None:
-        await wait_for(
-            lambda: all(self.sim.state(a).queued == 0 for a in self.sim.addresses),
-            "every unit to drop its acknowledged presses",
-        )
-
-
-@contextlib.asynccontextmanager
-async def rig(
-    tmp_path: Path,
-    units: int,
-    *,
-    faults: Faults | None = None,
-    seed: int = 1,
-    line: dict[str, Any] | None = None,
-    **cfg: Any,
-) -> AsyncIterator[Rig]:
-    srv = await start_server(tmp_path, agenda_from_dict(agenda_data(units, ballots=BALLOTS)))
-    sim = SimulatedLine(range(1, units + 1), seed=seed, faults=faults)
-    pty = PtySimulator(sim)
-    pty.start()
-    config = config_from_dict(
-        {"token": srv.creds["device"]["token"], "lines": [{"name": "L1", "url": pty.slave_path, **(line or {})}], **cfg}
-    )
-    clerk = Client(srv.url, srv.creds["clerk"]["token"])
-    await clerk.connect()
-    r = Rig(srv, sim, pty, clerk, config)
-    try:
-        yield r
-    finally:
-        for bridge in list(r.bridges):
-            await bridge.stop()
-        await clerk.close()
-        pty.stop()
-        await srv.stop()
-
-
-def press_script(rng: random.Random, addresses: tuple[int, ...], changes: bool = False) -> list[tuple[int, Key]]:
-    """Each member presses a vote key; with ``changes`` some change their mind once."""
-    script = []
-    for address in rng.sample(addresses, len(addresses)):
-        for key in rng.sample(VOTE_KEYS, rng.choice((1, 1, 2)) if changes else 1):
-            script.append((address, key))
-    return script
-
-
-def final_counts(script: list[tuple[int, Key]]) -> dict[str, int]:
-    last = {address: key for address, key in script}
-    counts = Counter(CHOICE[k] for k in last.values())
-    return {c: counts.get(c, 0) for c in ("for", "against", "abstain")}
-
+from tests.keypad_support import CHOICE, WAIT, final_counts, press_script, rig, wait_for
 
 # ---------------------------------------------------------------------------- end to end
 
@@ -458,6 +311,36 @@ def test_config_lists_every_problem(tmp_path: Path) -> None:
     text = " ".join(info.value.problems)
     for fragment in ("token", "url", "baud", "address must be", "card readers need", "colour", "cards"):
         assert fragment in text
+    with pytest.raises(ConfigError) as info:
+        config_from_dict(
+            {
+                "token": "t",
+                "lines": [
+                    {"url": "/dev/ttyUSB0", "baud": 7, "latency_allowance": 2, "offline_after": 0},
+                    {"url": "rfc2217://10.0.0.20:4001", "rs485": {}, "offline_probe_interval": 0},
+                ],
+            }
+        )
+    assert sorted(info.value.problems) == [
+        "lines[0].baud: must be a standard rate: 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, "
+        "460800, 921600",
+        "lines[0].latency_allowance: must be 0 to 0.5 seconds",
+        "lines[0].offline_after: must be 1 to 50 exchanges",
+        "lines[1].offline_probe_interval: must be 0.01 to 60 seconds",
+        "lines[1].rs485: applies to a local port only: set RS-485 mode on the serial server itself",
+    ]
+    network = config_from_dict(
+        {
+            "token": "t",
+            "lines": [
+                {"url": "rfc2217://10.0.0.20:4001", "baud": 57600},
+                {"name": "far", "url": "socket://10.0.0.21:4001", "latency_allowance": 0.05},
+                {"name": "usb", "url": "/dev/ttyUSB0"},
+            ],
+        }
+    )
+    timings = [Line(s.name, s.url, [1], print, s.line_config()).timing for s in network.lines]
+    assert [(t.baudrate, t.latency_allowance) for t in timings] == [(57600, 0.015), (115200, 0.05), (115200, 0.003)]
     creds = tmp_path / "credentials.json"
     creds.write_text(json.dumps({"device": {"token": "tok"}}))
     config = config_from_dict(

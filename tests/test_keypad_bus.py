@@ -8,6 +8,7 @@ the system told them to?
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -17,8 +18,18 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from device_drivers.bus import BusMaster, Line, LineConfig
-from device_drivers.events import BusEvent, CardEvent, KeyEvent, UnitOffline, UnitOnline, UnitRebooted
+from device_drivers.events import (
+    BusEvent,
+    CardEvent,
+    KeyEvent,
+    LineDown,
+    LineUp,
+    UnitOffline,
+    UnitOnline,
+    UnitRebooted,
+)
 from device_drivers.messages import Key, Mode
+from device_drivers.transport import Transport
 from simulators.keypads import Faults, PtySimulator, SimulatedLine
 
 VOTE = (Key.FOR, Key.AGAINST, Key.ABSTAIN)
@@ -261,3 +272,33 @@ def test_badge_card_insert_and_remove_are_reported_in_any_mode(bus) -> None:
     assert (inserted.address, inserted.inserted, inserted.card_id) == (2, True, bytes.fromhex("04a1b2c3"))
     assert (removed.address, removed.inserted, removed.seq) == (2, False, inserted.seq + 1)
     wait_until(lambda: sim.state(2).queued == 0, "the card events to be acknowledged")
+
+
+def test_any_error_in_a_line_is_reported_once_and_the_line_comes_back(
+    bus, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not only port errors: whatever escapes the line thread (here a bug in the transport,
+    three times in a row) is one LineDown with its cause, one logged traceback, and retries."""
+    caplog.set_level(logging.DEBUG, logger="device_drivers")
+    sim, line, consumer = bus(4)
+    consumer.wait_for(lambda: len(consumer.of(UnitOnline)) == 4, "all units online")
+    enter_mode(sim, line, Mode.VOTE, 2, VOTE)
+    original, failures = Transport.transact, [3]
+
+    def buggy(self: Transport, request: object) -> object:
+        if failures[0]:
+            failures[0] -= 1
+            raise RuntimeError("decoder bug")
+        return original(self, request)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Transport, "transact", buggy)
+    consumer.wait_for(lambda: len(consumer.of(LineUp)) == 2, "the line back")
+    (down,) = consumer.of(LineDown)
+    assert down.reason == "fault" and down.detail.startswith("RuntimeError at test_keypad_bus.py:")
+    assert not consumer.of(UnitOffline)  # the line's fault: no unit reported offline for it
+    assert sim.press(3, Key.FOR)
+    consumer.wait_for(lambda: [(e.address, e.key) for e in consumer.keys()] == [(3, Key.FOR)], "the press")
+    faults = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r.getMessage() for r in faults] == [f"line L1 down: unexpected error in the line: {down.detail} (retrying)"]
+    traces = [r for r in caplog.records if r.exc_info is not None]
+    assert len(traces) == 1 and traces[0].levelno == logging.DEBUG  # the traceback once, for whoever debugs

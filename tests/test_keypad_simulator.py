@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import serial
 
 from device_drivers.bus import Line
 from device_drivers.codec import FrameDecoder
-from device_drivers.events import KeyEvent, UnitOnline
+from device_drivers.events import KeyEvent, LineUp, UnitOnline
 from device_drivers.messages import (
     Ack,
     AckReply,
@@ -30,6 +32,7 @@ from device_drivers.messages import (
     idle_tag,
 )
 from simulators.keypads import SimulatedLine, register_url_handler, url_for
+from simulators.keypads.presser import read_script
 from simulators.keypads.unit import QUEUE_LIMIT, VirtualUnit
 
 VOTE = frozenset({Key.FOR, Key.AGAINST, Key.ABSTAIN})
@@ -162,8 +165,69 @@ def test_cli_prints_a_usable_tty_path_and_stops_on_interrupt() -> None:
         assert path.startswith("/dev/")
         events: queue.SimpleQueue[object] = queue.SimpleQueue()
         with Line("cli", path, [1, 2, 3], events.put):
-            online = {events.get(timeout=15) for _ in range(3)}
-        assert online == {UnitOnline("cli", a) for a in (1, 2, 3)}
+            news = [events.get(timeout=15) for _ in range(4)]
+        assert news[0] == LineUp("cli")  # the line works: then each unit is online
+        assert set(news[1:]) == {UnitOnline("cli", a) for a in (1, 2, 3)}
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=10) == 0
+
+
+def test_press_script_reads_time_unit_key_and_names_every_bad_line() -> None:
+    text = ["# a sitting", "2.5 3 for", "0 1 check_in  # first", "", "1 2 7", "x 1 for", "1 9 for", "1 1 fro", "1 1"]
+    presses, errors = read_script(text, range(1, 4))
+    assert presses == [(0.0, 1, Key.CHECK_IN), (1.0, 2, Key.numbered(7)), (2.5, 3, Key.FOR)]
+    assert [e.split(":")[0] for e in errors] == ["line 6", "line 7", "line 8", "line 9"]
+    assert "no unit '9'" in errors[1] and "unknown key 'fro'" in errors[2]
+
+
+def test_cli_replays_presses_from_standard_input_and_reports_their_acknowledgement(tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulators.keypads.cli", "--units", "3", "--script", "-", "--report", str(report)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        path = proc.stdout.readline().strip()
+        events: queue.SimpleQueue[object] = queue.SimpleQueue()
+        line = Line("cli", path, [1, 2, 3], lambda e: events.put(e) if isinstance(e, KeyEvent) else None)
+        with line:
+            line.set_mode(Mode.VOTE, 5, VOTE)  # broadcast as soon as the line is up
+            deadline = time.monotonic() + 15
+            while line.stats.cycles < 3 and time.monotonic() < deadline:  # hang guard only
+                time.sleep(0.01)
+            # times already past are pressed at once; a stream may go on for the whole sitting
+            proc.stdin.write("0 1 for\n0 2 against\nnonsense\n0.1 3 abstain\n")
+            proc.stdin.flush()
+            keys = [events.get(timeout=15) for _ in range(3)]
+            for event in keys:
+                line.confirm(event)  # type: ignore[arg-type]
+            assert sorted((e.address, e.key) for e in keys) == [(1, Key.FOR), (2, Key.AGAINST), (3, Key.ABSTAIN)]  # type: ignore[attr-defined]
+            while time.monotonic() < deadline and line.stats.cycles < 10:  # the acks ride on the next polls
+                time.sleep(0.01)
+        proc.stdin.close()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    stderr = proc.stderr.read()  # type: ignore[union-attr]
+    assert "line 3: expected" in stderr and "3 presses taken" in stderr
+    figures = json.loads(report.read_text())
+    assert figures["script"] == {"taken": 3, "ignored": 0} and figures["acknowledged"] == 3
+    assert 0 < figures["ack_ms"]["median"] <= figures["ack_ms"]["p99"]
+
+
+def test_cli_refuses_a_script_with_bad_lines_before_serving(tmp_path: Path) -> None:
+    script = tmp_path / "sitting.txt"
+    script.write_text("0.5 1 check_in\n1 4 for\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "simulators.keypads.cli", "--units", "3", "--script", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert "line 2: no unit '4' on this line (units 1..3)" in done.stderr

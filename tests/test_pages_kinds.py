@@ -132,7 +132,7 @@ async def test_every_kind_has_a_paper_and_the_display_tabulates_lines(tmp_path: 
             await run("eval", evaluation, "evaluation")
 
             async def score() -> None:
-                await tablet.locator("input[type=range]").fill("8")
+                await tablet.click("[data-score='8']")  # 0–10: a button per value
 
             await run("score", score, "score")
             await expect(tablet.locator("#vote-state")).to_contain_text("8")

@@ -19,6 +19,8 @@ LANGUAGES = ("zh-CN", "en")
 ROLES = ("member", "chair", "observer")
 AUDIENCES = ("everyone", "members", "observers")
 CLASSIFICATIONS = ("public", "internal", "confidential")
+#: when the room (tablets, displays) sees a result: at close, or once the chair announces it
+REVEALS = ("on_close", "on_announce")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class BallotSpec:
     countdown: int | None
     allow_change: bool
     certificate: bool = True  # write (and print) a tally certificate when it closes
+    reveal: str = "on_close"  # REVEALS: when tablets and displays are given the result
     params: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     def public(self) -> dict[str, Any]:
@@ -63,6 +66,7 @@ class BallotSpec:
             "countdown": self.countdown,
             "allow_change": self.allow_change,
             "certificate": self.certificate,
+            "reveal": self.reveal,
             **dict(self.params),
         }
 
@@ -177,10 +181,21 @@ class _Checker:
 
 _TYPE_WORDS = {"str": "a string", "int": "a whole number", "bool": "true or false", "list": "a list"}
 
-_MEETING_KEYS = {"body", "term", "session", "title", "date", "language", "quorum", "rule"}
+_MEETING_KEYS = {"body", "term", "session", "title", "date", "language", "quorum", "rule", "reveal"}
 _MEMBER_KEYS = {"id", "name", "seat", "group", "role", "votes", "card"}
 _ITEM_KEYS = {"id", "title", "ballots", "documents"}
-_BALLOT_KEYS = {"id", "title", "kind", "rule", "secret", "live_counts", "countdown", "allow_change", "certificate"}
+_BALLOT_KEYS = {
+    "id",
+    "title",
+    "kind",
+    "rule",
+    "secret",
+    "live_counts",
+    "countdown",
+    "allow_change",
+    "certificate",
+    "reveal",
+}
 _DOCUMENT_KEYS = {"id", "title", "file", "audience", "classification"}
 
 
@@ -214,6 +229,7 @@ def agenda_from_dict(data: Mapping[str, Any], source: str = "agenda") -> Agenda:
         except ValueError as exc:
             c.fail("meeting.quorum", str(exc))
     default_rule = raw_meeting.get("rule", "majority_of_all")
+    default_reveal = _reveal(c, raw_meeting, "meeting", "on_close")
 
     members: list[Member] = []
     raw_members = c.typed(top, "members", "", list, [])
@@ -260,7 +276,7 @@ def agenda_from_dict(data: Mapping[str, Any], source: str = "agenda") -> Agenda:
         ballot_ids: list[str] = []
         for j, raw_b in enumerate(c.typed(it, "ballots", path, list, [])):
             for raw_one in _expanded(raw_b, KINDS):
-                spec = _ballot(c, raw_one, f"{path}.ballots[{j}]", item_id, default_rule, KINDS)
+                spec = _ballot(c, raw_one, f"{path}.ballots[{j}]", item_id, default_rule, KINDS, default_reveal)
                 if spec is None:
                     continue
                 if spec.id in ballots:
@@ -281,12 +297,14 @@ def agenda_from_dict(data: Mapping[str, Any], source: str = "agenda") -> Agenda:
     return Agenda(meeting, tuple(members), tuple(items), ballots, documents, quorum, source=data)
 
 
-def ballot_from_dict(raw: Any, path: str, item_id: str, default_rule: Any = "majority_of_all") -> BallotSpec:
+def ballot_from_dict(
+    raw: Any, path: str, item_id: str, default_rule: Any = "majority_of_all", default_reveal: str = "on_close"
+) -> BallotSpec:
     """Validate one ballot definition (agenda file or a clerk's ad hoc ballot)."""
     from .kinds import KINDS
 
     c = _Checker()
-    spec = _ballot(c, raw, path, item_id, default_rule, KINDS)
+    spec = _ballot(c, raw, path, item_id, default_rule, KINDS, default_reveal)
     if c.problems or spec is None:
         raise AgendaError(c.problems or [f"{path}: invalid ballot"], "ballot")
     return spec
@@ -300,8 +318,22 @@ def _expanded(raw: Any, kinds: Mapping[str, Any]) -> list[Any]:
     return list(expand(dict(raw))) if expand else [raw]
 
 
+def _reveal(c: _Checker, data: Mapping[str, Any], path: str, default: str) -> str:
+    value = c.typed(data, "reveal", path, str, default)
+    if value not in REVEALS:
+        c.fail(f"{path}.reveal", f"must be one of {', '.join(REVEALS)}, not {value!r}")
+        return default
+    return str(value)
+
+
 def _ballot(
-    c: _Checker, raw: Any, path: str, item_id: str, default_rule: Any, kinds: Mapping[str, Any]
+    c: _Checker,
+    raw: Any,
+    path: str,
+    item_id: str,
+    default_rule: Any,
+    kinds: Mapping[str, Any],
+    default_reveal: str = "on_close",
 ) -> BallotSpec | None:
     kind_name = raw.get("kind", "motion") if isinstance(raw, Mapping) else "motion"
     if not isinstance(kind_name, str):
@@ -342,6 +374,7 @@ def _ballot(
         countdown=countdown,
         allow_change=c.typed(b, "allow_change", path, bool, True),
         certificate=c.typed(b, "certificate", path, bool, True),
+        reveal=_reveal(c, b, path, default_reveal),
         params=kind.normalize_params(params),
     )
 

@@ -56,6 +56,7 @@ class BallotRun:
     status: Status = Status.DRAFT
     opened_at: float | None = None
     closed_at: float | None = None
+    announced_at: float | None = None  # kept when the run is voided: the room saw its result
     deadline: float | None = None
     remaining: float | None = None
     voters: set[str] = field(default_factory=set)

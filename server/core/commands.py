@@ -96,6 +96,17 @@ class SetKeypadStatus(Command):
 
 
 @dataclass(frozen=True)
+class SetKeypadLine(Command):
+    """A whole keypad line went down or came back (keypad bridge): one notice for its seats."""
+
+    line: str
+    online: bool
+    reason: str  # a code (port_failed, setting_refused, no_answer, fault); "" when online
+    detail: str  # the error as the port reported it, for the installer
+    seats: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class RecordServerKey(Command):
     public_key: str
     fingerprint: str

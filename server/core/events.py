@@ -168,6 +168,22 @@ class KeypadStatusChanged(Event):
 
 
 @dataclass(frozen=True)
+class KeypadLineChanged(Event):
+    """A whole keypad line went down (and why) or came back (reported by the keypad bridge).
+
+    The seats it serves are named, so a screen explains their keypads by the line's notice
+    instead of showing each one offline without a cause."""
+
+    NAME = "keypad.line"
+    line: str
+    online: bool
+    reason: str
+    detail: str
+    seats: list[str]
+    at: float
+
+
+@dataclass(frozen=True)
 class ServerKeyRecorded(Event):
     """The public key that signs this sitting's certificates (also printed in the record)."""
 
@@ -253,6 +269,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SecretChoice,
         SecretChoiceWithdrawn,
         KeypadStatusChanged,
+        KeypadLineChanged,
         ServerKeyRecorded,
         CertificateIssued,
         *DOCUMENT_EVENTS,

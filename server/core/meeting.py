@@ -38,6 +38,7 @@ class Meeting:
         self.server_key: str | None = None
         self.certificates: dict[tuple[str, int], e.CertificateIssued] = {}
         self.keypads: dict[str, bool] = {}  # seat -> online, for seats a keypad bridge serves
+        self.keypad_lines: dict[str, dict[str, Any]] = {}  # line -> {online, reason, detail, seats}
         self.closed = False
         self.seq = 0
 
@@ -107,7 +108,7 @@ class Meeting:
         if cmd.item not in {i.id for i in self.agenda.items}:
             raise CommandError("unknown_item", f"no agenda item {cmd.item!r}")
         try:
-            spec = ballot_from_dict(cmd.spec, "ballot", cmd.item, self._default_rule)
+            spec = ballot_from_dict(cmd.spec, "ballot", cmd.item, self._default_rule, self._default_reveal)
         except AgendaError as exc:
             raise CommandError("invalid_ballot", "; ".join(exc.problems)) from None
         if spec.id in self.ballots:
@@ -125,11 +126,17 @@ class Meeting:
             spec = further(run.spec, run.result)
         except ValueError as exc:
             raise CommandError("bad_state", str(exc)) from None
+        if spec["id"] in self.ballots:
+            raise CommandError("bad_state", f"the further round {spec['id']!r} has already been created")
         return self._create_ballot(c.CreateBallot(run.spec.item, spec), now, draw)
 
     @property
     def _default_rule(self) -> str:
         return str(self.agenda.source["meeting"].get("rule", "majority_of_all"))
+
+    @property
+    def _default_reveal(self) -> str:
+        return str(self.agenda.source["meeting"].get("reveal", "on_close"))
 
     def _run_for(self, ballot: str, event: type[e.Event]) -> BallotRun:
         """The ballot's current run, if it may take the lifecycle step ``event``."""
@@ -146,13 +153,19 @@ class Meeting:
         live = self.open_run()
         if live is not None:
             raise CommandError("another_ballot_open", f"ballot {live.spec.id!r} is still open")
+        # no countdown given: the agenda's; 0: explicitly none (the clerk emptied the field)
         countdown = cmd.countdown if cmd.countdown is not None else run.spec.countdown
-        if countdown is not None and not 5 <= countdown <= 3600:
-            raise CommandError("bad_message", "countdown must be between 5 and 3600 seconds")
+        if countdown and not 5 <= countdown <= 3600:
+            raise CommandError("bad_message", "countdown must be 0 (none) or between 5 and 3600 seconds")
         deadline = now + countdown if countdown else None
         refused = self.keypad_refusals(cmd.ballot)
         warnings = (Warning("keypad_unsupported", tuple(refused)),) if refused else ()
-        return Decision([e.BallotOpened(cmd.ballot, run.run + 1, now, deadline)], warnings=warnings)
+        events: list[e.Event] = []
+        if run.spec.item != self.current_item:
+            # the item being voted on is the current one, so tablets show the right 当前议程
+            events.append(e.ItemSelected(run.spec.item, now))
+        events.append(e.BallotOpened(cmd.ballot, run.run + 1, now, deadline))
+        return Decision(events, warnings=warnings)
 
     def _hold(self, cmd: c.HoldBallot, now: float, draw: Draw) -> Decision:
         run = self._run_for(cmd.ballot, e.BallotHeld)
@@ -191,6 +204,15 @@ class Meeting:
         if self.keypads.get(cmd.seat) == cmd.online:
             return Decision()
         return Decision([e.KeypadStatusChanged(cmd.seat, cmd.online, now)])
+
+    def _keypad_line(self, cmd: c.SetKeypadLine, now: float, draw: Draw) -> Decision:
+        for seat in cmd.seats:
+            if self.agenda.member_at_seat(seat) is None:
+                raise CommandError("unknown_seat", f"no seat {seat!r}")
+        state = {"online": cmd.online, "reason": cmd.reason, "detail": cmd.detail, "seats": list(cmd.seats)}
+        if self.keypad_lines.get(cmd.line) == state:
+            return Decision()
+        return Decision([e.KeypadLineChanged(cmd.line, cmd.online, cmd.reason, cmd.detail, list(cmd.seats), now)])
 
     def _server_key(self, cmd: c.RecordServerKey, now: float, draw: Draw) -> Decision:
         if self.server_key == cmd.public_key:
@@ -271,7 +293,7 @@ class Meeting:
         self.current_item = ev.item
 
     def _ballot_created(self, ev: e.BallotCreated, seq: int | None) -> None:
-        spec = ballot_from_dict(ev.spec, "ballot", ev.item, self._default_rule)
+        spec = ballot_from_dict(ev.spec, "ballot", ev.item, self._default_rule, self._default_reveal)
         self.ballots[spec.id] = BallotRun(spec)
 
     def _ballot_opened(self, ev: e.BallotOpened, seq: int | None) -> None:
@@ -297,7 +319,7 @@ class Meeting:
         run.slots.clear()  # the change-of-vote link is forgotten as soon as it is useless
 
     def _ballot_announced(self, ev: e.BallotAnnounced, seq: int | None) -> None:
-        self._step(ev, ev.ballot)
+        self._step(ev, ev.ballot).announced_at = ev.at
 
     def _ballot_voided(self, ev: e.BallotVoided, seq: int | None) -> None:
         self._step(ev, ev.ballot).slots.clear()
@@ -333,6 +355,14 @@ class Meeting:
     def _keypad_changed(self, ev: e.KeypadStatusChanged, seq: int | None) -> None:
         self.keypads[ev.seat] = ev.online
 
+    def _keypad_line_changed(self, ev: e.KeypadLineChanged, seq: int | None) -> None:
+        self.keypad_lines[ev.line] = {
+            "online": ev.online,
+            "reason": ev.reason,
+            "detail": ev.detail,
+            "seats": list(ev.seats),
+        }
+
     def _document_event(self, ev: e.Event, seq: int | None) -> None:
         self.documents.apply(ev)
 
@@ -364,6 +394,7 @@ DECIDE: dict[type[c.Command], Decide] = {
     c.Cast: Meeting._cast,
     c.CloseSitting: Meeting._close_sitting,
     c.SetKeypadStatus: Meeting._keypad_status,
+    c.SetKeypadLine: Meeting._keypad_line,
     c.RecordServerKey: Meeting._server_key,
     c.RecordCertificate: Meeting._certificate,
     **dict.fromkeys(c.DOCUMENT_COMMANDS, Meeting._documents),
@@ -388,5 +419,6 @@ APPLY: dict[type[e.Event], Apply] = {
     e.ServerKeyRecorded: Meeting._server_key_recorded,
     e.CertificateIssued: Meeting._certificate_issued,
     e.KeypadStatusChanged: Meeting._keypad_changed,
+    e.KeypadLineChanged: Meeting._keypad_line_changed,
     **dict.fromkeys(e.DOCUMENT_EVENTS, Meeting._document_event),
 }

@@ -66,10 +66,11 @@ def ballot_view(m: Meeting, run: BallotRun, role: str, members: Collection[str])
         }
     )
     if run.result is not None and run.status in ("closed", "announced"):
-        view["result"] = run.result
-        view["urn_digest"] = run.urn_digest
-        if not run.spec.secret:
-            view["choices"] = dict(sorted(run.named.items()))
+        if shows_result(run, role):
+            view["result"] = run.result
+            view["urn_digest"] = run.urn_digest
+            if not run.spec.secret:
+                view["choices"] = dict(sorted(run.named.items()))
     elif run.spec.live_counts and run.is_live:
         view["live"] = m.tally(run)["lines"]
     if role == "clerk":
@@ -77,9 +78,21 @@ def ballot_view(m: Meeting, run: BallotRun, role: str, members: Collection[str])
     if role in ("seat", "device"):
         view["mine"] = {mid: own_choice(run, mid) for mid in members if mid in run.voters}
     view["previous_runs"] = [
-        {"run": old.run, "status": old.status, "result": old.result} for old in m.history if old.spec.id == run.spec.id
+        {"run": old.run, "status": old.status, "result": old.result if shows_result(old, role) else None}
+        for old in m.history
+        if old.spec.id == run.spec.id
     ]
     return view
+
+
+def shows_result(run: BallotRun, role: str) -> bool:
+    """Whether ``role`` is given this run's result (and named choices) now.
+
+    The clerk always is, from the close. The room — tablets, keypads, displays — is at
+    the close under ``reveal = "on_close"``, but only once the chair announces it under
+    ``"on_announce"`` (a voided run that was never announced stays unseen).
+    """
+    return role == "clerk" or run.spec.reveal != "on_announce" or run.announced_at is not None
 
 
 def own_choice(run: BallotRun, member: str) -> dict[str, Any]:
@@ -172,6 +185,7 @@ def snapshot(
         "current_item": m.current_item,
         "attendance": large["attendance"] if "attendance" in large else dict(m.attendance),
         "keypads": dict(m.keypads),
+        "keypad_lines": {name: {**line, "seats": list(line["seats"])} for name, line in m.keypad_lines.items()},
         "summary": large["summary"] if "summary" in large else attendance_summary(m),
         "ballots": [ballot_view(m, run, role, members) for run in m.ballots.values()],
         "documents": documents_view(m, role, members),
@@ -204,6 +218,34 @@ def visible_event(event: e.Event, role: str, members: Collection[str], m: Meetin
     if isinstance(event, e.VoteCast):
         # only the member's own devices; the clerk follows who voted through progress
         return data if role in ("seat", "device") and event.member in members else None
+    if isinstance(event, e.BallotClosed | e.BallotAnnounced):
+        return _result_event(event, data, role, m)
+    return data
+
+
+def _result_event(
+    event: e.BallotClosed | e.BallotAnnounced, data: dict[str, Any], role: str, m: Meeting
+) -> dict[str, Any]:
+    """The result goes with the close — or, for the room under ``reveal = "on_announce"``,
+    with the announcement — and a named ballot's choices with it (so no screen has to
+    fetch a fresh snapshot to print the named list).
+
+    Decided by the event and the ballot's definition alone, so a client resuming from an
+    old position gets the same events as one that was there.
+    """
+    waits = role != "clerk" and m.ballots[event.ballot].spec.reveal == "on_announce"
+    if isinstance(event, e.BallotClosed) and waits:
+        return {k: v for k, v in data.items() if k not in ("result", "urn_digest")}
+    if isinstance(event, e.BallotAnnounced) and not waits:
+        return data
+    runs = (r for r in (m.ballots[event.ballot], *m.history) if r.spec.id == event.ballot and r.run == event.run)
+    run = next(runs, None)
+    if run is None:
+        return data
+    if isinstance(event, e.BallotAnnounced):
+        data = {**data, "result": run.result, "urn_digest": run.urn_digest}
+    if not run.spec.secret:
+        data = {**data, "choices": dict(sorted(run.named.items()))}
     return data
 
 

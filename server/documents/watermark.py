@@ -32,7 +32,7 @@ from typing import Final
 
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
-from ..paper.fonts import FONT_DIRS, INSTALL_HINT, candidate_fonts
+from ..paper.fonts import INSTALL_HINT, candidate_fonts, font_dirs, latin_font
 from .blobs import BlobStore
 from .errors import DocumentError
 from .render import CACHE_NEVER, PageImage, Renderer, RenderSettings
@@ -42,7 +42,7 @@ _GRID: Final = 8  # the fingerprint is an 8 x 8 grid of cells
 _CELL: Final = 6  # pixels per cell; one dot of 2 x 2 pixels per "1" bit
 
 
-def find_cjk_font(search_dirs: tuple[str, ...] = FONT_DIRS) -> tuple[Path, int]:
+def find_cjk_font(search_dirs: tuple[str, ...] | None = None) -> tuple[Path, int]:
     """The best known CJK font under ``search_dirs`` and its sub-font index.
 
     Raises ``no_cjk_font`` naming the packages to install: a watermark drawn without one
@@ -53,7 +53,7 @@ def find_cjk_font(search_dirs: tuple[str, ...] = FONT_DIRS) -> tuple[Path, int]:
         raise DocumentError(
             "no_cjk_font",
             "no Chinese-capable font found for watermarks in "
-            f"{', '.join(search_dirs)}; {INSTALL_HINT}, or configure the font path explicitly",
+            f"{', '.join(search_dirs or font_dirs())}; {INSTALL_HINT}, or configure the font path explicitly",
         )
     return best
 
@@ -108,8 +108,11 @@ class Watermarker:
         secret: bytes = b"",
         opacity: float = 0.24,
         pattern_strength: int = 3,
-        search_dirs: tuple[str, ...] = FONT_DIRS,
+        search_dirs: tuple[str, ...] | None = None,
+        require_cjk: bool = True,
     ) -> None:
+        if font_path is None and not require_cjk and next(candidate_fonts(search_dirs), None) is None:
+            font_path = latin_font()  # nothing Chinese to stamp: the Latin face every install has
         if font_path is None:
             self.font_path, self.font_index = find_cjk_font(search_dirs)
         else:

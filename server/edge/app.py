@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from ..live.sitting import Sitting
 from .origins import OriginPolicy
@@ -42,6 +42,8 @@ class HemicycleApp(Starlette):
         if scope["type"] == "websocket" and scope["path"] == scope.get("root_path", "") + "/ws":
             await self.ws_endpoint(dict(scope), receive, send)  # type: ignore[arg-type]
             return
+        if scope["type"] == "http" and scope.get("scheme") == "https":
+            send = _with_hsts(send)
         await super().__call__(scope, receive, send)
 
     def _host_allowed(self, scope: Scope) -> bool:
@@ -71,6 +73,21 @@ class HemicycleApp(Starlette):
             status_code=421,
         )
         await response(scope, receive, send)
+
+
+HSTS = (b"strict-transport-security", b"max-age=31536000")
+
+
+def _with_hsts(send: Send) -> Send:
+    """Over HTTPS, tell browsers to come back only over HTTPS (a tablet once paired over TLS
+    is never talked into plain HTTP on the room network)."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), HSTS]}
+        await send(message)
+
+    return sending
 
 
 def health_route(sitting: Sitting) -> Route:

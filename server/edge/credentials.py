@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..core.agenda import Agenda
+from ..live.sittings import OtherSitting, identity
 
 FORMAT_VERSION = 1
 
@@ -54,13 +55,23 @@ def build(agenda: Agenda, existing: dict[str, Any] | None = None) -> dict[str, A
 
 
 def load_or_create(path: Path, agenda: Agenda, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The sitting's tokens: the file's, kept for seats that did not change, new ones for the
+    rest. A file written for ANOTHER sitting is never overwritten (its tablets and bridge
+    would lose their tokens): that raises OtherSitting."""
     existing = None
     if path.exists():
         try:
             existing = json.loads(path.read_text())
         except (OSError, ValueError):
             existing = None
+    sitting = identity(agenda.source)
+    if isinstance(existing, dict) and existing.get("sitting") not in (None, sitting):
+        raise OtherSitting(
+            f"{path} holds the tokens of another sitting; nothing was changed. Give this sitting its own "
+            f"--credentials file (or data folder)."
+        )
     creds = build(agenda, existing)
+    creds["sitting"] = sitting
     creds.update(extra or {})
     write(path, creds)
     return creds

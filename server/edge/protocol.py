@@ -7,6 +7,7 @@ The message forms are documented in docs/protocol.md.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,10 @@ from .credentials import Identity
 
 PROTOCOL_VERSION = 1
 MAX_KEY_LENGTH = 64
+MAX_LINE_NAME = 64
+MAX_LINE_DETAIL = 200
+MAX_LINE_SEATS = 247  # a keypad line's address space (docs/keypad-protocol.md)
+LINE_REASON = re.compile(r"[a-z_]{0,32}")
 
 # clerk command name -> (command class, {arg: type}, required args)
 CLERK_COMMANDS: dict[str, tuple[type[c.Command], dict[str, type | tuple], set[str]]] = {
@@ -64,6 +69,27 @@ def _field(msg: dict[str, Any], name: str, kind: type | tuple, required: bool = 
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise CommandError("bad_message", f'"{name}" has the wrong type')
     return value
+
+
+def _keypad_line(msg: dict[str, Any]) -> c.SetKeypadLine:
+    line = _field(msg, "line", str)
+    if not 1 <= len(line) <= MAX_LINE_NAME:
+        raise CommandError("bad_message", f'"line" must be 1 to {MAX_LINE_NAME} characters')
+    online = _field(msg, "online", bool)
+    reason = _field(msg, "reason", str, required=False) or ""
+    detail = _field(msg, "detail", str, required=False) or ""
+    if not LINE_REASON.fullmatch(reason):
+        raise CommandError("bad_message", '"reason" is a code such as "port_failed"')
+    if online and (reason or detail):
+        raise CommandError("bad_message", 'a line that is back has no "reason" or "detail"')
+    if not online and not reason:
+        raise CommandError("bad_message", '"reason" is required when a line is down')
+    if len(detail) > MAX_LINE_DETAIL:
+        raise CommandError("bad_message", f'"detail" must be at most {MAX_LINE_DETAIL} characters')
+    seats = _field(msg, "seats", list)
+    if len(seats) > MAX_LINE_SEATS or not all(isinstance(s, str) for s in seats) or len(set(seats)) != len(seats):
+        raise CommandError("bad_message", f'"seats" must list at most {MAX_LINE_SEATS} different seats')
+    return c.SetKeypadLine(line, online, reason, detail, tuple(seats))
 
 
 @dataclass(frozen=True)
@@ -118,6 +144,10 @@ class Resolver:
                 raise CommandError("forbidden", "only a keypad bridge reports keypads")
             seat = _field(msg, "seat", str)
             return c.SetKeypadStatus(seat, _field(msg, "online", bool))
+        if kind == "keypad_line":
+            if self.identity.role != "device":
+                raise CommandError("forbidden", "only a keypad bridge reports keypad lines")
+            return _keypad_line(msg)
         if kind == "command":
             if self.identity.role != "clerk":
                 raise CommandError("forbidden", "only the clerk runs the sitting")

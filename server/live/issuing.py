@@ -51,7 +51,7 @@ def meeting_info(meeting: Meeting) -> cert.MeetingInfo:
 
 
 def members(meeting: Meeting) -> list[cert.MemberRef]:
-    return [cert.MemberRef(m.id, m.name, m.seat) for m in meeting.agenda.members]
+    return [cert.MemberRef(m.id, m.name, m.seat, m.can_vote) for m in meeting.agenda.members]
 
 
 def annex_members(meeting: Meeting, run: BallotRun) -> list[cert.MemberRef]:

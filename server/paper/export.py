@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.meeting import Meeting
+from ..core.views import attendance_summary
 from ..live.sitting import replay
 from ..store.base import EventStore
 
@@ -29,6 +30,11 @@ def sitting_data(meeting: Meeting) -> dict[str, Any]:
             "title": info.title,
             "date": info.date,
             "language": info.language,
+        },
+        # seated = members with a vote, as on every ballot, screen and the record; observers apart
+        "summary": {
+            **attendance_summary(meeting),
+            "observers": sum(1 for m in meeting.agenda.members if not m.can_vote),
         },
         "attendance": [
             {

@@ -5,6 +5,9 @@
 * ``hemisim://`` - a pyserial URL handler for in-process tests: call
   :func:`register_url_handler` once, then ``serial_for_url(url_for(line))``;
 * :class:`RandomPresser` - members pressing allowed keys at random;
+* :class:`ScriptPresser` - members pressing as a script of "time unit key" lines says;
+* :mod:`simulators.keypads.serial_server` - a network serial server (RFC 2217 or raw TCP)
+  in front of a pty, with the faults of a real one (restart, refused baud rate, stall);
 * :mod:`simulators.keypads.cli` - ``hemicycle simulate keypads``.
 
 Nothing in device_drivers/ knows about any of this: the master sees a serial port.
@@ -15,7 +18,7 @@ from __future__ import annotations
 import serial
 
 from simulators.keypads.line import Faults, SimStats, SimulatedLine, UnitState
-from simulators.keypads.presser import RandomPresser
+from simulators.keypads.presser import RandomPresser, ScriptPresser
 from simulators.keypads.protocol_hemisim import url_for
 from simulators.keypads.pty import PtySimulator
 
@@ -34,6 +37,7 @@ __all__ = [
     "Faults",
     "PtySimulator",
     "RandomPresser",
+    "ScriptPresser",
     "SimStats",
     "SimulatedLine",
     "UnitState",

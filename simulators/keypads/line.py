@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import random
 import threading
+import time
+from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from device_drivers.codec import BROADCAST, MAX_ADDRESS, Frame, FrameDecoder
 from device_drivers.messages import (
@@ -56,6 +58,9 @@ class SimStats:
     garbled_requests: int = 0
     garbled_replies: int = 0
     lost_replies: int = 0
+    ack_latencies: deque[float] = field(default_factory=lambda: deque(maxlen=100_000))
+    """Seconds from each press to the moment its unit dropped it, acknowledged by the master:
+    what the member waits for the "recorded" lamp (plus the lamp's own exchange)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,8 @@ class SimulatedLine:
         self._lock = threading.RLock()
         self._decoder = FrameDecoder()
         self._wire_free = 0.0
+        self._pressed: dict[int, dict[tuple[int, int], float]] = {}
+        """address -> {(boot, seq): time pressed} of presses not acknowledged yet."""
         self._links = {
             a: _UnitLink(VirtualUnit(a, boot=self._rng.randrange(1, 0xFFFF))) for a in sorted(set(addresses))
         }
@@ -128,6 +135,8 @@ class SimulatedLine:
                     continue  # units act on master frames only
                 self.stats.requests += 1
                 reply = self._dispatch(item)
+                if item.address in self._pressed:
+                    self._note_acks(item.address, end)
                 if reply is None:
                     continue
                 link = self._links[reply.address]
@@ -171,6 +180,18 @@ class SimulatedLine:
             return None
         return link.unit.handle(request)  # type: ignore[arg-type]
 
+    def _note_acks(self, address: int, now: float) -> None:
+        """Record how long the presses this request made the unit drop had waited."""
+        unit = self._links[address].unit
+        pending = self._pressed[address]
+        queued = {(unit.boot, event.seq) for event in unit.queue}
+        for ident in [i for i in pending if i not in queued]:
+            pressed = pending.pop(ident)
+            if ident[0] == unit.boot:  # not lost to a power cycle
+                self.stats.ack_latencies.append(now - pressed)
+        if not pending:
+            del self._pressed[address]
+
     def _chance(self, p: float) -> bool:
         return p > 0 and self._rng.random() < p
 
@@ -188,7 +209,11 @@ class SimulatedLine:
 
     def press(self, address: int, key: Key) -> bool:
         with self._lock:
-            return self._links[address].unit.press(Key(key))
+            unit = self._links[address].unit
+            if not unit.press(Key(key)):
+                return False
+            self._pressed.setdefault(address, {})[(unit.boot, unit.seq)] = time.monotonic()
+            return True
 
     def insert_card(self, address: int, card_id: bytes) -> bool:
         with self._lock:

@@ -7,8 +7,8 @@
 import { Connection, ProtocolError, clock, newKey } from "/static/lib/protocol.js";
 import * as i18n from "/static/lib/i18n.js";
 import { t, tOr, num, clockText, errorText } from "/static/lib/i18n.js";
-import { h, mount, statusBadge, optionLabel, resultView, ruleText } from "/static/lib/dom.js";
-import { paperFor, choiceText, paperChoice } from "./paper.js";
+import { h, mount, statusBadge, resultView, ballotRuleText, ballotHeader, choiceText, words } from "/static/lib/dom.js";
+import { paperFor } from "./paper.js";
 
 const STORE = "hemicycle.seat";
 const DISCREET = "hemicycle.discreet";
@@ -100,7 +100,7 @@ function render() {
     return;
   }
   const meeting = s.meeting;
-  $("meeting-title").textContent = meeting.title;
+  mount($("meeting-title"), words(meeting.title));
   document.title = `${meeting.title} — ${t("seat.page")}`;
   const me = s.memberById(s.member);
   $("seat-label").textContent = t("seat.label", { seat: s.seat, name: me ? me.name : "" });
@@ -125,7 +125,7 @@ function renderItem() {
   const sig = JSON.stringify([i18n.language(), item && item.id, s.snap.closed]);
   return [sig, () => [
     h("h2", {}, t("seat.current_item")),
-    h("div", { class: "item-title", id: "item-title" }, item ? item.title : t("seat.no_item")),
+    h("div", { class: "item-title", id: "item-title" }, item ? words(item.title) : t("seat.no_item")),
     s.snap.closed ? h("div", { class: "state state-closed" }, t("sitting.closed")) : null,
   ]];
 }
@@ -193,8 +193,8 @@ function ballotView(b, u, mine, discreet) {
   const live = b.status === "open" || b.status === "held";
   const head = h("div", { class: "bhead" },
     h("div", {},
-      h("h2", {}, t(`kind.${b.kind}`)),
-      h("p", { class: "btitle", id: "ballot-title" }, b.title)),
+      h("h2", { id: "ballot-kind" }, ballotHeader(b, { secrecy: false })), // secrecy is a tag beside it
+      h("p", { class: "btitle", id: "ballot-title" }, words(b.title))),
     h("div", { class: "tags" },
       h("span", { class: "tag" }, b.secret ? t("ballot.secret") : t("ballot.named")),
       b.allow_change ? h("span", { class: "tag" }, t("ballot.changeable")) : null,
@@ -208,8 +208,10 @@ function ballotView(b, u, mine, discreet) {
   };
 
   if (!live) {
-    parts.push(h("div", { class: "state state-closed", id: "ballot-state", "data-state": "closed" },
-      b.status === "voided" ? t("seat.ballot_voided") : t("seat.ballot_closed")));
+    // reveal = "on_announce": the server gives the room the result with the announcement
+    const awaiting = b.status === "closed" && !b.result;
+    parts.push(h("div", { class: "state state-closed", id: "ballot-state", "data-state": awaiting ? "awaiting" : "closed" },
+      b.status === "voided" ? t("seat.ballot_voided") : awaiting ? t("seat.awaiting_announcement") : t("seat.ballot_closed")));
     if (recorded) parts.push(h("div", { class: "state state-recorded", id: "vote-state", "data-state": "recorded" }, recordedText()));
     if (b.result && (b.status === "closed" || b.status === "announced")) parts.push(resultView(b.result, { detail: false }));
     return parts;
@@ -268,7 +270,7 @@ function ballotView(b, u, mine, discreet) {
       h("button", { class: "btn touch", onclick: () => setUi(b, { ...u, editing: false }) }, t("seat.keep_vote"))));
   }
   if (b.secret) parts.push(discreetToggle(discreet));
-  parts.push(h("p", { class: "hint" }, ruleText(b.rule)));
+  parts.push(h("p", { class: "hint", id: "ballot-rule" }, ballotRuleText(b)));
   return parts;
 }
 
@@ -292,8 +294,9 @@ async function vote(b, choice) {
   const key = runKey(b);
   setUi(b, { phase: conn.status === "online" ? "sending" : "queued", choice });
   try {
-    const ack = await conn.cast(b.id, paperChoice(b, choice), newKey());
-    ui.set(key, { phase: "recorded", choice, seq: ack.seq });
+    const ack = await conn.cast(b.id, choice, newKey());
+    // a named ballot's ack echoes the choice as recorded: confirm that, not our copy
+    ui.set(key, { phase: "recorded", choice: "choice" in ack ? ack.choice : choice, seq: ack.seq });
     drafts.delete(key);
   } catch (err) {
     ui.set(key, { phase: "refused", choice, error: err, editing: ui.get(key)?.editing });

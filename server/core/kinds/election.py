@@ -200,9 +200,8 @@ def tally(spec: Any, choices: list[Any], turnout: Turnout) -> dict[str, Any]:
             "candidates": [{"id": r["id"], "name": r["label"]} for r in rows if r["id"] in tied],
         }
     elif len(winners) < seats:
-        rest = sorted(
-            (r for r in rows if not r["write_in"] and r["id"] not in winners), key=lambda r: -r["counts"]["for"]
-        )
+        # in the order of the paper, not by votes: a further round's paper lists them as the first did
+        rest = [r for r in rows if not r["write_in"] and r["id"] not in winners]
         further = {
             "reason": "too_few_elected",
             "seats": seats - len(winners),
@@ -229,6 +228,24 @@ def tally(spec: Any, choices: list[Any], turnout: Turnout) -> dict[str, Any]:
     return result
 
 
+def _next_candidates(listed: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The next paper's candidates in the order given; a write-in (id ``write_in:<name>``)
+    becomes a candidate with a plain id ``w1``, ``w2``… so ids stay short and simple."""
+    taken = {str(c["id"]) for c in listed}
+    out: list[dict[str, Any]] = []
+    n = 0
+    for c in listed:
+        ident = str(c["id"])
+        if ident.startswith(WRITE_IN_PREFIX):
+            n += 1
+            while f"w{n}" in taken:
+                n += 1
+            ident = f"w{n}"
+            taken.add(ident)
+        out.append({"id": ident, "name": c["name"]})
+    return out
+
+
 def further_round(spec: Any, result: Mapping[str, Any]) -> dict[str, Any]:
     """The next round's ballot as an agenda-style definition, for ``CreateBallot``.
 
@@ -248,13 +265,14 @@ def further_round(spec: Any, result: Mapping[str, Any]) -> dict[str, Any]:
         "title": title,
         "kind": "election",
         "seats": need["seats"],
-        "candidates": [dict(c) for c in need["candidates"]],
+        "candidates": _next_candidates(need["candidates"]),
         "write_ins": spec.params["write_ins"],
         "round": rnd,
         "rule": spec.rule.to_dict(),
         "secret": spec.secret,
         "live_counts": spec.live_counts,
         "allow_change": spec.allow_change,
+        "reveal": spec.reveal,
     }
     if spec.countdown is not None:
         out["countdown"] = spec.countdown

@@ -1,8 +1,6 @@
 """The parts of a ballot's result as printed, shared by the certificate and the record.
 
-The lines table is generic on purpose: it prints whatever the result form's lines carry
-(counts per option, then every other field with a catalogue heading or a readable key),
-so a new ballot kind prints correctly the day its tally function ships.
+The table of a result's lines is in lines.py.
 """
 
 from __future__ import annotations
@@ -11,17 +9,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
 from .context import BallotRecord, MeetingInfo
 from .layout import RULE, WIDTH, Styles, para
+from .lines import grid, lines_table
 from .messages import Messages
 
-LINE_SKIP = ("id", "label", "counts")
 TURNOUT = ("seated", "present", "voted", "not_voted", "invalid")
 
 
@@ -75,20 +70,37 @@ def ballot_rows(
         rows.append((msgs("item"), ballot.item_title))
     rows.append((msgs("ballot"), ballot.title))
     secrecy = msgs("secret") if ballot.secret else msgs("named")
-    rows.append(
-        (
-            msgs("kind"),
-            f"{msgs.value(ballot.kind)}（{secrecy}）"
-            if msgs.language == "zh-CN"
-            else f"{msgs.value(ballot.kind)} ({secrecy})",
-        )
-    )
-    if ballot.result and isinstance(ballot.result.get("rule"), Mapping):
-        rows.append((msgs("rule"), msgs.rule(ballot.result["rule"])))
+    rows.append((msgs("kind"), msgs("kind.value", kind=msgs.value(ballot.kind), secrecy=secrecy)))
+    rule = rule_row(ballot.result, msgs)
+    if rule is not None:
+        rows.append(rule)
+    rnd = (ballot.result or {}).get("round")
+    if ballot.kind == "election" and isinstance(rnd, int):
+        rows.append((msgs("round"), msgs("round.value", round=rnd)))  # as the title and every screen say it
     rows.append((msgs("run"), msgs("run.rerun" if ballot.run > 1 else "run.value", run=ballot.run)))
     rows.append((msgs("opened"), msgs.datetime(ballot.opened_at, tz)))
     rows.append((msgs("closed"), msgs.datetime(ballot.closed_at, tz)))
     return rows
+
+
+def rule_row(result: Mapping[str, Any] | None, msgs: Messages) -> tuple[str, str] | None:
+    """The ballot's rule in its kind's own terms: a score has no pass mark, a selection ranks."""
+    if not result:
+        return None
+    kind, rule = result.get("kind"), result.get("rule")
+    if kind == "score":
+        trim = result.get("trim") or 0
+        return msgs("rule.score"), msgs("rule.score.trim" if trim else "rule.score.plain", trim=trim)
+    if kind == "selection":
+        text = msgs("rule.selection", seats=result.get("seats", ""))
+        if result.get("minimum"):
+            text += msgs("list.sep") + msgs("rule.selection.minimum", n=result["minimum"])
+        if isinstance(rule, Mapping) and str(rule.get("fraction", "0")) not in ("0", "0/1"):
+            text += msgs("list.sep") + msgs.rule(rule)
+        return msgs("rule"), text
+    if isinstance(rule, Mapping):
+        return msgs("rule"), msgs.rule(rule)
+    return None
 
 
 def meeting_rows(meeting: MeetingInfo, msgs: Messages) -> list[tuple[str, Any]]:
@@ -116,88 +128,7 @@ def turnout_table(result: Mapping[str, Any], msgs: Messages, styles: Styles, wid
         [para(format_value(k, result.get(k), msgs), styles.body) for k in keys],
     ]
     table = Table(data, colWidths=[width / len(keys)] * len(keys), hAlign="LEFT")
-    table.setStyle(_grid())
-    return table
-
-
-def _grid() -> TableStyle:
-    return TableStyle(
-        [
-            ("GRID", (0, 0), (-1, -1), RULE, colors.black),
-            ("LINEBELOW", (0, 0), (-1, 0), 1.0, colors.black),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ("LEFTPADDING", (0, 0), (-1, -1), 3),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-        ]
-    )
-
-
-def _columns(lines: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[str], list[str]]:
-    """Fields before the counts, the options, fields after: in the order the kind wrote them."""
-    pre: list[str] = []
-    options: list[str] = []
-    post: list[str] = []
-    for line in lines:
-        seen_counts = False
-        for key in line:
-            if key == "counts":
-                seen_counts = True
-                options.extend(o for o in line["counts"] if o not in options)
-            elif key not in LINE_SKIP and key not in pre and key not in post:
-                (post if seen_counts else pre).append(key)
-    return pre, options, post
-
-
-def _column_widths(head: list[str], rows: list[list[str]], styles: Styles, width: float) -> tuple[float, list[float]]:
-    """Widths for the value columns and what is left for the label column.
-
-    Values never wrap (a count broken over two lines misreads as two numbers); headings
-    wrap first, then the label column gives way down to a fifth of the width.
-    """
-    font, size, pad = styles.fonts.text, styles.cell.fontSize, 8.0
-    value_w = [
-        min(max([stringWidth(r[i], font, size) for r in rows] + [18.0]) + pad, width * 0.4) for i in range(1, len(head))
-    ]  # long texts (e.g. a percent per grade) may wrap
-    want = [max(v, min(stringWidth(head[i + 1], font, size), 62.0) + pad) for i, v in enumerate(value_w)]
-    room = width * 0.8
-    if sum(want) > room:
-        slack = sum(w - v for w, v in zip(want, value_w))
-        cut = min(slack, sum(want) - room)
-        want = [w - (w - v) * (cut / slack if slack else 0) for w, v in zip(want, value_w)]
-    if sum(want) > room:  # more columns than the page holds: everything shrinks alike
-        want = [w * room / sum(want) for w in want]
-    return width - sum(want), want
-
-
-def lines_table(result: Mapping[str, Any], msgs: Messages, styles: Styles, width: float = WIDTH) -> Table | None:
-    """Every line of the result: label, fields, one column per option, verdict-like fields."""
-    lines = [line for line in result.get("lines") or [] if isinstance(line, Mapping)]
-    if not lines:
-        return None
-    pre, options, post = _columns(lines)
-    head = (
-        [msgs("lines.label")]
-        + [msgs.field(k) for k in pre]
-        + [msgs.value(o) for o in options]
-        + [msgs.field(k) for k in post]
-    )
-    rows = []
-    for line in lines:
-        counts = line.get("counts") or {}
-        rows.append(
-            [str(line.get("label", line.get("id", "")))]
-            + [format_value(k, line.get(k), msgs) for k in pre]
-            + [format_value(o, counts.get(o), msgs) for o in options]
-            + [format_value(k, line.get(k), msgs) for k in post]
-        )
-    label_w, widths = _column_widths(head, rows, styles, width)
-    numeric = ParagraphStyle("hc-cell-num", parent=styles.cell, alignment=TA_RIGHT)
-    first, last = 1 + len(pre), len(pre) + len(options)  # the count columns align right, as sums do
-    data = [[para(h, styles.cell) for h in head]] + [
-        [para(c, numeric if first <= i <= last else styles.cell) for i, c in enumerate(r)] for r in rows
-    ]
-    table = Table(data, colWidths=[label_w] + widths, repeatRows=1, hAlign="LEFT")
-    table.setStyle(_grid())
+    table.setStyle(grid())
     return table
 
 
@@ -213,9 +144,10 @@ def result_flowables(ballot: BallotRecord, msgs: Messages, styles: Styles, width
     if ballot.voided or ballot.result is None:
         return [Spacer(1, 2 * mm), para(msgs("voided"), styles.verdict)]
     out: list[Flowable] = [Spacer(1, 3 * mm), turnout_table(ballot.result, msgs, styles, width), Spacer(1, 3 * mm)]
-    table = lines_table(ballot.result, msgs, styles, width)
+    table, notes = lines_table(ballot.result, msgs, styles, lambda k, v: format_value(k, v, msgs), width)
     if table is not None:
         out.append(table)
+    out.extend(notes)
     verdict = verdict_paragraph(ballot.result, msgs, styles)
     if verdict is not None:
         out.append(verdict)

@@ -16,6 +16,7 @@ from typing import Any
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table, TableStyle
 
+from ..fonts import has_cjk, strings
 from .blocks import (
     audit_flowables,
     ballot_rows,
@@ -99,7 +100,7 @@ def certificate_flowables(ctx: CertificateContext, msgs: Messages, styles: Style
             if isinstance(line, Mapping)
         }
         rows = annex_rows(ctx.members, ballot.choices, labels, msgs)
-        title = f"{msgs('annex.title')} — {ballot.title}"
+        title = msgs("titled", title=msgs("annex.title"), name=ballot.title)
         story.append(PageBreak())
         story.append(roster_table(title, [msgs("seat"), msgs("name"), msgs("choice")], rows, styles))
     return story
@@ -112,7 +113,7 @@ def render_certificate(ctx: CertificateContext, out: Output, language: str = "zh
     ballot that comes with choices or for an unknown language.
     """
     msgs = Messages(language)
-    styles = make_styles(register_fonts(), msgs)
+    styles = make_styles(register_fonts(require_cjk=language == "zh-CN" or has_cjk(*strings(ctx))), msgs)
     story = certificate_flowables(ctx, msgs, styles)
-    title = f"{msgs('certificate.title')} — {ctx.ballot.title}"
+    title = msgs("titled", title=msgs("certificate.title"), name=ctx.ballot.title)
     return build_document(out, story, styles, msgs, reference_text(ctx), title, ctx.qr_payload or "")

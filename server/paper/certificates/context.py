@@ -31,6 +31,7 @@ class MemberRef:
     id: str
     name: str
     seat: str
+    votes: bool = True  # False for observers: never counted as seated (the core's Member.can_vote)
 
 
 @dataclass(frozen=True)

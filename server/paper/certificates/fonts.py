@@ -17,11 +17,7 @@ from pathlib import Path
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
-from ..fonts import (
-    ENV_VAR,
-    FONT_DIRS,
-    candidate_fonts,
-)
+from ..fonts import ENV_VAR, candidate_fonts, latin_font
 
 # Every glyph a certificate always prints; a font missing one of these is no use.
 PROBE = "表决结果单赞成反对弃权未按通过主持人工作人员王建国秀英0123456789ABCabc"
@@ -68,8 +64,11 @@ def _load(path: Path, index: int) -> TTFont | None:
     return font
 
 
-def register_fonts(dirs: tuple[str, ...] = FONT_DIRS) -> FontSet:
-    """Find a CJK font (``$HEMICYCLE_CJK_FONT`` first, then ``dirs``), register it, return the names to use."""
+def register_fonts(dirs: tuple[str, ...] | None = None, *, require_cjk: bool = True) -> FontSet:
+    """Find a CJK font (``$HEMICYCLE_CJK_FONT`` first, then ``dirs``), register it, return the names to use.
+
+    With ``require_cjk`` False (nothing Chinese to print), a machine without a CJK font gets
+    the Latin face reportlab ships instead of an error."""
     override = os.environ.get(ENV_VAR, "").strip()
     if override:
         path, index = _parse_override(override)
@@ -84,6 +83,10 @@ def register_fonts(dirs: tuple[str, ...] = FONT_DIRS) -> FontSet:
         font = _load(path, index)
         if font is not None:
             return FontSet(font.fontName, MONO_FONT, str(path), index)
+    if not require_cjk:
+        latin = TTFont("HC-Latin", str(latin_font()))
+        pdfmetrics.registerFont(latin)
+        return FontSet(latin.fontName, MONO_FONT, str(latin_font()), 0)
     raise FontNotFoundError(
         "No Chinese (CJK) TrueType font found; certificates would print empty boxes instead of names. "
         "Install one, e.g. `apt-get install fonts-wqy-zenhei` (Debian/Ubuntu) or "

@@ -14,6 +14,7 @@ from typing import Any
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak, Spacer
 
+from ..fonts import has_cjk, strings
 from .blocks import audit_flowables, ballot_rows, header, kv_table, result_flowables, signature_block
 from .certificate import seat_key
 from .context import ATTENDANCE, RecordContext
@@ -24,14 +25,26 @@ from .messages import Messages
 
 
 def _attendance(ctx: RecordContext, msgs: Messages, styles: Styles) -> tuple[Flowable, list[Flowable]]:
-    """A one-line summary table and, per status, a roster of seat and name."""
+    """A one-line summary table and, per status, a roster of seat and name.
+
+    Seated means what it means on every ballot and screen: the members with a vote.
+    Observers (列席) are listed apart, with how many attended, and never counted as seated.
+    """
     groups: dict[str, list[tuple[str, str]]] = {status: [] for status in ATTENDANCE}
+    observers: list[tuple[str, str, str]] = []
     for m in sorted(ctx.members, key=lambda m: (seat_key(m.seat), m.name)):
         status = ctx.attendance.get(m.id, "absent")
+        if not m.votes:
+            observers.append((m.seat or "—", m.name, msgs(f"attendance.{status}")))
+            continue
         groups.get(status, groups["absent"]).append((m.seat or "—", m.name))
-    summary_rows = [(msgs("seated"), str(len(ctx.members)))] + [
+    seated = sum(len(g) for g in groups.values())
+    summary_rows = [(msgs("seated"), str(seated))] + [
         (msgs(f"attendance.{s}"), str(len(groups[s]))) for s in ATTENDANCE
     ]
+    if observers:
+        attended = sum(1 for m in ctx.members if not m.votes and ctx.attendance.get(m.id) == "present")
+        summary_rows.append((msgs("observers"), msgs("observers.value", present=attended, n=len(observers))))
     summary = kv_table(summary_rows, styles)
     rosters: list[Flowable] = []
     for status in ATTENDANCE:
@@ -41,13 +54,18 @@ def _attendance(ctx: RecordContext, msgs: Messages, styles: Styles) -> tuple[Flo
         else:
             rosters.append(para(f"{title}{msgs('pair.sep')}{msgs('attendance.none')}", styles.body))
         rosters.append(Spacer(1, 4 * mm))
+    if observers:
+        title = msgs("attendance.count", label=msgs("observers"), n=len(observers))
+        rosters.append(roster_table(title, [msgs("seat"), msgs("name"), msgs("status")], observers, styles))
+        rosters.append(Spacer(1, 4 * mm))
     return summary, rosters
 
 
 def _ballots(ctx: RecordContext, msgs: Messages, styles: Styles) -> list[Flowable]:
     out: list[Flowable] = []
     for number, ballot in enumerate(ctx.ballots, 1):
-        title = f"{number}. {ballot.item_title} — {ballot.title}" if ballot.item_title else f"{number}. {ballot.title}"
+        name = msgs("titled", title=ballot.item_title, name=ballot.title) if ballot.item_title else ballot.title
+        title = msgs("numbered", n=number, title=name)
         block: list[Any] = [
             para(title, styles.heading),
             kv_table(ballot_rows(ballot, msgs, ctx.timezone, with_item=False), styles),
@@ -104,9 +122,10 @@ def record_flowables(ctx: RecordContext, msgs: Messages, styles: Styles) -> list
 def render_sitting_record(ctx: RecordContext, out: Output, language: str = "zh-CN") -> int:
     """Write the sitting record PDF to a path or binary file; returns the number of pages."""
     msgs = Messages(language)
-    styles = make_styles(register_fonts(), msgs)
+    styles = make_styles(register_fonts(require_cjk=language == "zh-CN" or has_cjk(*strings(ctx))), msgs)
     story = record_flowables(ctx, msgs, styles)
     reference = f"{ctx.meeting.title} · {msgs('record.title')}"
     if ctx.log_head is not None:
         reference += f" · {ctx.log_head.seq}/{ctx.log_head.digest[:12]}"
-    return build_document(out, story, styles, msgs, reference, f"{msgs('record.title')} — {ctx.meeting.title}")
+    title = msgs("titled", title=msgs("record.title"), name=ctx.meeting.title)
+    return build_document(out, story, styles, msgs, reference, title)

@@ -57,6 +57,21 @@ export function tOr(key, otherwise, params = {}) {
   return catalogue[key] !== undefined || fallback[key] !== undefined ? t(key, params) : otherwise;
 }
 
+/** Parts joined by the language's separator (`sep.<kind>`: list 、/, · items ；/; · dot · plus). */
+export function joined(parts, kind = "list") {
+  return parts.filter((p) => p !== "" && p !== null && p !== undefined).join(t(`sep.${kind}`));
+}
+
+/** "label：value" / "label: value" — punctuation from the catalogue, never from code. */
+export function pair(label, value) {
+  return t("format.pair", { label, value });
+}
+
+/** "text（note）" / "text (note)". */
+export function paren(text, note) {
+  return t("format.paren", { text, note });
+}
+
 export function num(value, options = {}) {
   return new Intl.NumberFormat(lang, options).format(value);
 }

@@ -1,7 +1,7 @@
 // The sitting as a page sees it: the welcome's snapshot, folded forward by events
 // (the same fold as server/core/meeting.py's apply, for the fields a screen shows).
-// An event the fold cannot reproduce (a ballot it never heard of; the clerk's named list
-// at close) returns "resync": the connection then fetches a fresh snapshot. Ballots come as
+// An event the fold cannot reproduce (a ballot it never heard of) returns "resync": the
+// connection then fetches a fresh snapshot. Ballots come as
 // the server's views (snapshot, ballot.created): no page validates a definition itself.
 
 export class Sitting {
@@ -113,6 +113,10 @@ export class Sitting {
       case "keypad.status":
         s.keypads[ev.seat] = ev.online;
         return null;
+      case "keypad.line":
+        s.keypad_lines = s.keypad_lines || {};
+        s.keypad_lines[ev.line] = { online: ev.online, reason: ev.reason, detail: ev.detail, seats: ev.seats };
+        return null;
       case "sitting.closed":
         s.closed = true;
         return null;
@@ -144,15 +148,19 @@ export class Sitting {
         return b ? null : "resync";
       case "ballot.closed":
         if (!b) return "resync";
+        // under reveal = "on_announce" the room's close carries no result: it comes with the announcement
         Object.assign(b, {
-          status: "closed", closed_at: ev.at, result: ev.result, urn_digest: ev.urn_digest,
-          deadline: null, remaining: null, voted: ev.result.voted, live: null,
+          status: "closed", closed_at: ev.at, result: ev.result || null, urn_digest: ev.urn_digest,
+          deadline: null, remaining: null, voted: ev.result ? ev.result.voted : b.voted, live: null,
+          choices: ev.choices, // a named ballot's list, published with its result
         });
         this.lastClosed = { ballot: b.id, at: ev.at };
-        // the clerk's list of named choices is published with the snapshot at close
-        return !b.secret && this.role === "clerk" ? "resync" : null;
+        return null;
       case "ballot.announced":
         if (b) b.status = "announced";
+        if (b && ev.result) {
+          Object.assign(b, { result: ev.result, urn_digest: ev.urn_digest, voted: ev.result.voted, choices: ev.choices });
+        }
         return null;
       case "ballot.voided":
         if (b) Object.assign(b, { status: "voided", reason: ev.reason, deadline: null, remaining: null });

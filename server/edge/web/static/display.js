@@ -9,8 +9,8 @@
 
 import { Connection, ProtocolError, clock } from "/static/lib/protocol.js";
 import * as i18n from "/static/lib/i18n.js";
-import { t, tOr, num, date, clockText, errorText } from "/static/lib/i18n.js";
-import { h, mount, statusBadge, optionLabel, verdictLabel, countKeys, ruleText } from "/static/lib/dom.js";
+import { t, tOr, num, date, clockText, joined, errorText } from "/static/lib/i18n.js";
+import { h, mount, statusBadge, optionLabel, verdictLabel, countKeys, ballotRuleText, ballotHeader, words } from "/static/lib/dom.js";
 
 const STORE = "hemicycle.display";
 const params = new URLSearchParams(location.search);
@@ -79,8 +79,8 @@ function layout() {
 
 function header(s, sub) {
   return h("header", { class: "d-head" },
-    h("div", { class: "d-body" }, [s.meeting.body, s.meeting.session].filter(Boolean).join(" · ")),
-    sub ? h("div", { class: "d-item" }, sub) : null);
+    h("div", { class: "d-body" }, joined([s.meeting.body, s.meeting.session], "dot")),
+    sub ? h("div", { class: "d-item" }, words(sub)) : null);
 }
 
 function idle() {
@@ -88,9 +88,9 @@ function idle() {
   const item = s.currentItem();
   const sum = s.summary();
   return h("section", { class: "layout layout-idle", "data-layout": "idle" },
-    h("h1", { class: "d-title" }, s.meeting.title),
+    h("h1", { class: "d-title" }, words(s.meeting.title)),
     h("div", { class: "d-date" }, date(s.meeting.date)),
-    item ? h("div", { class: "d-current" }, h("span", { class: "d-label" }, t("display.current_item")), h("span", { id: "d-item" }, item.title)) : null,
+    item ? h("div", { class: "d-current" }, h("span", { class: "d-label" }, t("display.current_item")), h("span", { id: "d-item" }, words(item.title))) : null,
     h("div", { class: "d-att", id: "d-attendance" },
       figure("summary.seated", sum.seated),
       figure("summary.present", sum.present, "present"),
@@ -111,20 +111,20 @@ function ballotLayout() {
   const pct = present ? Math.min(100, (100 * voted) / present) : 0;
   const parts = [
     header(s, s.item(b.item)?.title),
-    h("div", { class: "d-kind" }, t(`kind.${b.kind}`), " · ", b.secret ? t("ballot.secret") : t("ballot.named")),
-    h("h1", { class: "d-btitle", id: "d-ballot-title" }, b.title),
+    h("div", { class: "d-kind", id: "d-kind" }, ballotHeader(b)),
+    h("h1", { class: "d-btitle", id: "d-ballot-title" }, words(b.title)),
     b.status === "held" ? h("div", { class: "d-held", id: "d-held" }, t("display.held")) : null,
     h("div", { class: "d-progress" },
       h("div", { class: "d-count", id: "d-count", "data-voted": voted, "data-present": present },
-        h("span", { class: "d-big" }, num(voted)), h("span", { class: "d-slash" }, " / "), h("span", { class: "d-big2" }, num(present))),
+        h("span", { class: "d-big" }, num(voted)), h("span", { class: "d-slash" }, t("sep.of")), h("span", { class: "d-big2" }, num(present))),
       h("div", { class: "d-cap" }, t("display.voted_of_expected")),
       h("div", { class: "d-countdown", id: "countdown", "data-deadline": b.deadline ?? "", "data-remaining": b.remaining ?? "" })),
     h("div", { class: "d-meter" }, h("span", { style: { width: `${pct}%` } })),
   ];
   if (live) parts.push(linesView({ kind: b.kind, lines: live }, false));
   if (mode === "chair") {
-    parts.push(h("div", { class: "d-chair" }, ruleText(b.rule), " · ",
-      t("display.not_voted_yet", { n: Math.max(0, present - voted) })));
+    parts.push(h("div", { class: "d-chair" },
+      joined([ballotRuleText(b), t("display.not_voted_yet", { n: Math.max(0, present - voted) })], "dot")));
   }
   return h("section", { class: "layout layout-ballot", "data-layout": "ballot" }, parts);
 }
@@ -133,18 +133,29 @@ function resultLayout() {
   const s = conn.state;
   const b = s.ballot(s.lastClosed.ballot);
   const r = b.result;
+  if (!r) return awaiting(s, b);
   const single = r.lines.length === 1 && r.kind !== "score";
   const verdict = single ? r.lines[0].verdict : r.verdict;
   return h("section", { class: "layout layout-result", "data-layout": "result" },
     header(s, s.item(b.item)?.title),
-    h("h1", { class: "d-btitle" }, b.title),
+    h("div", { class: "d-kind", id: "d-kind" }, ballotHeader(b)),
+    h("h1", { class: "d-btitle" }, words(b.title)),
     verdict ? h("div", { class: `d-verdict verdict-${verdict}`, id: "d-verdict", "data-verdict": verdict }, verdictLabel(verdict)) : null,
     linesView(r, true),
     h("div", { class: "d-figs" },
       small("result.seated", r.seated), small("result.present", r.present), small("result.voted", r.voted),
       small("result.not_voted", r.not_voted), r.invalid ? small("result.invalid", r.invalid) : null,
       mode === "chair" && single && r.lines[0].needed != null ? small("result.needed_short", r.lines[0].needed) : null),
-    mode === "chair" ? h("div", { class: "d-chair" }, ruleText(r.rule)) : null);
+    mode === "chair" ? h("div", { class: "d-chair" }, ballotRuleText(b)) : null);
+}
+
+/** reveal = "on_announce": closed, the result kept for the chair to announce. */
+function awaiting(s, b) {
+  return h("section", { class: "layout layout-result", "data-layout": "awaiting" },
+    header(s, s.item(b.item)?.title),
+    h("div", { class: "d-kind" }, ballotHeader(b)),
+    h("h1", { class: "d-btitle" }, words(b.title)),
+    h("div", { class: "d-awaiting", id: "d-awaiting" }, t("display.awaiting_announcement")));
 }
 
 function small(key, value) {
@@ -158,7 +169,7 @@ function linesView(result, final) {
   if (result.kind === "score") {
     return h("table", { class: "d-table" },
       h("thead", {}, h("tr", {}, h("th", {}, ""), ["score.mean", "score.median", "score.trimmed", "score.count"].map((k) => h("th", {}, t(k))))),
-      h("tbody", {}, lines.map((l) => h("tr", {}, h("td", {}, l.label),
+      h("tbody", {}, lines.map((l) => h("tr", {}, h("td", {}, words(l.label)),
         [l.mean, l.median, l.trimmed_mean, l.count].map((v) => h("td", { class: "n" }, v == null ? "—" : num(v)))))));
   }
   const keys = countKeys(lines);
@@ -174,7 +185,7 @@ function linesView(result, final) {
   return h("table", { class: "d-table", id: "d-lines" },
     h("thead", {}, h("tr", {}, h("th", {}, ""), keys.map((k) => h("th", {}, optionLabel(k))), final ? h("th", {}, t("display.verdict")) : null)),
     h("tbody", {}, lines.map((l) => h("tr", { "data-line": l.id },
-      h("td", {}, l.label, l.write_in ? h("span", { class: "d-wi" }, ` (${t("result.write_in")})`) : null),
+      h("td", {}, words(l.label), l.write_in ? h("span", { class: "d-wi" }, t("result.write_in")) : null),
       keys.map((k) => h("td", { class: "n" }, l.counts[k] === undefined ? "" : num(l.counts[k]))),
       final ? h("td", {}, l.verdict ? h("span", { class: `verdict verdict-${l.verdict}` }, verdictLabel(l.verdict)) : "") : null))));
 }
@@ -182,7 +193,7 @@ function linesView(result, final) {
 function closed() {
   const s = conn.state;
   return h("section", { class: "layout layout-idle", "data-layout": "closed" },
-    h("h1", { class: "d-title" }, s.meeting.title), h("div", { class: "d-current" }, t("sitting.closed")));
+    h("h1", { class: "d-title" }, words(s.meeting.title)), h("div", { class: "d-current" }, t("sitting.closed")));
 }
 
 function render() {

@@ -1,0 +1,84 @@
+// Attendance: the summary and quorum, the seats with their status and keypad state; a seat
+// opens a dialog to mark the member present, on leave or absent.
+
+import { t, tOr, num, joined, pair, paren } from "/static/lib/i18n.js";
+import { h, mount } from "/static/lib/dom.js";
+import { ui } from "./ui.js";
+
+const $ = (id) => document.getElementById(id);
+
+/** Keypad lines that are down: one notice each, which also explains their seats' markers. */
+export function downLines() {
+  const lines = ui.conn.state.snap.keypad_lines || {};
+  return Object.entries(lines).filter(([, l]) => !l.online).map(([name, l]) => ({ name, ...l }));
+}
+
+export function lineText(line) {
+  const why = tOr(`keypad_line.${line.reason}`, line.reason);
+  const reason = line.detail ? paren(why, line.detail) : why;
+  return t("console.keypad_line_down", { line: line.name, seats: num(line.seats.length), reason });
+}
+
+/** Re-mounted at every render, so it is not a live region: the change is announced once, by a toast. */
+function lineNotice(line) {
+  return h("div", { class: "kp-line-down", id: `kp-line-${line.name}`, "data-line": line.name }, lineText(line));
+}
+
+/** The seat's keypad marker: its line's notice explains it, else the unit's own state. */
+function keypadMarker(seat, keypads, lineOf) {
+  const line = lineOf.get(seat);
+  if (line) {
+    const text = t("console.keypad_line_off");
+    return { text, label: paren(text, line.name), el: h("span", { class: "kp-off kp-line", title: line.name, "data-line": line.name }, text) };
+  }
+  if (keypads[seat] === false) {
+    const text = t("console.keypad_offline");
+    return { text, label: text, el: h("span", { class: "kp-off", title: text }, text) };
+  }
+  return null;
+}
+
+export function renderAttendance() {
+  const s = ui.conn.state;
+  const sum = s.summary();
+  const keypads = s.snap.keypads || {};
+  const down = downLines();
+  const lineOf = new Map(down.flatMap((l) => l.seats.map((seat) => [seat, l])));
+  const tiles = s.snap.members.map((m) => {
+    const status = s.snap.attendance[m.id] || "absent";
+    const kp = keypadMarker(m.seat, keypads, lineOf);
+    return h("button", {
+      class: `seat seat-${status}${m.votes ? "" : " observer"}`, "data-member": m.id, "data-status": status, id: `seat-${m.id}`,
+      "aria-label": pair(t("console.seat_name", { seat: m.seat, name: m.name }), joined([t(`attendance.${status}`), kp ? kp.label : ""])),
+      onclick: () => seatDialog(m, status),
+    }, h("span", { class: "seat-no" }, m.seat), h("span", { class: "seat-name" }, m.name),
+      h("span", { class: "seat-st" }, t(`attendance.${status}`)),
+      kp ? kp.el : null);
+  });
+  mount($("attendance"),
+    h("div", { id: "keypad-lines" }, down.map(lineNotice)),
+    h("div", { class: "summary", id: "summary" },
+      h("span", {}, t("summary.seated"), " ", h("b", {}, num(sum.seated))),
+      h("span", {}, t("summary.present"), " ", h("b", { id: "present-count" }, num(sum.present))),
+      h("span", {}, t("summary.leave"), " ", h("b", {}, num(sum.leave))),
+      h("span", {}, t("summary.absent"), " ", h("b", {}, num(sum.absent))),
+      h("span", { class: sum.quorum_met ? "quorum-yes" : "quorum-no", id: "quorum" },
+        sum.quorum_met ? t("summary.quorum_met") : t("summary.quorum_not_met", { needed: sum.quorum_needed }))),
+    h("div", { class: "legend muted" }, t("console.seat_help")),
+    h("div", { class: "seats" }, tiles));
+}
+
+function seatDialog(m, status) {
+  const dlg = $("seat-dialog");
+  $("seat-dialog-title").textContent = t("console.set_attendance_for", { seat: m.seat, name: m.name });
+  const actions = ["present", "leave", "absent"].map((st) => h("button", {
+    class: `btn${st === status ? " primary" : ""}`, value: st, "data-set": st,
+  }, t(`attendance.${st}`)));
+  mount($("seat-dialog-actions"), actions, h("button", { class: "btn", value: "cancel" }, t("console.cancel")));
+  dlg.returnValue = "cancel";
+  dlg.addEventListener("close", () => {
+    const st = dlg.returnValue;
+    if (st && st !== "cancel" && st !== status) ui.command("set_attendance", { member: m.id, status: st }, null);
+  }, { once: true });
+  dlg.showModal();
+}

@@ -1,0 +1,86 @@
+// The clerk console: logs in by cookie, gets a WebSocket token minted for the session, then
+// speaks the protocol like any other client (docs/protocol.md, docs/screens.md). Each part of
+// the page is its own module (agenda, ballot, attendance, …) rendering from the shared state.
+
+import { Connection, clock } from "/static/lib/protocol.js";
+import * as i18n from "/static/lib/i18n.js";
+import { t, date, clockText, joined } from "/static/lib/i18n.js";
+import { mount, statusBadge, words } from "/static/lib/dom.js";
+import { ui } from "./ui.js";
+import { renderAgenda } from "./agenda.js";
+import { renderBallot, followEvent } from "./ballot.js";
+import { renderAttendance, downLines, lineText } from "./attendance.js";
+
+const $ = (id) => document.getElementById(id);
+
+/** The panels, in page order: each renders itself from `ui.conn.state`. */
+const PANELS = [renderAgenda, renderBallot, renderAttendance];
+let linesDown = new Set(); // keypad lines shown down at the last render: their return is announced
+
+async function session() {
+  const res = await fetch("/api/console/session", { cache: "no-store" });
+  if (res.status === 401) {
+    location.replace("/console/login");
+    return null;
+  }
+  const data = await res.json();
+  ui.csrf = data.csrf;
+  return data;
+}
+
+function render() {
+  mount($("conn"), statusBadge(ui.conn.status));
+  const s = ui.conn.state;
+  if (!s.ready) return;
+  linesDown = new Set(downLines().map((l) => l.name));
+  const focused = document.activeElement && document.activeElement.id; // keyboard users keep their place
+  mount($("meeting-title"), words(s.meeting.title));
+  $("meeting-sub").textContent = joined([s.meeting.body, s.meeting.session, date(s.meeting.date)], "dot");
+  document.title = `${s.meeting.title} — ${t("console.page")}`;
+  for (const panel of PANELS) panel();
+  if (focused && document.activeElement !== $(focused) && $(focused) && !$(focused).closest("dialog")) {
+    $(focused).focus({ preventScroll: true });
+  }
+}
+
+function tick() {
+  const el = document.getElementById("countdown");
+  if (!el) return;
+  const left = clock.left(el);
+  el.textContent = left === null ? "" : left > 0 ? t("ballot.remaining", { time: clockText(left) }) : t("ballot.time_up");
+}
+
+async function main() {
+  const info = await clock.sync();
+  await i18n.load(i18n.pick(info && info.language));
+  i18n.translate();
+  if (!(await session())) return;
+  $("logout").addEventListener("click", async () => {
+    await ui.api("/api/console/logout");
+    location.replace("/console/login");
+  });
+  const getToken = async () => {
+    if (!ui.csrf) await session();
+    return (await ui.api("/api/console/token")).token;
+  };
+  getToken.canRefresh = true;
+  ui.conn = new Connection({ getToken });
+  ui.render = render;
+  ui.conn.on(async (kind, detail) => {
+    if (kind === "event") followEvent(detail);
+    if (kind === "event" && detail.name === "keypad.line") {
+      if (detail.online && linesDown.has(detail.line)) ui.toast(t("console.keypad_line_back", { line: detail.line }), "ok");
+      if (!detail.online && !linesDown.has(detail.line)) ui.toast(lineText({ name: detail.line, ...detail }), "error");
+    }
+    if (kind === "welcome") {
+      clock.sync();
+      if (await i18n.load(i18n.pick(ui.conn.state.meeting.language))) i18n.translate();
+    }
+    if (kind === "status" || kind === "change" || kind === "welcome") render();
+  });
+  render();
+  ui.conn.start();
+  setInterval(tick, 250);
+}
+
+main();

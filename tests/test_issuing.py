@@ -53,6 +53,7 @@ async def test_a_certificate_that_cannot_be_written_is_retried_until_it_is(
         assert ("reg1", 1) not in srv.assembly.sitting.meeting.certificates
         (tmp_path / "certificates").unlink()  # the disk has room again
         await certificate_issued(srv)
+        await srv.assembly.issuer.drain()  # the issuing task ends (and says so) just after the record
         assert (tmp_path / "certificates").is_dir() and any((tmp_path / "certificates").glob("*.pdf"))
         assert any("written after" in r.getMessage() for r in caplog.records)
     finally:

@@ -76,7 +76,7 @@ def child_serve(args: argparse.Namespace) -> None:
 
     import uvicorn
 
-    from server.assemble import ServerConfig, create_app
+    from server.assemble import Assembly, ServerConfig
     from server.live.agenda_file import load_agenda
 
     logging.basicConfig(level=logging.WARNING)
@@ -90,18 +90,19 @@ def child_serve(args: argparse.Namespace) -> None:
     config = ServerConfig(
         agenda=agenda, db_url=args.db, credentials_path=Path(args.credentials), data_dir=Path(args.data_dir)
     )
-    app = create_app(config)
+    assembly = Assembly(config)
+    app = assembly.app()
     sock = _listen()
     sock.listen(4096)
     print(f"PORT {sock.getsockname()[1]}", flush=True)
-    from server.edge.frames import uvicorn_ws_options
-
-    options = uvicorn_ws_options()  # ws "auto": the protocol `hemicycle serve` runs
+    # exactly what `hemicycle serve` runs (guarded, stamping protocols; caps; timeouts), unless
+    # an implementation is named to compare with
+    options: dict[str, Any] = {"log_level": "warning", "loop": args.loop}
     if args.ws != "auto":
         options["ws"] = args.ws
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", loop=args.loop, http=args.http, lifespan="on", backlog=4096, **options)
-    )
+    if args.http != "auto":
+        options["http"] = args.http
+    server = uvicorn.Server(assembly.uvicorn_config(app, **options))
     server.run(sockets=[sock])
 
 

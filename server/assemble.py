@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import uvicorn
 from starlette.applications import Starlette
 
 from .core import commands as c
@@ -23,22 +24,24 @@ from .core.agenda import Agenda
 from .documents import BlobStore, DocumentError, Renderer, Watermarker, ingest
 from .documents import Limits as DocumentLimits
 from .documents.render_pool import RenderPool
+from .documents.worker_processes import Opener, ProcessLimits
 from .edge import credentials
 from .edge.app import HemicycleApp, health_route
 from .edge.auth import AuthState
 from .edge.credentials import Identities
 from .edge.documents_http import DocumentRoutes
-from .edge.hub import Hub
+from .edge.hub import Budget, Hub
 from .edge.limits import Limits
 from .edge.origins import OriginPolicy
 from .edge.records_http import RecordRoutes
+from .edge.serving import ConnectionGate, ConnectionLimits, uvicorn_config
 from .edge.web.routes import PageFolders, package_folder
 from .edge.web.routes import routes as page_routes
 from .edge.welcome import WelcomeCache
 from .edge.ws import Endpoint
 from .live import sittings
 from .live.collector import CollectorPolicy
-from .live.issuing import Issuer
+from .live.issuing import RETRY, Issuer
 from .live.oplog import OperationsLog
 from .live.sitting import Sitting
 from .live.writer import favour_writer_thread
@@ -54,12 +57,18 @@ class ServerConfig:
     credentials_path: Path
     data_dir: Path
     allowed_origins: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = ()  # names the server answers to besides its own (server/edge/origins.py)
+    bind_host: str | None = None  # the address `serve` binds: a name it answers to
     limits: Limits = field(default_factory=Limits)
     printer: str | None = None  # CUPS printer for tally certificates (needs `lp`)
     agenda_dir: Path | None = None  # where the agenda's document files are found
     document_limits: DocumentLimits = field(default_factory=DocumentLimits)
     render_workers: int | None = None  # page-rendering processes; None: cores - 1 (server/documents/render_pool.py)
     prerender_widths: tuple[int, ...] | None = None  # None: the default width only
+    process_limits: ProcessLimits = field(default_factory=ProcessLimits)  # memory and time of PDF workers
+    connection_limits: ConnectionLimits = field(default_factory=ConnectionLimits)  # timeouts and caps
+    trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For is believed (none by default)
+    issue_retry: tuple[float, float] = RETRY  # first and longest pause between attempts at a certificate
     resume: bool = False  # the record may hold another agenda than ``agenda``: continue it (server/live/sittings.py)
 
 
@@ -89,17 +98,22 @@ class Assembly:
             workers=config.render_workers,
             prerender_widths=config.prerender_widths,
             watermark=self.watermarker.spec,
+            limits=config.process_limits,
         )
+        self.opener = Opener(config.process_limits)  # uploads are opened in a limited process too
         # who is who: tokens, console login, pairing, browser origins
         self.creds = credentials.load_or_create(config.credentials_path, config.agenda)
-        self.identities = Identities(credentials.token_table(self.creds))
         self.auth = AuthState(data)
-        self.origins = OriginPolicy(config.allowed_origins)
+        self.identities = Identities(credentials.token_table(self.creds), self.auth.devices)
+        self.origins = OriginPolicy(config.allowed_origins, config.allowed_hosts, config.bind_host)
+        self.gate = ConnectionGate(config.connection_limits, config.trusted_proxies)
         # the sitting and what follows it
         self.store = SQLStore(config.db_url)
         self.sitting = Sitting(self.store, config.agenda)
-        self.hub = Hub(self.sitting, config.limits.idle_timeout)
-        self.issuer = Issuer(self.sitting, data, self.key, config.printer)
+        limits = config.limits
+        budget = Budget(limits.max_queued_messages, limits.max_queued_bytes, limits.max_queued_bytes_total)
+        self.hub = Hub(self.sitting, limits.idle_timeout, budget)
+        self.issuer = Issuer(self.sitting, data, self.key, config.printer, config.issue_retry)
         self.collector = CollectorPolicy()
         self.welcomes = WelcomeCache()
 
@@ -108,22 +122,28 @@ class Assembly:
         folders = PageFolders.installed(seat=package_folder("terminal_client", "static"))
         sitting, identities = self.sitting, self.identities
         documents = DocumentRoutes(
-            sitting, identities, self.blobs, self.renderer, self.pages, self.config.document_limits
+            sitting, identities, self.blobs, self.renderer, self.pages, self.config.document_limits, self.opener
         )
         records = RecordRoutes(sitting, identities, self.issuer, self.key)
         endpoint = Endpoint(sitting, self.hub, identities, self.config.limits, self.welcomes, self.origins)
         app = HemicycleApp(
             endpoint,
+            self.origins,
             routes=[
                 health_route(sitting),
                 *documents.routes(),
                 *records.routes(),
-                *page_routes(folders, self.auth, self.origins, sitting, identities, self.creds),
+                *page_routes(folders, self.auth, self.origins, sitting, identities, self.creds, self.hub.close_device),
             ],
             lifespan=self._lifespan,
         )
         app.state.assembly = self  # for tests and the command line, never for handlers
         return app
+
+    def uvicorn_config(self, app: HemicycleApp, **options: object) -> uvicorn.Config:
+        """How uvicorn runs ``app`` (built by :meth:`app`): guarded protocols, caps, timeouts
+        (server/edge/serving.py); ``options`` go to uvicorn (host, port, log_level, ...)."""
+        return uvicorn_config(app, self.gate, **options)
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -148,6 +168,7 @@ class Assembly:
         sitting.subscribe(self.collector, CollectorPolicy.KINDS)
         sitting.subscribe(self.pages.on_event, RenderPool.KINDS)
         sitting.subscribe(self.issuer.on_event, Issuer.KINDS)
+        self.issuer.catch_up()  # a closed ballot always gets its certificate, even across a stop
         sitting.subscribe(OperationsLog(), OperationsLog.KINDS)
         self._follow_documents()
         self.hub.start()
@@ -190,13 +211,16 @@ class Assembly:
                 readers=spec.audience if named else (),
                 filename=path.name,
                 limits=self.config.document_limits,
+                opener=self.opener,
             )
             await self.sitting.execute(c.AddDocument(info.to_dict(), spec.id, True))
 
     async def stop(self) -> None:
-        await self.issuer.drain()
+        await self.issuer.stop()
         self.issuer.close()
         await self.pages.close()
+        await asyncio.to_thread(self.opener.close)
+        self.auth.close()
         await self.hub.stop()
         await self.sitting.stop()
         self.store.close()

@@ -18,6 +18,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .assemble import Assembly, ServerConfig
     from .core.agenda import agenda_from_dict
     from .documents import DocumentError
+    from .edge.serving import ConnectionLimits
     from .live import sittings
     from .live.agenda_file import load_agenda
     from .store.sql import SQLStore
@@ -49,12 +50,20 @@ def _serve(args: argparse.Namespace) -> int:
             print(sittings.refusal(args.db, stored, args.agenda, agenda.source), file=sys.stderr)
             return 2
         agenda = agenda_from_dict(stored, "log")  # the record's own agenda: the file is not used
+    limits = ConnectionLimits(
+        max_connections=args.max_connections,
+        max_per_address=args.max_connections_per_address,
+    )
     config = ServerConfig(
         agenda=agenda,
         db_url=args.db,
         credentials_path=Path(args.credentials),
         data_dir=Path(args.data_dir),
         allowed_origins=tuple(args.allow_origin or ()),
+        allowed_hosts=tuple(args.allow_host or ()),
+        bind_host=args.host,
+        trusted_proxies=tuple(args.trusted_proxy or ()),
+        connection_limits=limits,
         printer=args.printer,
         agenda_dir=Path(args.agenda).resolve().parent,
         render_workers=args.render_workers,
@@ -69,51 +78,52 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"Cannot serve this sitting: {exc.message}", file=sys.stderr)
         return 2
     app = assembly.app()
-    from .edge.auth import first_run_notice
-
-    notice = first_run_notice(assembly.auth)
-    host_for_urls = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     if bool(args.tls_cert) != bool(args.tls_key):
         print("give both --tls-cert and --tls-key (see: hemicycle tls init)", file=sys.stderr)
         return 2
-    base = f"{'https' if args.tls_cert else 'http'}://{host_for_urls}:{args.port}"
-    creds = assembly.creds
-    first_seat = next(iter(creds["seats"].items()))
-    print(
-        f"""
-Hemicycle — {agenda.meeting.title}
-  console      {base}/console
-  display      {base}/display?token={creds["display"]["token"]}
-  seat (e.g.)  {base}/seat?token={first_seat[1]["token"]}   ({first_seat[0]}, {first_seat[1]["name"]})
-  websocket    {base.replace("http", "ws", 1)}/ws
-  credentials  {args.credentials}   (clerk, display, device and one token per seat; mode 0600)
-  record       {args.db}
-{notice or "  clerk login  as set before (reset with: hemicycle console-password)"}
-
-Drive a whole sitting from another terminal:
-  .venv/bin/hemicycle simulate tablets --url {base.replace("http", "ws", 1)}/ws --token-file {args.credentials} --seats {len(creds["seats"])} --clerk
-""",
-        flush=True,
-    )
+    print(banner(assembly, args), flush=True)
     from .live import oplog
 
     oplog.attach_file(Path(args.ops_log) if args.ops_log else Path(args.data_dir) / "operations.log")
     oplog.note("server.started", sitting=agenda.meeting.title, host=args.host, port=args.port, tls=bool(args.tls_cert))
     serving[0] = True
-    from .edge.frames import uvicorn_ws_options
-
-    uvicorn.run(
+    served = assembly.uvicorn_config(
         app,
         host=args.host,
         port=args.port,
         log_level=args.log_level,
-        lifespan="on",
         ssl_certfile=args.tls_cert,
         ssl_keyfile=args.tls_key,
-        **uvicorn_ws_options(),
     )
+    uvicorn.Server(served).run()
     oplog.note("server.stopped")
     return 0
+
+
+def banner(assembly: object, args: argparse.Namespace) -> str:
+    """What `serve` prints: where to go and where the secrets are — never a secret itself (a
+    terminal ends up in logs, screenshots and over-the-shoulder photos)."""
+    from .assemble import Assembly
+    from .edge.auth import first_run_notice
+
+    assert isinstance(assembly, Assembly)
+    host_for_urls = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    base = f"{'https' if getattr(args, 'tls_cert', None) else 'http'}://{host_for_urls}:{args.port}"
+    ws = base.replace("http", "ws", 1)
+    seats = len(assembly.creds["seats"])
+    notice = first_run_notice(assembly.auth) or "  clerk login  as set before (reset with: hemicycle console-password)"
+    return f"""
+Hemicycle — {assembly.config.agenda.meeting.title}
+  console      {base}/console
+  pairing      {base}/console/pairing   (QR codes that pair each tablet and display wall; paired devices, revoke)
+  websocket    {ws}/ws
+  credentials  {args.credentials}   (tokens for the keypad bridge and the simulators; mode 0600, never printed)
+  record       {args.db}
+{notice}
+
+Drive a whole sitting from another terminal:
+  .venv/bin/hemicycle simulate tablets --url {ws}/ws --token-file {args.credentials} --seats {seats} --clerk
+"""
 
 
 def _sittings(args: argparse.Namespace) -> int:
@@ -275,6 +285,28 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--credentials", default="var/credentials.json", help="where tokens are written (JSON, 0600)")
     serve.add_argument("--data-dir", default="var", help="documents, certificates, keys")
     serve.add_argument("--allow-origin", action="append", help="extra browser origin allowed to connect")
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        metavar="NAME",
+        help="a name clients reach this server by (besides loopback, its own addresses and host name)",
+    )
+    serve.add_argument(
+        "--trusted-proxy",
+        action="append",
+        metavar="ADDRESS",
+        help="a reverse proxy whose X-Forwarded-For is believed (none by default)",
+    )
+    serve.add_argument(
+        "--max-connections", type=int, metavar="N", help="connections in all (default: from the open-file limit)"
+    )
+    serve.add_argument(
+        "--max-connections-per-address",
+        type=int,
+        default=4000,
+        metavar="N",
+        help="connections from one address (tablets behind one NAT share one; default 4000)",
+    )
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--printer", help="CUPS printer name: tally certificates are sent to it with lp")
     serve.add_argument(

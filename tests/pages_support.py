@@ -59,6 +59,14 @@ class Errors:
         return page
 
 
+def pairing_url(srv: LiveServer, seat: str | None = None) -> str:
+    """A one-time pairing URL, as the clerk's QR sheet prints it: a seat's, or a display wall's."""
+    pairing = srv.assembly.auth.pairing
+    if seat is None:
+        return f"{srv.http}/display#pair={pairing.issue([], display=True)['display']}"
+    return f"{srv.http}/seat#pair={pairing.issue([seat])[seat]}"
+
+
 async def launch(playwright: Any) -> Any:
     return await playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
 

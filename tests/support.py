@@ -15,9 +15,8 @@ from typing import Any
 import pytest
 import uvicorn
 
-from server.assemble import ServerConfig, create_app
+from server.assemble import Assembly, ServerConfig
 from server.core.agenda import Agenda, agenda_from_dict
-from server.edge.frames import uvicorn_ws_options
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
 GIVEN = "建国秀英志强海燕丽华明辉晓红国庆玉兰德胜淑芬永刚春梅伟东桂英文杰雪梅立新"
@@ -106,15 +105,14 @@ async def start_server(
     a fixed one lets a test restart the server in place on the same database)."""
     db = db or str(tmp / "sitting.db")
     cfg = ServerConfig(agenda=agenda, db_url=db, credentials_path=tmp / "credentials.json", data_dir=tmp, **config)
-    app = create_app(cfg)
+    assembly = Assembly(cfg)
+    app = assembly.app()
     sock = free_socket(port)
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(
+        assembly.uvicorn_config(
             app,
             log_level="warning",
-            lifespan="on",
-            **uvicorn_ws_options(),
             timeout_graceful_shutdown=graceful_shutdown,
             ssl_certfile=str(tls[0]) if tls else None,
             ssl_keyfile=str(tls[1]) if tls else None,

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from server.documents import BlobStore, Renderer
+from server.documents import BlobStore, DocumentError, Renderer
 from server.documents.render_pool import RenderPool
 from terminal_client import Client
 from tests.fixtures.documents import make_pdf, render_or_crash
@@ -34,7 +34,7 @@ async def sitting(tmp_path: Path) -> Any:
 
 async def upload(srv: LiveServer, data: bytes, **fields: str) -> dict[str, Any]:
     form = {"title": "物业管理条例（草案）", "item": "item1", **fields}
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with httpx.AsyncClient(base_url=srv.http, timeout=WAIT) as http:
         r = await http.post(
             "/api/documents",
             files={"file": ("draft.pdf", data, "application/pdf")},
@@ -46,7 +46,7 @@ async def upload(srv: LiveServer, data: bytes, **fields: str) -> dict[str, Any]:
 
 
 async def get(srv: LiveServer, path: str, token: str) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with httpx.AsyncClient(base_url=srv.http, timeout=WAIT) as http:
         return await http.get(path, headers=bearer(token))
 
 
@@ -190,16 +190,24 @@ async def test_documents_in_the_record_are_prerendered_after_a_restart(tmp_path:
         await again.stop()
 
 
-async def test_a_worker_crash_fails_only_its_page(tmp_path: Path) -> None:
+async def test_a_page_that_kills_its_worker_is_not_retried_and_gives_up_its_file_only(tmp_path: Path) -> None:
     store = BlobStore(tmp_path)
-    sha = store.put(make_pdf(3))
+    hostile, fine = store.put(make_pdf(4)), store.put(make_pdf(2))
+    (tmp_path / f"crash-{hostile}").touch()
     pool = RenderPool(Renderer(store), workers=1, render=render_or_crash)
     try:
-        pool.prerender("d1", sha, 3)
+        pool.prerender("bad", hostile, 4)
+        pool.prerender("good", fine, 2)
         await asyncio.wait_for(pool.idle(), WAIT)
-        status = pool.status("d1")
-        assert (status["ready"], [f["page"] for f in status["failed"]]) == (2, [2])
-        with pytest.raises(Exception, match="render_failed"):
-            await pool.ensure("d1", sha, 1, 1600)
+        bad, good = pool.status("bad"), pool.status("good")
+        # page 2 killed its worker: tried once, never again; pages 3-4 are not even tried
+        attempts = (tmp_path / f"attempts-{hostile}").read_text().split()
+        assert attempts.count("1") == 1 and "2" not in attempts and "3" not in attempts
+        assert (bad["state"], bad["ready"], [f["page"] for f in bad["failed"]]) == ("failed", 1, [2, 3, 4])
+        assert bad["error"]["code"] == "render_failed" and "page 2 crashed" in bad["error"]["message"]
+        assert (good["state"], good["ready"]) == ("ready", 2)  # the other file renders as usual
+        with pytest.raises(DocumentError, match="render_failed"):
+            await pool.ensure("bad", hostile, 3, 1600)  # at once: nothing is rendered again
+        assert (tmp_path / f"attempts-{hostile}").read_text().split() == attempts
     finally:
         await pool.close()

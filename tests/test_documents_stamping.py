@@ -70,7 +70,7 @@ async def test_a_failed_stamping_answers_an_error_and_the_pool_carries_on(tmp_pa
     marker = Watermarker(secret=b"test-secret")
     pool = RenderPool(Renderer(store), workers=1, watermark=marker.spec, stamp=stamp_or_crash)
     try:
-        for who in ("fail", "crash"):  # a reported failure; a worker that dies (twice: retried once)
+        for who in ("fail", "crash"):  # a reported failure; a worker that dies (not retried)
             with pytest.raises(DocumentError) as info:
                 await asyncio.wait_for(pool.stamped_page("d1", sha, 0, 1600, Reader(who, "王建国", "S001"), AT), WAIT)
             assert info.value.code == "render_failed" and info.value.message

@@ -20,7 +20,7 @@ from playwright.async_api import async_playwright, expect
 from server.core.agenda import agenda_from_dict
 from server.edge.auth import set_password
 from terminal_client import Client
-from tests.pages_support import Errors, console_login, launch, needs_chromium, serve, shot
+from tests.pages_support import Errors, console_login, launch, needs_chromium, pairing_url, serve, shot
 
 PASSWORD = "correct horse battery"
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,11 +90,11 @@ async def test_the_console_runs_countdowns_reveal_current_items_and_further_roun
             wall = errors.watch(
                 await (await browser.new_context(viewport={"width": 1280, "height": 720})).new_page(), "wall"
             )
-            await wall.goto(f"{srv.http}/display?token={srv.creds['display']['token']}")
+            await wall.goto(pairing_url(srv))
             tablet = errors.watch(
                 await (await browser.new_context(viewport={"width": 1180, "height": 820})).new_page(), "tablet"
             )
-            await tablet.goto(f"{srv.http}/seat?token={srv.seat_token('S001')}")
+            await tablet.goto(pairing_url(srv, "S001"))
             await tablet.click("#check-in")
             title = console.locator("#ballot-title")
 

@@ -8,7 +8,7 @@ from playwright.async_api import async_playwright, expect
 
 from server.core.agenda import agenda_from_dict
 from terminal_client import Client
-from tests.pages_support import Errors, launch, needs_chromium, serve, shot
+from tests.pages_support import Errors, launch, needs_chromium, pairing_url, serve, shot
 
 CANDIDATES = [{"id": "c1", "name": "陈明"}, {"id": "c2", "name": "林芳"}, {"id": "c3", "name": "赵刚"}]
 
@@ -81,13 +81,13 @@ async def test_every_kind_has_a_paper_and_the_display_tabulates_lines(tmp_path: 
             tablet = errors.watch(
                 await (await browser.new_context(viewport={"width": 1180, "height": 820})).new_page(), "tablet"
             )
-            await tablet.goto(f"{srv.http}/seat?token={srv.seat_token('S001')}")
+            await tablet.goto(pairing_url(srv, "S001"))
             await tablet.click("#check-in")
             await expect(tablet.locator("#my-status")).to_have_attribute("data-status", "present")
             display = errors.watch(
                 await (await browser.new_context(viewport={"width": 1280, "height": 720})).new_page(), "display"
             )
-            await display.goto(f"{srv.http}/display?token={srv.creds['display']['token']}")
+            await display.goto(pairing_url(srv))
 
             async def run(ballot: str, fill, name: str) -> None:
                 await clerk.command("open_ballot", ballot=ballot)

@@ -24,7 +24,7 @@ from server.core import events as e
 from server.core.agenda import agenda_from_dict
 from server.edge.auth import set_password
 from terminal_client import Client
-from tests.pages_support import Errors, console_login, launch, needs_chromium, serve, shot
+from tests.pages_support import Errors, console_login, launch, needs_chromium, pairing_url, serve, shot
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "correct horse battery"
@@ -146,7 +146,7 @@ async def test_every_paper_casts_exactly_what_the_member_sees(tmp_path: Path) ->
         async with async_playwright() as pw:
             browser = await launch(pw)
             tablet = errors.watch(await (await browser.new_context(viewport=TABLET)).new_page(), "tablet")
-            await tablet.goto(f"{srv.http}/seat?token={srv.seat_token('S001')}")
+            await tablet.goto(pairing_url(srv, "S001"))
             await tablet.click("#check-in")
             await expect(tablet.locator("#my-status")).to_have_attribute("data-status", "present")
             row = lambda rid: tablet.locator(f".markrow[data-row='{rid}']")  # noqa: E731
@@ -307,9 +307,9 @@ async def test_a_secret_write_in_reaches_the_count_the_console_the_wall_the_cert
             wall = errors.watch(
                 await (await browser.new_context(viewport={"width": 1280, "height": 720})).new_page(), "wall"
             )
-            await wall.goto(f"{srv.http}/display?token={srv.creds['display']['token']}")
+            await wall.goto(pairing_url(srv))
             tablet = errors.watch(await (await browser.new_context(viewport=TABLET)).new_page(), "tablet")
-            await tablet.goto(f"{srv.http}/seat?token={srv.seat_token('S001')}")
+            await tablet.goto(pairing_url(srv, "S001"))
             await tablet.click("#check-in")
             await other.check_in()
             await clerk.command("open_ballot", ballot="elect")

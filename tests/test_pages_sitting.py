@@ -175,7 +175,7 @@ async def test_a_sitting_through_console_tablets_and_display(tmp_path: Path) -> 
             await expect(console_en.locator("#logout")).to_have_text("Log out")
             await shot(console_en, "console-result-en")
             display_en = errors.watch(await wall.new_page(), "display-en")
-            await display_en.goto(f"{display_url}&lang=en&mode=chair")
+            await display_en.goto(f"{srv.http}/display?lang=en&mode=chair")  # paired already: the stored token
             await expect(display_en.locator("#d-verdict")).to_have_text("Passed")
             await shot(display_en, "display-result-en-chair")
             await display_en.set_viewport_size({"width": 1280, "height": 720})

@@ -27,7 +27,7 @@ from server.core.agenda import agenda_from_dict
 from server.edge.auth import set_password
 from simulators.choices import random_choice
 from terminal_client import Client
-from tests.pages_support import Errors, console_login, launch, needs_chromium, serve, shot
+from tests.pages_support import Errors, console_login, launch, needs_chromium, pairing_url, serve, shot
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "correct horse battery"
@@ -172,11 +172,11 @@ async def test_no_screen_breaks_a_word_in_either_language(tmp_path: Path, agenda
             wall = errors.watch(
                 await (await browser.new_context(viewport={"width": 1280, "height": 720})).new_page(), "wall"
             )
-            await wall.goto(f"{srv.http}/display?token={srv.creds['display']['token']}")
+            await wall.goto(pairing_url(srv))
             tablet = errors.watch(
                 await (await browser.new_context(viewport={"width": 1180, "height": 820})).new_page(), "tablet"
             )
-            await tablet.goto(f"{srv.http}/seat?token={srv.seat_token(first)}")
+            await tablet.goto(pairing_url(srv, first))
             await tablet.click("#check-in")
             pages = {"wall": wall, "console": console, "tablet": tablet}
             await expect(wall.locator("[data-layout=idle]")).to_be_visible()

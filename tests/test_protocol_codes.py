@@ -3,7 +3,7 @@
 The codes are found in the source by its syntax tree: the first text argument of each
 ``CommandError``, ``DocumentError`` and ``_error`` call, the ``"error"`` of each JSON
 answer, each text assigned to a variable named ``code``, the keys of a table of
-``messages`` by code, and the document library's ``CODES``.
+``messages`` (or ``REFUSALS``) by code, and the document library's ``CODES``.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def codes_in_source() -> dict[str, str]:
                 texts = _texts(node.value)
             elif (
                 isinstance(node, ast.Assign)
-                and any(getattr(t, "id", "") == "messages" for t in node.targets)
+                and any(getattr(t, "id", "") in ("messages", "REFUSALS") for t in node.targets)
                 and isinstance(node.value, ast.Dict)
             ):
                 texts = [t for k in node.value.keys if k is not None for t in _texts(k)]

@@ -28,6 +28,7 @@ CODES: Final[frozenset[str]] = frozenset(
         "bad_width",  # render width not in the configured set
         "no_cjk_font",  # no font able to draw Chinese names for watermarks
         "render_failed",  # a page could not be rendered (reported once, not retried for ever)
+        "too_complex",  # opening or rendering needs more memory or time than a worker may use
     }
 )
 

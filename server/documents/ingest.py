@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from .blobs import BlobStore, DocumentInfo, mint_document_id
 from .validate import Limits, validate
+from .worker_processes import Opener
 
 
 def ingest(
@@ -24,14 +25,15 @@ def ingest(
     filename: str = "",
     declared_type: str | None = None,
     limits: Limits = Limits(),
+    opener: Opener | None = None,
 ) -> DocumentInfo:
     """Validate ``data``, store it, and return its metadata with a freshly minted id.
 
     Metadata is checked (by building the DocumentInfo with a placeholder digest) before the
     file is stored, so a bad audience is refused without leaving an orphan blob behind.
-    Raises DocumentError on any refusal.
+    Raises DocumentError on any refusal. ``opener``: where PDFs are opened (validate).
     """
-    checked = validate(data, filename=filename or None, declared_type=declared_type, limits=limits)
+    checked = validate(data, filename=filename or None, declared_type=declared_type, limits=limits, opener=opener)
     fields = dict(
         id=mint_document_id(),
         title=title,

@@ -30,6 +30,8 @@ from PIL import Image
 from .errors import DocumentError
 
 PDFIUM_LOCK: Final = threading.Lock()
+MIN_SIDE_PT: Final = 1.0  # a page narrower than a point is no page (a 0 x 0 MediaBox)
+MAX_SIDE_PT: Final = 1e5  # ~35 m: past this a size is a mistake or an attack
 
 
 @dataclass(frozen=True)
@@ -57,19 +59,47 @@ def _opened(source: bytes | str) -> Iterator[pdfium.PdfDocument]:
 def inspect_pdf(data: bytes, *, max_pages: int) -> PdfFacts:
     """Open a PDF from memory and check it is usable; raise DocumentError if not.
 
-    Page sizes are read (cheap, no page load) so a document with an absurd or zero-sized
-    page is refused at upload rather than failing later on a tablet.
+    Every page is loaded, which parses its content (form XObjects included): a file built to
+    exhaust memory or time does it here, so the server calls this only in a limited worker
+    process (:func:`inspect_outcome`, server/documents/worker_processes.py). A page whose size
+    is absurd, or whose own MediaBox is empty (PDFium would silently show a Letter page), is
+    refused at upload rather than failing later on a tablet.
     """
     with _opened(data) as doc:
         count = len(doc)
         if count > max_pages:
             raise DocumentError("too_many_pages", f"the PDF has {count} pages; the limit is {max_pages}")
         for i in range(count):
-            w, h = doc.get_page_size(i)
-            if not (0 < w < 1e5 and 0 < h < 1e5):
-                raise DocumentError("malformed_pdf", f"page {i + 1} has an invalid size ({w} x {h} pt)")
+            page = doc[i]
+            try:
+                _check_size(i, page)
+            finally:
+                page.close()
         revision = pdfium.raw.FPDF_GetSecurityHandlerRevision(doc)
         return PdfFacts(page_count=count, encrypted=revision != -1)
+
+
+def _check_size(index: int, page: pdfium.PdfPage) -> None:
+    w, h = page.get_size()
+    own = page.get_mediabox(fallback_ok=False)  # None: inherited from the page tree, or absent
+    if own is not None:
+        x0, y0, x1, y1 = own
+        ow, oh = abs(x1 - x0), abs(y1 - y0)
+        if not (ow >= MIN_SIDE_PT and oh >= MIN_SIDE_PT):
+            raise DocumentError("malformed_pdf", f"page {index + 1} has an invalid size ({ow:g} x {oh:g} pt)")
+    if not (MIN_SIDE_PT <= w < MAX_SIDE_PT and MIN_SIDE_PT <= h < MAX_SIDE_PT):
+        raise DocumentError("malformed_pdf", f"page {index + 1} has an invalid size ({w:g} x {h:g} pt)")
+
+
+def inspect_outcome(data: bytes, max_pages: int) -> tuple[PdfFacts | None, tuple[str, str] | None]:
+    """Worker-process entry point of :func:`inspect_pdf`: the facts, or the refusal as
+    ``(code, message)`` (a DocumentError does not survive pickling)."""
+    try:
+        return inspect_pdf(data, max_pages=max_pages), None
+    except DocumentError as exc:
+        return None, (exc.code, exc.message)
+    except MemoryError:
+        return None, ("too_complex", "opening the PDF needs more memory than a worker may use")
 
 
 def _load_error(exc: pdfium.PdfiumError) -> DocumentError:
@@ -88,12 +118,13 @@ def page_count(path: str) -> int:
         return len(doc)
 
 
-def rasterize(path: str, index: int, width: int, max_pixels: int) -> Image.Image:
+def rasterize(path: str, index: int, width: int, max_pixels: int, max_side: int) -> Image.Image:
     """Render one page of a stored PDF to an RGB image ``width`` pixels wide.
 
-    The height follows the page's aspect ratio; if that would exceed ``max_pixels`` (a
-    pathological strip-shaped page), the scale is reduced so memory stays bounded. The
-    returned image owns its pixels: the PDFium bitmap is closed before returning.
+    The height follows the page's aspect ratio; if that would exceed ``max_pixels`` or make a
+    side longer than ``max_side`` (a strip-shaped page: 3 x 14,400 pt at 1600 px wide would be
+    277,000 px tall, past what WebP can hold), the scale is reduced so the whole page fits.
+    The returned image owns its pixels: the PDFium bitmap is closed before returning.
     """
     with _opened(path) as doc:
         if not 0 <= index < len(doc):
@@ -108,6 +139,7 @@ def rasterize(path: str, index: int, width: int, max_pixels: int) -> Image.Image
             scale = (width - 0.01) / pw
             if (width * ph * scale) > max_pixels:
                 scale = (max_pixels / (pw * ph)) ** 0.5
+            scale = min(scale, (max_side - 0.01) / ph)
             bitmap = page.render(scale=scale, rotation=0)
             try:
                 # to_pil() may share the bitmap's buffer; convert() copies it out.

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +56,7 @@ class RenderSettings:
     default_width: int = 1600
     widths: tuple[int, ...] = (800, 1200, 1600, 2048)
     max_pixels: int = 16_000_000  # bounds memory for strip-shaped pages (a 1600 x 10000 page)
+    max_side: int = 16_383  # the longest side WebP can encode: longer strips are scaled down
     webp_effort: int = 4  # WebP "method" 0-6: speed/size trade-off, not quality
     #: Effort for watermarked pages, encoded anew for every fetch and never cached: method 0
     #: encodes a dense page ~45 % faster than 4, ~13 % larger, still lossless (docs/benchmarks.md)
@@ -164,13 +164,13 @@ class Renderer:
         with path.open("rb") as fh:
             mime = sniff_mime(fh.read(1024))
         if mime == MIME_PDF:
-            return rasterize(str(path), page, width, self.settings.max_pixels)
+            return rasterize(str(path), page, width, self.settings.max_pixels, self.settings.max_side)
         if page != 0:
             raise DocumentError("page_out_of_range", f"page {page} does not exist; an image has one page (0)")
-        return _fit_image(path, width, self.settings.max_pixels)
+        return _fit_image(path, width, self.settings.max_pixels, self.settings.max_side)
 
 
-def _fit_image(path: Path, width: int, max_pixels: int) -> Image.Image:
+def _fit_image(path: Path, width: int, max_pixels: int, max_side: int) -> Image.Image:
     """An uploaded image as one page: upright, on white, at most ``width`` wide.
 
     Never upscaled (that would only add bytes); EXIF orientation applied so phone photos of
@@ -190,7 +190,7 @@ def _fit_image(path: Path, width: int, max_pixels: int) -> Image.Image:
         else:
             upright = upright.convert("RGB")
     uw, uh = upright.size
-    scale = min(width / uw, (max_pixels / (uw * uh)) ** 0.5, 1.0)
+    scale = min(width / uw, (max_pixels / (uw * uh)) ** 0.5, max_side / max(uw, uh), 1.0)
     if scale < 1.0:
         upright = upright.resize((max(1, round(uw * scale)), max(1, round(uh * scale))), Image.Resampling.LANCZOS)
     return upright
@@ -212,8 +212,9 @@ def render_into_cache(
     """Worker-process entry point: render one page into the page cache unless it is there.
 
     Every failure is returned, not raised: a DocumentError would not survive pickling, and
-    the caller must learn the reason to report it. Only a crash of the process itself
-    (PDFium on a hostile file) escapes, as the pool breaking.
+    the caller must learn the reason to report it. Only the death of the process itself
+    (PDFium aborting at the worker's memory limit, the watchdog's kill at its time limit)
+    escapes, as the pool breaking (server/documents/worker_processes.py).
     """
     renderer = Renderer(BlobStore(data_dir), settings)
     try:
@@ -223,12 +224,7 @@ def render_into_cache(
         return RenderOutcome(True)
     except DocumentError as exc:
         return RenderOutcome(False, exc.code, exc.message)
+    except MemoryError:
+        return RenderOutcome(False, "too_complex", f"page {page + 1} needs more memory to render than a worker may use")
     except Exception as exc:
         return RenderOutcome(False, "render_failed", f"page {page + 1} could not be rendered: {exc!r}")
-
-
-def lower_priority(increment: int) -> None:
-    """Worker-process initializer: yield the CPU to the server process (votes, serving cached
-    pages) whenever both want it; rendering only uses what is left."""
-    if increment > 0 and hasattr(os, "nice"):
-        os.nice(increment)

@@ -19,7 +19,15 @@ the renderer, and cache hits queue behind renders on the same thread pool. So:
   rendered waits for that job (moved to the front) instead of rendering it again.
 * **Errors are reported, not retried for ever.** A page that fails is remembered with its
   reason (``status()``, ``GET /api/documents/{id}/render``, the log); later fetches answer
-  ``render_failed`` at once. A worker crash retries the pages it held once.
+  ``render_failed`` at once.
+* **Hard limits; a file that breaks them is given up.** Each worker runs one job at a time
+  under a memory limit and a watchdog (server/documents/worker_processes.py). A page that
+  kills its worker is the culprit (no other job was in that process): it is not tried again,
+  and its whole file is marked failed (every queued page of it dropped, later fetches answer
+  at once), so one hostile file costs one worker one page, not the machine.
+* **Nobody starves.** The pre-render queue takes the documents in turn (a page of each), so
+  a new document is not stuck behind a long one; readers (urgent pages, stampings) have a
+  worker of their own besides, so they never wait behind pre-rendering.
 * **Recall cancels.** Queued pages of a recalled document are dropped (unless another,
   unrecalled document shares the blob); a page already in a worker finishes.
 * **Confidential pages are stamped here too.** Stamping a page for one reader (decode the
@@ -37,10 +45,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
-from concurrent.futures import Executor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -49,13 +55,10 @@ from typing import Any
 from ..core import events as e
 from . import DocumentError, PageImage, Reader, Renderer, StampOutcome, WatermarkSpec, etag_for, stamp_page
 from .render import RenderOutcome, render_into_cache
-from .worker_processes import NICE, WorkerProcesses, default_workers
+from .worker_processes import NICE, MiB, ProcessLimits, WorkerDied, WorkerProcesses, default_workers
 
 log = logging.getLogger(__name__)
 Key = tuple[str, int, int]  # (blob sha256, page from 0, width)
-
-#: Attempts per page when workers crash (a crash fails every page in flight, guilty or not).
-ATTEMPTS = 2
 
 
 @dataclass
@@ -64,7 +67,6 @@ class _Job:
     docs: set[str]
     future: asyncio.Future[None]
     urgent: bool = False  # a reader is waiting for it
-    attempts: int = 0
 
 
 @dataclass(eq=False)
@@ -75,7 +77,6 @@ class _Stamp:
     reader: Reader
     at: datetime
     future: asyncio.Future[PageImage]
-    attempts: int = 0
 
 
 @dataclass
@@ -99,6 +100,7 @@ class RenderPool:
         watermark: WatermarkSpec | None = None,
         render: Callable[..., RenderOutcome] = render_into_cache,
         stamp: Callable[..., StampOutcome] = stamp_page,
+        limits: ProcessLimits | None = None,
     ) -> None:
         self.renderer = renderer
         self.workers = workers or default_workers()
@@ -111,14 +113,16 @@ class RenderPool:
         #: a missing font is reported before the sitting); the secret is in it, never logged
         self.watermark = watermark
         self._stamp = stamp
-        self._procs = WorkerProcesses(self.workers, nice)
+        self._procs = WorkerProcesses(self.workers, nice, limits)
+        self.limits = self._procs.limits
         self._jobs: dict[Key, _Job] = {}
-        self._queue: deque[Key] = deque()  # pre-render, first in first out
+        self._queue: OrderedDict[str, deque[Key]] = OrderedDict()  # pre-render: per blob, blobs in turn
         self._urgent: deque[Key] = deque()  # readers waiting
         self._running: set[Key] = set()
         self._stamps: deque[_Stamp] = deque()  # readers waiting for a stamped page
         self._stamping: set[_Stamp] = set()  # in a worker now
         self._failed: dict[Key, tuple[str, str]] = {}
+        self._given_up: dict[str, tuple[str, str]] = {}  # blob -> why (a page of it killed a worker)
         self._plans: dict[str, _Plan] = {}
         self._paused = False
         self._closed = False
@@ -163,12 +167,12 @@ class RenderPool:
             for page in range(pages):
                 key = (sha256, page, width)
                 plan.keys.append(key)
-                if key in self._failed:
+                if key in self._failed or sha256 in self._given_up:
                     continue
                 job = self._jobs.get(key)
                 if job is None:
                     job = self._jobs[key] = _Job(key, set(), self._loop().create_future())
-                    self._queue.append(key)
+                    self._queue.setdefault(sha256, deque()).append(key)
                 job.docs.add(doc_id)
         self._pump()
 
@@ -214,6 +218,8 @@ class RenderPool:
             raise DocumentError(*self._failed[key])
         if self.renderer.cache_path(*key).is_file():
             return
+        if sha256 in self._given_up:
+            raise DocumentError(*self._given_up[sha256])
         job = self._jobs.get(key)
         if job is None:
             job = self._jobs[key] = _Job(key, set(), self._loop().create_future())
@@ -246,6 +252,7 @@ class RenderPool:
             return {"document": doc_id, "state": "unknown", "widths": list(self.widths)}
         ready = pending = 0
         failed = []
+        given_up = self._given_up.get(plan.sha256)
         for key in plan.keys:
             if key in self._failed:
                 code, message = self._failed[key]
@@ -265,9 +272,9 @@ class RenderPool:
             if failed
             else "ready"
         )
-        return {
+        out = {
             "document": doc_id,
-            "state": state,
+            "state": "failed" if given_up and not plan.recalled else state,
             "widths": list(self.widths),
             "pages": plan.pages,
             "ready": ready,
@@ -275,6 +282,9 @@ class RenderPool:
             "failed": failed,
             "paused": self._paused,
         }
+        if given_up and not plan.recalled:  # the clerk's one-line reason: the file is given up
+            out["error"] = {"code": given_up[0], "message": given_up[1]}
+        return out
 
     async def idle(self) -> None:
         """Wait until nothing is queued or rendering (pre-rendering done, or paused empty)."""
@@ -299,8 +309,9 @@ class RenderPool:
     def _loop(self) -> asyncio.AbstractEventLoop:
         return asyncio.get_running_loop()
 
-    def _next(self) -> _Job | _Stamp | None:
-        """Readers first (pages to render, then pages to stamp), then the pre-render queue."""
+    def _next(self, urgent_only: bool) -> _Job | _Stamp | None:
+        """Readers first (pages to render, then pages to stamp), then the pre-render queue,
+        one page of each document in turn."""
         while self._urgent:
             job = self._jobs.get(self._urgent.popleft())
             if job is not None and job.key not in self._running and not job.future.done():
@@ -309,52 +320,60 @@ class RenderPool:
             stamp = self._stamps.popleft()
             if not stamp.future.done():  # done: the reader went away
                 return stamp
-        while self._queue and not self._paused:
-            job = self._jobs.get(self._queue.popleft())
+        while self._queue and not self._paused and not urgent_only:
+            sha, keys = self._queue.popitem(last=False)
+            key = keys.popleft()
+            if keys:
+                self._queue[sha] = keys  # to the back: the next document's turn
+            job = self._jobs.get(key)
             if job is not None and job.key not in self._running and not job.future.done():
                 return job
         return None
 
     def _pump(self) -> None:
-        """Hand jobs to free workers, in the order of :meth:`_next`."""
+        """Hand jobs to free workers, in the order of :meth:`_next`; the readers' worker takes
+        only urgent jobs."""
         root, settings = str(self.renderer.store.root), self.renderer.settings
-        while not self._closed and len(self._running) + len(self._stamping) < self.workers:
-            job = self._next()
+        seconds = self.limits.page_seconds
+        while not self._closed:
+            slot = self._procs.idle(urgent=False)
+            urgent_only = slot is None
+            slot = slot or self._procs.idle(urgent=True)
+            if slot is None:
+                break
+            job = self._next(urgent_only)
             if job is None:
                 break
             if isinstance(job, _Stamp):
                 self._stamping.add(job)
-                pool, fut = self._procs.submit(
-                    self._stamp, root, *job.key, settings, self.watermark, job.reader, job.at
+                fut = slot.submit(
+                    self._stamp, root, *job.key, settings, self.watermark, job.reader, job.at, seconds=seconds
                 )
-                fut.add_done_callback(functools.partial(self._stamped, job, pool=pool))
+                fut.add_done_callback(functools.partial(self._stamped, job))
                 continue
             if self.renderer.cache_path(*job.key).is_file():  # one stat; e.g. the same blob again
                 self._done(job)
                 continue
             self._running.add(job.key)
-            pool, fut = self._procs.submit(self._render, root, *job.key, settings)
-            fut.add_done_callback(functools.partial(self._finished, job, pool=pool))
+            fut = slot.submit(self._render, root, *job.key, settings, seconds=seconds)
+            fut.add_done_callback(functools.partial(self._finished, job))
         self._settle()
 
-    def _stamped(self, job: _Stamp, fut: asyncio.Future[StampOutcome], pool: Executor) -> None:
+    def _stamped(self, job: _Stamp, fut: asyncio.Future[StampOutcome]) -> None:
         """A stamping finished: hand the image (or the reason) to the reader waiting for it."""
         self._stamping.discard(job)
         if self._closed:
             return
-        exc = None if fut.cancelled() else fut.exception()
-        if fut.cancelled() or (isinstance(exc, BrokenProcessPool) and job.attempts + 1 < ATTEMPTS):
-            if exc is not None:  # cancelled: never started, its pool was dropped after a crash
-                log.warning("a page-rendering worker died; a stamping of page %d is tried again", job.key[1] + 1)
-                job.attempts += 1
-                self._procs.drop_broken(pool)
+        if fut.cancelled():  # never started: its worker was stopped
             self._stamps.appendleft(job)
         elif not job.future.done():
-            if exc is not None:
-                if isinstance(exc, BrokenProcessPool):
-                    self._procs.drop_broken(pool)
-                reason = f"page {job.key[1] + 1} could not be watermarked: {exc!r}"
-                outcome = StampOutcome(None, "render_failed", reason)
+            exc = fut.exception()
+            if isinstance(exc, WorkerDied):
+                outcome = StampOutcome(None, self._died_code(exc), self._died_message(job.key[1], exc, "watermarked"))
+            elif exc is not None:
+                outcome = StampOutcome(
+                    None, "render_failed", f"page {job.key[1] + 1} could not be watermarked: {exc!r}"
+                )
             else:
                 outcome = fut.result()
             if outcome.image is not None:
@@ -371,11 +390,11 @@ class RenderPool:
                 job.future.set_exception(DocumentError(outcome.code, outcome.message))
         self._pump()
 
-    def _finished(self, job: _Job, fut: asyncio.Future[RenderOutcome], pool: Executor) -> None:
+    def _finished(self, job: _Job, fut: asyncio.Future[RenderOutcome]) -> None:
         self._running.discard(job.key)
         if self._closed:
             return
-        if fut.cancelled():  # never started: its pool was dropped after a crash
+        if fut.cancelled():  # never started: its worker was stopped
             self._requeue(job)
             self._pump()
             return
@@ -387,19 +406,45 @@ class RenderPool:
             else:
                 self.renders += outcome.rendered
                 self._done(job)
-        elif isinstance(exc, BrokenProcessPool) and job.attempts + 1 < ATTEMPTS:
-            log.warning("a page-rendering worker died; page %d of %s is tried again", job.key[1] + 1, job.key[0][:12])
-            job.attempts += 1
-            self._procs.drop_broken(pool)
-            self._requeue(job)
+        elif isinstance(exc, WorkerDied):  # this page killed its worker: give up the file
+            self._give_up(job, self._died_code(exc), self._died_message(job.key[1], exc, "rendered"))
         else:
-            if isinstance(exc, BrokenProcessPool):
-                self._procs.drop_broken(pool)
             self._fail(job, "render_failed", f"page {job.key[1] + 1} could not be rendered: {exc!r}")
         self._pump()
 
+    def _died_message(self, page: int, died: WorkerDied, done: str) -> str:
+        limits = self.limits
+        if died.reason == "time":
+            what = f"page {page + 1} needs more than {limits.page_seconds:g} s of processor time to be {done}"
+        elif died.reason == "memory":
+            what = f"page {page + 1} needs more than {limits.memory_bytes // MiB} MiB of memory to be {done}"
+        else:
+            code = "" if died.exitcode is None else f" (exit code {died.exitcode})"
+            what = f"page {page + 1} crashed the PDF engine{code} while being {done}"
+        return what + "; the file may be damaged or built to exhaust the server"
+
+    @staticmethod
+    def _died_code(died: WorkerDied) -> str:
+        return "render_failed" if died.reason == "crash" else "too_complex"
+
+    def _give_up(self, job: _Job, code: str, message: str) -> None:
+        """A page killed its worker: it fails, and so does every page of its file not yet
+        rendered (at every width): the clerk must replace the file."""
+        sha = job.key[0]
+        reason = (code, message + "; no further page of this file is rendered")
+        self._given_up[sha] = reason
+        self._fail(job, code, message)
+        self._queue.pop(sha, None)
+        for key, other in list(self._jobs.items()):
+            if key[0] == sha and key not in self._running:
+                self._fail(other, *reason)
+
     def _requeue(self, job: _Job) -> None:
-        (self._urgent if job.urgent else self._queue).appendleft(job.key)
+        if job.urgent:
+            self._urgent.appendleft(job.key)
+        else:
+            self._queue.setdefault(job.key[0], deque()).appendleft(job.key)
+            self._queue.move_to_end(job.key[0], last=False)
 
     def _done(self, job: _Job) -> None:
         self._jobs.pop(job.key, None)

@@ -16,7 +16,8 @@ from typing import BinaryIO
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import DocumentError
-from .pdfium_gate import inspect_pdf
+from .pdfium_gate import PdfFacts, inspect_outcome, inspect_pdf
+from .worker_processes import MiB, Opener, WorkerDied
 
 __all__ = [
     "MIME_JPEG",
@@ -79,14 +80,20 @@ def _claims_pdf(filename: str | None, declared_type: str | None) -> bool:
 
 
 def validate(
-    data: bytes, *, filename: str | None = None, declared_type: str | None = None, limits: Limits = Limits()
+    data: bytes,
+    *,
+    filename: str | None = None,
+    declared_type: str | None = None,
+    limits: Limits = Limits(),
+    opener: Opener | None = None,
 ) -> Validated:
     """Check uploaded bytes; return what they are, or raise DocumentError.
 
     ``filename`` and ``declared_type`` (the multipart Content-Type) are only used to give a
     better message: a file called ``report.pdf`` that is really a Word document gets
     ``not_a_pdf`` rather than a generic ``unsupported_type``. The stored type is always the
-    sniffed one.
+    sniffed one. ``opener``: open PDFs in its limited worker process (the server always passes
+    one: a hostile PDF costs a worker, never the server); without it, in this process.
     """
     size = len(data)
     if size == 0:
@@ -105,12 +112,12 @@ def validate(
             "not_a_pdf", f"{filename or 'the file'} is named or declared as a PDF but is really a {mime} image"
         )
     if mime == MIME_PDF:
-        return Validated(mime=mime, page_count=_validate_pdf(data, limits), size=size)
+        return Validated(mime=mime, page_count=_validate_pdf(data, limits, opener), size=size)
     _validate_image(data, limits)
     return Validated(mime=mime, page_count=1, size=size)
 
 
-def _validate_pdf(data: bytes, limits: Limits) -> int:
+def _validate_pdf(data: bytes, limits: Limits, opener: Opener | None) -> int:
     # PDFium repairs many damaged files by rebuilding the cross-reference table, which would
     # silently show a truncated upload with its last pages missing. A complete PDF ends with
     # "%%EOF" (possibly followed by a little padding), so its absence means the file was cut.
@@ -119,10 +126,31 @@ def _validate_pdf(data: bytes, limits: Limits) -> int:
             "malformed_pdf",
             "the PDF is incomplete (it does not end with %%EOF); the upload or the export was probably interrupted",
         )
-    facts = inspect_pdf(data, max_pages=limits.max_pages)
+    facts = inspect_pdf(data, max_pages=limits.max_pages) if opener is None else _open_in_worker(data, limits, opener)
     if facts.encrypted and limits.reject_owner_password_pdfs:
         raise DocumentError("encrypted_pdf", "the PDF is encrypted with usage restrictions; upload an unprotected copy")
     return facts.page_count
+
+
+def _open_in_worker(data: bytes, limits: Limits, opener: Opener) -> PdfFacts:
+    try:
+        facts, refusal = opener.run(inspect_outcome, data, limits.max_pages)
+    except WorkerDied as died:
+        budget = opener.limits
+        what = (
+            f"more than {budget.open_seconds:g} s of processor time"
+            if died.reason == "time"
+            else f"more than {budget.memory_bytes // MiB} MiB of memory"
+            if died.reason == "memory"
+            else "a crash of the PDF engine"
+        )
+        raise DocumentError(
+            "too_complex", f"opening the PDF took {what}; it may be damaged or built to exhaust the server"
+        ) from None
+    if refusal is not None:
+        raise DocumentError(*refusal)
+    assert facts is not None
+    return facts
 
 
 def _validate_image(data: bytes, limits: Limits) -> None:

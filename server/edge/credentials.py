@@ -1,8 +1,11 @@
 """Tokens for the roles of the protocol, kept in a JSON credentials file (mode 0600).
 
-The file is what `make run` prints the path of and what simulators read: one token for
-the clerk, one for displays, one for keypad bridges (devices), and one per seat. A file
-that already exists for the same seats is reused, so clients survive a server restart.
+The file is what `hemicycle serve` names (never prints) and what software clients read —
+the keypad bridge, the simulators, ``hemicycle docs add``: one token for the clerk, one for
+displays, one for keypad bridges (devices), and one per seat with the seat → member mapping.
+A file that already exists for the same seats is reused, so clients survive a restart.
+Tablets and display walls never see these tokens: pairing gives each its own
+(server/edge/devices.py), which the clerk can revoke.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import secrets
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..core.agenda import Agenda
 from ..live.sittings import OtherSitting, identity
@@ -27,6 +30,7 @@ class Identity:
     role: str  # clerk | seat | display | device
     member: str | None = None
     seat: str | None = None
+    device: str | None = None  # a paired device (server/edge/devices.py): revocable
 
 
 def new_token() -> str:
@@ -96,15 +100,26 @@ def write(path: Path, data: dict[str, Any]) -> None:
         raise
 
 
-class Identities:
-    """Who each bearer token speaks for: the credentials file's tokens, plus the clerk tokens
-    minted for console sessions (server/edge/auth.py), which live in memory only."""
+class PairedDevices(Protocol):
+    def identify(self, token: str) -> Identity | None: ...
 
-    def __init__(self, table: dict[str, Identity]) -> None:
+
+class Identities:
+    """Who each bearer token speaks for: the credentials file's tokens, the clerk tokens
+    minted for console sessions (server/edge/auth.py), which live in memory only, and the
+    tokens of paired devices (server/edge/devices.py)."""
+
+    def __init__(self, table: dict[str, Identity], devices: PairedDevices | None = None) -> None:
         self._table = table
+        self._devices = devices
 
     def identify(self, token: str | None) -> Identity | None:
-        return self._table.get(token) if token else None
+        if not token:
+            return None
+        found = self._table.get(token)
+        if found is None and self._devices is not None:
+            found = self._devices.identify(token)
+        return found
 
     def add(self, token: str, identity: Identity) -> None:
         self._table[token] = identity

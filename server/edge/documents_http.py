@@ -1,7 +1,8 @@
 """HTTP endpoints for documents: upload (clerk), list, page images, originals.
 
-Every request is authorised by the same tokens as the WebSocket (``Authorization: Bearer``,
-or ``?token=`` where a browser cannot set headers); the audience rules are the core's
+Every request is authorised by the same tokens as the WebSocket, in ``Authorization: Bearer``
+only: a token in a URL ends up in access logs, proxies and browser history (a page shows an
+image by ``fetch`` with the header and a blob URL); the audience rules are the core's
 (server/core/documents.py). Pages are numbered from 1 here. Confidential documents leave
 only as page images watermarked for the reader; after a recall nothing leaves at all.
 """
@@ -23,6 +24,7 @@ from ..core.errors import CommandError
 from ..core.views import document_view
 from ..documents import BlobStore, DocumentError, Limits, Reader, Renderer, ingest
 from ..documents.render_pool import RenderPool
+from ..documents.worker_processes import Opener
 from ..live.sitting import Sitting
 from .credentials import Identities, Identity
 
@@ -45,10 +47,9 @@ def _width(arg: str | None) -> int | None:
 
 
 def bearer_token(request: Request) -> str | None:
-    """The token a request presents: ``Authorization: Bearer``, or ``?token=`` where a browser
-    cannot set headers."""
+    """The token a request presents in ``Authorization: Bearer`` (never in the URL)."""
     header = request.headers.get("authorization", "")
-    return header[7:] if header.lower().startswith("bearer ") else request.query_params.get("token")
+    return header[7:].strip() or None if header.lower().startswith("bearer ") else None
 
 
 class DocumentRoutes:
@@ -63,6 +64,7 @@ class DocumentRoutes:
         renderer: Renderer,
         pages: RenderPool,
         limits: Limits,
+        opener: Opener,
     ) -> None:
         self.sitting = sitting
         self.identities = identities
@@ -70,6 +72,7 @@ class DocumentRoutes:
         self.renderer = renderer
         self.pages = pages
         self.limits = limits
+        self.opener = opener  # uploaded PDFs are opened in a limited worker process
 
     def identify(self, request: Request) -> Identity | None:
         return self.identities.identify(bearer_token(request))
@@ -130,6 +133,7 @@ class DocumentRoutes:
                 filename=filename,
                 declared_type=declared,
                 limits=limits,
+                opener=self.opener,
             )
             await self.sitting.execute(c.AddDocument(info.to_dict(), None, str(fields["release"] or "true") != "false"))
         except DocumentError as exc:
@@ -185,7 +189,7 @@ class DocumentRoutes:
                     return cached
                 image = await self.pages.page(doc.id, sha, number - 1, width)
         except DocumentError as exc:
-            return _error(500 if exc.code == "render_failed" else 400, exc.code, exc.message)
+            return _error(500 if exc.code in ("render_failed", "too_complex") else 400, exc.code, exc.message)
         return Response(
             image.data, media_type=image.media_type, headers={"ETag": image.etag, "Cache-Control": image.cache_control}
         )

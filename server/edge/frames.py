@@ -59,11 +59,3 @@ class StampingWebSocketProtocol(WebSocketsSansIOProtocol):
         if not self.read_paused:
             self.read_paused = True
             self.transport.pause_reading()
-
-
-def uvicorn_ws_options() -> dict[str, Any]:
-    """The WebSocket settings every server of the project runs uvicorn with (`hemicycle
-    serve`, the tests' servers, the benches): this protocol, frames up to 1 MiB (messages
-    over 64 KiB get ``too_large``, server/edge/limits.py), no per-message deflate (at
-    3,000 connections it costs memory and CPU for little gain on short JSON)."""
-    return {"ws": StampingWebSocketProtocol, "ws_max_size": 1 << 20, "ws_per_message_deflate": False}

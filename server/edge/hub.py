@@ -1,8 +1,11 @@
 """Fan-out of events to connected clients without head-of-line blocking.
 
 Every connection has its own bounded send queue and its own sender task, so a slow
-screen delays nobody else; a connection whose queue overflows is closed with code 4008
-and resumes from its last sequence number when it reconnects. Live progress is not
+screen delays nobody else; a connection whose queue overflows — in messages or in bytes,
+its own or all connections' together (:class:`Budget`) — is closed with code 4008 and
+resumes from its last sequence number when it reconnects. Bytes matter: a client that sends
+pings with 60 KB ids and never reads would otherwise make the server hold 2,000 pongs of
+60 KB each, per connection. Live progress is not
 queued but coalesced: a ticker writes the newest progress into each subscriber's single
 slot, so a burst of 3,000 votes costs a screen a handful of messages, not 3,000.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -24,10 +28,27 @@ from .protocol import encode
 log = logging.getLogger("hemicycle.hub")
 
 LAGGING = 4008
-QUEUE_LIMIT = 2000
+QUEUE_LIMIT = 2000  # messages queued for one connection
+QUEUE_BYTES = 1 << 20  # bytes queued for one connection (a 3,000-seat welcome goes out directly)
+TOTAL_QUEUE_BYTES = 256 << 20  # bytes queued for all connections together
 _MEMBER_SCOPED = (e.VoteCast, *e.DOCUMENT_EVENTS)  # events whose visibility depends on the member
 PROGRESS_INTERVAL = 0.1  # clerk and displays: at most ten progress updates a second
 SEAT_SUMMARY_INTERVAL = 1.0  # tablets: the attendance summary at most once a second
+
+
+class Budget:
+    """What connections may make the server hold for them: per connection and in all.
+
+    Sizes are ``sys.getsizeof`` of the queued text: the memory the queue really holds (a
+    Chinese message takes two bytes a character, not its UTF-8 length)."""
+
+    def __init__(
+        self, messages: int = QUEUE_LIMIT, per_connection: int = QUEUE_BYTES, total: int = TOTAL_QUEUE_BYTES
+    ) -> None:
+        self.messages = messages
+        self.per_connection = per_connection
+        self.total = total
+        self.used = 0  # bytes queued now, all connections together
 
 
 class Subscriber:
@@ -47,18 +68,25 @@ class Subscriber:
         members: frozenset[str],
         send: Callable[[str], Coroutine[Any, Any, None]],
         close: Callable[[int, str], Coroutine[Any, Any, None]],
+        budget: Budget | None = None,
+        device: str | None = None,
     ) -> None:
         self.role = role
         self.members = members
+        self.device = device  # the paired device whose token opened this connection, if any
         self._send = send
         self._close = close
+        self._budget = budget or Budget()
         self._queue: list[str] = []
+        self.queued_bytes = 0  # held for this connection: queued texts and a send the transport paused
         self._slots: dict[str, str] = {}  # coalesced messages: kind -> newest text
         self._stalled: eager.Suspended | None = None  # a send the transport paused
+        self._stalled_size = 0
         self._pumping = False
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.closed = False
+        self.closing: asyncio.Task[None] | None = None  # the 4008 close, which the endpoint awaits
         self.last_seen = asyncio.get_running_loop().time()  # the endpoint updates it on every message
 
     def start(self) -> None:
@@ -68,11 +96,17 @@ class Subscriber:
         if self.closed:
             return
         if self._queue or self._pumping or self._stalled is not None:
-            if len(self._queue) >= QUEUE_LIMIT:
-                self.closed = True
-                asyncio.get_running_loop().create_task(self._close(LAGGING, "lagging: reconnect and resume"))
+            size = sys.getsizeof(text)
+            budget = self._budget
+            if (
+                len(self._queue) >= budget.messages
+                or self.queued_bytes + size > budget.per_connection
+                or budget.used + size > budget.total
+            ):
+                self._overflow()
                 return
             self._queue.append(text)
+            self._hold(size)
             self._wake.set()
             return
         try:
@@ -82,7 +116,33 @@ class Subscriber:
             return
         if stalled is not None:  # the transport's buffer is full: the pump finishes the send
             self._stalled = stalled
+            self._stalled_size = sys.getsizeof(text)
+            self._hold(self._stalled_size)
             self._wake.set()
+
+    def _hold(self, size: int) -> None:
+        self.queued_bytes += size
+        self._budget.used += size
+
+    def _release(self, size: int) -> None:
+        size = min(size, self.queued_bytes)  # after an overflow nothing is held any more
+        self.queued_bytes -= size
+        self._budget.used -= size
+
+    def _overflow(self) -> None:
+        """Too much queued: drop it all now — the queue, the paused send, the pump's batch —
+        so the memory is freed at once, not when (if ever) the peer reads; then close with
+        4008 (the client resumes from its last sequence number). Dropping a paused send
+        loses nothing half-written: uvicorn writes a frame whole once the transport is
+        writable, and it is not."""
+        self.stop()
+        self.closing = asyncio.get_running_loop().create_task(self._close(LAGGING, "lagging: reconnect and resume"))
+
+    def revoke(self) -> None:
+        """The device's token was revoked: drop what is queued and close (4001, as for a bad
+        token: the page then asks to be paired again)."""
+        self.stop()
+        self.closing = asyncio.get_running_loop().create_task(self._close(4001, "this device was revoked"))
 
     def offer(self, kind: str, text: str) -> None:
         """Replace the pending coalesced message of this kind (latest wins)."""
@@ -100,13 +160,17 @@ class Subscriber:
                     if self._stalled is not None:
                         await eager.finish(self._stalled)
                         self._stalled = None
+                        self._release(self._stalled_size)
                     while self._queue or self._slots:
                         if self._queue:
                             batch, self._queue = self._queue, []
+                            for text in batch:
+                                await self._send(text)
+                                self._release(sys.getsizeof(text))
                         else:
                             batch, self._slots = list(self._slots.values()), {}
-                        for text in batch:
-                            await self._send(text)
+                            for text in batch:
+                                await self._send(text)
                 finally:
                     self._pumping = False
         except Exception:  # the socket went away: the endpoint cleans up
@@ -119,6 +183,9 @@ class Subscriber:
         if self._stalled is not None:
             self._stalled.close()
             self._stalled = None
+        self._queue.clear()
+        self._slots.clear()
+        self._release(self.queued_bytes)
 
     async def close_idle(self) -> None:
         try:
@@ -128,9 +195,10 @@ class Subscriber:
 
 
 class Hub:
-    def __init__(self, sitting: Sitting, idle_timeout: float = 60.0) -> None:
+    def __init__(self, sitting: Sitting, idle_timeout: float = 60.0, budget: Budget | None = None) -> None:
         self.sitting = sitting
         self.idle_timeout = idle_timeout
+        self.budget = budget or Budget()  # shared by every connection's outbox
         self.subscribers: set[Subscriber] = set()
         self._by_member: dict[str, set[Subscriber]] = defaultdict(set)
         self._by_role: dict[str, set[Subscriber]] = defaultdict(set)
@@ -161,6 +229,12 @@ class Hub:
         self._by_role[sub.role].discard(sub)
         for member in sub.members:
             self._by_member[member].discard(sub)
+
+    def close_device(self, device: str) -> None:
+        """Close every connection opened with a paired device's token (it was revoked)."""
+        for sub in list(self.subscribers):
+            if sub.device == device and not sub.closed:
+                sub.revoke()
 
     def _targets(self, event: e.Event) -> Any:
         """Who can possibly see this event; visible_event makes the final cut."""

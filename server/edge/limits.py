@@ -1,4 +1,5 @@
-"""Per-connection limits: message size and a token-bucket rate limit."""
+"""Per-connection limits: message size, a token-bucket rate limit, what a connection may make
+the server queue for it (docs/protocol.md, "Limits")."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ class Limits:
     hello_timeout: float = 10.0
     idle_timeout: float = 60.0  # no message (not even a ping) for this long: the client is gone
     max_inflight: int = 256
+    max_queued_messages: int = 2000  # queued for one slow reader, then 4008 (server/edge/hub.py)
+    max_queued_bytes: int = 1 << 20  # the same in bytes, per connection
+    max_queued_bytes_total: int = 256 << 20  # and for all connections together
 
 
 class TokenBucket:

@@ -30,6 +30,7 @@ from .hub import Hub, Subscriber
 from .limits import Limits, TokenBucket
 from .origins import OriginPolicy
 from .protocol import Resolver, decode, encode
+from .serving import AUTHENTICATED
 from .welcome import WelcomeCache, welcome
 
 log = logging.getLogger("hemicycle.ws")
@@ -76,16 +77,17 @@ class Endpoint:
                 host = value.decode("latin-1")
         if (await receive())["type"] != "websocket.connect":
             return
-        if not self.origins.allows(origin, host):
+        if not self.origins.allows(origin, host, (scope.get("server") or (None,))[0]):
             await send({"type": "websocket.close", "code": 4003})  # refused before the handshake: HTTP 403
             return
         await send({"type": "websocket.accept"})
+        authenticated = (scope.get("extensions") or {}).get(AUTHENTICATED)
         try:
-            await self._serve(receive, send)
+            await self._serve(receive, send, authenticated)
         except OSError:  # the client went away while we were writing to it
             pass
 
-    async def _serve(self, receive: Receive, send: Send) -> None:
+    async def _serve(self, receive: Receive, send: Send, authenticated: Callable[[], None] | None) -> None:
         limits = self.limits
 
         async def send_text(text: str) -> None:
@@ -114,6 +116,8 @@ class Endpoint:
             await send_text(_error("bad_token", "unknown token"))
             await close(4001)
             return
+        if authenticated is not None:
+            authenticated()  # no longer counts against the caps on unauthenticated connections
         agenda = self.sitting.meeting.agenda
         resolver = Resolver(identity, agenda)
         device = identity.role == "device"
@@ -121,7 +125,7 @@ class Endpoint:
             members = frozenset({identity.member})
         else:
             members = frozenset(m.id for m in agenda.members) if device else frozenset()
-        sub = Subscriber(identity.role, members, send_text, close)
+        sub = Subscriber(identity.role, members, send_text, close, self.hub.budget, identity.device)
         welcome(self.sitting, self.welcomes, sub, identity, hello.get("last_seq"))
         self.hub.add(sub)
         bucket = TokenBucket(
@@ -164,6 +168,8 @@ class Endpoint:
                 self._submit(sub, command, msg, inflight, self._received_at(message))
         finally:
             self.hub.remove(sub)
+            if sub.closing is not None:  # a laggard: its 4008 goes out before the socket is let go
+                await asyncio.gather(sub.closing, return_exceptions=True)
 
     def _received_at(self, message: dict[str, Any]) -> float | None:
         """When the frame was read off the socket, on the sitting's clock (None: not stamped).

@@ -5,6 +5,11 @@ from the meeting on the event loop — immutable data — and the PDF is rendere
 process (rendering holds the GIL for up to a second), written under ``<data>/certificates/``, recorded in the log as
 ``certificate.issued`` (a signed checkpoint: the payload signs the closing entry's
 position and hash), and sent to a printer with ``lp`` when one is configured.
+
+A closed ballot always gets its certificate: a failure to render or record it (no file
+descriptor left, a full disk, a worker that died, the record unavailable) is retried with
+growing pauses until it succeeds, and at start-up every closed ballot whose certificate the
+log lacks is issued (the server may have stopped between the close and the certificate).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import re
 import shutil
 import subprocess
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +30,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ..core import commands as c
 from ..core import events as e
-from ..core.ballot_state import BallotRun
+from ..core.ballot_state import BallotRun, Status
+from ..core.errors import CommandError
 from ..core.meeting import Meeting
 from ..paper import certificates as cert
 from .sitting import Sitting
@@ -103,14 +110,27 @@ def payload_for(meeting: Meeting, key: Ed25519PrivateKey, run: BallotRun, seq: i
     return cert.sign_payload(key, fields)
 
 
+#: first pause after a failed certificate, and the longest (it doubles in between)
+RETRY = (1.0, 60.0)
+
+
 class Issuer:
-    def __init__(self, sitting: Sitting, data_dir: Path, key: Ed25519PrivateKey, printer: str | None = None) -> None:
+    def __init__(
+        self,
+        sitting: Sitting,
+        data_dir: Path,
+        key: Ed25519PrivateKey,
+        printer: str | None = None,
+        retry: tuple[float, float] = RETRY,
+    ) -> None:
         self.sitting = sitting
         self.dir = data_dir / "certificates"
         self.key = key
         self.printer = printer
+        self.retry = retry
         self._tasks: set[asyncio.Task] = set()
         self._executor: ProcessPoolExecutor | None = None
+        self._stopping = asyncio.Event()
 
     def path_for(self, ballot: str, run: int) -> Path:
         """Where a certificate is written: a name derived from the ballot id, never the id itself."""
@@ -127,6 +147,22 @@ class Issuer:
             if run.spec.certificate and run.run == event.run:
                 self._spawn(self._issue(run, seq))
 
+    def catch_up(self) -> int:
+        """At start-up: issue every certificate the log lacks (a ballot closed while the
+        server could not write, or just before it stopped). Returns how many were started."""
+        meeting = self.sitting.meeting
+        started = 0
+        for seq, event in self.sitting.history:
+            if not isinstance(event, e.BallotClosed) or (event.ballot, event.run) in meeting.certificates:
+                continue
+            run = meeting.ballots.get(event.ballot)
+            live = run is not None and run.run == event.run and run.status in (Status.CLOSED, Status.ANNOUNCED)
+            if live and run is not None and run.spec.certificate:
+                log.warning("the certificate for %s run %d is missing: issuing it now", run.spec.id, run.run)
+                self._spawn(self._issue(run, seq))
+                started += 1
+        return started
+
     def _spawn(self, job: Any) -> None:
         task = asyncio.get_running_loop().create_task(job)
         self._tasks.add(task)
@@ -134,10 +170,11 @@ class Issuer:
 
     async def _write_record(self) -> None:
         """At the end of the sitting: <data>/sitting-record.pdf, after the last certificates."""
-        while len(self._tasks) > 1:
+        while len(self._tasks) > 1 and not self._stopping.is_set():
             await asyncio.sleep(0.05)
         path = self.dir.parent / "sitting-record.pdf"
-        try:
+
+        async def write() -> None:
             await asyncio.to_thread(
                 render_record,
                 self.sitting.meeting,
@@ -146,13 +183,46 @@ class Issuer:
                 str(path),
                 self.sitting.clock(),
             )
-        except Exception:
-            log.exception("the sitting record could not be written")
+
+        await self._until_done("the sitting record", write)
 
     async def drain(self) -> None:
         """Wait for certificates being written (used at shutdown and by tests)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def stop(self) -> None:
+        """Shutdown: certificates being retried give up for now (the next start issues them
+        from the log), the others finish."""
+        self._stopping.set()
+        await self.drain()
+
+    async def _until_done(self, what: str, attempt: Any) -> bool:
+        """Run ``attempt()`` until it succeeds, pausing longer after each failure (a full
+        disk or no file descriptor left passes; a certificate must not be lost to it).
+        False only when the server stops first."""
+        pause, longest = self.retry
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                await attempt()
+                if failures:
+                    log.warning("%s was written after %d failed attempts", what, failures)
+                return True
+            except Exception as exc:
+                failures += 1
+                if failures == 1:
+                    log.exception("%s could not be written; trying again until it is", what)
+                else:
+                    log.warning("%s: attempt %d failed (%r); next in %.0f s", what, failures, exc, pause)
+                if isinstance(exc, BrokenProcessPool):
+                    self._executor = None  # a fresh worker process next time
+            try:
+                await asyncio.wait_for(self._stopping.wait(), pause)
+            except TimeoutError:
+                pass
+            pause = min(longest, pause * 2)
+        return False
 
     async def _issue(self, run: BallotRun, seq: int) -> None:
         meeting = self.sitting.meeting
@@ -165,17 +235,22 @@ class Issuer:
             qr_payload=payload,
         )
         path = self.path_for(run.spec.id, run.run)
-        try:
+        ballot = (run.spec.id, run.run)
+
+        async def attempt() -> None:
+            if ballot in self.sitting.meeting.certificates:
+                return  # recorded meanwhile (a catch-up and a close racing)
             data = await asyncio.get_running_loop().run_in_executor(
                 self._pool(), render_certificate_file, ctx, str(path), meeting.agenda.meeting.language
             )
-            await self.sitting.execute(
-                c.RecordCertificate(run.spec.id, run.run, seq, digest, payload, hashlib.sha256(data).hexdigest())
-            )
-        except Exception:
-            log.exception("the certificate for %s run %d could not be issued", run.spec.id, run.run)
-            return
-        if self.printer:
+            try:
+                await self.sitting.execute(
+                    c.RecordCertificate(run.spec.id, run.run, seq, digest, payload, hashlib.sha256(data).hexdigest())
+                )
+            except CommandError as exc:  # the record refuses it for good: retrying cannot help
+                log.error("the certificate for %s run %d was refused: %s", run.spec.id, run.run, exc.message)
+
+        if await self._until_done(f"the certificate for {run.spec.id} run {run.run}", attempt) and self.printer:
             await asyncio.to_thread(send_to_printer, path, self.printer)
 
     def _pool(self) -> ProcessPoolExecutor:

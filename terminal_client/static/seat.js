@@ -1,4 +1,6 @@
-// The seat tablet: pair with a one-time code, check in, vote, see the vote recorded.
+// The seat tablet: pair with a one-time code (#pair=CODE: a fragment never reaches the
+// server's logs), which the server exchanges for a token of this tablet's own; check in,
+// vote, see the vote recorded.
 // A confirmation is shown only after the server's ack; a cast made offline waits in the
 // connection's queue and is confirmed (or refused, in words) after reconnection.
 
@@ -13,7 +15,7 @@ const DISCREET = "hemicycle.discreet";
 const $ = (id) => document.getElementById(id);
 
 let conn = null;
-let identity = null; // {seat, member, name, token}
+let identity = null; // {role, seat, member, name, token, device}
 const ui = new Map(); // "ballot:run" -> {phase, choice, error, editing}
 const drafts = new Map(); // "ballot:run" -> draft paper
 const signatures = new Map();
@@ -45,7 +47,11 @@ async function pairWith(code) {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ code }),
   });
   const data = await res.json().catch(() => ({}));
-  if (!res.ok) throw new ProtocolError(data.error || "pair_failed", data.message || `HTTP ${res.status}`);
+  if (!res.ok) {
+    throw Object.assign(new ProtocolError(data.error || "pair_failed", data.message || `HTTP ${res.status}`),
+      { retryAfter: data.retry_after });
+  }
+  if (data.role !== "seat") throw new ProtocolError("wrong_role", "this code does not pair a seat");
   localStorage.setItem(STORE, JSON.stringify(data));
   return data;
 }
@@ -76,7 +82,7 @@ function showPairing(problem) {
 }
 
 function pairError(err) {
-  return tOr(`pair.${err.code}`, errorText(err));
+  return tOr(`pair.${err.code}`, errorText(err), { seconds: err.retryAfter ?? 60 });
 }
 
 // -- rendering ------------------------------------------------------------------------------
@@ -334,8 +340,8 @@ async function main() {
   await i18n.load(i18n.pick(info && info.language));
   i18n.translate();
   const params = new URLSearchParams(location.search);
-  const code = params.get("pair");
-  const direct = params.get("token");
+  // the sheet's QR codes carry the code in the fragment; "?pair=" is read for sheets printed before
+  const code = new URLSearchParams(location.hash.slice(1)).get("pair") || params.get("pair");
   const clean = () => history.replaceState(null, "", "/seat" + (params.get("lang") ? `?lang=${params.get("lang")}` : ""));
   identity = loadIdentity();
   if (code) {
@@ -349,10 +355,6 @@ async function main() {
       }
       notice(pairError(err)); // already paired: say so, carry on with the stored seat
     }
-  } else if (direct) {
-    identity = { token: direct, seat: "", name: "" };
-    localStorage.setItem(STORE, JSON.stringify(identity));
-    clean();
   }
   if (!identity) {
     showPairing(null);

@@ -2,14 +2,16 @@
 
 The pages are plain HTML + CSS + ES modules (no build step). They talk to the server over
 the same WebSocket protocol as every other client (docs/protocol.md); HTTP is only for
-what a WebSocket token cannot do yet: logging the clerk in, pairing a tablet with a
-one-time code, and handing out static files. See docs/screens.md.
+what a WebSocket token cannot do yet: logging the clerk in, pairing a tablet or a display
+with a one-time code (server/edge/web/pairing.py), and handing out static files. See
+docs/screens.md.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,6 +28,8 @@ from ...live.sitting import Sitting
 from ..auth import SESSION_COOKIE, SESSION_SECONDS, AuthState, Session
 from ..credentials import Identities
 from ..origins import OriginPolicy
+from ..throttle import Busy
+from .pairing import pairing_routes
 
 LANGUAGES = ("zh-CN", "en")
 MAX_BODY = 16 * 1024
@@ -53,20 +57,12 @@ class NoCacheStatic(StaticFiles):
         return response
 
 
-def qr_svg(text: str) -> str:
-    import qrcode
-    import qrcode.image.svg
-
-    # border=4: the quiet zone ISO/IEC 18004 asks for, so the caption printed under a code
-    # on the pairing sheet never touches it
-    img = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=4)
-    svg = img.to_string(encoding="unicode")
-    # let CSS size it: drop the fixed millimetre width/height, keep the viewBox
-    return svg.replace('width="', 'data-w="', 1).replace('height="', 'data-h="', 1)
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message}, status_code=status, headers={"Cache-Control": "no-store"})
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    return JSONResponse(
+        {"error": code, "message": message, **extra},
+        status_code=status,
+        headers={"Cache-Control": "no-store", **(headers or {})},
+    )
 
 
 def package_folder(package: str, name: str) -> Path:
@@ -101,8 +97,10 @@ def routes(
     sitting: Sitting,
     identities: Identities,
     creds: dict[str, Any],
+    disconnect: Callable[[str], None],
 ) -> list[Route | Mount]:
-    """The screens' routes: pages, the clerk's login and pairing (``auth``), the catalogues."""
+    """The screens' routes: pages, the clerk's login and pairing (``auth``), the catalogues.
+    ``disconnect(device)`` closes the live connections of a device the clerk revoked."""
 
     def page(name: str, directory: Path | None = None) -> Callable[[Request], Awaitable[Response]]:
         async def serve(request: Request) -> Response:
@@ -118,7 +116,8 @@ def routes(
         site = request.headers.get("sec-fetch-site")
         if site is not None and site not in ("same-origin", "none"):
             return False
-        return origins.allows(request.headers.get("origin"), request.headers.get("host"))
+        local = (request.scope.get("server") or (None,))[0]
+        return origins.allows(request.headers.get("origin"), request.headers.get("host"), local)
 
     async def body(request: Request) -> dict[str, Any] | None:
         raw = await request.body()
@@ -174,19 +173,32 @@ def routes(
         meeting = sitting.meeting.agenda.meeting
         return JSONResponse({"language": meeting.language, "now": time.time()}, headers={"Cache-Control": "no-store"})
 
+    def slow_down(seconds: float, what: str) -> Response:
+        retry = max(1, math.ceil(seconds))
+        message = f"too many failed {what}; try again in {retry} s"
+        return _error(429, "too_many_attempts", message, {"Retry-After": str(retry)}, retry_after=retry)
+
     # -- clerk login -----------------------------------------------------------------------
     async def login(request: Request) -> Response:
         if not same_origin(request):
             return _error(403, "bad_origin", "log in from this server's own login page")
         client = request.client.host if request.client else "?"
-        if auth.console.throttled(client):
-            return _error(429, "too_many_attempts", "too many failed logins; wait a minute")
         data = await body(request)
         if data is None or not isinstance(data.get("username"), str) or not isinstance(data.get("password"), str):
             return _error(400, "bad_request", 'send JSON {"username": …, "password": …}')
-        session = auth.console.login(client, data["username"], data["password"])
-        if session is None:
+        account = data["username"].strip().lower()[:64]
+        wait = auth.throttle.wait(account, client)
+        if wait > 0:
+            return slow_down(wait, "logins")
+        try:
+            ok = await auth.checks.run(auth.console.check, data["username"], data["password"])
+        except Busy:
+            return slow_down(1, "logins (the server is checking others)")
+        if not ok:
+            auth.throttle.failed(account, client)
             return _error(401, "wrong_password", "wrong username or password")
+        auth.throttle.succeeded(account, client)
+        session = auth.console.new_session()
         response = JSONResponse({"ok": True, "user": session.user}, headers={"Cache-Control": "no-store"})
         response.set_cookie(
             SESSION_COOKIE,
@@ -216,67 +228,6 @@ def routes(
             {"token": auth.console.mint_token(session, identities)}, headers={"Cache-Control": "no-store"}
         )
 
-    # -- pairing -------------------------------------------------------------------------------
-    async def pairing_sheet(request: Request, session: Session) -> Response:
-        data = await body(request) or {}
-        agenda = sitting.meeting.agenda
-        wanted = data.get("seats")
-        members = [m for m in agenda.members if not isinstance(wanted, list) or m.seat in wanted]
-        codes = auth.pairing.issue([m.seat for m in members], renew=data.get("renew") is True)
-        base = str(request.base_url).rstrip("/")
-        paired = auth.pairing.paired()
-        seats = []
-        for m in members:
-            url = f"{base}/seat?pair={codes[m.seat]}"
-            seats.append(
-                {
-                    "seat": m.seat,
-                    "member": m.id,
-                    "name": m.name,
-                    "role": m.role,
-                    "code": codes[m.seat],
-                    "url": url,
-                    "svg": qr_svg(url),
-                    "paired_at": paired.get(m.seat),
-                }
-            )
-        display_url = f"{base}/display?token={creds['display']['token']}"
-        return JSONResponse(
-            {"seats": seats, "display": {"url": display_url, "svg": qr_svg(display_url)}},
-            headers={"Cache-Control": "no-store"},
-        )
-
-    async def pair(request: Request) -> Response:
-        if not same_origin(request):
-            return _error(403, "bad_origin", "pair from this server's own seat page")
-        client = request.client.host if request.client else "?"
-        key = f"pair:{client}"
-        if auth.console.throttled(key):
-            return _error(429, "too_many_attempts", "too many wrong codes; wait a minute")
-        data = await body(request)
-        code = data.get("code") if data else None
-        if not isinstance(code, str) or not 1 <= len(code) <= 64:
-            return _error(400, "bad_request", 'send JSON {"code": …}')
-        seat, reason = auth.pairing.redeem(code)
-        if seat is None:
-            auth.console.failures.setdefault(key, []).append(time.time())
-            messages = {
-                "code_used": "this pairing code has already been used",
-                "code_replaced": "a newer pairing code replaced this one",
-                "code_expired": "this pairing code has expired",
-                "unknown_code": "no such pairing code",
-            }
-            return _error(
-                409 if reason in ("code_used", "code_replaced") else 404 if reason == "unknown_code" else 410,
-                reason,
-                messages[reason],
-            )
-        entry = creds["seats"][seat]
-        return JSONResponse(
-            {"seat": seat, "member": entry["member"], "name": entry["name"], "token": entry["token"]},
-            headers={"Cache-Control": "no-store"},
-        )
-
     return [
         Route("/seat", seat_page),
         Route("/display", display_page),
@@ -285,12 +236,13 @@ def routes(
         Route("/console/login", login_page),
         Route("/i18n/{lang}.json", catalogue),
         Route("/api/info", info),
-        Route("/api/pair", pair, methods=["POST"]),
+        *pairing_routes(
+            auth, sitting, creds, disconnect, guarded=guarded, same_origin=same_origin, body=body, slow_down=slow_down
+        ),
         Route("/api/console/login", login, methods=["POST"]),
         Route("/api/console/session", session_info),
         Route("/api/console/logout", guarded(logout), methods=["POST"]),
         Route("/api/console/token", guarded(console_token), methods=["POST"]),
-        Route("/api/console/pairing", guarded(pairing_sheet), methods=["POST"]),
         Mount("/static/lib", app=NoCacheStatic(directory=folders.lib), name="lib-static"),
         Mount("/static/seat", app=NoCacheStatic(directory=folders.seat), name="seat-static"),
         Mount("/static/web", app=NoCacheStatic(directory=folders.web), name="web-static"),

@@ -4,17 +4,68 @@
 //   result    per option counts and bars, the verdict in words; a table for many lines
 //   closed    the sitting has ended
 // ?mode=chair adds detail (rule, threshold, not voted); ?mode=attendance stays on attendance.
+// A display pairs like a tablet: /display#pair=CODE (or the code typed in) is exchanged once
+// for a token of its own, kept in this browser; the clerk can revoke it.
 
-import { Connection, clock } from "/static/lib/protocol.js";
+import { Connection, ProtocolError, clock } from "/static/lib/protocol.js";
 import * as i18n from "/static/lib/i18n.js";
-import { t, num, date, clockText, joined } from "/static/lib/i18n.js";
+import { t, tOr, num, date, clockText, joined, errorText } from "/static/lib/i18n.js";
 import { h, mount, statusBadge, optionLabel, verdictLabel, countKeys, ballotRuleText, ballotHeader, words } from "/static/lib/dom.js";
 
+const STORE = "hemicycle.display";
 const params = new URLSearchParams(location.search);
 const mode = params.get("mode") || "auto";
-const token = params.get("token");
+let token = null;
 let conn = null;
 let lastSig = null;
+
+function storedToken() {
+  try {
+    const data = JSON.parse(localStorage.getItem(STORE) || "null");
+    return data && data.token ? data.token : null;
+  } catch {
+    return null;
+  }
+}
+
+async function pairWith(code) {
+  const res = await fetch("/api/pair", {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ code }),
+  });
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    throw Object.assign(new ProtocolError(data.error || "pair_failed", data.message || `HTTP ${res.status}`),
+      { retryAfter: data.retry_after });
+  }
+  if (data.role !== "display") throw new ProtocolError("wrong_role", "this code does not pair a display");
+  localStorage.setItem(STORE, JSON.stringify({ token: data.token, device: data.device }));
+  return data.token;
+}
+
+/** Not paired (or revoked): a code field, as on a tablet. */
+function showPairing(problem) {
+  mount(document.getElementById("conn"));
+  const input = h("input", { id: "pair-code", autocomplete: "off", "aria-label": t("seat.pair_code"), maxlength: 64 });
+  const form = h("form", {
+    class: "d-pair-form",
+    onsubmit: async (ev) => {
+      ev.preventDefault();
+      try {
+        token = await pairWith(input.value);
+        start();
+      } catch (err) {
+        showPairing(err);
+      }
+    },
+  }, input, h("button", { class: "btn primary", type: "submit" }, t("seat.pair_button")));
+  mount(document.getElementById("screen"), h("section", { class: "layout layout-idle", "data-layout": "pairing" },
+    h("h1", { class: "d-title" }, t("display.pairing")),
+    problem ? h("div", { class: "d-pair-error", id: "pair-error", "data-code": problem.code || "" },
+      tOr(`pair.${problem.code}`, errorText(problem), { seconds: problem.retryAfter ?? 60 })) : null,
+    h("p", { class: "d-current" }, t("display.not_paired")),
+    form));
+  input.focus();
+}
 
 function layout() {
   const s = conn.state;
@@ -146,6 +197,12 @@ function closed() {
 }
 
 function render() {
+  if (conn.status === "refused") { // revoked, or the server no longer knows this display
+    localStorage.removeItem(STORE);
+    conn.stop();
+    showPairing({ code: "token_refused" });
+    return;
+  }
   const badge = document.getElementById("conn");
   if (conn.status === "online") mount(badge);
   else mount(badge, statusBadge(conn.status));
@@ -154,7 +211,7 @@ function render() {
   const s = conn.state;
   if (which === "connecting") {
     mount(document.getElementById("screen"), h("section", { class: "layout layout-idle", "data-layout": "connecting" },
-      h("div", { class: "d-current" }, token ? t("conn.connecting") : t("display.no_token"))));
+      h("div", { class: "d-current" }, t("conn.connecting"))));
     return;
   }
   document.title = `${s.meeting.title} — ${t("display.page")}`;
@@ -175,9 +232,7 @@ function tick() {
   el.classList.toggle("low", left !== null && left <= 10);
 }
 
-async function main() {
-  const info = await clock.sync();
-  await i18n.load(i18n.pick(info && info.language));
+function start() {
   const getToken = async () => token;
   conn = new Connection({ getToken, freshWhenLive: true });
   conn.on(async (kind) => {
@@ -188,8 +243,31 @@ async function main() {
     if (["status", "change", "welcome"].includes(kind)) render();
   });
   render();
-  if (token) conn.start();
+  conn.start();
+}
+
+async function main() {
+  const info = await clock.sync();
+  await i18n.load(i18n.pick(info && info.language));
   setInterval(tick, 250);
+  const code = new URLSearchParams(location.hash.slice(1)).get("pair");
+  token = storedToken();
+  if (code) {
+    history.replaceState(null, "", location.pathname + location.search); // a reload must not try the used code again
+    try {
+      token = await pairWith(code);
+    } catch (err) {
+      if (!token) {
+        showPairing(err);
+        return;
+      }
+    }
+  }
+  if (!token) {
+    showPairing(null);
+    return;
+  }
+  start();
 }
 
 main();

@@ -26,7 +26,7 @@ async function main() {
       return;
     }
     const data = await res.json().catch(() => ({}));
-    error.textContent = tOr(`login.${data.error}`, t("login.failed"));
+    error.textContent = tOr(`login.${data.error}`, t("login.failed"), { seconds: data.retry_after ?? 60 });
     form.password.select();
   });
   document.getElementById("login-button").disabled = false;

@@ -8,6 +8,8 @@ AGENDA ?= agendas/standing-committee.zh.toml
 DATA   ?= var/$(basename $(notdir $(AGENDA)))
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# HOST=0.0.0.0 serves the room network; PUBLIC_URL=https://room.example:8443 is what tablets open
+PUBLIC_URL ?=
 
 .PHONY: run test lint setup bench clean clean-data
 
@@ -24,7 +26,7 @@ run: $(STAMP)
 	@scripts/system-deps.sh || echo "(continuing: certificates need a CJK font)"
 	@mkdir -p $(DATA)
 	$(BIN)/hemicycle serve --agenda $(AGENDA) --db $(DATA)/hemicycle.db --credentials $(DATA)/credentials.json \
-		--data-dir $(DATA) --host $(HOST) --port $(PORT)
+		--data-dir $(DATA) --host $(HOST) --port $(PORT) $(if $(PUBLIC_URL),--public-url $(PUBLIC_URL))
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

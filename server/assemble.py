@@ -32,6 +32,7 @@ from .edge.credentials import Identities
 from .edge.documents_http import DocumentRoutes
 from .edge.hub import Budget, Hub
 from .edge.limits import Limits
+from .edge.network import Reach
 from .edge.origins import OriginPolicy
 from .edge.records_http import RecordRoutes
 from .edge.serving import ConnectionGate, ConnectionLimits, uvicorn_config
@@ -59,6 +60,8 @@ class ServerConfig:
     allowed_origins: tuple[str, ...] = ()
     allowed_hosts: tuple[str, ...] = ()  # names the server answers to besides its own (server/edge/origins.py)
     bind_host: str | None = None  # the address `serve` binds: a name it answers to
+    public_url: str | None = None  # what tablets open (pairing codes, printed URLs); None: as the clerk's browser
+    tls_ca: Path | None = None  # the room CA's certificate, offered to tablets at /ca.pem
     limits: Limits = field(default_factory=Limits)
     printer: str | None = None  # CUPS printer for tally certificates (needs `lp`)
     agenda_dir: Path | None = None  # where the agenda's document files are found
@@ -105,7 +108,13 @@ class Assembly:
         self.creds = credentials.load_or_create(config.credentials_path, config.agenda)
         self.auth = AuthState(data)
         self.identities = Identities(credentials.token_table(self.creds), self.auth.devices)
-        self.origins = OriginPolicy(config.allowed_origins, config.allowed_hosts, config.bind_host)
+        self.origins = OriginPolicy(
+            config.allowed_origins,
+            config.allowed_hosts,
+            config.bind_host,
+            (config.public_url,) if config.public_url else (),
+        )
+        self.reach = Reach(config.public_url, config.tls_ca)
         self.gate = ConnectionGate(config.connection_limits, config.trusted_proxies)
         # the sitting and what follows it
         self.store = SQLStore(config.db_url)
@@ -133,7 +142,9 @@ class Assembly:
                 health_route(sitting),
                 *documents.routes(),
                 *records.routes(),
-                *page_routes(folders, self.auth, self.origins, sitting, identities, self.creds, self.hub.close_device),
+                *page_routes(
+                    folders, self.auth, self.origins, sitting, identities, self.creds, self.hub.close_device, self.reach
+                ),
             ],
             lifespan=self._lifespan,
         )

@@ -50,6 +50,16 @@ def _serve(args: argparse.Namespace) -> int:
             print(sittings.refusal(args.db, stored, args.agenda, agenda.source), file=sys.stderr)
             return 2
         agenda = agenda_from_dict(stored, "log")  # the record's own agenda: the file is not used
+    from .edge.network import check_public_url
+
+    try:
+        public_url = check_public_url(args.public_url) if args.public_url else None
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    tls_ca = Path(args.tls_ca) if args.tls_ca else None
+    if tls_ca is None and args.tls_cert and (Path(args.tls_cert).parent / "ca.pem").is_file():
+        tls_ca = Path(args.tls_cert).parent / "ca.pem"  # `hemicycle tls init` writes them side by side
     limits = ConnectionLimits(
         max_connections=args.max_connections,
         max_per_address=args.max_connections_per_address,
@@ -68,6 +78,8 @@ def _serve(args: argparse.Namespace) -> int:
         agenda_dir=Path(args.agenda).resolve().parent,
         render_workers=args.render_workers,
         resume=args.resume,
+        public_url=public_url,
+        tls_ca=tls_ca,
     )
     try:
         assembly = Assembly(config)
@@ -102,28 +114,56 @@ def _serve(args: argparse.Namespace) -> int:
 
 def banner(assembly: object, args: argparse.Namespace) -> str:
     """What `serve` prints: where to go and where the secrets are — never a secret itself (a
-    terminal ends up in logs, screenshots and over-the-shoulder photos)."""
+    terminal ends up in logs, screenshots and over-the-shoulder photos) — and, loudly, when
+    tablets on the room network could not reach the addresses it prints."""
     from .assemble import Assembly
     from .edge.auth import first_run_notice
+    from .edge.network import is_loopback_url, lan_addresses
 
     assert isinstance(assembly, Assembly)
-    host_for_urls = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
-    base = f"{'https' if getattr(args, 'tls_cert', None) else 'http'}://{host_for_urls}:{args.port}"
+    scheme = "https" if getattr(args, "tls_cert", None) else "http"
+    everywhere = args.host in ("0.0.0.0", "::")
+    lan = lan_addresses() if everywhere else []
+    local = f"{scheme}://{'127.0.0.1' if everywhere else args.host}:{args.port}"
+    base = assembly.config.public_url or (f"{scheme}://{lan[0]}:{args.port}" if lan else local)
     ws = base.replace("http", "ws", 1)
     seats = len(assembly.creds["seats"])
     notice = first_run_notice(assembly.auth) or "  clerk login  as set before (reset with: hemicycle console-password)"
-    return f"""
-Hemicycle — {assembly.config.agenda.meeting.title}
-  console      {base}/console
-  pairing      {base}/console/pairing   (QR codes that pair each tablet and display wall; paired devices, revoke)
-  websocket    {ws}/ws
-  credentials  {args.credentials}   (tokens for the keypad bridge and the simulators; mode 0600, never printed)
-  record       {args.db}
-{notice}
-
-Drive a whole sitting from another terminal:
-  .venv/bin/hemicycle simulate tablets --url {ws}/ws --token-file {args.credentials} --seats {seats} --clerk
-"""
+    lines = [
+        "",
+        f"Hemicycle — {assembly.config.agenda.meeting.title}",
+        f"  console      {base}/console",
+        f"  pairing      {base}/console/pairing   (QR codes that pair each tablet and display wall; paired devices, revoke)",
+        f"  websocket    {ws}/ws",
+    ]
+    if lan:
+        lines.append(
+            f"  room network {', '.join(f'{scheme}://{a}:{args.port}' for a in lan)}   (this machine's addresses)"
+        )
+    if assembly.reach.ca_cert is not None:
+        lines.append(
+            f"  room CA      {base}/ca.pem   (install on every tablet once; on the pairing sheet as a QR code)"
+        )
+    lines += [
+        f"  credentials  {args.credentials}   (tokens for the keypad bridge and the simulators; mode 0600, never printed)",
+        f"  record       {args.db}",
+        notice,
+    ]
+    if is_loopback_url(base):
+        lines += [
+            "",
+            "  !! Tablets on the room network cannot reach " + base + ": it is this machine only.",
+            "  !! Serve on the network (make run HOST=0.0.0.0, or hemicycle serve --host 0.0.0.0) and give the",
+            "  !! address tablets use: --public-url https://room.example:8443 (see docs/operations.md).",
+        ]
+    lines += [
+        "",
+        "Drive a whole sitting from another terminal:",
+        f"  .venv/bin/hemicycle simulate tablets --url {local.replace('http', 'ws', 1)}/ws --token-file {args.credentials} "
+        f"--seats {seats} --clerk",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def _sittings(args: argparse.Namespace) -> int:
@@ -322,6 +362,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     serve.add_argument(
         "--ops-log", help="operational log, one JSON object per line (default: <data-dir>/operations.log)"
+    )
+    serve.add_argument(
+        "--public-url",
+        help="the URL tablets and walls open, e.g. https://room.example:8443 (pairing codes, printed URLs, Host/Origin)",
+    )
+    serve.add_argument(
+        "--tls-ca", help="the room CA certificate offered to tablets at /ca.pem (default: ca.pem beside --tls-cert)"
     )
     serve.add_argument("--tls-cert", help="server certificate (PEM, with its chain): serve HTTPS and WSS on the port")
     serve.add_argument("--tls-key", help="the certificate's private key (PEM)")

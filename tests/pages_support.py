@@ -38,9 +38,9 @@ if _CHROMIUM_MISSING and os.environ.get("CI") == "true":
 needs_chromium = pytest.mark.skipif(_CHROMIUM_MISSING, reason="needs a Chromium at /usr/bin/chromium")
 
 
-async def serve(tmp: Path, agenda: Agenda, *, port: int = 0, db: str | None = None) -> LiveServer:
+async def serve(tmp: Path, agenda: Agenda, *, port: int = 0, db: str | None = None, **config: Any) -> LiveServer:
     """A live server that a test may stop and start again on the same port and database."""
-    return await start_server(tmp, agenda, db=db, port=port, graceful_shutdown=2)
+    return await start_server(tmp, agenda, db=db, port=port, graceful_shutdown=2, **config)
 
 
 @dataclass

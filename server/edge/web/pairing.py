@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from ...live.sitting import Sitting
 from ..auth import DISPLAY, AuthState, Session
+from ..network import Reach, is_loopback_url
 
 NO_STORE = {"Cache-Control": "no-store"}
 Handler = Callable[[Request], Awaitable[Response]]
@@ -52,6 +53,7 @@ def pairing_routes(
     sitting: Sitting,
     creds: dict[str, Any],
     disconnect: Callable[[str], None],
+    reach: Reach,
     *,
     guarded: Callable[[Callable[[Request, Session], Awaitable[Response]]], Handler],
     same_origin: Callable[[Request], bool],
@@ -70,7 +72,7 @@ def pairing_routes(
         wanted = data.get("seats")
         members = [m for m in agenda.members if not isinstance(wanted, list) or m.seat in wanted]
         codes = auth.pairing.issue([m.seat for m in members], renew=data.get("renew") is True, display=True)
-        base = str(request.base_url).rstrip("/")
+        base = reach.base(str(request.base_url))
         paired: dict[str, float] = {}
         for device in auth.devices.listing():
             if device["role"] == "seat" and device.get("seat"):
@@ -92,7 +94,11 @@ def pairing_routes(
             )
         display_url = f"{base}/display#pair={codes[DISPLAY]}"
         display = {"url": display_url, "code": codes[DISPLAY], "svg": qr_svg(display_url)}
-        return JSONResponse({"seats": seats, "display": display}, headers=NO_STORE)
+        answer: dict[str, Any] = {"seats": seats, "display": display, "base": base, "loopback": is_loopback_url(base)}
+        fingerprint = reach.ca_fingerprint()
+        if fingerprint is not None:  # tablets install the room CA first: its download, and what to check
+            answer["ca"] = {"url": f"{base}/ca.pem", "svg": qr_svg(f"{base}/ca.pem"), "sha256": fingerprint}
+        return JSONResponse(answer, headers=NO_STORE)
 
     async def pair(request: Request) -> Response:
         if not same_origin(request):

@@ -27,6 +27,7 @@ from starlette.staticfiles import StaticFiles
 from ...live.sitting import Sitting
 from ..auth import SESSION_COOKIE, SESSION_SECONDS, AuthState, Session
 from ..credentials import Identities
+from ..network import Reach
 from ..origins import OriginPolicy
 from ..throttle import Busy
 from .pairing import pairing_routes
@@ -98,9 +99,12 @@ def routes(
     identities: Identities,
     creds: dict[str, Any],
     disconnect: Callable[[str], None],
+    reach: Reach | None = None,
 ) -> list[Route | Mount]:
     """The screens' routes: pages, the clerk's login and pairing (``auth``), the catalogues.
-    ``disconnect(device)`` closes the live connections of a device the clerk revoked."""
+    ``disconnect(device)`` closes the live connections of a device the clerk revoked;
+    ``reach`` says how tablets reach the server (public URL, room CA)."""
+    reach = reach or Reach()
 
     def page(name: str, directory: Path | None = None) -> Callable[[Request], Awaitable[Response]]:
         async def serve(request: Request) -> Response:
@@ -171,7 +175,19 @@ def routes(
     async def info(request: Request) -> Response:
         """What a page needs before it has a token: the language, and the server's clock."""
         meeting = sitting.meeting.agenda.meeting
-        return JSONResponse({"language": meeting.language, "now": time.time()}, headers={"Cache-Control": "no-store"})
+        answer = {"language": meeting.language, "now": time.time(), "public_url": reach.public_url}
+        return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+    async def ca_certificate(request: Request) -> Response:
+        """The room CA's certificate (public): what a tablet installs to trust the server."""
+        if reach.ca_cert is None or not reach.ca_cert.is_file():
+            return _error(404, "not_found", "this server has no room CA (see hemicycle tls init)")
+        return FileResponse(
+            reach.ca_cert,
+            media_type="application/x-x509-ca-cert",
+            filename="hemicycle-room-ca.pem",
+            headers={"Cache-Control": "no-cache"},
+        )
 
     def slow_down(seconds: float, what: str) -> Response:
         retry = max(1, math.ceil(seconds))
@@ -236,8 +252,17 @@ def routes(
         Route("/console/login", login_page),
         Route("/i18n/{lang}.json", catalogue),
         Route("/api/info", info),
+        Route("/ca.pem", ca_certificate),
         *pairing_routes(
-            auth, sitting, creds, disconnect, guarded=guarded, same_origin=same_origin, body=body, slow_down=slow_down
+            auth,
+            sitting,
+            creds,
+            disconnect,
+            reach,
+            guarded=guarded,
+            same_origin=same_origin,
+            body=body,
+            slow_down=slow_down,
         ),
         Route("/api/console/login", login, methods=["POST"]),
         Route("/api/console/session", session_info),

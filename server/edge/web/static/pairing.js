@@ -34,6 +34,19 @@ async function post(path, body) {
 async function load(renew) {
   const data = await post("/api/console/pairing", { renew });
   if (!data) return;
+  // a sheet whose codes point at this machine only pairs nothing on the room network: say so loudly
+  mount(document.getElementById("network-warning"), data.loopback
+    ? h("div", { class: "warning-banner", role: "alert" }, t("network.loopback_warning", { url: data.base }))
+    : null);
+  mount(document.getElementById("room-ca"), data.ca
+    ? h("div", { class: "sheet" }, h("figure", { class: "qr-card ca-card" },
+      svgNode(data.ca.svg),
+      h("figcaption", {},
+        h("div", { class: "qr-seat" }, t("pairing.ca_title")),
+        h("div", { class: "muted" }, t("pairing.ca_help")),
+        h("a", { class: "qr-url", id: "ca-url", href: data.ca.url }, data.ca.url),
+        h("div", { class: "qr-fingerprint" }, t("pairing.ca_fingerprint", { sha256: data.ca.sha256.match(/.{1,4}/g).join(" ") })))))
+    : null);
   mount(document.getElementById("sheet"),
     data.seats.map((s) => h("figure", { class: "qr-card", "data-seat": s.seat },
       svgNode(s.svg),

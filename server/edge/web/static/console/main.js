@@ -5,7 +5,7 @@
 import { Connection, clock } from "/static/lib/protocol.js";
 import * as i18n from "/static/lib/i18n.js";
 import { t, date, clockText, joined } from "/static/lib/i18n.js";
-import { mount, statusBadge, words } from "/static/lib/dom.js";
+import { h, mount, statusBadge, words } from "/static/lib/dom.js";
 import { ui } from "./ui.js";
 import { renderAgenda } from "./agenda.js";
 import { renderBallot, followEvent } from "./ballot.js";
@@ -50,10 +50,22 @@ function tick() {
   el.textContent = left === null ? "" : left > 0 ? t("ballot.remaining", { time: clockText(left) }) : t("ballot.time_up");
 }
 
+/** Pairing codes carry the public URL, else the address this browser used: warn when that is
+ * this machine only, as no tablet on the room network could pair with it. */
+function networkWarning(info) {
+  const base = (info && info.public_url) || location.origin;
+  const host = new URL(base).hostname.replace(/^\[|\]$/g, "");
+  const loopback = host === "localhost" || host === "::1" || /^127\./.test(host);
+  mount($("network-warning"), loopback
+    ? h("div", { class: "warning-banner no-print", role: "alert", id: "loopback-warning" }, t("network.loopback_warning", { url: base }))
+    : null);
+}
+
 async function main() {
   const info = await clock.sync();
   await i18n.load(i18n.pick(info && info.language));
   i18n.translate();
+  networkWarning(info);
   if (!(await session())) return;
   $("logout").addEventListener("click", async () => {
     await ui.api("/api/console/logout");

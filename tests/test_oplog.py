@@ -48,3 +48,37 @@ async def test_the_sitting_is_logged_for_operators_without_secrets(tmp_path: Pat
     text = "\n".join(lines)
     for secret in [srv.creds["clerk"]["token"], srv.seat_token("S001"), srv.creds["device"]["token"], "against"]:
         assert secret not in text
+
+
+async def test_logins_pairings_and_revocations_are_logged_without_codes_tokens_or_passwords(tmp_path: Path) -> None:
+    import httpx
+
+    from server.edge.auth import set_password
+
+    set_password(tmp_path, "correct horse battery")
+    handler = oplog.attach_file(tmp_path / "operations.log")
+    try:
+        async with serving(tmp_path, make_agenda(2, language="en")) as srv:
+            origin = {"Origin": srv.http}
+            async with httpx.AsyncClient(base_url=srv.http, headers=origin) as http:
+                wrong = await http.post("/api/console/login", json={"username": "hunter2-typed-here", "password": "x"})
+                assert wrong.status_code == 401
+                ok = await http.post(
+                    "/api/console/login", json={"username": "clerk", "password": "correct horse battery"}
+                )
+                assert ok.status_code == 200
+                csrf = (await http.get("/api/console/session")).json()["csrf"]
+                code = srv.assembly.auth.pairing.issue(["S001"])["S001"]
+                paired = (await http.post("/api/pair", json={"code": code})).json()
+                revoked = await http.post(
+                    "/api/console/devices/revoke", json={"device": paired["device"]}, headers={"X-CSRF-Token": csrf}
+                )
+                assert revoked.status_code == 200
+        text = (tmp_path / "operations.log").read_text()
+    finally:
+        logging.getLogger("hemicycle.ops").removeHandler(handler)
+        handler.close()
+    events = [json.loads(line)["event"] for line in text.splitlines()]
+    assert events[:4] == ["console.login_refused", "console.login", "device.paired", "device.revoked"]
+    for secret in ("hunter2-typed-here", "correct horse battery", code, paired["token"]):
+        assert secret not in text

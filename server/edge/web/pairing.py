@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ...live.oplog import note
 from ...live.sitting import Sitting
 from ..auth import DISPLAY, AuthState, Session
 from ..network import Reach, is_loopback_url
@@ -115,13 +116,16 @@ def pairing_routes(
         agent = request.headers.get("user-agent", "")
         if target == DISPLAY:
             device, token = auth.devices.pair(DISPLAY, None, None, client, agent)
+            note("device.paired", device=device, role=DISPLAY, address=client)
             return JSONResponse({"role": DISPLAY, "device": device, "token": token}, headers=NO_STORE)
         entry = creds["seats"].get(target) if target else None
         if entry is None:
             auth.throttle.failed("pairing", client)
+            note("device.pairing_refused", reason=reason, address=client)
             status, message = REFUSALS.get(reason, REFUSALS["unknown_code"])
             return _error(status, reason if reason in REFUSALS else "unknown_code", message)
         device, token = auth.devices.pair("seat", target, entry["member"], client, agent)
+        note("device.paired", device=device, role="seat", seat=target, address=client)
         answer = {"role": "seat", "seat": target, "member": entry["member"], "name": entry["name"]}
         return JSONResponse({**answer, "device": device, "token": token}, headers=NO_STORE)
 
@@ -136,6 +140,7 @@ def pairing_routes(
         if not isinstance(device, str) or not auth.devices.revoke(device):
             return _error(404, "unknown_device", "no such paired device")
         disconnect(device)  # its token is dead; so are the connections it opened
+        note("device.revoked", device=device, by=session.user)
         return JSONResponse({"ok": True}, headers=NO_STORE)
 
     return [

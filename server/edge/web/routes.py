@@ -24,6 +24,7 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ...live.oplog import note
 from ...live.sitting import Sitting
 from ..auth import SESSION_COOKIE, SESSION_SECONDS, AuthState, Session
 from ..credentials import Identities
@@ -212,9 +213,12 @@ def routes(
             return slow_down(1, "logins (the server is checking others)")
         if not ok:
             auth.throttle.failed(account, client)
+            # not the name typed: someone may have typed the password into the name field
+            note("console.login_refused", address=client)
             return _error(401, "wrong_password", "wrong username or password")
         auth.throttle.succeeded(account, client)
         session = auth.console.new_session()
+        note("console.login", address=client, user=session.user)
         response = JSONResponse({"ok": True, "user": session.user}, headers={"Cache-Control": "no-store"})
         response.set_cookie(
             SESSION_COOKIE,
@@ -235,6 +239,7 @@ def routes(
 
     async def logout(request: Request, session: Session) -> Response:
         auth.console.revoke(session, identities)
+        note("console.logout", user=session.user)
         response = JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
         response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
         return response

@@ -102,6 +102,15 @@ class Meeting:
             return Decision()
         return Decision([e.AttendanceChanged(cmd.member, cmd.status, cmd.by, now)])
 
+    def _attendance_many(self, cmd: c.SetAttendanceMany, now: float, draw: Draw) -> Decision:
+        """All or nothing: one unknown member or bad status refuses the whole command."""
+        if len(set(cmd.members)) != len(cmd.members):
+            raise CommandError("bad_message", "a member is listed twice")
+        events: list[e.Event] = []
+        for member in cmd.members:
+            events.extend(self._attendance(c.SetAttendance(member, cmd.status, cmd.by), now, draw).events)
+        return Decision(events)
+
     def _select_item(self, cmd: c.SelectItem, now: float, draw: Draw) -> Decision:
         if cmd.item not in {i.id for i in self.agenda.items}:
             raise CommandError("unknown_item", f"no agenda item {shown(cmd.item)}")
@@ -391,6 +400,7 @@ Apply = Callable[[Meeting, Any, "int | None"], None]
 #: every command type -> its rule (tests/test_meeting.py checks that none is missing)
 DECIDE: dict[type[c.Command], Decide] = {
     c.SetAttendance: Meeting._attendance,
+    c.SetAttendanceMany: Meeting._attendance_many,
     c.SelectItem: Meeting._select_item,
     c.CreateBallot: Meeting._create_ballot,
     c.CreateFurtherRound: Meeting._further_round,

@@ -130,6 +130,7 @@ class RecordCertificate(Command):
     digest: str
     payload: str
     file_sha256: str
+    void: bool = False  # the re-issue of a voided run's certificate, marked VOID
 
 
 @dataclass(frozen=True)

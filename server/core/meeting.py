@@ -9,6 +9,7 @@ checks that no type is missing, so a new command cannot be forgotten in one of t
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from . import commands as c
@@ -40,6 +41,7 @@ class Meeting:
         self.documents = DocumentBook()
         self.server_key: str | None = None
         self.certificates: dict[tuple[str, int], e.CertificateIssued] = {}
+        self.void_certificates: dict[tuple[str, int], e.CertificateIssued] = {}  # re-issued marked VOID
         self.keypads: dict[str, bool] = {}  # seat -> online, for seats a keypad bridge serves
         self.keypad_lines: dict[str, dict[str, Any]] = {}  # line -> {online, reason, detail, seats}
         self.closed = False
@@ -241,9 +243,10 @@ class Meeting:
         run = self._run_of(cmd.ballot, cmd.run)
         if run.result is None:
             raise CommandError("bad_state", "a certificate needs a closed ballot")
-        return Decision(
-            [e.CertificateIssued(cmd.ballot, cmd.run, cmd.seq, cmd.digest, cmd.payload, cmd.file_sha256, now)]
-        )
+        if cmd.void and run.status != Status.VOIDED:
+            raise CommandError("bad_state", "only a voided run's certificate is marked VOID")
+        issued = e.CertificateIssued(cmd.ballot, cmd.run, cmd.seq, cmd.digest, cmd.payload, cmd.file_sha256, now)
+        return Decision([replace(issued, void=True) if cmd.void else issued])
 
     def keypad_refusals(self, ballot: str) -> list[str]:
         """Keypad seats that cannot vote this ballot (its kind needs more than three keys)."""
@@ -368,7 +371,7 @@ class Meeting:
         self.server_key = ev.public_key
 
     def _certificate_issued(self, ev: e.CertificateIssued, seq: int | None) -> None:
-        self.certificates[(ev.ballot, ev.run)] = ev
+        (self.void_certificates if ev.void else self.certificates)[(ev.ballot, ev.run)] = ev
 
     def _keypad_changed(self, ev: e.KeypadStatusChanged, seq: int | None) -> None:
         self.keypads[ev.seat] = ev.online

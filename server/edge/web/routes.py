@@ -38,7 +38,8 @@ MAX_BODY = 16 * 1024
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    # frame-src blob: the console prints a certificate's PDF (fetched as a blob) in a hidden frame
+    "connect-src 'self'; font-src 'self'; frame-src 'self' blob:; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
 PAGE_HEADERS = {

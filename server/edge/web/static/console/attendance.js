@@ -5,6 +5,7 @@
 
 import { t, tOr, num, joined, pair, paren } from "/static/lib/i18n.js";
 import { h, mount } from "/static/lib/dom.js";
+import { seatMap } from "/static/lib/seatmap.js";
 import { ui } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
@@ -83,13 +84,18 @@ export function renderAttendance() {
   const keypads = s.snap.keypads || {};
   const down = downLines();
   const lineOf = new Map(down.flatMap((l) => l.seats.map((seat) => [seat, l])));
+  const live = s.liveBallot();
+  const voters = new Set(live ? live.voters || [] : []); // vote progress, seat by seat (the clerk's view)
   const tiles = s.snap.members.map((m) => {
     const status = s.snap.attendance[m.id] || "absent";
     const kp = keypadMarker(m.seat, keypads, lineOf);
     const chosen = picked !== null && picked.has(m.id);
+    const voted = live && voters.has(m.id);
     return h("button", {
-      class: `seat seat-${status}${m.votes ? "" : " observer"}${chosen ? " picked" : ""}`, "data-member": m.id, "data-status": status, id: `seat-${m.id}`,
-      "aria-label": pair(t("console.seat_name", { seat: m.seat, name: m.name }), joined([t(`attendance.${status}`), kp ? kp.label : ""])),
+      class: `seat seat-${status}${m.votes ? "" : " observer"}${chosen ? " picked" : ""}${voted ? " voted" : ""}`,
+      "data-member": m.id, "data-status": status, id: `seat-${m.id}`, title: t("console.seat_name", { seat: m.seat, name: m.name }),
+      "aria-label": pair(t("console.seat_name", { seat: m.seat, name: m.name }),
+        joined([t(`attendance.${status}`), voted ? t("console.has_voted") : "", kp ? kp.label : ""])),
       "aria-pressed": picked === null ? null : String(chosen), disabled: s.snap.closed,
       onclick: () => {
         if (picked === null) return seatDialog(m, status);
@@ -98,8 +104,11 @@ export function renderAttendance() {
       },
     }, h("span", { class: "seat-no" }, m.seat), h("span", { class: "seat-name" }, m.name),
       h("span", { class: "seat-st" }, t(`attendance.${status}`)),
+      voted ? h("span", { class: "seat-voted" }, t("console.has_voted")) : null,
       kp ? kp.el : null);
   });
+  const { map, rest } = seatMap(s.snap.layout, s.snap.members.map((m, i) => ({ seat: m.seat, el: tiles[i] })), "console");
+  $("attendance").closest("section").classList.toggle("with-map", !!map);
   mount($("attendance"),
     h("div", { id: "keypad-lines" }, down.map(lineNotice)),
     h("div", { class: "summary", id: "summary" },
@@ -111,7 +120,8 @@ export function renderAttendance() {
         sum.quorum_met ? t("summary.quorum_met") : t("summary.quorum_not_met", { needed: sum.quorum_needed }))),
     h("div", { class: "legend muted" }, t(picked === null ? "console.seat_help" : "console.bulk_help")),
     bulkBar(s),
-    h("div", { class: "seats" }, tiles));
+    map,
+    rest.length ? h("div", { class: "seats" }, rest) : null);
 }
 
 function seatDialog(m, status) {

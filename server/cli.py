@@ -419,6 +419,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     exp = sub.add_parser("export", help="write attendance and results for archives")
     exp.add_argument("--db", required=True)
-    exp.add_argument("--format", choices=["json", "csv"], default="json")
-    exp.add_argument("--out", help="JSON: a file (default: standard output); CSV: a folder")
+    exp.add_argument("--format", choices=["json", "csv", "xlsx"], default="json")
+    exp.add_argument(
+        "--out",
+        help="JSON: a file (default: standard output); CSV: a folder; XLSX: a file (default: sitting.xlsx)",
+    )
     exp.set_defaults(run=_export)

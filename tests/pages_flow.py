@@ -68,9 +68,14 @@ async def confirm(console: Any, ok: bool = True, reason: str | None = None) -> s
 
 async def close_ballot(console: Any) -> str:
     """Close the ballot shown; returns the confirmation's text."""
+    await expect(console.locator("#close-ballot")).to_be_enabled()
     await console.click("#close-ballot")
     text = await confirm(console)
-    await expect(console.locator("#ballot-status")).to_have_attribute("data-status", "closed")
+    try:
+        await expect(console.locator("#ballot-status")).to_have_attribute("data-status", "closed")
+    except AssertionError:
+        await console.screenshot(path=str(ROOT / "test-artifacts" / "close-failed.png"))
+        raise
     return text
 
 

@@ -147,15 +147,16 @@ async def test_the_english_sample_from_pairing_to_the_signed_record(tmp_path: Pa
             # -- close the sitting: the confirmation names what is still open -----------------------
             await console.click("#close-sitting")
             text = await confirm(console, ok=False)  # read, then cancelled: nothing changes
-            assert "Not voted (3): That the Freedom of the City" in text
-            assert "Closed but not announced (2)" in text and "No confidential document to recall." in text
+            assert "Not voted (4): That the Freedom of the City" in text  # and the three appointment ballots
+            assert "Closed but not announced (2): That the 2027 Operating" in text, text
+            assert "recalled from the tablets (1): Solicitor's advice" in text
             await expect(console.locator("#sitting-closed")).to_have_count(0)
             await console.click("#close-sitting")
             await confirm(console)
             await expect(console.locator("#sitting-closed")).to_be_visible()
             await expect(display.locator("[data-layout=closed]")).to_be_visible()
             for page in tablets.values():
-                await expect(page.locator(".state-closed")).to_be_visible()
+                await expect(page.get_by_text("The sitting has ended")).to_be_visible()
                 await expect(page.locator("#check-in")).to_have_count(0)
             await show(console, "freedom-award")
             await expect(console.locator("#ballot .controls button")).to_have_count(0)  # no live controls

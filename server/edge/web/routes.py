@@ -155,6 +155,7 @@ def routes(
     seat_page = page("seat.html", folders.seat)
     display_page = page("display.html")
     login_page = page("login.html")
+    start_page = page("start.html")  # "/": where the console, the pairing sheet and the wall are
 
     def console_page(name: str) -> Callable[[Request], Awaitable[Response]]:
         inner = page(name)
@@ -251,6 +252,7 @@ def routes(
         )
 
     return [
+        Route("/", start_page),
         Route("/seat", seat_page),
         Route("/display", display_page),
         Route("/console", console_page("console.html")),

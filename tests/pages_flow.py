@@ -121,13 +121,15 @@ async def printed_pdf(console: Any, button: str) -> tuple[str, str]:
 
 
 def qr_payload(pdf: Path, work: Path) -> str:
-    """The QR code on a certificate's first page, as a phone would read it."""
+    """The QR code of a certificate (on its first or second page, after a long table), as a
+    phone would read it."""
     prefix = work / f"{pdf.stem}-page"
-    subprocess.run(["pdftoppm", "-r", "150", "-png", "-f", "1", "-l", "1", str(pdf), str(prefix)], check=True)
-    (png,) = work.glob(f"{pdf.stem}-page*.png")
-    qr = subprocess.run(["zbarimg", "--raw", "-q", str(png)], capture_output=True, text=True)
-    assert qr.returncode == 0, f"the QR code of {pdf.name} did not decode"
-    return qr.stdout.strip()
+    subprocess.run(["pdftoppm", "-r", "150", "-png", "-f", "1", "-l", "2", str(pdf), str(prefix)], check=True)
+    for png in sorted(work.glob(f"{pdf.stem}-page*.png")):
+        qr = subprocess.run(["zbarimg", "--raw", "-q", str(png)], capture_output=True, text=True)
+        if qr.returncode == 0:
+            return qr.stdout.strip()
+    raise AssertionError(f"the QR code of {pdf.name} did not decode")
 
 
 def pdf_text(pdf: Path) -> str:

@@ -24,10 +24,7 @@ WALL = {"width": 1920, "height": 1080}
 #: The browser's print dialog cannot be driven headless (and printing a PDF frame crashes a
 #: headless renderer): every frame's print() only notes which document asked, so a test
 #: sees that the certificate's PDF itself was printed, not the console page.
-PRINT_STUB = (
-    "window.print = function () {"
-    " (window.top.__printed = window.top.__printed || []).push(location.href); };"
-)
+PRINT_STUB = "window.print = function () { (window.top.__printed = window.top.__printed || []).push(location.href); };"
 
 
 def hemicycle(*args: str) -> subprocess.CompletedProcess:

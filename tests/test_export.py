@@ -73,18 +73,18 @@ async def test_export_json_and_csv(tmp_path: Path) -> None:
 
 
 def test_a_hostile_write_in_is_text_in_both_spreadsheets(tmp_path: Path) -> None:
-    table = ("表决情况", ["项目"], [["=HYPERLINK(\"http://x\")"], ["-1"], [7]])
+    table = ("表决情况", ["项目"], [['=HYPERLINK("http://x")'], ["-1"], [7]])
     spreadsheet.write_csv(tmp_path / "r.csv", table)
     assert list(csv.reader(open(tmp_path / "r.csv", encoding="utf-8-sig"))) == [
         ["项目"],
-        ["'=HYPERLINK(\"http://x\")"],
+        ['\'=HYPERLINK("http://x")'],
         ["'-1"],
         ["7"],
     ]
     spreadsheet.write_xlsx(tmp_path / "r.xlsx", [table])
     sheet = openpyxl.load_workbook(tmp_path / "r.xlsx")["表决情况"]
     assert [(c.value, c.data_type) for (c,) in sheet.iter_rows(min_row=2)] == [
-        ("=HYPERLINK(\"http://x\")", "s"),
+        ('=HYPERLINK("http://x")', "s"),
         ("-1", "s"),
         (7, "n"),
     ]

@@ -11,8 +11,8 @@ import pytest
 
 from server.core.agenda import agenda_from_dict
 from server.core.errors import AgendaError
-from server.core.views import snapshot
 from server.core.meeting import Meeting
+from server.core.views import snapshot
 from server.live.agenda_file import load_agenda
 from tests.support import agenda_data
 
@@ -62,23 +62,43 @@ def test_no_layout_means_the_grid() -> None:
 @pytest.mark.parametrize(
     ("layout", "expected"),
     [
-        ({"rows": [{"seats": ["S001", "S009"], "from": [0, 0], "to": [9, 9]}]}, "layout.rows[0].seats[1]: 'S009' is not a seat"),
         (
-            {"rows": [{"seats": ["S001"], "from": [0, 0], "to": [1, 1]}, {"seats": ["S001"], "from": [0, 0], "to": [1, 1]}]},
+            {"rows": [{"seats": ["S001", "S009"], "from": [0, 0], "to": [9, 9]}]},
+            "layout.rows[0].seats[1]: 'S009' is not a seat",
+        ),
+        (
+            {
+                "rows": [
+                    {"seats": ["S001"], "from": [0, 0], "to": [1, 1]},
+                    {"seats": ["S001"], "from": [0, 0], "to": [1, 1]},
+                ]
+            },
             "layout.rows[1].seats[0]: seat 'S001' is placed twice (also layout.rows[0].seats[0])",
         ),
-        ({"rows": [{"seats": ["S001"], "from": [0, 101], "to": [1, 1]}]}, "layout.rows[0].from.y: must lie between 0 and 100"),
-        ({"rows": [{"seats": ["S001"], "from": [0, float("nan")], "to": [1, 1]}]}, "layout.rows[0].from.y: must be a finite number"),
+        (
+            {"rows": [{"seats": ["S001"], "from": [0, 101], "to": [1, 1]}]},
+            "layout.rows[0].from.y: must lie between 0 and 100",
+        ),
+        (
+            {"rows": [{"seats": ["S001"], "from": [0, float("nan")], "to": [1, 1]}]},
+            "layout.rows[0].from.y: must be a finite number",
+        ),
         ({"rows": [{"seats": ["S001"], "from": "left", "to": [1, 1]}]}, "layout.rows[0].from: must be a point [x, y]"),
         ({"rows": [{"seats": ["S001"], "from": [0, 0]}]}, "layout.rows[0].to: is required"),
         (
             {"arcs": [{"seats": ["S001", "S002"], "center": [50, 50], "radius": 90, "from": 0, "to": 180}]},
             "layout.arcs[0]: places seat 'S001' at (140, 50), outside the 0–100 drawing",
         ),
-        ({"arcs": [{"seats": ["S001"], "center": [50, 50], "radius": 10, "from": 1e9, "to": 0}]}, "layout.arcs[0].from"),
+        (
+            {"arcs": [{"seats": ["S001"], "center": [50, 50], "radius": 10, "from": 1e9, "to": 0}]},
+            "layout.arcs[0].from",
+        ),
         ({"rostrum": {"x": 50, "y": 8, "width": 0}}, "layout.rostrum.width: must lie between 1 and 100"),
         ({"rostrum": {"x": True, "y": 8}}, "layout.rostrum.x: must be a number"),
-        ({"rows": [{"seats": ["S001"], "from": [0, 0], "to": [1, 1], "colour": "red"}]}, "layout.rows[0].colour: unknown key"),
+        (
+            {"rows": [{"seats": ["S001"], "from": [0, 0], "to": [1, 1], "colour": "red"}]},
+            "layout.rows[0].colour: unknown key",
+        ),
         ({"seat": []}, "layout.seat: unknown key"),
         ("rows", "layout: must be a table"),
     ],

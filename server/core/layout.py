@@ -60,7 +60,9 @@ class Layout:
         """As screens receive it (the snapshot's ``layout``)."""
         r = self.rostrum
         return {
-            "rostrum": None if r is None else {"x": r.x, "y": r.y, "width": r.width, "height": r.height, "label": r.label},
+            "rostrum": None
+            if r is None
+            else {"x": r.x, "y": r.y, "width": r.width, "height": r.height, "label": r.label},
             "seats": {seat: [x, y] for seat, (x, y) in self.seats.items()},
         }
 
@@ -79,7 +81,9 @@ def _number(c: Checker, data: Mapping[str, Any], key: str, path: str, low: float
     return float(value)
 
 
-def _point(c: Checker, data: Mapping[str, Any], key: str, path: str, low: float, high: float) -> tuple[float, float] | None:
+def _point(
+    c: Checker, data: Mapping[str, Any], key: str, path: str, low: float, high: float
+) -> tuple[float, float] | None:
     value = data.get(key)
     if key not in data:
         c.fail(f"{path}.{key}", "is required")
@@ -92,7 +96,9 @@ def _point(c: Checker, data: Mapping[str, Any], key: str, path: str, low: float,
     return None if x is None or y is None else (x, y)
 
 
-def _seats(c: Checker, data: Mapping[str, Any], path: str, known: Mapping[str, str], placed: dict[str, str]) -> list[str]:
+def _seats(
+    c: Checker, data: Mapping[str, Any], path: str, known: Mapping[str, str], placed: dict[str, str]
+) -> list[str]:
     value = c.sized(data, "seats", path, len(known))
     if "seats" not in data:
         c.fail(f"{path}.seats", "is required")

@@ -4,6 +4,8 @@ checks an auditor makes on what the console hands out (QR codes, `hemicycle veri
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +27,16 @@ WALL = {"width": 1920, "height": 1080}
 #: headless renderer): every frame's print() only notes which document asked, so a test
 #: sees that the certificate's PDF itself was printed, not the console page.
 PRINT_STUB = "window.print = function () { (window.top.__printed = window.top.__printed || []).push(location.href); };"
+
+
+async def stop(srv: Any) -> None:
+    """Stop the server once its certificates are written. A sample sitting's documents keep
+    the render workers busy (every page, watermarked per reader): on a loaded machine they
+    take longer than the usual 15 s to finish, which is not a failure — a hang still is."""
+    with contextlib.suppress(Exception):
+        await srv.assembly.issuer.drain()
+    srv.server.should_exit = True
+    await asyncio.wait_for(srv.task, 180)
 
 
 def hemicycle(*args: str) -> subprocess.CompletedProcess:

@@ -7,7 +7,6 @@ at the end, and no JavaScript error on any page."""
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 from playwright.async_api import async_playwright, expect
@@ -31,6 +30,7 @@ from tests.pages_flow import (
     printed_pdf,
     qr_payload,
     show,
+    stop,
     vote,
 )
 from tests.pages_support import Errors, console_login, launch, needs_chromium, serve, shot
@@ -168,9 +168,7 @@ async def test_the_english_sample_from_pairing_to_the_signed_record(tmp_path: Pa
             await shot(tablets["C01"], "whole-en-tablet-closed")
             await browser.close()
     finally:
-        with contextlib.suppress(Exception):
-            await srv.assembly.issuer.drain()
-        await srv.stop()
+        await stop(srv)
     assert errors.seen == []
     for pdf, mark in ((minutes, "run 1"), (rerun, "run 2")):
         done = hemicycle("verify-certificate", qr_payload(pdf, tmp_path), "--db", srv.db)

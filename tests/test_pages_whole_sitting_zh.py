@@ -10,7 +10,6 @@ the console, the record downloaded, `hemicycle verify` passing; no JavaScript er
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 from playwright.async_api import async_playwright, expect
@@ -33,6 +32,7 @@ from tests.pages_flow import (
     pdf_text,
     qr_payload,
     row,
+    stop,
     submit,
     vote,
 )
@@ -204,9 +204,7 @@ async def test_the_chinese_sample_from_pairing_to_the_signed_record(tmp_path: Pa
             await shot(tablets[0], "whole-zh-tablet-closed")
             await browser.close()
     finally:
-        with contextlib.suppress(Exception):
-            await srv.assembly.issuer.drain()
-        await srv.stop()
+        await stop(srv)
     assert errors.seen == []
     for name, pdf in pdfs.items():
         done = hemicycle("verify-certificate", qr_payload(pdf, tmp_path), "--db", srv.db)

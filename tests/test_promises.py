@@ -166,7 +166,7 @@ async def test_a_silent_connection_is_closed_as_idle_and_a_pinging_one_is_not(tm
             assert silent.close_code == 4000
             assert talking.close_code is None  # alive throughout the same time
             await talking.send(json.dumps({"type": "ping", "id": "p"}))
-            while (reply := json.loads(await asyncio.wait_for(talking.recv(), GUARD)))["type"] != "pong":
+            while json.loads(await asyncio.wait_for(talking.recv(), GUARD))["type"] != "pong":
                 pass
         finally:
             pinger.cancel()

@@ -3,12 +3,13 @@
 # watermarks; for the tests also Chromium (pages), poppler-utils (pdftotext/pdftoppm),
 # zbar-tools (QR decoding) and libnss3-tools (certutil: a test browser that trusts the
 # room CA of `hemicycle tls init`), nginx and caddy (the documented reverse proxies, run by
-# the tests on loopback ports) and haproxy (in front of a leader and its standby). Installs
+# the tests on loopback ports), haproxy (in front of a leader and its standby) and sqlite3
+# (the documented online backup). Installs
 # what is missing when run as root; services those packages would start are not started.
 set -euo pipefail
 want=(fonts-wqy-zenhei)
 if [ "${1:-}" = "--test" ]; then
-  want+=(chromium poppler-utils zbar-tools libnss3-tools nginx caddy haproxy)
+  want+=(chromium poppler-utils zbar-tools libnss3-tools nginx caddy haproxy sqlite3)
 fi
 missing=()
 for pkg in "${want[@]}"; do

@@ -107,13 +107,16 @@ function certificateRows(s) {
       if (!certs.length && !due) continue;
       const title = joined([b.title, t("console.run", { n: r.run })], "dot");
       const id = `cert-${b.id}-${r.run}`;
+      const both = certs.length > 1; // a voided run: the original and the one marked VOID
       const cells = certs.length
         ? certs.map((c) => h("div", { class: "cert-file", "data-void": c.void ? "true" : "false" },
-          c.void ? h("span", { class: "tag tag-void" }, t("console.certificate_void")) : null,
+          c.void ? h("span", { class: "tag tag-void" }, t("console.certificate_void"))
+            : both ? h("span", { class: "tag" }, t("console.certificate_original")) : null,
           pdfActions(`${id}${c.void ? "-void" : ""}`, c.url, c.name || `${b.id}-${r.run}.pdf`)))
         : [h("span", { class: "muted" }, t("console.certificate_pending"))];
       rows.push(h("li", { class: "cert", id, "data-ballot": b.id, "data-run": r.run },
-        h("span", { class: "cert-title" }, words(title)), h("span", { class: `status status-${r.status}` }, t(`status.${r.status}`)), cells));
+        h("div", { class: "cert-head" }, h("span", { class: "cert-title" }, words(title)),
+          h("span", { class: `status status-${r.status}` }, t(`status.${r.status}`))), cells));
     }
   }
   return rows;

@@ -192,3 +192,12 @@ def test_agenda_limits_are_bounded_numbers(speaking: dict[str, Any], problem: st
     with pytest.raises(AgendaError) as info:
         agenda_from_dict(floor_agenda(**speaking))
     assert any(p.startswith(problem) for p in info.value.problems), info.value.problems
+
+
+def test_a_priority_request_respects_an_order_the_clerk_set(sim: Sim) -> None:
+    sim.do(c.RequestFloor("m01"))
+    sim.do(c.RequestFloor("m02"))
+    sim.do(c.MoveSpeaker("m02", 0))
+    sim.do(c.RequestFloor("m03", "reply"))
+    sim.do(c.RequestFloor("m04", "point_of_order"))
+    assert [m for m, _ in queue(sim)] == ["m04", "m03", "m02", "m01"]

@@ -7,8 +7,9 @@ worked out when a request is decided and carried by the event, so replaying the 
 no ordering rule and reaches the same queue even if the rule changes later.
 
 Order: first come, first served, except that a point of order (程序性发言) goes ahead of
-replies and ordinary requests, and a reply (插话) ahead of ordinary requests — each after
-those of its own rank already waiting. The clerk may move, insert or strike anyone.
+replies and ordinary requests, and a reply (插话) ahead of ordinary requests: a request
+joins the queue just after the last one waiting of its own or a higher priority (so an
+order the clerk set by hand stands). The clerk may move, insert or strike anyone.
 
 Time: a speech starts at the receive time of the clerk's grant and ends at that of the
 end (or of the next grant, or of the sitting's close). Limits come from the agenda
@@ -142,8 +143,9 @@ class Floor:
                 raise CommandError("bad_message", f"position must be between 0 and {len(queue)}")
             position = cmd.position
         else:
+            # after the last request of the same or a higher priority: the clerk's moves stand
             rank = RANK[cmd.kind]
-            position = next((i for i, r in enumerate(queue) if RANK[r.kind] > rank), len(queue))
+            position = next((i + 1 for i in range(len(queue) - 1, -1, -1) if RANK[queue[i].kind] <= rank), 0)
         return [e.SpeakerRequested(item, cmd.member, cmd.kind, cmd.by, position, now)]
 
     def _queued(self, item: str, member: str) -> int:

@@ -20,14 +20,18 @@ from device_drivers.messages import (
     Command,
     Display,
     Done,
+    FloorLamp,
     IdleReply,
     Key,
     KeyPress,
     Mode,
+    Nak,
+    NakReason,
     Poll,
     PollReply,
     Reply,
     Request,
+    SetFloor,
     SetLeds,
     SetMode,
     StatusReply,
@@ -35,6 +39,7 @@ from device_drivers.messages import (
     UnitEvent,
     UnitFlag,
     encode_event,
+    PROTOCOL_MINOR,
     idle_tag,
     next_seq,
     seq_after,
@@ -63,6 +68,9 @@ class VirtualUnit:
     recorded: bool = False
     text: str = ""
     card: bytes | None = None
+    protocol: int = PROTOCOL_MINOR
+    """The protocol minor version: 1 has the request key and the floor lamp; 0 is a 1.0 unit."""
+    floor: FloorLamp = FloorLamp.OFF
 
     # ------------------------------------------------------------------ the member's side
 
@@ -70,7 +78,10 @@ class VirtualUnit:
         return frozenset() if self.mode is Mode.IDLE else self.keys
 
     def press(self, key: Key) -> bool:
-        """A member presses ``key``; False if the unit ignores it (not allowed, queue full)."""
+        """A member presses ``key``; False if the unit ignores it (not allowed, queue full).
+        The request key (1.1) is accepted in every mode, idle included."""
+        if key is Key.REQUEST and self.protocol >= 1:
+            return self._queue(lambda seq: KeyPress(seq, self.epoch, key))
         if key not in self.allowed():
             return False
         return self._queue(lambda seq: KeyPress(seq, self.epoch, key))
@@ -104,6 +115,7 @@ class VirtualUnit:
         self.queue.clear()
         self.lit, self.recorded, self.text = frozenset(), False, ""
         self.card = None
+        self.floor = FloorLamp.OFF
 
     # ------------------------------------------------------------------ the bus side
 
@@ -119,6 +131,13 @@ class VirtualUnit:
             self.lit = frozenset() if self.secret else request.lit
             self.recorded = request.recorded
             return self._done(request, Command.SET_LEDS)
+        if isinstance(request, SetFloor):
+            if request.address == BROADCAST:
+                return None  # never broadcast: a unit ignores it
+            if self.protocol < 1:
+                return Nak(self.address, Command.SET_FLOOR, NakReason.UNKNOWN_COMMAND)
+            self.floor = request.lamp
+            return Done(self.address, Command.SET_FLOOR)
         if request.address == BROADCAST:
             return None  # POLL, ACK and STATUS are never broadcast: nobody may answer
         if isinstance(request, Poll):
@@ -138,6 +157,7 @@ class VirtualUnit:
                 self.mode,
                 self.epoch,
                 len(self.queue),
+                self.protocol,
             )
         return None
 

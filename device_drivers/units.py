@@ -76,7 +76,8 @@ class UnitTracker:
     text: str | None = None
     text_dirty: bool = False
     status_wanted: bool = False
-    floor: FloorLamp = FloorLamp.OFF
+    floor: FloorLamp | None = None
+    """The floor lamp the consumer wants (None: it never set one, so none is sent)."""
     floor_dirty: bool = False
     protocol: int | None = None
     """The unit's protocol minor version from its STATUS (None: not asked yet). The floor
@@ -112,7 +113,7 @@ class UnitTracker:
         self.leds_dirty = self.leds is not None
         self.text_dirty = self.text is not None
         self.protocol = None  # its firmware may have changed with the power cycle
-        self.floor_dirty = self.floor is not FloorLamp.OFF
+        self.floor_dirty = self.floor is not None  # also re-enables its request key
         return old
 
     def accept(self, events: tuple[UnitEvent, ...]) -> list[UnitEvent]:
@@ -167,7 +168,7 @@ class UnitTracker:
             return self.leds
         if self.text_dirty and self.text is not None:
             return Display(self.address, self.text)
-        if self.owes_floor and self.protocol is not None:
+        if self.owes_floor and self.protocol is not None and self.floor is not None:
             return SetFloor(self.address, self.floor)
         return StatusRequest(self.address)  # asked, or needed to learn whether it has a floor lamp
 

@@ -71,6 +71,9 @@ class VirtualUnit:
     protocol: int = PROTOCOL_MINOR
     """The protocol minor version: 1 has the request key and the floor lamp; 0 is a 1.0 unit."""
     floor: FloorLamp = FloorLamp.OFF
+    floor_enabled: bool = False
+    """The request key works once a master has sent SET_FLOOR since power-up (so a 1.0
+    master, which could not read the key, never gets one)."""
 
     # ------------------------------------------------------------------ the member's side
 
@@ -80,7 +83,9 @@ class VirtualUnit:
     def press(self, key: Key) -> bool:
         """A member presses ``key``; False if the unit ignores it (not allowed, queue full).
         The request key (1.1) is accepted in every mode, idle included."""
-        if key is Key.REQUEST and self.protocol >= 1:
+        if key is Key.REQUEST:
+            if self.protocol < 1 or not self.floor_enabled:
+                return False
             return self._queue(lambda seq: KeyPress(seq, self.epoch, key))
         if key not in self.allowed():
             return False
@@ -115,7 +120,7 @@ class VirtualUnit:
         self.queue.clear()
         self.lit, self.recorded, self.text = frozenset(), False, ""
         self.card = None
-        self.floor = FloorLamp.OFF
+        self.floor, self.floor_enabled = FloorLamp.OFF, False
 
     # ------------------------------------------------------------------ the bus side
 
@@ -136,7 +141,7 @@ class VirtualUnit:
                 return None  # never broadcast: a unit ignores it
             if self.protocol < 1:
                 return Nak(self.address, Command.SET_FLOOR, NakReason.UNKNOWN_COMMAND)
-            self.floor = request.lamp
+            self.floor, self.floor_enabled = request.lamp, True
             return Done(self.address, Command.SET_FLOOR)
         if request.address == BROADCAST:
             return None  # POLL, ACK and STATUS are never broadcast: nobody may answer

@@ -118,6 +118,7 @@ async def test_requests_grant_timer_reorder_end_and_totals(tmp_path: Path) -> No
             await expect(tablets[1].locator("#floor-timer")).to_have_attribute("data-phase", "over")
             await expect(console.locator("#console-floor-timer")).to_have_attribute("data-phase", "over")
             await shot(display, "floor-display-over-zh")
+            await shot(console, "floor-console-speaking-zh")
             await shot(tablets[1], "floor-tablet-speaking-zh")
             await shot(tablets[0], "floor-tablet-other-speaking-zh")
 

@@ -295,7 +295,9 @@ def speeches(meeting: Meeting) -> list[cert.SpeechRecord]:
     for s in meeting.floor.speeches:
         m = meeting.agenda.member(s.member)
         name, seat, group = (m.name, m.seat, m.group) if m is not None else (s.member, "", "")
-        out.append(cert.SpeechRecord(titles.get(s.item, s.item), name, seat, group, s.kind, s.start, s.seconds, s.limit))
+        out.append(
+            cert.SpeechRecord(titles.get(s.item, s.item), name, seat, group, s.kind, s.start, s.seconds, s.limit)
+        )
     return out
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from device_drivers.codec import BROADCAST, MAX_PAYLOAD
 from device_drivers.messages import (
+    PROTOCOL_MINOR,
     Ack,
     AckReply,
     CardInserted,
@@ -39,7 +40,6 @@ from device_drivers.messages import (
     UnitEvent,
     UnitFlag,
     encode_event,
-    PROTOCOL_MINOR,
     idle_tag,
     next_seq,
     seq_after,

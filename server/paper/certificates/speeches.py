@@ -16,7 +16,7 @@ from .messages import Messages
 
 
 def duration(seconds: float, msgs: Messages) -> str:
-    whole = int(round(seconds))
+    whole = round(seconds)
     return msgs("floor.time", m=whole // 60, s=whole % 60)
 
 

@@ -29,8 +29,9 @@ export function timing(speaker) {
 
 export function timerText(speaker) {
   const { elapsed, left } = timing(speaker);
-  if (left === null) return clockText(elapsed);
-  return left >= 0 ? clockText(left) : t("floor.overrun", { time: clockText(-left) });
+  // counting up shows whole seconds passed, counting down whole seconds left (as a countdown)
+  if (left === null) return clockText(Math.floor(elapsed));
+  return left >= 0 ? clockText(left) : t("floor.overrun", { time: clockText(Math.floor(-left)) });
 }
 
 /** A timer element; `tickTimers` keeps every one on the page current. */
@@ -63,7 +64,7 @@ export function kindLabel(kind) {
   return t(`floor.kind.${kind}`);
 }
 
-/** Seconds as m:ss for totals. */
+/** Seconds as m:ss for totals and limits, rounded as the printed record rounds them. */
 export function spoken(seconds) {
-  return clockText(seconds);
+  return clockText(Math.round(seconds));
 }

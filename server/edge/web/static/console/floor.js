@@ -70,10 +70,10 @@ function addForm(s, queue) {
   }, t("floor.add")));
 }
 
-function totalsTable(s, rows, id) {
+function totalsTable(s, rows, id, label = t("floor.member")) {
   if (!rows.length) return h("p", { class: "muted" }, t("floor.totals_none"));
   return h("table", { class: "floor-totals", id },
-    h("thead", {}, h("tr", {}, h("th", {}, t("floor.member")), h("th", {}, t("floor.count")), h("th", {}, t("floor.time")))),
+    h("thead", {}, h("tr", {}, h("th", {}, label), h("th", { class: "n" }, t("floor.count")), h("th", { class: "n" }, t("floor.time")))),
     h("tbody", {}, rows.map(([label, row]) => h("tr", {}, h("td", {}, label), h("td", { class: "n" }, num(row.speeches)), h("td", { class: "n" }, spoken(row.seconds))))));
 }
 
@@ -89,7 +89,7 @@ function totals(s, floor) {
     h("summary", {}, t("floor.totals")),
     h("h4", {}, t("floor.totals_item")), totalsTable(s, byTime(item.members, who), "floor-totals-item"),
     h("h4", {}, t("floor.totals_sitting")), totalsTable(s, byTime(all.members, who), "floor-totals-sitting"),
-    Object.keys(all.groups).length ? [h("h4", {}, t("floor.by_group")), totalsTable(s, byTime(all.groups, (g) => g), "floor-totals-groups")] : null);
+    Object.keys(all.groups).length ? [h("h4", {}, t("floor.by_group")), totalsTable(s, byTime(all.groups, (g) => g), "floor-totals-groups", t("floor.group"))] : null);
 }
 
 export function renderFloor() {

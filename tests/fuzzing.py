@@ -420,7 +420,10 @@ def clerk_messages() -> st.SearchStrategy[dict[str, Any]]:
                 command_with(
                     "add_speaker",
                     {"member": ids(MEMBER_IDS)},
-                    {"kind": st.sampled_from(["normal", "reply", "point_of_order", "x"]), "position": st.integers(-1, 3)},
+                    {
+                        "kind": st.sampled_from(["normal", "reply", "point_of_order", "x"]),
+                        "position": st.integers(-1, 3),
+                    },
                 ),
             ),
             "grant": (1, command_with("grant_floor", {}, {"member": ids(MEMBER_IDS)})),

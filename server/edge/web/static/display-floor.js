@@ -3,7 +3,7 @@
 // before the end and red with the overrun; below, the next few waiting. A ballot still takes
 // the wall when it opens (display.js decides the layout; this module only draws this one).
 
-import { t, num } from "/static/lib/i18n.js";
+import { t, num, joined } from "/static/lib/i18n.js";
 import { h, words } from "/static/lib/dom.js";
 import { floorOf, queueOf, timerEl, kindLabel, spoken } from "/static/lib/floor.js";
 
@@ -31,7 +31,7 @@ export function floorLayout(s, header) {
     parts.push(h("div", { class: "d-floor-now", id: "d-speaker", "data-member": speaker.member },
       h("div", { class: "d-label" }, speaker.kind === "normal" ? t("floor.speaking_now") : kindLabel(speaker.kind)),
       h("div", { class: "d-speaker-name", id: "d-speaker-name" }, words(m.name)),
-      h("div", { class: "d-speaker-sub" }, [m.group, m.seat ? t("floor.seat", { seat: m.seat }) : ""].filter(Boolean).join(" · ")),
+      h("div", { class: "d-speaker-sub" }, joined([m.group, m.seat ? t("floor.seat", { seat: m.seat }) : ""], "dot")),
       h("div", { class: "d-floor-clock" }, timerEl(speaker, "d-floor-timer", "d-floor-timer"),
         h("div", { class: "d-cap" }, speaker.limit ? t("floor.limit", { time: spoken(speaker.limit) }) : t("floor.no_limit")))));
   } else {
@@ -45,7 +45,7 @@ export function floorLayout(s, header) {
         return h("li", { "data-member": r.member },
           h("span", { class: "d-next-pos" }, num(i + 1)),
           h("span", { class: "d-next-name" }, m.name),
-          h("span", { class: "d-next-sub" }, [m.group, r.kind !== "normal" ? kindLabel(r.kind) : ""].filter(Boolean).join(" · ")));
+          h("span", { class: "d-next-sub" }, joined([m.group, r.kind !== "normal" ? kindLabel(r.kind) : ""], "dot")));
       })),
       queue.length > NEXT_SHOWN ? h("div", { class: "d-cap" }, t("floor.queue", { n: num(queue.length) })) : null));
   }

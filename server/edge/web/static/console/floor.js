@@ -3,7 +3,7 @@
 // speaking-time totals per member and group for the item and the sitting. Every step is a
 // clerk command (docs/protocol.md); the panel re-renders from the floor the server sends back.
 
-import { t, num } from "/static/lib/i18n.js";
+import { t, num, joined } from "/static/lib/i18n.js";
 import { h, mount } from "/static/lib/dom.js";
 import { floorOf, queueOf, timerEl, memberLabel, kindLabel, spoken } from "/static/lib/floor.js";
 import { ui } from "./ui.js";
@@ -20,7 +20,7 @@ function speakerBlock(s, speaker) {
   return h("div", { class: "floor-now", id: "floor-speaker", "data-member": speaker.member },
     h("div", { class: "floor-who" },
       h("b", {}, m ? m.name : speaker.member), " ",
-      h("span", { class: "muted" }, [m && m.group, m && t("floor.seat", { seat: m.seat })].filter(Boolean).join(" · ")),
+      h("span", { class: "muted" }, joined([m && m.group, m && t("floor.seat", { seat: m.seat })], "dot")),
       speaker.kind !== "normal" ? h("span", { class: "tag" }, kindLabel(speaker.kind)) : null),
     h("div", { class: "floor-clock" }, timerEl(speaker, "console-floor-timer"),
       h("span", { class: "muted" }, speaker.limit ? t("floor.limit", { time: spoken(speaker.limit) }) : t("floor.no_limit"))),

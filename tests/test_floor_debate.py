@@ -75,7 +75,7 @@ async def test_twenty_requests_from_tablets_and_keypads(tmp_path: Path) -> None:
         ends = [*grants[1:], speeches[-1].start + speeches[-1].seconds]
         assert [round(b - a, 3) for a, b in zip(grants, ends)] == [s.seconds for s in speeches]
         # the printed record lists the twenty speeches
-        async with httpx.AsyncClient(base_url=r.srv.http) as http:
+        async with httpx.AsyncClient(base_url=r.srv.http, timeout=120) as http:
             pdf = await http.get("/api/record.pdf", headers=bearer(r.srv.creds["clerk"]["token"]))
         path = tmp_path / "record.pdf"
         path.write_bytes(pdf.content)

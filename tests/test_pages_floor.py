@@ -140,7 +140,7 @@ async def test_requests_grant_timer_reorder_end_and_totals(tmp_path: Path) -> No
             await shot(console, "floor-console-totals-zh")
 
         # -- the sitting record: who spoke on what, for how long --------------------------------
-        async with httpx.AsyncClient(base_url=srv.http) as http:
+        async with httpx.AsyncClient(base_url=srv.http, timeout=120) as http:
             pdf = await http.get("/api/record.pdf", headers=bearer(srv.creds["clerk"]["token"]))
         assert pdf.status_code == 200
         path = tmp_path / "record.pdf"

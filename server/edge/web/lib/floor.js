@@ -29,9 +29,10 @@ export function timing(speaker) {
 
 export function timerText(speaker) {
   const { elapsed, left } = timing(speaker);
-  // counting up shows whole seconds passed, counting down whole seconds left (as a countdown)
+  // counting up shows whole seconds passed; down, seconds left (as a countdown); an overrun
+  // starts at 0:01, never "0:00 over"
   if (left === null) return clockText(Math.floor(elapsed));
-  return left >= 0 ? clockText(left) : t("floor.overrun", { time: clockText(Math.floor(-left)) });
+  return left >= 0 ? clockText(left) : t("floor.overrun", { time: clockText(-left) });
 }
 
 /** A timer element; `tickTimers` keeps every one on the page current. */

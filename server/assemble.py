@@ -73,6 +73,7 @@ class ServerConfig:
     trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For is believed (none by default)
     issue_retry: tuple[float, float] = RETRY  # first and longest pause between attempts at a certificate
     resume: bool = False  # the record may hold another agenda than ``agenda``: continue it (server/live/sittings.py)
+    escrow_dir: Path | None = None  # urn keys of open secret ballots (server/store/urn_keys.py); None: <data_dir>/escrow
 
 
 def needs_cjk(agenda: Agenda) -> bool:
@@ -117,7 +118,7 @@ class Assembly:
         self.reach = Reach(config.public_url, config.tls_ca)
         self.gate = ConnectionGate(config.connection_limits, config.trusted_proxies)
         # the sitting and what follows it
-        self.store = SQLStore(config.db_url)
+        self.store = SQLStore(config.db_url, config.escrow_dir or data / "escrow")
         self.sitting = Sitting(self.store, config.agenda)
         limits = config.limits
         budget = Budget(limits.max_queued_messages, limits.max_queued_bytes, limits.max_queued_bytes_total)

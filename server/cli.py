@@ -5,6 +5,7 @@ and the simulators, which the server package knows nothing of."""
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from pathlib import Path
@@ -40,7 +41,8 @@ def _serve(args: argparse.Namespace) -> int:
     except AgendaError as exc:
         print(f"The agenda cannot be used:\n{exc}", file=sys.stderr)
         return 2
-    store = SQLStore(args.db)
+    os.umask(0o077)  # everything serve creates (database, WAL, certificates, keys) is the owner's alone
+    store = SQLStore(args.db, args.escrow_dir or Path(args.data_dir) / "escrow")
     try:
         stored = sittings.stored_agenda(store)
     finally:
@@ -78,6 +80,7 @@ def _serve(args: argparse.Namespace) -> int:
         agenda_dir=Path(args.agenda).resolve().parent,
         render_workers=args.render_workers,
         resume=args.resume,
+        escrow_dir=Path(args.escrow_dir) if args.escrow_dir else None,
         public_url=public_url,
         tls_ca=tls_ca,
     )
@@ -372,6 +375,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     serve.add_argument("--tls-cert", help="server certificate (PEM, with its chain): serve HTTPS and WSS on the port")
     serve.add_argument("--tls-key", help="the certificate's private key (PEM)")
+    serve.add_argument(
+        "--escrow-dir",
+        help="where the keys of open secret ballots are kept until their close (default <data-dir>/escrow; "
+        "put it apart from the database, e.g. on a tmpfs or another disk)",
+    )
     serve.set_defaults(run=_serve)
 
     st = sub.add_parser("sittings", help="list the sittings under a data root, with their state")

@@ -77,7 +77,13 @@ class EventStore(ABC):
         """Every (ballot, run, member) participation row."""
 
     def seal_ballot(self, ballot: str, run: int) -> None:
-        """Called once a ballot closes: erase traces of casting order where the engine keeps any."""
+        """Called once a ballot run ends (closed or voided): write its choices in the clear,
+        once, shuffled, and erase every trace of casting order the engine keeps."""
+
+    def unsealed(self) -> list[tuple[str, int]]:
+        """Ballot runs still waiting for their seal (a crash came between close and seal, or
+        the run is open): the sitting seals those no longer open when it starts."""
+        return []
 
     def close(self) -> None:
         pass

@@ -73,7 +73,9 @@ class ServerConfig:
     trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For is believed (none by default)
     issue_retry: tuple[float, float] = RETRY  # first and longest pause between attempts at a certificate
     resume: bool = False  # the record may hold another agenda than ``agenda``: continue it (server/live/sittings.py)
-    escrow_dir: Path | None = None  # urn keys of open secret ballots (server/store/urn_keys.py); None: <data_dir>/escrow
+    escrow_dir: Path | None = (
+        None  # urn keys of open secret ballots (server/store/urn_keys.py); None: <data_dir>/escrow
+    )
 
 
 def needs_cjk(agenda: Agenda) -> bool:

@@ -158,7 +158,10 @@ class SQLStore(EventStore):
                     conn.execute(delete(urn).where(urn.c.entry.in_(batch.urn_drops)))
                 if puts:
                     key = self.escrow.key
-                    rows = [(u.entry, u.ballot, u.run, encrypt(key(u.ballot, u.run), u.ballot, u.run, u.choice)) for u in puts]
+                    rows = [
+                        (u.entry, u.ballot, u.run, encrypt(key(u.ballot, u.run), u.ballot, u.run, u.choice))
+                        for u in puts
+                    ]
                     self._insert_rows(conn, "urn", 4, rows)
         except IntegrityError as exc:
             if "one_vote_per_member" in str(exc) or "participation" in str(exc):

@@ -90,6 +90,8 @@ class Assembly:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         data = config.data_dir
+        data.mkdir(mode=0o700, parents=True, exist_ok=True)
+        data.chmod(0o700)  # the database, keys, certificates and documents are the service's alone
         self.key = cert.load_or_create_key(data / "server-key.pem")
         # documents: files, rendering, watermarks (built here, once, so a missing CJK font
         # stops the start rather than a reader's fetch; the render pool's workers, which do

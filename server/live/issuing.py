@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 import logging
 import multiprocessing
+import os
 import re
 import shutil
 import subprocess
@@ -175,6 +176,9 @@ class Issuer:
         path = self.dir.parent / "sitting-record.pdf"
 
         async def write() -> None:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+            os.chmod(path, 0o600)
             await asyncio.to_thread(
                 render_record,
                 self.sitting.meeting,
@@ -269,8 +273,10 @@ class Issuer:
 def render_certificate_file(ctx: cert.CertificateContext, path: str, language: str) -> bytes:
     """Render a certificate to ``path`` atomically (in a worker process); returns the bytes."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp")
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))  # the owner's alone from the first byte
+    os.chmod(tmp, 0o600)
     cert.render_certificate(ctx, tmp, language)
     tmp.replace(target)
     return target.read_bytes()

@@ -211,22 +211,38 @@ def _tls_init(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from .paper.head import HEAD_FILE, head_from, parse_head
     from .paper.verification import verify_store
-    from .store.sql import SQLStore
+    from .store.sql import SQLStore, normalize_url
 
-    store = SQLStore(args.db)
+    url = normalize_url(args.db)
+    data_dir = (
+        Path(args.data_dir) if args.data_dir else Path(url.split("///", 1)[-1]).parent if "sqlite" in url else None
+    )
+    key = Path(args.key).read_text() if args.key else None
     try:
-        found = verify_store(store)
+        heads = [parse_head(text) for text in args.head or []]
+        sources = list(args.head_from or [])
+        if data_dir is not None and (data_dir / HEAD_FILE).is_file():
+            sources.append(str(data_dir / HEAD_FILE))  # the head the server last wrote beside the database
+        heads += [head_from(source, key) for source in sources]
+    except ValueError as exc:
+        print(f"cannot use the head: {exc}", file=sys.stderr)
+        return 2
+    store = SQLStore(args.db, args.escrow_dir)
+    try:
+        found = verify_store(store, heads, data_dir)
     finally:
         store.close()
     report = found.report
     if found.ok:
+        reached = f", the log reaches {', '.join(f'{h.seq}:{h.hash[:12]}…' for h in heads)}" if heads else ""
         print(
             f"OK: {report.entries} log entries chained, {report.ballots_checked} ballot results recomputed and equal, "
-            f"{found.certificates_checked} certificates match the record"
+            f"{found.certificates_checked} certificates match the record{reached}"
         )
         return 0
-    problems = report.problems + found.problems
+    problems = found.problems + report.problems
     print(f"FAILED: first problem at {problems[0]}", file=sys.stderr)
     for problem in problems[1:]:
         print(f"  also: {problem}", file=sys.stderr)
@@ -398,6 +414,23 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     verify = sub.add_parser("verify", help="check the log's chain and recompute every tally")
     verify.add_argument("--db", required=True)
+    verify.add_argument(
+        "--head",
+        action="append",
+        metavar="SEQ:HASH",
+        help="a log head copied down earlier (printed on the record, shown on the console): the log must still reach it",
+    )
+    verify.add_argument(
+        "--head-from",
+        action="append",
+        metavar="FILE",
+        help="take the head from a file: log-head.txt, a certificate PDF or the sitting record PDF",
+    )
+    verify.add_argument(
+        "--data-dir", help="the sitting's data folder (default: the database's folder): log-head.txt, certificates"
+    )
+    verify.add_argument("--key", help="the sitting's public key (PEM) to check signed heads against")
+    verify.add_argument("--escrow-dir", help="the escrow folder, if a secret ballot is still open")
     verify.set_defaults(run=_verify)
 
     vc = sub.add_parser("verify-certificate", help="check a tally certificate against the record")

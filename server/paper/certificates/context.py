@@ -78,5 +78,6 @@ class RecordContext:
     ballots: Sequence[BallotRecord] = ()
     public_key: Ed25519PublicKey | None = None
     log_head: LogPosition | None = None
+    head_payload: str | None = None  # the head signed (server/paper/head.py), in the PDF's metadata
     generated_at: float | None = None
     timezone: str | None = None

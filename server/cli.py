@@ -236,7 +236,8 @@ def _verify(args: argparse.Namespace) -> int:
         store.close()
     report = found.report
     if found.ok:
-        reached = f", the log reaches {', '.join(f'{h.seq}:{h.hash[:12]}…' for h in heads)}" if heads else ""
+        shown = dict.fromkeys(f"{h.seq}:{h.hash[:12]}…" for h in heads)
+        reached = f", the log reaches {', '.join(shown)}" if heads else ""
         print(
             f"OK: {report.entries} log entries chained, {report.ballots_checked} ballot results recomputed and equal, "
             f"{found.certificates_checked} certificates match the record{reached}"

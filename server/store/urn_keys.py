@@ -24,13 +24,14 @@ import contextlib
 import hashlib
 import json
 import os
-import secrets
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 SEALED = "enc1:"  # prefix of an encrypted choice; a clear one is canonical JSON and never starts so
-BLOCK = 512  # plaintexts are padded to a multiple of this: every motion or appointment choice is one block
+BLOCK = (
+    512  # plaintexts are padded to a multiple of this: every choice up to 508 bytes is one block (docs/architecture.md)
+)
 _NONCE = 12
 
 
@@ -42,19 +43,18 @@ def _aad(ballot: str, run: int) -> bytes:
     return f"{ballot}\0{run}".encode()
 
 
-def encrypt(key: bytes, ballot: str, run: int, choice: str) -> str:
+def encrypt(cipher: AESGCM, ballot: str, run: int, choice: str) -> str:
     """``choice`` (canonical JSON) as a fixed-size encrypted text for the urn's choice column."""
     raw = choice.encode()
     size = -(-(len(raw) + 4) // BLOCK) * BLOCK
     padded = len(raw).to_bytes(4, "big") + raw + bytes(size - len(raw) - 4)
-    nonce = secrets.token_bytes(_NONCE)
-    sealed = AESGCM(key).encrypt(nonce, padded, _aad(ballot, run))
-    return SEALED + base64.b64encode(nonce + sealed).decode()
+    nonce = os.urandom(_NONCE)
+    return SEALED + base64.b64encode(nonce + cipher.encrypt(nonce, padded, _aad(ballot, run))).decode()
 
 
-def decrypt(key: bytes, ballot: str, run: int, text: str) -> str:
+def decrypt(cipher: AESGCM, ballot: str, run: int, text: str) -> str:
     blob = base64.b64decode(text[len(SEALED) :])
-    padded = AESGCM(key).decrypt(blob[:_NONCE], blob[_NONCE:], _aad(ballot, run))
+    padded = cipher.decrypt(blob[:_NONCE], blob[_NONCE:], _aad(ballot, run))
     size = int.from_bytes(padded[:4], "big")
     return padded[4 : 4 + size].decode()
 
@@ -68,35 +68,34 @@ class Escrow:
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
-        self._keys: dict[tuple[str, int], bytes] = {}
+        self._keys: dict[tuple[str, int], AESGCM] = {}
 
     def _path(self, ballot: str, run: int) -> Path:
         assert self.folder is not None
         name = hashlib.sha256(_aad(ballot, run)).hexdigest()[:32]
         return self.folder / f"urn-{name}.key"
 
-    def key(self, ballot: str, run: int) -> bytes:
-        """The run's key, made (and escrowed durably) the first time a choice of it is written."""
+    def key(self, ballot: str, run: int) -> AESGCM:
+        """The run's cipher, its key made (and escrowed durably) the first time a choice of it is written."""
         found = self.find(ballot, run)
         if found is not None:
             return found
         key = AESGCM.generate_key(bit_length=256)
         if self.folder is not None:
             _write_private(self._path(ballot, run), json.dumps({"ballot": ballot, "run": run, "key": key.hex()}))
-        self._keys[(ballot, run)] = key
-        return key
+        cipher = self._keys[(ballot, run)] = AESGCM(key)
+        return cipher
 
-    def find(self, ballot: str, run: int) -> bytes | None:
-        """The run's key from memory or the escrow file, or None if there is none (never made, or destroyed)."""
-        key = self._keys.get((ballot, run))
-        if key is None and self.folder is not None:
+    def find(self, ballot: str, run: int) -> AESGCM | None:
+        """The run's cipher from memory or the escrow file, or None if there is no key (never made, or destroyed)."""
+        cipher = self._keys.get((ballot, run))
+        if cipher is None and self.folder is not None:
             try:
                 data = json.loads(self._path(ballot, run).read_text())
             except FileNotFoundError:
                 return None
-            key = bytes.fromhex(data["key"])
-            self._keys[(ballot, run)] = key
-        return key
+            cipher = self._keys[(ballot, run)] = AESGCM(bytes.fromhex(data["key"]))
+        return cipher
 
     def escrowed(self) -> list[tuple[str, int]]:
         """The ballot runs whose key is in the escrow folder."""

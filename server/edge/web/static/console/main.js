@@ -10,11 +10,12 @@ import { ui } from "./ui.js";
 import { renderAgenda } from "./agenda.js";
 import { renderBallot, followEvent } from "./ballot.js";
 import { renderAttendance, downLines, lineText } from "./attendance.js";
+import { followHead, renderHead } from "./head.js";
 
 const $ = (id) => document.getElementById(id);
 
 /** The panels, in page order: each renders itself from `ui.conn.state`. */
-const PANELS = [renderAgenda, renderBallot, renderAttendance];
+const PANELS = [renderAgenda, renderBallot, renderAttendance, renderHead];
 let linesDown = new Set(); // keypad lines shown down at the last render: their return is announced
 
 async function session() {
@@ -92,6 +93,7 @@ async function main() {
   });
   render();
   ui.conn.start();
+  followHead();
   setInterval(tick, 250);
 }
 

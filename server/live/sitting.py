@@ -269,6 +269,8 @@ class Sitting:
                     if kind in LIFECYCLE:
                         if isinstance(event, e.BallotClosed | e.BallotVoided):
                             self.writer.call(self.store.seal_ballot, event.ballot, event.run)
+                        elif isinstance(event, e.BallotOpened) and self.meeting.ballots[event.ballot].spec.secret:
+                            self.writer.call(self.store.prepare_urn, event.ballot, event.run)
                         self._arm_deadline()
         finally:  # a listener's fault must not keep durable votes unacknowledged
             _answer(done, None)

@@ -185,6 +185,10 @@ class SQLStore(EventStore):
             flat = tuple(value for row in chunk for value in row)
             conn.exec_driver_sql(f"INSERT INTO {table} VALUES {', '.join([one] * len(chunk))}", flat)
 
+    def prepare_urn(self, ballot: str, run: int) -> None:
+        """Make and escrow the run's key at its opening: its fsyncs are not paid by a vote."""
+        self.escrow.key(ballot, run)
+
     def seal_ballot(self, ballot: str, run: int) -> None:
         """Write a closed ballot run's choices in the clear, once, and destroy its key.
 

@@ -53,7 +53,7 @@ def child(votes: int, singles: int) -> dict:
         return out
 
     if hasattr(store, "prepare_urn"):
-        store.prepare_urn("one", 1)
+        store.prepare_urn("one", 1, 64)
     single = []
     for m in range(singles):
         b = batch("one", range(m, m + 1))
@@ -62,7 +62,7 @@ def child(votes: int, singles: int) -> dict:
         single.append(time.perf_counter() - t)
     b = batch("burst", range(votes))
     if hasattr(store, "prepare_urn"):
-        store.prepare_urn("burst", 1)  # what the sitting does when the ballot opens
+        store.prepare_urn("burst", 1, 64)  # what the sitting does when a motion opens
     t, c = time.perf_counter(), time.thread_time()
     store.commit(b)
     burst_wall, burst_cpu = time.perf_counter() - t, time.thread_time() - c

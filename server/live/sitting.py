@@ -25,6 +25,7 @@ from ..core.agenda import Agenda
 from ..core.ballot_state import LIFECYCLE
 from ..core.chain import GENESIS
 from ..core.decision import Receipt, Warning
+from ..core.kinds import urn_block
 from ..core.ledger import Ledger
 from ..core.meeting import Meeting
 from ..store.base import Batch, EventStore
@@ -270,7 +271,8 @@ class Sitting:
                         if isinstance(event, e.BallotClosed | e.BallotVoided):
                             self.writer.call(self.store.seal_ballot, event.ballot, event.run)
                         elif isinstance(event, e.BallotOpened) and self.meeting.ballots[event.ballot].spec.secret:
-                            self.writer.call(self.store.prepare_urn, event.ballot, event.run)
+                            block = urn_block(self.meeting.ballots[event.ballot].spec)
+                            self.writer.call(self.store.prepare_urn, event.ballot, event.run, block)
                         self._arm_deadline()
         finally:  # a listener's fault must not keep durable votes unacknowledged
             _answer(done, None)

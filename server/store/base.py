@@ -76,9 +76,9 @@ class EventStore(ABC):
     def load_participation(self) -> list[tuple[str, int, str]]:
         """Every (ballot, run, member) participation row."""
 
-    def prepare_urn(self, ballot: str, run: int) -> None:
-        """Called once a secret ballot run opens: get ready to store its choices (so the first
-        vote's commit does not pay for it)."""
+    def prepare_urn(self, ballot: str, run: int, block: int) -> None:
+        """Called once a secret ballot run opens: get ready to store its choices, each padded
+        to ``block`` bytes (so the first vote's commit does not pay for it)."""
 
     def seal_ballot(self, ballot: str, run: int) -> None:
         """Called once a ballot run ends (closed or voided): write its choices in the clear,

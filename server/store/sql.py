@@ -32,7 +32,7 @@ from .base import (
     check_sequence,
 )
 from .schema import events, participation, urn
-from .urn_keys import Escrow, MissingKey, decrypt, encrypt, is_sealed
+from .urn_keys import BLOCK, Escrow, MissingKey, decrypt, encrypt, is_sealed
 
 _MIGRATIONS = "server.store:migrations"  # package data, found the same from a wheel or the source tree
 _ROWS_PER_INSERT = 500  # x 5 columns stays under SQLite's 32,766 and PostgreSQL's 65,535 parameters
@@ -157,9 +157,14 @@ class SQLStore(EventStore):
                 if batch.urn_drops:
                     conn.execute(delete(urn).where(urn.c.entry.in_(batch.urn_drops)))
                 if puts:
-                    key = self.escrow.key
+                    key, block = self.escrow.key, self.escrow.block
                     rows = [
-                        (u.entry, u.ballot, u.run, encrypt(key(u.ballot, u.run), u.ballot, u.run, u.choice))
+                        (
+                            u.entry,
+                            u.ballot,
+                            u.run,
+                            encrypt(key(u.ballot, u.run), u.ballot, u.run, u.choice, block(u.ballot, u.run)),
+                        )
                         for u in puts
                     ]
                     self._insert_rows(conn, "urn", 4, rows)
@@ -185,9 +190,10 @@ class SQLStore(EventStore):
             flat = tuple(value for row in chunk for value in row)
             conn.exec_driver_sql(f"INSERT INTO {table} VALUES {', '.join([one] * len(chunk))}", flat)
 
-    def prepare_urn(self, ballot: str, run: int) -> None:
-        """Make and escrow the run's key at its opening: its fsyncs are not paid by a vote."""
-        self.escrow.key(ballot, run)
+    def prepare_urn(self, ballot: str, run: int, block: int = BLOCK) -> None:
+        """Make and escrow the run's key at its opening (its fsyncs are not paid by a vote),
+        with the size its choices are padded to."""
+        self.escrow.key(ballot, run, block)
 
     def seal_ballot(self, ballot: str, run: int) -> None:
         """Write a closed ballot run's choices in the clear, once, and destroy its key.

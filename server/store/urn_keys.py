@@ -1,7 +1,8 @@
 """The key that keeps an open secret ballot's choices unreadable on disk, and its escrow.
 
 While a secret ballot run is open, each choice is written to the urn encrypted (AES-256-GCM,
-a random 96-bit nonce per row, the ballot run as associated data) and padded to a fixed size,
+a random 96-bit nonce per row, the ballot run as associated data) and padded to a fixed size
+per ballot (``server.core.kinds.urn_block``),
 so neither the bytes nor the length of a row say what was chosen. Whatever a commit wrote
 during the ballot — database pages, the SQLite WAL, PostgreSQL's WAL beside the voter's
 transaction id, a backup, a replica — holds only ciphertext. At the close the store writes
@@ -43,10 +44,11 @@ def _aad(ballot: str, run: int) -> bytes:
     return f"{ballot}\0{run}".encode()
 
 
-def encrypt(cipher: AESGCM, ballot: str, run: int, choice: str) -> str:
-    """``choice`` (canonical JSON) as a fixed-size encrypted text for the urn's choice column."""
+def encrypt(cipher: AESGCM, ballot: str, run: int, choice: str, block: int = BLOCK) -> str:
+    """``choice`` (canonical JSON) as a fixed-size encrypted text for the urn's choice column:
+    padded to ``block`` bytes (a multiple of it, should a choice not fit)."""
     raw = choice.encode()
-    size = -(-(len(raw) + 4) // BLOCK) * BLOCK
+    size = -(-(len(raw) + 4) // block) * block
     padded = len(raw).to_bytes(4, "big") + raw + bytes(size - len(raw) - 4)
     nonce = os.urandom(_NONCE)
     return SEALED + base64.b64encode(nonce + cipher.encrypt(nonce, padded, _aad(ballot, run))).decode()
@@ -69,22 +71,30 @@ class Escrow:
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         self._keys: dict[tuple[str, int], AESGCM] = {}
+        self._blocks: dict[tuple[str, int], int] = {}
 
     def _path(self, ballot: str, run: int) -> Path:
         assert self.folder is not None
         name = hashlib.sha256(_aad(ballot, run)).hexdigest()[:32]
         return self.folder / f"urn-{name}.key"
 
-    def key(self, ballot: str, run: int) -> AESGCM:
-        """The run's cipher, its key made (and escrowed durably) the first time a choice of it is written."""
+    def key(self, ballot: str, run: int, block: int = BLOCK) -> AESGCM:
+        """The run's cipher; its key is made, and escrowed durably, when the run opens (or at
+        its first choice), with ``block``, the size every choice of the run is padded to."""
         found = self.find(ballot, run)
         if found is not None:
             return found
         key = AESGCM.generate_key(bit_length=256)
         if self.folder is not None:
-            _write_private(self._path(ballot, run), json.dumps({"ballot": ballot, "run": run, "key": key.hex()}))
+            data = {"ballot": ballot, "run": run, "key": key.hex(), "block": block}
+            _write_private(self._path(ballot, run), json.dumps(data))
+        self._blocks[(ballot, run)] = block
         cipher = self._keys[(ballot, run)] = AESGCM(key)
         return cipher
+
+    def block(self, ballot: str, run: int) -> int:
+        """The padded size of the run's choices (after ``key`` or ``find``)."""
+        return self._blocks.get((ballot, run), BLOCK)
 
     def find(self, ballot: str, run: int) -> AESGCM | None:
         """The run's cipher from memory or the escrow file, or None if there is no key (never made, or destroyed)."""
@@ -95,6 +105,7 @@ class Escrow:
             except FileNotFoundError:
                 return None
             cipher = self._keys[(ballot, run)] = AESGCM(bytes.fromhex(data["key"]))
+            self._blocks[(ballot, run)] = int(data.get("block", BLOCK))
         return cipher
 
     def escrowed(self) -> list[tuple[str, int]]:
@@ -111,6 +122,7 @@ class Escrow:
     def destroy(self, ballot: str, run: int) -> None:
         """Forget the key: drop it from memory, overwrite its file and unlink it."""
         self._keys.pop((ballot, run), None)
+        self._blocks.pop((ballot, run), None)
         if self.folder is None:
             return
         path = self._path(ballot, run)

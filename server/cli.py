@@ -21,6 +21,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .documents import DocumentError
     from .edge.serving import ConnectionLimits
     from .live import sittings
+    from .live.agenda_file import explain as explain_agenda
     from .live.agenda_file import load_agenda
     from .store.sql import SQLStore
 
@@ -39,7 +40,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         agenda = load_agenda(args.agenda)
     except AgendaError as exc:
-        print(f"The agenda cannot be used:\n{exc}", file=sys.stderr)
+        print(explain_agenda(args.agenda, exc), file=sys.stderr)
         return 2
     os.umask(0o077)  # everything serve creates (database, WAL, certificates, keys) is the owner's alone
     store = SQLStore(args.db, args.escrow_dir or Path(args.data_dir) / "escrow")
@@ -210,11 +211,52 @@ def _tls_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _archive(args: argparse.Namespace) -> int:
+    from .paper.archive import ArchiveError, make_archive
+
+    if args.data_dir is None and "://" in args.db:
+        print("give --data-dir: the folder with the sitting's certificates and documents", file=sys.stderr)
+        return 2
+    data_dir = Path(args.data_dir) if args.data_dir else Path(args.db).parent
+    try:
+        manifest = make_archive(args.db, data_dir, Path(args.out))
+    except ArchiveError as exc:
+        print(f"no archive written: {exc}", file=sys.stderr)
+        return 1
+    head = manifest["head"]
+    print(
+        f"wrote {args.out}: {len(manifest['files'])} files, the record up to entry {head['seq']} ({head['hash'][:16]}…)"
+    )
+    return 0
+
+
+def _verify_archive(path: str) -> int:
+    from .paper.archive import ArchiveError, verify_archive
+
+    try:
+        found = verify_archive(Path(path))
+    except ArchiveError as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    if not found.problems:
+        print(
+            f"OK: {found.files} files match the manifest, {found.entries} log entries chained, "
+            f"{found.ballots} ballot results recomputed and equal, {found.certificates} certificate PDFs match the record"
+        )
+        return 0
+    print(f"FAILED: {found.problems[0]}", file=sys.stderr)
+    for problem in found.problems[1:]:
+        print(f"  also: {problem}", file=sys.stderr)
+    return 1
+
+
 def _verify(args: argparse.Namespace) -> int:
     from .paper.head import HEAD_FILE, head_from, parse_head
     from .paper.verification import verify_store
     from .store.sql import SQLStore, normalize_url
 
+    if args.archive:
+        return _verify_archive(args.archive)
     url = normalize_url(args.db)
     data_dir = (
         Path(args.data_dir) if args.data_dir else Path(url.split("///", 1)[-1]).parent if "sqlite" in url else None
@@ -414,7 +456,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     tls_init.set_defaults(run=_tls_init)
 
     verify = sub.add_parser("verify", help="check the log's chain and recompute every tally")
-    verify.add_argument("--db", required=True)
+    source = verify.add_mutually_exclusive_group(required=True)
+    source.add_argument("--db", help="the sitting's database (SQLite path or postgresql://...)")
+    source.add_argument("--archive", help="an archive written by `hemicycle archive`: checked offline")
     verify.add_argument(
         "--head",
         action="append",
@@ -433,6 +477,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     verify.add_argument("--key", help="the sitting's public key (PEM) to check signed heads against")
     verify.add_argument("--escrow-dir", help="the escrow folder, if a secret ballot is still open")
     verify.set_defaults(run=_verify)
+
+    arc = sub.add_parser("archive", help="write the sitting's record, certificates and documents to one ZIP file")
+    arc.add_argument("--db", required=True, help="the sitting's database (SQLite path or postgresql://...)")
+    arc.add_argument("--data-dir", help="the sitting's data folder (default: the SQLite file's folder)")
+    arc.add_argument("--out", required=True, help="the ZIP file to write (never overwritten)")
+    arc.set_defaults(run=_archive)
 
     vc = sub.add_parser("verify-certificate", help="check a tally certificate against the record")
     vc.add_argument("certificate", help="the certificate PDF, or the payload text (HC1:...) read from its QR code")

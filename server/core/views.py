@@ -15,6 +15,7 @@ from typing import Any
 from . import events as e
 from .ballot_state import BallotRun
 from .documents import Doc, may_read
+from .floor import floor_view
 from .kinds import keypad_ok, keypad_options
 from .meeting import Meeting
 
@@ -195,6 +196,7 @@ def snapshot(
         "page": m.documents.page
         if m.documents.page and reader_may_read(m, m.documents.docs[m.documents.page["document"]].info, role, members)
         else None,
+        "floor": floor_view(m.floor, agenda, role),
         "closed": m.closed,
         "seq": m.seq,
         **({"cards": cards(m)} if role == "device" else {}),
@@ -212,6 +214,9 @@ def visible_event(event: e.Event, role: str, members: Collection[str], m: Meetin
         return None
     if isinstance(event, e.DOCUMENT_EVENTS):
         return _document_event(event, role, members, m)
+    if isinstance(event, e.FLOOR_EVENTS):
+        # the floor as it stands now goes with each step: screens replace theirs, none re-folds it
+        return {**e.to_data(event), "floor": floor_view(m.floor, m.agenda, role)}
     data = e.to_data(event)
     if isinstance(event, e.SittingOpened):
         return {"name": event.NAME, "at": event.at}

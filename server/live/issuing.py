@@ -298,6 +298,19 @@ def send_to_printer(path: Path, printer: str) -> bool:
     return done.returncode == 0
 
 
+def speeches(meeting: Meeting) -> list[cert.SpeechRecord]:
+    """The floor's finished speeches, in the order given, as the record prints them."""
+    titles = {i.id: i.title for i in meeting.agenda.items}
+    out = []
+    for s in meeting.floor.speeches:
+        m = meeting.agenda.member(s.member)
+        name, seat, group = (m.name, m.seat, m.group) if m is not None else (s.member, "", "")
+        out.append(
+            cert.SpeechRecord(titles.get(s.item, s.item), name, seat, group, s.kind, s.start, s.seconds, s.limit)
+        )
+    return out
+
+
 def render_record(meeting: Meeting, key: Ed25519PrivateKey, hashes: list[str], out: Any, generated_at: float) -> int:
     """The sitting record (会议记录): attendance and every result, with the public key."""
     runs = [*meeting.history, *meeting.ballots.values()]
@@ -316,5 +329,6 @@ def render_record(meeting: Meeting, key: Ed25519PrivateKey, hashes: list[str], o
         log_head=cert.LogPosition(len(hashes), hashes[-1]) if hashes else None,
         head_payload=sign_head(key, len(hashes), hashes[-1]) if hashes else None,
         generated_at=generated_at,
+        speeches=speeches(meeting),
     )
     return cert.render_sitting_record(ctx, out, meeting.agenda.meeting.language)

@@ -22,6 +22,7 @@ from .fonts import register_fonts
 from .keys import public_key_fingerprint, public_key_pem
 from .layout import Output, Styles, build_document, make_styles, para, roster_table
 from .messages import Messages
+from .speeches import floor_flowables
 
 
 def _attendance(ctx: RecordContext, msgs: Messages, styles: Styles) -> tuple[Flowable, list[Flowable]]:
@@ -110,6 +111,7 @@ def record_flowables(ctx: RecordContext, msgs: Messages, styles: Styles) -> list
     if ctx.ballots:
         story.append(para(msgs("ballots"), styles.heading))
         story.extend(_ballots(ctx, msgs, styles))
+    story.extend(floor_flowables(ctx, msgs, styles))
     story.append(KeepTogether(_verification(ctx, msgs, styles)))
     story.append(PageBreak())
     story.append(para(msgs("attendance"), styles.heading))

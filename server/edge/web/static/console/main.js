@@ -10,12 +10,14 @@ import { ui } from "./ui.js";
 import { renderAgenda } from "./agenda.js";
 import { renderBallot, followEvent } from "./ballot.js";
 import { renderAttendance, downLines, lineText } from "./attendance.js";
+import { renderFloor } from "./floor.js";
+import { tickTimers } from "/static/lib/floor.js";
 import { followHead, renderHead } from "./head.js";
 
 const $ = (id) => document.getElementById(id);
 
 /** The panels, in page order: each renders itself from `ui.conn.state`. */
-const PANELS = [renderAgenda, renderBallot, renderAttendance, renderHead];
+const PANELS = [renderAgenda, renderFloor, renderBallot, renderAttendance, renderHead];
 let linesDown = new Set(); // keypad lines shown down at the last render: their return is announced
 
 async function session() {
@@ -45,6 +47,7 @@ function render() {
 }
 
 function tick() {
+  tickTimers();
   const el = document.getElementById("countdown");
   if (!el) return;
   const left = clock.left(el);

@@ -92,6 +92,7 @@ class RecordContext:
     ballots: Sequence[BallotRecord] = ()
     public_key: Ed25519PublicKey | None = None
     log_head: LogPosition | None = None
+    head_payload: str | None = None  # the head signed (server/paper/head.py), in the PDF's metadata
     generated_at: float | None = None
     timezone: str | None = None
     speeches: Sequence[SpeechRecord] = ()  # the floor: who spoke on what, for how long

@@ -94,7 +94,7 @@ def _verification(ctx: RecordContext, msgs: Messages, styles: Styles) -> list[Fl
                 f"{msgs('log.head')}{msgs('pair.sep')}{msgs('log.position.value', seq=ctx.log_head.seq)}", styles.small
             )
         )
-        out.append(para(ctx.log_head.digest, styles.mono))
+        out.append(para(f"{ctx.log_head.seq}:{ctx.log_head.digest}", styles.mono))
     return out
 
 
@@ -130,4 +130,4 @@ def render_sitting_record(ctx: RecordContext, out: Output, language: str = "zh-C
     if ctx.log_head is not None:
         reference += f" · {ctx.log_head.seq}/{ctx.log_head.digest[:12]}"
     title = msgs("titled", title=msgs("record.title"), name=ctx.meeting.title)
-    return build_document(out, story, styles, msgs, reference, title)
+    return build_document(out, story, styles, msgs, reference, title, ctx.head_payload or "")

@@ -12,12 +12,13 @@ import { renderBallot, followEvent } from "./ballot.js";
 import { renderAttendance, downLines, lineText } from "./attendance.js";
 import { renderFloor } from "./floor.js";
 import { tickTimers } from "/static/lib/floor.js";
+import { followHead, renderHead } from "./head.js";
 import { renderPaper } from "./paper.js";
 
 const $ = (id) => document.getElementById(id);
 
 /** The panels, in page order: each renders itself from `ui.conn.state`. */
-const PANELS = [renderAgenda, renderFloor, renderBallot, renderAttendance, renderPaper];
+const PANELS = [renderAgenda, renderFloor, renderBallot, renderAttendance, renderPaper, renderHead];
 let linesDown = new Set(); // keypad lines shown down at the last render: their return is announced
 
 async function session() {
@@ -96,6 +97,7 @@ async function main() {
   });
   render();
   ui.conn.start();
+  followHead();
   setInterval(tick, 250);
 }
 

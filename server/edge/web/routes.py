@@ -37,7 +37,7 @@ LANGUAGES = ("zh-CN", "en")
 MAX_BODY = 16 * 1024
 
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
@@ -152,6 +152,16 @@ def routes(
 
     # -- pages -----------------------------------------------------------------------------
     seat_page = page("seat.html", folders.seat)
+
+    async def seat_worker(request: Request) -> Response:
+        """The tablet's service worker, from the root so that its scope may cover /seat
+        (a worker's scope cannot reach above its own path; /static/seat/ would not do)."""
+        return FileResponse(
+            folders.seat / "sw.js",
+            media_type="text/javascript",
+            headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+        )
+
     display_page = page("display.html")
     login_page = page("login.html")
 
@@ -251,6 +261,7 @@ def routes(
 
     return [
         Route("/seat", seat_page),
+        Route("/seat-sw.js", seat_worker),
         Route("/display", display_page),
         Route("/console", console_page("console.html")),
         Route("/console/pairing", console_page("pairing.html")),

@@ -10,6 +10,8 @@
 import { Connection, ProtocolError, clock } from "/static/lib/protocol.js";
 import * as i18n from "/static/lib/i18n.js";
 import { t, tOr, num, date, clockText, joined, errorText } from "/static/lib/i18n.js";
+import { foldDocument } from "/static/lib/documents.js";
+import { presented, documentLayout } from "./wall_document.js";
 import { h, mount, statusBadge, optionLabel, verdictLabel, countKeys, ballotRuleText, ballotHeader, words } from "/static/lib/dom.js";
 
 const STORE = "hemicycle.display";
@@ -73,6 +75,7 @@ function layout() {
   if (s.snap.closed) return "closed";
   if (mode === "attendance") return "idle";
   if (s.liveBallot()) return "ballot";
+  if (presented(s)) return "document";
   if (s.lastClosed) return "result";
   return "idle";
 }
@@ -215,7 +218,8 @@ function render() {
     return;
   }
   document.title = `${s.meeting.title} — ${t("display.page")}`;
-  const view = { idle, ballot: ballotLayout, result: resultLayout, closed }[which]();
+  const document_ = () => documentLayout(s, token, render);
+  const view = { idle, ballot: ballotLayout, result: resultLayout, closed, document: document_ }[which]();
   const sig = view.outerHTML;
   if (sig === lastSig) return;
   lastSig = sig;
@@ -235,7 +239,8 @@ function tick() {
 function start() {
   const getToken = async () => token;
   conn = new Connection({ getToken, freshWhenLive: true });
-  conn.on(async (kind) => {
+  conn.on(async (kind, detail) => {
+    if (kind === "event") foldDocument(conn.state.snap, detail);
     if (kind === "welcome") {
       clock.sync();
       if (await i18n.load(i18n.pick(conn.state.meeting.language))) lastSig = null;

@@ -1,0 +1,122 @@
+// Where the tablet keeps the page images it has fetched (docs/documents.md, "On the tablet").
+//
+//   public, internal   Cache Storage ("hemicycle-pages-v1"), keyed by the page's URL: still
+//                      readable when the Wi-Fi drops or the page is reloaded offline (the
+//                      service worker, sw.js, keeps the page itself). Cache Storage exists only
+//                      in a secure context (HTTPS, or localhost); over plain HTTP these pages are
+//                      kept in memory instead, the last MEMORY_PAGES of them.
+//   confidential       memory only (Blobs in this page), never written to any browser storage;
+//                      gone on recall, when the sitting closes, and when the page is closed.
+//
+// A recall drops the document from both at once (drop()); reconcile() drops whatever the
+// sitting no longer lists, e.g. documents recalled while the tablet was off.
+
+import { fetchPage, pageUrl } from "/static/lib/documents.js";
+
+export const CACHE = "hemicycle-pages-v1";
+const MEMORY_PAGES = 80; // public/internal pages kept in memory when there is no Cache Storage
+
+export class PageStore {
+  constructor(token) {
+    this.token = token;
+    this.memory = new Map(); // url -> Blob (confidential; public/internal only without Cache Storage)
+    this.persistent = window.isSecureContext && "caches" in window;
+    this.cache = null;
+    this.known = new Set(); // document ids with pages in Cache Storage
+    this.fetching = new Map(); // url -> Promise<Blob>: one fetch per page however many ask
+    this.confidential = new Set(); // ids of confidential documents held in memory
+    this.dropped = new Set(); // ids recalled: a fetch finishing after the recall keeps nothing
+  }
+
+  async open() {
+    if (!this.persistent) return;
+    try {
+      this.cache = await caches.open(CACHE);
+      for (const req of await this.cache.keys()) {
+        const id = docOf(new URL(req.url).pathname);
+        if (id) this.known.add(id);
+      }
+    } catch {
+      this.persistent = false; // storage refused (private mode, quota): memory only
+    }
+  }
+
+  keeps(doc) {
+    return doc.classification !== "confidential" && this.cache !== null;
+  }
+
+  /** The page as a Blob if already held here (memory or cache), else null; no network. */
+  async held(doc, n) {
+    const url = pageUrl(doc.id, n);
+    const mem = this.memory.get(url);
+    if (mem) return mem;
+    if (!this.keeps(doc)) return null;
+    const hit = await this.cache.match(url);
+    return hit ? hit.blob() : null;
+  }
+
+  /** The page as a Blob: from what is held, else fetched (and kept as its classification allows). */
+  async get(doc, n) {
+    const have = await this.held(doc, n);
+    if (have) return have;
+    const url = pageUrl(doc.id, n);
+    if (!this.fetching.has(url)) {
+      const job = this.fetch(doc, n, url).finally(() => this.fetching.delete(url));
+      this.fetching.set(url, job);
+    }
+    return this.fetching.get(url);
+  }
+
+  async fetch(doc, n, url) {
+    const res = await fetchPage(this.token, doc.id, n);
+    if (this.keeps(doc)) {
+      await this.cache.put(url, res.clone());
+      this.known.add(doc.id);
+      if (this.dropped.has(doc.id)) await this.drop(doc.id); // recalled while fetching
+      return res.blob();
+    }
+    const blob = await res.blob();
+    if (this.dropped.has(doc.id)) return blob; // shown nowhere: the reader is closed on recall
+    this.memory.set(url, blob);
+    if (doc.classification !== "confidential") this.trim();
+    return blob;
+  }
+
+  trim() {
+    const plain = [...this.memory.keys()].filter((u) => !this.confidential.has(docOf(u)));
+    for (const url of plain.slice(0, Math.max(0, plain.length - MEMORY_PAGES))) this.memory.delete(url);
+  }
+
+  /** Remember which documents are confidential (their pages are never trimmed, only dropped). */
+  mark(doc) {
+    if (doc.classification === "confidential") this.confidential.add(doc.id);
+  }
+
+  /** Forget a document at once: memory and Cache Storage. */
+  async drop(id) {
+    this.dropped.add(id);
+    this.confidential.delete(id);
+    for (const url of [...this.memory.keys()]) if (docOf(url) === id) this.memory.delete(url);
+    if (this.cache && this.known.has(id)) {
+      this.known.delete(id);
+      const keys = await this.cache.keys();
+      await Promise.all(keys.filter((r) => docOf(new URL(r.url).pathname) === id).map((r) => this.cache.delete(r)));
+    }
+  }
+
+  /** Drop every document held that `live` (a set of ids) no longer contains. */
+  async reconcile(live) {
+    const held = new Set([...this.known, ...[...this.memory.keys()].map(docOf)]);
+    await Promise.all([...held].filter((id) => id && !live.has(id)).map((id) => this.drop(id)));
+  }
+
+  /** The sitting closed: no confidential page stays, even one not recalled yet. */
+  dropConfidential() {
+    return Promise.all([...this.confidential].map((id) => this.drop(id)));
+  }
+}
+
+function docOf(path) {
+  const m = /^\/api\/documents\/([^/]+)\/pages\//.exec(path);
+  return m ? decodeURIComponent(m[1]) : null;
+}

@@ -283,7 +283,11 @@ export class Reader {
       return Math.hypot(a.x - b.x, a.y - b.y);
     };
     stage.addEventListener("pointerdown", (ev) => {
-      stage.setPointerCapture(ev.pointerId);
+      try {
+        stage.setPointerCapture(ev.pointerId);
+      } catch {
+        // a pointer the browser no longer tracks: the gesture works without capture
+      }
       pointers.set(ev.pointerId, { x: ev.clientX, y: ev.clientY });
       start = { x: ev.clientX, y: ev.clientY, pan: { ...this.pan }, zoom: this.zoom, dist: pointers.size === 2 ? distance() : 0 };
     });

@@ -15,8 +15,14 @@ export function foldDocument(snap, ev) {
   snap.documents = snap.documents || [];
   const find = (id) => snap.documents.find((d) => d.id === id);
   switch (ev.name) {
-    case "document.added":
-    case "document.released": {
+    case "document.released":
+      if (typeof ev.document === "string") { // the clerk's: just the id (readers get document.added)
+        const doc = find(ev.document);
+        if (doc) doc.released = true;
+        return doc ? "added" : null;
+      }
+    // falls through
+    case "document.added": {
       const view = ev.document;
       const old = find(view.id);
       if (old) Object.assign(old, view);

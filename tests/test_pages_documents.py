@@ -122,6 +122,7 @@ async def test_upload_release_read_present_and_follow(tmp_path: Path) -> None:
         await expect(console.locator(f"#doc-matrix tr[data-member=m04] td[data-doc='{doc}']")).to_have_attribute(
             "data-state", "not_delivered"
         )
+        await t1.locator("#library-card").scroll_into_view_if_needed()
         await shot(t1, "tablet-library-zh")
 
         # -- a member opens it: the reader shows page 1, the console sees "opened" ------------------
@@ -251,8 +252,13 @@ async def test_offline_reading_confidential_watermark_and_recall(tmp_path: Path)
             cell = console.locator(f"#doc-matrix tr[data-member={m}] td[data-doc='{public}']")
             await expect(cell).to_have_attribute("data-state", "delivered", timeout=30_000)
         await expect(t1.locator(f".doc-row[data-doc='{public}'] .doc-fetch")).to_have_count(0)
-        stored = await t1.evaluate(STORAGE_DUMP)
-        assert sum(p.startswith(f"/api/documents/{public}/pages/") for p in stored["cached"]) == 6
+        await t1.wait_for_function(  # its 6 pages are in Cache Storage (written in the background)
+            """async (id) => {
+              const cache = await caches.open("hemicycle-pages-v1");
+              return (await cache.keys()).filter((r) => r.url.includes(`/api/documents/${id}/pages/`)).length === 6;
+            }""",
+            arg=public,
+        )
         await t1.context.set_offline(True)
         await t1.click(f".doc-row[data-doc='{public}']")
         reader = t1.locator("#reader")

@@ -99,6 +99,7 @@ export function startLibrary(conn, { token, notice, card, readerRoot }) {
           await store.get(doc, n + 1);
           n += 1;
           fetched.set(doc.id, n);
+          reader.arrived(doc.id, n);
           render();
         }
       } catch (err) {
@@ -139,6 +140,7 @@ export function startLibrary(conn, { token, notice, card, readerRoot }) {
     ready.then(() => store.reconcile(ids));
     if (s.closed) store.dropConfidential();
     const ballot = Boolean(conn.state.liveBallot());
+    document.body.classList.toggle("voting", ballot); // the library comes before the ballot card, except during a vote
     if (ballot && !wasLive && reader.isOpen) reader.close(); // the vote comes first
     wasLive = ballot;
     if (wake) {

@@ -69,14 +69,18 @@ export class PageStore {
 
   async fetch(doc, n, url) {
     const res = await fetchPage(this.token, doc.id, n);
-    if (this.keeps(doc)) {
-      await this.cache.put(url, res.clone());
-      this.known.add(doc.id);
-      if (this.dropped.has(doc.id)) await this.drop(doc.id); // recalled while fetching
-      return res.blob();
-    }
+    const headers = new Headers(res.headers);
     const blob = await res.blob();
-    if (this.dropped.has(doc.id)) return blob; // shown nowhere: the reader is closed on recall
+    if (this.dropped.has(doc.id)) return blob; // recalled while fetching: kept nowhere, shown nowhere
+    if (this.keeps(doc)) {
+      this.known.add(doc.id);
+      // written in the background: the page is shown from the Blob without waiting for the disk
+      this.cache.put(url, new Response(blob, { headers })).then(() => {
+        if (this.dropped.has(doc.id)) return this.cache.delete(url); // recalled while writing
+        return null;
+      }, () => {});
+      return blob;
+    }
     this.memory.set(url, blob);
     if (doc.classification !== "confidential") this.trim();
     return blob;

@@ -30,7 +30,8 @@ export class Reader {
     this.page = 1;
     this.zoom = 1;
     this.pan = { x: 0, y: 0 };
-    this.urls = new Map(); // page -> object URL shown or preloaded (revoked when no longer near)
+    this.urls = new Map(); // page (or "t"+page for a thumbnail) -> object URL (revoked when no longer near)
+    this.pool = new Map(); // page -> Promise of its decoded <img>, for the pages near the one shown
     this.secretPositions = new Map();
     this.turn = 0; // bumps on every turn: a late image never replaces a newer one
     this.onKey = (ev) => this.key(ev);
@@ -96,6 +97,7 @@ export class Reader {
   release() {
     for (const url of this.urls.values()) URL.revokeObjectURL(url);
     this.urls.clear();
+    this.pool.clear();
     if (this.thumbObserver) this.thumbObserver.disconnect();
   }
 
@@ -159,46 +161,65 @@ export class Reader {
     this.root.querySelector("#reader-close").focus({ preventScroll: true });
   }
 
-  /** Thumbnails draw their page only once scrolled into view (a 300-page pack stays light). */
+  /** Thumbnails draw their page only once scrolled into view (a 300-page pack stays light),
+   * from what the tablet already holds; one still on its way is drawn when it arrives. */
   observeThumbs() {
     this.thumbObserver = new IntersectionObserver((entries) => {
       for (const entry of entries) {
         if (!entry.isIntersecting) continue;
-        const btn = entry.target;
-        this.thumbObserver.unobserve(btn);
-        const doc = this.doc;
-        this.store.held(doc, Number(btn.dataset.page)).then((blob) => {
-          if (!blob || this.doc !== doc) return;
-          const url = URL.createObjectURL(blob);
-          this.urls.set(`t${btn.dataset.page}`, url);
-          btn.prepend(h("img", { src: url, alt: "" }));
-        }, () => {});
+        this.thumbObserver.unobserve(entry.target);
+        entry.target.dataset.seen = "1";
+        this.drawThumb(entry.target);
       }
     }, { root: this.thumbs });
     for (const btn of this.thumbs.children) this.thumbObserver.observe(btn);
   }
 
+  drawThumb(btn) {
+    const doc = this.doc;
+    const n = Number(btn.dataset.page);
+    if (btn.querySelector("img") || this.urls.has(`t${n}`)) return;
+    this.store.held(doc, n).then((blob) => {
+      if (!blob || this.doc !== doc || this.urls.has(`t${n}`)) return;
+      const url = URL.createObjectURL(blob);
+      this.urls.set(`t${n}`, url);
+      btn.prepend(h("img", { src: url, alt: "" }));
+    }, () => {});
+  }
+
+  /** A page of `docId` has just been fetched in the background. */
+  arrived(docId, n) {
+    if (!this.doc || this.doc.id !== docId) return;
+    const btn = this.thumbs.children[n - 1];
+    if (btn && btn.dataset.seen) this.drawThumb(btn);
+  }
+
   async show(page) {
     const doc = this.doc;
     const turn = ++this.turn;
+    const previous = this.page;
     this.page = page;
     this.setZoom(1);
     this.remember();
     this.counter.textContent = t("doc.page_of", { page, pages: doc.pages });
     this.root.dataset.page = String(page);
-    for (const b of this.thumbs.children) b.setAttribute("aria-current", Number(b.dataset.page) === page ? "page" : "false");
-    this.thumbs.children[page - 1].scrollIntoView({ block: "nearest", inline: "center" });
+    const thumbs = this.thumbs.children;
+    if (thumbs[previous - 1]) thumbs[previous - 1].setAttribute("aria-current", "false");
+    thumbs[page - 1].setAttribute("aria-current", "page");
+    thumbs[page - 1].scrollIntoView({ block: "nearest", inline: "center" });
     this.root.querySelector("#reader-prev").disabled = page <= 1;
     this.root.querySelector("#reader-next").disabled = page >= doc.pages;
     this.renderFollow();
     this.status.textContent = "";
     try {
-      const url = await this.urlFor(page);
+      const img = await this.imageFor(page);
       if (turn !== this.turn || this.doc !== doc) return;
-      this.img.src = url;
-      await this.img.decode().catch(() => {});
-      if (turn !== this.turn) return;
-      this.img.alt = t("doc.page_alt", { title: doc.title, page });
+      this.img.removeAttribute("id");
+      img.id = "reader-page";
+      img.alt = t("doc.page_alt", { title: doc.title, page });
+      this.img.replaceWith(img); // decoded already: the turn is one paint
+      this.img = img;
+      this.applyTransform();
       this.root.dataset.shown = String(page);
     } catch (err) {
       if (turn !== this.turn || this.doc !== doc) return;
@@ -209,25 +230,34 @@ export class Reader {
     this.preload(page, turn);
   }
 
-  async urlFor(page) {
-    if (this.urls.has(page)) return this.urls.get(page);
-    const blob = await this.store.get(this.doc, page);
-    if (this.urls.has(page)) return this.urls.get(page);
-    const url = URL.createObjectURL(blob);
-    this.urls.set(page, url);
-    return url;
+  /** The page as an <img> already decoded (one per page near the one shown). */
+  imageFor(page) {
+    if (!this.pool.has(page)) {
+      const doc = this.doc;
+      const made = this.store.get(doc, page).then(async (blob) => {
+        const url = URL.createObjectURL(blob);
+        const img = h("img", { class: "reader-page", src: url, alt: "", draggable: "false" });
+        this.urls.set(page, url);
+        await img.decode().catch(() => {});
+        return img;
+      });
+      made.catch(() => this.pool.delete(page)); // not held and offline: asked again next time
+      this.pool.set(page, made);
+    }
+    return this.pool.get(page);
   }
 
-  /** Keep the pages either side ready (a turn is then only a decode), and let go of the rest. */
+  /** Keep the pages either side decoded (a turn is then only a paint), and let go of the rest. */
   preload(page, turn) {
-    for (const [key, url] of this.urls) {
-      if (typeof key === "number" && Math.abs(key - page) > 2) {
-        URL.revokeObjectURL(url);
+    for (const key of [...this.pool.keys()]) {
+      if (Math.abs(key - page) > 2) {
+        this.pool.delete(key);
+        if (this.urls.has(key)) URL.revokeObjectURL(this.urls.get(key));
         this.urls.delete(key);
       }
     }
     for (const n of [page + 1, page - 1]) {
-      if (turn === this.turn && n >= 1 && n <= this.doc.pages) this.urlFor(n).catch(() => {});
+      if (turn === this.turn && n >= 1 && n <= this.doc.pages) this.imageFor(n).catch(() => {});
     }
   }
 

@@ -180,7 +180,7 @@ function docRow(s, d) {
     h("td", {}, renderState(d)),
     h("td", { class: "doc-counts", "data-delivered": got, "data-opened": opened },
       d.released && !d.recalled ? t("docs.counts", { delivered: num(got), opened: num(opened), readers: num(readers.length) }) : ""),
-    h("td", { class: "doc-actions" },
+    h("td", {}, h("div", { class: "doc-actions" },
       !d.released && !d.recalled ? h("button", {
         class: "btn small primary", id: `release-${d.id}`, disabled: ui.busy,
         onclick: () => ui.command("release_document", { document: d.id }, t("docs.done_release", { title: d.title })),
@@ -195,7 +195,7 @@ function docRow(s, d) {
           if (await ui.confirmStep(t("docs.confirm_recall", { title: d.title }), t("docs.recall")) === null) return;
           ui.command("recall_documents", { document: d.id }, t("docs.done_recall", { title: d.title }));
         },
-      }, t("docs.recall")) : null));
+      }, t("docs.recall")) : null)));
 }
 
 /** What is being presented, with previous / next; why a confidential one is not on the wall. */
@@ -221,7 +221,14 @@ function matrix(s, shown) {
   return h("div", { class: "doc-matrix-wrap" },
     h("h3", {}, t("docs.receipts_matrix")),
     h("table", { class: "doc-matrix", id: "doc-matrix" },
-      h("thead", {}, h("tr", {}, h("th", {}, t("docs.member")), shown.map((d) => h("th", { scope: "col", "data-doc": d.id }, words(d.title))))),
+      h("thead", {}, h("tr", {}, h("th", {}, t("docs.member")), shown.map((d) => {
+        const readers = members.filter((m) => readsIt(d, m));
+        const count = (state) => readers.filter((m) => (d.receipts || {})[m.id] === state).length;
+        return h("th", { scope: "col", "data-doc": d.id }, h("div", {}, words(d.title)),
+          h("div", { class: "doc-col-counts" }, t("docs.matrix_counts", {
+            delivered: num(count("delivered") + count("opened")), opened: num(count("opened")), readers: num(readers.length),
+          })));
+      }))),
       h("tbody", {}, members.map((m) => h("tr", { "data-member": m.id },
         h("th", { scope: "row" }, `${m.seat} ${m.name}`),
         shown.map((d) => {

@@ -311,7 +311,9 @@ async def first_page(pages: list[Any], title: str, start: Any) -> list[float]:
         await p.wait_for_function("() => window.__firstPage !== null", timeout=60_000)
         shown, listed = await p.evaluate("() => [window.__firstPage, window.__listed]")
         out.append(shown - t0_ms)
-        print(f"    listed after {listed - t0_ms:.0f} ms, page 1 shown {shown - listed:.0f} ms after the tap", flush=True)
+        print(
+            f"    listed after {listed - t0_ms:.0f} ms, page 1 shown {shown - listed:.0f} ms after the tap", flush=True
+        )
     return out
 
 

@@ -293,9 +293,7 @@ async def test_offline_reading_confidential_watermark_and_recall(tmp_path: Path)
         await shot(t1, "tablet-reader-confidential-zh")
         # what each tablet shows is stamped for its reader: not the clean page, not another's
         async with httpx.AsyncClient(base_url=r.srv.http) as http:
-            clean = await http.get(
-                f"/api/documents/{secret}/pages/1", headers=bearer(r.srv.creds["clerk"]["token"])
-            )
+            clean = await http.get(f"/api/documents/{secret}/pages/1", headers=bearer(r.srv.creds["clerk"]["token"]))
         clean_pixels = Image.open(io.BytesIO(clean.content)).convert("RGBA").tobytes()
         shown1, shown2 = await t1.evaluate(SHOWN_DIGEST), await t2.evaluate(SHOWN_DIGEST)
         assert len({shown1, shown2, hashlib.sha256(clean_pixels).hexdigest()}) == 3
@@ -331,7 +329,9 @@ async def test_offline_reading_confidential_watermark_and_recall(tmp_path: Path)
         assert gone.status_code == 410
 
         # -- closing the sitting recalls every confidential document ----------------------------------
-        await upload_in_console(console, tmp_path, "minutes.pdf", make_pdf(1), title="会议纪要（机密）", classification="confidential")
+        await upload_in_console(
+            console, tmp_path, "minutes.pdf", make_pdf(1), title="会议纪要（机密）", classification="confidential"
+        )
         closing = await doc_id(console, "会议纪要（机密）")
         for m in ("m01", "m02", "m03"):  # every tablet has fetched it (and a fetch never meets the recall)
             cell = console.locator(f"#doc-matrix tr[data-member={m}] td[data-doc='{closing}']")

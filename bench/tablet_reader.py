@@ -365,6 +365,13 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         await bench.clerk.send(json.dumps({"type": "hello", "v": 1, "token": bench.creds["clerk"]["token"]}))
         while json.loads(await bench.clerk.recv())["type"] != "welcome":
             pass
+
+        async def clerk_ping() -> None:
+            while True:  # the server closes a connection idle for a minute (pre-rendering takes longer)
+                await asyncio.sleep(15)
+                await bench.clerk.send('{"type":"ping"}')
+
+        pinger = asyncio.create_task(clerk_ping())
         seat_ids = sorted(bench.creds["seats"])
         seats = [Seat(bench, bench.creds["seats"][s]["token"]) for s in seat_ids[: args.tablets]]
         t = time.monotonic()
@@ -423,6 +430,8 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             print(f"  cold first page: {', '.join(f'{x:.0f}' for x in out['cold'])} ms", flush=True)
             await browser.close()
     finally:
+        if "pinger" in locals():
+            pinger.cancel()
         for seat in locals().get("seats", []):
             for task in seat.tasks:
                 task.cancel()

@@ -366,3 +366,28 @@ async def drop_file(page: Any, name: str, data: bytes) -> None:
     await page.dispatch_event("#doc-drop", "dragover", {"dataTransfer": transfer})
     await page.dispatch_event("#doc-drop", "drop", {"dataTransfer": transfer})
     await expect(page.locator("#doc-chosen")).to_contain_text(name)
+
+
+@needs_chromium
+async def test_the_console_says_offline_reading_is_off_when_tablets_use_plain_http(tmp_path: Path) -> None:
+    set_password(tmp_path, PASSWORD)
+    errors = Errors()
+    for public_url, off in (("http://192.0.2.10:8000", True), ("https://room.example:8443", False)):
+        srv = await serve(tmp_path, agenda(), public_url=public_url)
+        try:
+            async with async_playwright() as pw:
+                browser = await launch(pw)
+                console = errors.watch(await (await browser.new_context()).new_page(), "console")
+                await console_login(console, srv.http, PASSWORD)
+                await expect(console.locator("#doc-upload")).to_be_visible()
+                await expect(console.locator("#documents")).to_have_attribute(
+                    "data-offline-reading", "off" if off else "on"
+                )
+                if off:
+                    await expect(console.locator("#offline-reading-off")).to_contain_text("HTTPS")
+                else:
+                    await expect(console.locator("#offline-reading-off")).to_have_count(0)
+                await browser.close()
+        finally:
+            await srv.stop()
+    assert errors.seen == [], errors.seen

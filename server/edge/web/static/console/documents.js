@@ -21,6 +21,17 @@ let form = null;
 let uploading = null; // {name} while an upload is on its way
 let uploadError = null;
 let polling = null;
+let offlineOff = null; // whether tablets will read over plain HTTP (no service worker, no Cache Storage)
+
+/** Tablets reach the server at its public URL (else this page's address); Cache Storage and
+ * service workers exist only in a secure context: HTTPS, or this very machine. */
+async function checkOffline() {
+  const info = await fetch("/api/info", { cache: "no-store" }).then((r) => r.json()).catch(() => null);
+  const url = new URL((info && info.public_url) || location.origin);
+  const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+  offlineOff = url.protocol !== "https:" && !loopback;
+  ui.render();
+}
 
 /** Called by main.js for every event, before the re-render. */
 export function followDocuments(ev) {
@@ -42,7 +53,11 @@ export function readsIt(doc, m) {
 export function renderDocuments() {
   const root = $("documents");
   if (!root) return;
-  if (!form) form = buildForm();
+  if (!form) {
+    form = buildForm();
+    checkOffline();
+  }
+  if (offlineOff !== null) root.dataset.offlineReading = offlineOff ? "off" : "on";
   const s = ui.conn.state;
   const all = docs();
   const live = all.filter((d) => !d.recalled);
@@ -51,6 +66,7 @@ export function renderDocuments() {
     form,
     uploading ? h("div", { class: "doc-uploading", id: "doc-uploading", role: "status" }, t("docs.uploading", { name: uploading.name })) : null,
     uploadError ? h("div", { class: "doc-error", id: "doc-upload-error", role: "alert", "data-code": uploadError.code || "" }, uploadError.text) : null,
+    offlineOff ? h("p", { class: "doc-note", id: "offline-reading-off" }, t("docs.offline_off")) : null,
     presenter(s),
     all.length ? h("table", { class: "doc-table", id: "doc-table" },
       h("thead", {}, h("tr", {}, ["docs.title", "docs.item", "docs.state", "docs.receipts", "docs.actions"].map((k) => h("th", {}, t(k))))),

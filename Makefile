@@ -11,7 +11,7 @@ PORT   ?= 8000
 # HOST=0.0.0.0 serves the room network; PUBLIC_URL=https://room.example:8443 is what tablets open
 PUBLIC_URL ?=
 
-.PHONY: run test lint setup bench clean clean-data
+.PHONY: run test lint setup bench clean clean-data mutation mutation-report
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Hemicycle needs Python >= 3.11"'
@@ -38,13 +38,25 @@ test: $(STAMP) lint
 	scripts/services.sh
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# Mutation testing of server/core (docs/testing.md): not part of `make test`. Bounded in time;
+# a second run resumes where the first stopped. MUTANTS=server.core.rules* narrows it.
+MUTATION_MINUTES ?= 40
+MUTANTS ?=
+mutation: $(STAMP)
+	$(BIN)/pip install -q -e '.[mutation]' --config-settings editable_mode=compat
+	timeout $$(( $(MUTATION_MINUTES) * 60 )) $(BIN)/mutmut run --max-children 2 $(MUTANTS) || [ $$? -eq 124 ]
+	$(MAKE) --no-print-directory mutation-report
+
+mutation-report: $(STAMP)
+	$(BIN)/python scripts/mutation_report.py
+
 bench: $(STAMP)
 	$(BIN)/python bench/vote_burst.py
 
 # The environment only: var/ holds the sitting's legal record (database, certificates,
 # keys) and is never removed by `clean`.
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info mutants
 
 # Deletes the record for good: asks first (CONFIRM=yes skips the question, for scripts).
 clean-data:

@@ -207,10 +207,51 @@ def _tls_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _archive(args: argparse.Namespace) -> int:
+    from .paper.archive import ArchiveError, make_archive
+
+    if args.data_dir is None and "://" in args.db:
+        print("give --data-dir: the folder with the sitting's certificates and documents", file=sys.stderr)
+        return 2
+    data_dir = Path(args.data_dir) if args.data_dir else Path(args.db).parent
+    try:
+        manifest = make_archive(args.db, data_dir, Path(args.out))
+    except ArchiveError as exc:
+        print(f"no archive written: {exc}", file=sys.stderr)
+        return 1
+    head = manifest["head"]
+    print(
+        f"wrote {args.out}: {len(manifest['files'])} files, the record up to entry {head['seq']} ({head['hash'][:16]}…)"
+    )
+    return 0
+
+
+def _verify_archive(path: str) -> int:
+    from .paper.archive import ArchiveError, verify_archive
+
+    try:
+        found = verify_archive(Path(path))
+    except ArchiveError as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    if not found.problems:
+        print(
+            f"OK: {found.files} files match the manifest, {found.entries} log entries chained, "
+            f"{found.ballots} ballot results recomputed and equal, {found.certificates} certificate PDFs match the record"
+        )
+        return 0
+    print(f"FAILED: {found.problems[0]}", file=sys.stderr)
+    for problem in found.problems[1:]:
+        print(f"  also: {problem}", file=sys.stderr)
+    return 1
+
+
 def _verify(args: argparse.Namespace) -> int:
     from .paper.verification import verify_store
     from .store.sql import SQLStore
 
+    if args.archive:
+        return _verify_archive(args.archive)
     store = SQLStore(args.db)
     try:
         found = verify_store(store)
@@ -389,8 +430,16 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     tls_init.set_defaults(run=_tls_init)
 
     verify = sub.add_parser("verify", help="check the log's chain and recompute every tally")
-    verify.add_argument("--db", required=True)
+    source = verify.add_mutually_exclusive_group(required=True)
+    source.add_argument("--db", help="the sitting's database (SQLite path or postgresql://...)")
+    source.add_argument("--archive", help="an archive written by `hemicycle archive`: checked offline")
     verify.set_defaults(run=_verify)
+
+    arc = sub.add_parser("archive", help="write the sitting's record, certificates and documents to one ZIP file")
+    arc.add_argument("--db", required=True, help="the sitting's database (SQLite path or postgresql://...)")
+    arc.add_argument("--data-dir", help="the sitting's data folder (default: the SQLite file's folder)")
+    arc.add_argument("--out", required=True, help="the ZIP file to write (never overwritten)")
+    arc.set_defaults(run=_archive)
 
     vc = sub.add_parser("verify-certificate", help="check a tally certificate against the record")
     vc.add_argument("certificate", help="the certificate PDF, or the payload text (HC1:...) read from its QR code")

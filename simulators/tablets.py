@@ -50,6 +50,7 @@ class Report:
     errors: list[str] = field(default_factory=list)
     mismatches: list[str] = field(default_factory=list)
     results: list[dict[str, Any]] = field(default_factory=list)
+    papers: dict[str, dict[str, Any]] = field(default_factory=dict)  # ballot id -> its view and acknowledged papers
 
 
 @dataclass
@@ -148,6 +149,7 @@ async def _run_sitting(
             if expected != result:
                 report.mismatches.append(f"{ballot['id']}: server result {result} != recount {expected}")
             report.results.append({"ballot": ballot["id"], "result": result})
+            report.papers[ballot["id"]] = {"ballot": ballot, "papers": mine, "result": result}
             _print_result(ballot, result)
     finally:
         await clerk.close()
@@ -198,12 +200,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clerk", action="store_true", help="also play the clerk and run every ballot")
     p.add_argument("--only", action="append", help="with --clerk: run only this ballot id (repeatable)")
     p.add_argument("--duration", type=float, default=600.0, help="without --clerk: stop after this many seconds")
+    p.add_argument(
+        "--papers", help="with --clerk: write each ballot's acknowledged papers and result to this JSON file"
+    )
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     report = asyncio.run(run(args))
+    if args.papers:  # for an independent recount (tests/oracle.py)
+        with open(args.papers, "w", encoding="utf-8") as out:
+            json.dump(report.papers, out, ensure_ascii=False)
     print(f"acknowledged casts: {report.acks}; refused: {len(report.errors)}; mismatches: {len(report.mismatches)}")
     for line in report.errors[:20] + report.mismatches[:20]:
         print(f"  {line}")

@@ -44,6 +44,13 @@ BALLOTS = [
 ]
 
 
+async def poll_cycles(sim: SimulatedLine, cycles: int = 3) -> None:
+    """Wait until the bridge has polled every unit ``cycles`` more times: "nothing happened"
+    is then a fact about the line, not about how long the test slept."""
+    start = sim.stats.requests
+    await wait_for(lambda: sim.stats.requests >= start + cycles * len(sim.addresses), f"{cycles} poll cycles")
+
+
 async def wait_for(predicate: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():

@@ -207,9 +207,11 @@ async def test_a_pairing_code_gives_a_token_of_the_devices_own_once(srv: LiveSer
 async def test_pairing_codes_survive_a_restart(tmp_path: Path) -> None:
     set_password(tmp_path, PASSWORD)
     server = await start_server(tmp_path, make_agenda(3))
-    async with client(server) as http:
-        codes = await pairing_codes(http, server)
-    await server.stop()
+    try:
+        async with client(server) as http:
+            codes = await pairing_codes(http, server)
+    finally:
+        await server.stop()
     server = await start_server(tmp_path, make_agenda(3), db=server.db)
     try:
         async with client(server) as http:

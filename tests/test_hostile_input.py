@@ -35,19 +35,23 @@ async def test_a_fraction_with_a_huge_exponent_is_refused_and_hellos_and_restart
     dropped, before and after a restart); "1e3000000" blocked the loop while it was built."""
     agenda = make_agenda(5)
     srv = await start_server(tmp_path, agenda, port=0)
-    with ServerLog() as log:
-        clerk = Client(srv.url, srv.creds["clerk"]["token"])
-        await clerk.connect()
-        before = srv.assembly.sitting.ledger.seq
-        for fraction in ("1e-5000", "1e3000000", "1/0", "nan", "-1/2", "１/２"):
-            err = await refused(clerk, {"id": "x", "title": "t", "rule": {"fraction": fraction}})
-            assert err.code == "invalid_ballot" and "rule" in err.message
-        assert srv.assembly.sitting.ledger.seq == before
-        await clerk.command("create_ballot", item="item1", spec={"id": "ok", "title": "t", "rule": {"fraction": "2/3"}})
-        await clerk.close()
-    assert log.faults() == []
+    try:
+        with ServerLog() as log:
+            clerk = Client(srv.url, srv.creds["clerk"]["token"])
+            await clerk.connect()
+            before = srv.assembly.sitting.ledger.seq
+            for fraction in ("1e-5000", "1e3000000", "1/0", "nan", "-1/2", "１/２"):
+                err = await refused(clerk, {"id": "x", "title": "t", "rule": {"fraction": fraction}})
+                assert err.code == "invalid_ballot" and "rule" in err.message
+            assert srv.assembly.sitting.ledger.seq == before
+            await clerk.command(
+                "create_ballot", item="item1", spec={"id": "ok", "title": "t", "rule": {"fraction": "2/3"}}
+            )
+            await clerk.close()
+        assert log.faults() == []
+    finally:
+        await srv.stop()  # also when an assertion fails: no server outlives its test
     port = int(srv.url.split(":")[2].split("/")[0])
-    await srv.stop()
     again = await start_server(tmp_path, agenda, db=srv.db, port=port)
     try:
         seat = Client(again.url, again.seat_token("S001"))

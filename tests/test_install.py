@@ -19,7 +19,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_the_wheel_serves_a_sitting_from_another_directory(tmp_path: Path) -> None:
     dist, venv, room = tmp_path / "dist", tmp_path / "venv", tmp_path / "elsewhere"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)], check=True)
+    # built from a copy: pip's build step writes build/ and *.egg-info beside the sources
+    source = tmp_path / "source"
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "var", "mutants", "build", "*.egg-info", "test-artifacts", ".*cache"
+        ),
+    )
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(source)], check=True)
     (wheel,) = dist.glob("hemicycle-*.whl")
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     subprocess.run([venv / "bin" / "pip", "install", "-q", str(wheel)], check=True, capture_output=True)

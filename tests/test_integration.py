@@ -151,7 +151,8 @@ async def test_a_display_never_receives_a_secret_choice(live: LiveServer) -> Non
         choices = ["for"] * 7 + ["against"] * 3 + ["abstain"] * 2
         acks = await asyncio.gather(*(s.cast("secret1", ch) for s, ch in zip(seats, choices)))
         assert all("choice" not in a for a in acks)  # not even the ack repeats a secret choice
-        await asyncio.sleep(0.3)  # let coalesced progress reach the display
+        while '"voted":12' not in received[-1].replace(" ", ""):  # coalesced progress reaches the display
+            received.append(await asyncio.wait_for(display.recv(), 10))
         await clerk.command("close_ballot", ballot="secret1")
         while True:
             text = await asyncio.wait_for(display.recv(), 5)
@@ -170,48 +171,49 @@ async def test_a_display_never_receives_a_secret_choice(live: LiveServer) -> Non
 
 
 async def test_the_clerk_creates_ballots_during_the_sitting_and_a_further_election_round(tmp_path: Any) -> None:
-    from tests.support import make_agenda, start_server
+    from tests.support import make_agenda, serving
 
-    srv = await start_server(tmp_path, make_agenda(5, ballots=[]))
-    clerk = Client(srv.url, srv.creds["clerk"]["token"])
-    await clerk.connect()
-    seats = await seats_of(srv, 5)
-    await asyncio.gather(*(s.check_in() for s in seats))
-    spec = {
-        "id": "vc",
-        "title": "补选副主任",
-        "kind": "election",
-        "seats": 1,
-        "secret": True,
-        "candidates": [{"id": "a", "name": "甲"}, {"id": "b", "name": "乙"}, {"id": "c", "name": "丙"}],
-    }
-    bad = {**spec, "id": "bad", "seats": 0}
-    try:
-        await clerk.command("create_ballot", item="item1", spec=bad)
-    except ServerError as exc:
-        assert exc.code == "invalid_ballot" and "seats" in exc.message
-    else:
-        raise AssertionError("an invalid ad hoc ballot was accepted")
-    await clerk.command("create_ballot", item="item1", spec=spec)
-    await clerk.command("open_ballot", ballot="vc")
-    papers = (
-        [{"a": "for", "b": "against", "c": "against"}] * 2
-        + [{"a": "against", "b": "for", "c": "against"}] * 2
-        + [{"a": "abstain", "b": "abstain", "c": "for"}]
-    )
-    await asyncio.gather(*(s.cast("vc", p) for s, p in zip(seats, papers)))
-    await clerk.command("close_ballot", ballot="vc")
-    _, closed = await clerk.next_event("ballot.closed")
-    assert closed["result"]["verdict"] == "further_round_needed"
-    await clerk.command("create_further_round", ballot="vc")
-    _, created = await clerk.next_event("ballot.created")
-    assert (
-        created["ballot"]["id"] == "vc-r2" and created["ballot"]["round"] == 2 and created["ballot"]["keypad"] is None
-    )
-    await clerk.command("open_ballot", ballot="vc-r2")
-    await asyncio.gather(*(s.cast("vc-r2", {"a": "for"} if i < 3 else {"b": "for"}) for i, s in enumerate(seats)))
-    await clerk.command("close_ballot", ballot="vc-r2")
-    _, closed = await clerk.next_event("ballot.closed")
-    assert closed["result"]["verdict"] == "elected" and closed["result"]["elected"] == ["a"]
-    await close_all(seats, clerk)
-    await srv.stop()
+    async with serving(tmp_path, make_agenda(5, ballots=[])) as srv:  # stopped even when an assertion fails
+        clerk = Client(srv.url, srv.creds["clerk"]["token"])
+        await clerk.connect()
+        seats = await seats_of(srv, 5)
+        await asyncio.gather(*(s.check_in() for s in seats))
+        spec = {
+            "id": "vc",
+            "title": "补选副主任",
+            "kind": "election",
+            "seats": 1,
+            "secret": True,
+            "candidates": [{"id": "a", "name": "甲"}, {"id": "b", "name": "乙"}, {"id": "c", "name": "丙"}],
+        }
+        bad = {**spec, "id": "bad", "seats": 0}
+        try:
+            await clerk.command("create_ballot", item="item1", spec=bad)
+        except ServerError as exc:
+            assert exc.code == "invalid_ballot" and "seats" in exc.message
+        else:
+            raise AssertionError("an invalid ad hoc ballot was accepted")
+        await clerk.command("create_ballot", item="item1", spec=spec)
+        await clerk.command("open_ballot", ballot="vc")
+        papers = (
+            [{"a": "for", "b": "against", "c": "against"}] * 2
+            + [{"a": "against", "b": "for", "c": "against"}] * 2
+            + [{"a": "abstain", "b": "abstain", "c": "for"}]
+        )
+        await asyncio.gather(*(s.cast("vc", p) for s, p in zip(seats, papers)))
+        await clerk.command("close_ballot", ballot="vc")
+        _, closed = await clerk.next_event("ballot.closed")
+        assert closed["result"]["verdict"] == "further_round_needed"
+        await clerk.command("create_further_round", ballot="vc")
+        _, created = await clerk.next_event("ballot.created")
+        assert (
+            created["ballot"]["id"] == "vc-r2"
+            and created["ballot"]["round"] == 2
+            and created["ballot"]["keypad"] is None
+        )
+        await clerk.command("open_ballot", ballot="vc-r2")
+        await asyncio.gather(*(s.cast("vc-r2", {"a": "for"} if i < 3 else {"b": "for"}) for i, s in enumerate(seats)))
+        await clerk.command("close_ballot", ballot="vc-r2")
+        _, closed = await clerk.next_event("ballot.closed")
+        assert closed["result"]["verdict"] == "elected" and closed["result"]["elected"] == ["a"]
+        await close_all(seats, clerk)

@@ -8,7 +8,6 @@ links a seat to its choice, neither in the bridge's log nor in the database file
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -27,7 +26,7 @@ from device_drivers.events import KeyEvent
 from device_drivers.messages import Key, Mode
 from simulators.keypads import Faults
 from terminal_client.client import Client
-from tests.keypad_support import CHOICE, WAIT, final_counts, press_script, rig, wait_for
+from tests.keypad_support import CHOICE, WAIT, final_counts, poll_cycles, press_script, rig, wait_for
 
 # ---------------------------------------------------------------------------- end to end
 
@@ -123,13 +122,13 @@ async def test_power_cycled_unit_does_not_replay_old_presses(tmp_path: Path) -> 
             "the unit's mode restored after the power cycle",
         )
         assert r.sim.state(5).boot != old_boot
-        await asyncio.sleep(0.3)  # several poll cycles: nothing may be replayed
+        await poll_cycles(r.sim)  # nothing may be replayed
         assert len(r.vote_casts("chg")) == 1
         # new boot: seq numbers restart at 1, the second press reuses seq 2 - a different press
         assert r.sim.press(5, Key.AGAINST) and r.sim.press(5, Key.ABSTAIN)
         await wait_for(lambda: len(r.vote_casts("chg")) == 3, "the two new votes")
         await r.all_acknowledged()
-        await asyncio.sleep(0.3)
+        await poll_cycles(r.sim)
         result = await r.close("chg")
         assert result["lines"][0]["counts"] == {"for": 0, "against": 0, "abstain": 1}
         assert [c["choice"] for c in r.vote_casts("chg")] == ["for", "against", "abstain"]
@@ -213,7 +212,7 @@ async def test_bridge_restart_mid_vote_loses_and_doubles_nothing(tmp_path: Path)
         second = await r.start_bridge()
         await wait_for(lambda: len(r.meeting.ballots["reg1"].voters) == 40, "40 votes")
         await r.all_acknowledged()
-        await asyncio.sleep(0.2)
+        await poll_cycles(r.sim)  # the re-sent presses had their chance to be counted twice
         assert len(r.vote_casts("reg1")) == 40
         assert second.stats["casts"] == 40 and second.stats["refused"] == 0  # 20 re-sent, answered once
         result = await r.close("reg1")

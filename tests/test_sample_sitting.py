@@ -20,6 +20,8 @@ import pytest
 
 from server.live.agenda_file import load_agenda
 from terminal_client import Client
+from tests.oracle import published
+from tests.oracle import recount as oracle_recount
 from tests.support import start_server
 
 ROOT = Path(__file__).parent.parent
@@ -67,6 +69,8 @@ async def test_simulate_tablets_with_the_clerk_runs_the_sample_without_a_mismatc
             str(len(agenda.members)),
             "--seed",
             "7",
+            "--papers",
+            str(tmp_path / "papers.json"),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             cwd=ROOT,
@@ -77,6 +81,12 @@ async def test_simulate_tablets_with_the_clerk_runs_the_sample_without_a_mismatc
         assert f"acknowledged casts: {voting * len(agenda.ballots)}; refused: 0; mismatches: 0" in report
         for ballot in agenda.ballots:
             assert f"- {ballot} (" in report  # every ballot was run
+        # the simulator recounts with the server's own tally code; the oracle shares none of it
+        papers = json.loads((tmp_path / "papers.json").read_text())
+        assert set(papers) == set(agenda.ballots)
+        for ballot_id, run in papers.items():
+            assert len(run["papers"]) == voting
+            assert published(run["result"]) == oracle_recount(run["ballot"], run["papers"]), ballot_id
 
         clerk = Client(srv.url, srv.creds["clerk"]["token"])
         welcome = await clerk.connect()

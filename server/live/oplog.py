@@ -84,12 +84,19 @@ class OperationsLog:
             note(event.NAME, seq=seq)
 
 
+class _PrivateWatchedFile(logging.handlers.WatchedFileHandler):
+    """Reopened when logrotate moves the file, and created 0600 each time: the log names
+    who logged in from where, for the operators only."""
+
+    def _open(self) -> Any:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
 def attach_file(path: Path) -> logging.Handler:
     """Send the operational log to ``path`` (0600; reopened if logrotate moves it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.close(fd)
-    handler = logging.handlers.WatchedFileHandler(path, encoding="utf-8")
+    handler = _PrivateWatchedFile(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)

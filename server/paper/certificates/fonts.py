@@ -72,7 +72,9 @@ def register_fonts(dirs: tuple[str, ...] | None = None, *, require_cjk: bool = T
     override = os.environ.get(ENV_VAR, "").strip()
     if override:
         path, index = _parse_override(override)
-        font = _load(path, index) if path.is_file() else None
+        if not path.is_file():
+            raise FontNotFoundError(f"{ENV_VAR}={override!r}: no such font file")
+        font = _load(path, index)
         if font is None:
             raise FontNotFoundError(
                 f"{ENV_VAR}={override!r} is not a readable TrueType font with Chinese glyphs "

@@ -1,0 +1,57 @@
+"""Summarise mutmut's results (`make mutation-report`): per module, how many mutants were
+killed, survived, or not yet checked, and the names of the survivors (`mutmut show NAME`
+prints one). docs/benchmarks.md, "Mutation testing", explains each accepted survivor."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+KILLED = {1, 3, 37}  # a test failed (or pytest broke, or the type checker caught it)
+SURVIVED = {0}
+NO_TESTS = {5, 33}
+
+
+def main() -> int:
+    metas = sorted(Path("mutants").rglob("*.py.meta"))
+    if not metas:
+        print("no mutation results yet: run `make mutation`", file=sys.stderr)
+        return 1
+    survivors: list[str] = []
+    print(f"{'module':44} {'mutants':>8} {'killed':>7} {'survived':>9} {'no tests':>9} {'unchecked':>10}")
+    for meta in metas:
+        codes = json.loads(meta.read_text()).get("exit_code_by_key", {})
+        if not codes:
+            continue
+        tally: Counter[str] = Counter()
+        for name, code in codes.items():
+            kind = (
+                "killed"
+                if code in KILLED
+                else "survived"
+                if code in SURVIVED
+                else "no tests"
+                if code in NO_TESTS
+                else "unchecked"
+                if code is None
+                else "other"
+            )
+            tally[kind] += 1
+            if kind == "survived":
+                survivors.append(name)
+        module = str(meta.relative_to("mutants"))[: -len(".meta")]
+        print(
+            f"{module:44} {len(codes):>8} {tally['killed']:>7} {tally['survived']:>9} {tally['no tests']:>9} "
+            f"{tally['unchecked']:>10}"
+        )
+    if survivors:
+        print("\nsurvivors (`mutmut show NAME`):")
+        for name in survivors:
+            print(f"  {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

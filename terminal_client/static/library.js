@@ -96,7 +96,7 @@ export function startLibrary(conn, { token, notice, card, readerRoot }) {
       let n = fetched.get(doc.id) || 0;
       try {
         while (n < doc.pages && byId(doc.id) && !conn.state.liveBallot()) {
-          await store.get(doc, n + 1);
+          await store.get(doc, n + 1, { background: true });
           n += 1;
           fetched.set(doc.id, n);
           reader.arrived(doc.id, n);
@@ -104,7 +104,7 @@ export function startLibrary(conn, { token, notice, card, readerRoot }) {
         }
       } catch (err) {
         if (err.status === 410 || err.status === 404) complete.add(doc.id); // recalled under us: the list drops it
-        else await nextChange(); // offline: wait for the connection
+        else await nextChange(); // offline, or stopped for a ballot: wait for the next change
         continue;
       }
       if (n >= doc.pages && byId(doc.id)) {
@@ -141,7 +141,10 @@ export function startLibrary(conn, { token, notice, card, readerRoot }) {
     if (s.closed) store.dropConfidential();
     const ballot = Boolean(conn.state.liveBallot());
     document.body.classList.toggle("voting", ballot); // the library comes before the ballot card, except during a vote
-    if (ballot && !wasLive && reader.isOpen) reader.close(); // the vote comes first
+    if (ballot && !wasLive) {
+      store.stopBackground(); // the vote comes first: no page on the way while members vote
+      if (reader.isOpen) reader.close();
+    }
     wasLive = ballot;
     if (wake) {
       const w = wake;

@@ -26,6 +26,7 @@ export class PageStore {
     this.fetching = new Map(); // url -> Promise<Blob>: one fetch per page however many ask
     this.confidential = new Set(); // ids of confidential documents held in memory
     this.dropped = new Set(); // ids recalled: a fetch finishing after the recall keeps nothing
+    this.background = new AbortController(); // the library's prefetches, stopped when a ballot opens
   }
 
   async open() {
@@ -55,20 +56,29 @@ export class PageStore {
     return hit ? hit.blob() : null;
   }
 
-  /** The page as a Blob: from what is held, else fetched (and kept as its classification allows). */
-  async get(doc, n) {
+  /** The page as a Blob: from what is held, else fetched (and kept as its classification allows).
+   * `background`: a prefetch, which stopBackground() aborts. */
+  async get(doc, n, { background = false } = {}) {
     const have = await this.held(doc, n);
     if (have) return have;
     const url = pageUrl(doc.id, n);
     if (!this.fetching.has(url)) {
-      const job = this.fetch(doc, n, url).finally(() => this.fetching.delete(url));
+      const signal = background ? this.background.signal : undefined;
+      const job = this.fetch(doc, n, url, signal).finally(() => this.fetching.delete(url));
       this.fetching.set(url, job);
     }
     return this.fetching.get(url);
   }
 
-  async fetch(doc, n, url) {
-    const res = await fetchPage(this.token, doc.id, n);
+  /** A ballot opened: the prefetch in flight stops at once, so the vote has the network and
+   * the server to itself (the library starts no other until the ballot is over). */
+  stopBackground() {
+    this.background.abort();
+    this.background = new AbortController();
+  }
+
+  async fetch(doc, n, url, signal) {
+    const res = await fetchPage(this.token, doc.id, n, { signal });
     const headers = new Headers(res.headers);
     const blob = await res.blob();
     if (this.dropped.has(doc.id)) return blob; // recalled while fetching: kept nowhere, shown nowhere
@@ -82,6 +92,7 @@ export class PageStore {
       return blob;
     }
     this.memory.set(url, blob);
+    this.mark(doc);
     if (doc.classification !== "confidential") this.trim();
     return blob;
   }

@@ -358,7 +358,7 @@ export class Reader {
 
   key(ev) {
     if (!this.doc || ev.target instanceof HTMLInputElement) return;
-    const moves = { ArrowRight: 1, PageDown: 1, " ": 1, ArrowLeft: -1, PageUp: -1 };
+    const moves = { ArrowRight: 1, PageDown: 1, ArrowLeft: -1, PageUp: -1 };
     if (ev.key in moves && this.zoom === 1) {
       ev.preventDefault();
       this.go(this.page + moves[ev.key]);

@@ -128,7 +128,7 @@ async def test_upload_release_read_present_and_follow(tmp_path: Path) -> None:
         # -- a member opens it: the reader shows page 1, the console sees "opened" ------------------
         await t1.click(f".doc-row[data-doc='{doc}']")
         reader = t1.locator("#reader")
-        await expect(reader).to_have_attribute("data-shown", "1")
+        await expect(reader).to_have_attribute("data-shown", "1", timeout=30_000)
         await expect(t1.locator("#reader-count")).to_have_text("第 1 页 / 共 8 页")
         await expect(console.locator(f"#doc-matrix tr[data-member=m01] td[data-doc='{doc}']")).to_have_attribute(
             "data-state", "opened"
@@ -287,9 +287,9 @@ async def test_offline_reading_confidential_watermark_and_recall(tmp_path: Path)
         for t in r.tablets:
             await expect(t.locator(f".doc-row[data-doc='{secret}'] .doc-class")).to_have_text("机密")
         await t1.click(f".doc-row[data-doc='{secret}']")
-        await expect(t1.locator("#reader")).to_have_attribute("data-shown", "1")
+        await expect(t1.locator("#reader")).to_have_attribute("data-shown", "1", timeout=30_000)  # stamped per reader
         await t2.click(f".doc-row[data-doc='{secret}']")
-        await expect(t2.locator("#reader")).to_have_attribute("data-shown", "1")
+        await expect(t2.locator("#reader")).to_have_attribute("data-shown", "1", timeout=30_000)  # stamped per reader
         await shot(t1, "tablet-reader-confidential-zh")
         # what each tablet shows is stamped for its reader: not the clean page, not another's
         async with httpx.AsyncClient(base_url=r.srv.http) as http:
@@ -337,7 +337,7 @@ async def test_offline_reading_confidential_watermark_and_recall(tmp_path: Path)
             cell = console.locator(f"#doc-matrix tr[data-member={m}] td[data-doc='{closing}']")
             await expect(cell).to_have_attribute("data-state", "delivered", timeout=30_000)
         await t3.click(f".doc-row[data-doc='{closing}']")
-        await expect(t3.locator("#reader")).to_have_attribute("data-shown", "1")
+        await expect(t3.locator("#reader")).to_have_attribute("data-shown", "1", timeout=30_000)  # stamped per reader
         clerk = Client(r.srv.url, r.srv.creds["clerk"]["token"])
         await clerk.connect()
         await clerk.command("close_sitting")

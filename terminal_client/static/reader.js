@@ -153,6 +153,7 @@ export class Reader {
         this.status),
       thumbs);
     this.root.setAttribute("aria-label", doc.title);
+    delete this.root.dataset.shown; // nothing of the previous document counts as shown
     this.root.classList.remove("hidden");
     document.body.classList.add("reading");
     this.gestures();

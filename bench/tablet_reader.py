@@ -154,7 +154,7 @@ class Seat:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.bench.port)
         assert self.reader is not None
         self.writer.write(
-            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.bench.port}\r\nAuthorization: Bearer {self.token}\r\n\r\n".encode()
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.bench.port}\r\nAuthorization: Bearer {self.token}\r\nX-Hemicycle-Background: 1\r\n\r\n".encode()
         )
         head = await self.reader.readuntil(b"\r\n\r\n")
         status = int(head.split(b" ", 2)[1])

@@ -62,12 +62,13 @@ export class PageStore {
     const have = await this.held(doc, n);
     if (have) return have;
     const url = pageUrl(doc.id, n);
-    if (!this.fetching.has(url)) {
-      const signal = background ? this.background.signal : undefined;
-      const job = this.fetch(doc, n, url, signal).finally(() => this.fetching.delete(url));
-      this.fetching.set(url, job);
+    // a page the reader waits for never waits behind a prefetch of it: each lane fetches once
+    const key = background ? `bg ${url}` : url;
+    if (!this.fetching.has(key)) {
+      const job = this.fetch(doc, n, url, background).finally(() => this.fetching.delete(key));
+      this.fetching.set(key, job);
     }
-    return this.fetching.get(url);
+    return this.fetching.get(key);
   }
 
   /** A ballot opened: the prefetch in flight stops at once, so the vote has the network and
@@ -77,8 +78,9 @@ export class PageStore {
     this.background = new AbortController();
   }
 
-  async fetch(doc, n, url, signal) {
-    const res = await fetchPage(this.token, doc.id, n, { signal });
+  async fetch(doc, n, url, background) {
+    const signal = background ? this.background.signal : undefined;
+    const res = await fetchPage(this.token, doc.id, n, { signal, background });
     const headers = new Headers(res.headers);
     const blob = await res.blob();
     if (this.dropped.has(doc.id)) return blob; // recalled while fetching: kept nowhere, shown nowhere

@@ -58,9 +58,12 @@ export function pageUrl(docId, page, width = 1600) {
   return `/api/documents/${encodeURIComponent(docId)}/pages/${page}?width=${width}`;
 }
 
-/** Fetch a page image with the token; resolves to a Blob, rejects with {status, code}. */
-export async function fetchPage(token, docId, page, { width = 1600, signal } = {}) {
-  const res = await fetch(pageUrl(docId, page, width), { headers: { Authorization: `Bearer ${token}` }, signal });
+/** Fetch a page image with the token; resolves to the Response, rejects with {status, code}.
+ * `background`: a prefetch, served in the server's narrow background lane (docs/documents.md). */
+export async function fetchPage(token, docId, page, { width = 1600, signal, background = false } = {}) {
+  const headers = { Authorization: `Bearer ${token}` };
+  if (background) headers["X-Hemicycle-Background"] = "1";
+  const res = await fetch(pageUrl(docId, page, width), { headers, signal, priority: background ? "low" : "high" });
   if (!res.ok) {
     const data = await res.json().catch(() => ({}));
     throw Object.assign(new Error(data.message || `HTTP ${res.status}`), { status: res.status, code: data.error || "http" });

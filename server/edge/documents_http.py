@@ -173,6 +173,8 @@ class DocumentRoutes:
     async def page(self, request: Request) -> Response:
         if request.headers.get(BACKGROUND_HEADER) == "1":
             async with self.background:
+                if await request.is_disconnected():  # given up while waiting (a ballot opened): no work
+                    return Response(status_code=499)
                 return await self._page(request)
         return await self._page(request)
 

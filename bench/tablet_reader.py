@@ -374,6 +374,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
     bench = Bench(args, tmp)
+    started = time.monotonic()
     members = args.tablets + args.browsers
     agenda = tmp / "agenda.toml"
     write_agenda(agenda, members)
@@ -438,6 +439,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
             # warm: held upload, pre-rendered, then released
             doc = await bench.upload(pdf, "审议材料", release=False)
+            t_release = time.monotonic()
             out["warm"] = await first_page(pages, "审议材料", lambda: bench.command("release_document", document=doc))
             print(f"  warm first page: {', '.join(f'{x:.0f}' for x in out['warm'])} ms", flush=True)
 
@@ -454,16 +456,6 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 f"  burst during the fetch ({before}/{total} pages fetched): p50 {pct(out['during'], 0.5):.1f} ms",
                 flush=True,
             )
-            t = time.monotonic()
-            deadline = time.monotonic() + args.budget / 2
-            while bench.fetched.get(doc, 0) < total and time.monotonic() < deadline:
-                await asyncio.sleep(0.1)
-            out["fetch_all_s"] = time.monotonic() - t
-            out["fetched"] = bench.fetched.get(doc, 0)
-            for p in pages:
-                await p.wait_for_function(
-                    f"() => !document.querySelector('.doc-row[data-doc=\"{doc}\"] .doc-fetch')", timeout=120_000
-                )
             turns: list[float] = []
             for p in pages:
                 await p.click(f".doc-row[data-doc='{doc}']")  # the vote closed the reader
@@ -482,8 +474,20 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             )
             print(f"  page turn p50 {pct(turns, 0.5):.1f} ms, p95 {pct(turns, 0.95):.1f} ms", flush=True)
 
-            out["quiet2"] = await bench.burst(seats, "quiet2")
-            print(f"  quiet burst again: p50 {pct(out['quiet2'], 0.5):.1f} ms", flush=True)
+            # the pack's end, bounded: the second quiet burst needs every page fetched
+            deadline = time.monotonic() + max(0.0, args.budget - (time.monotonic() - started) - 150)
+            while bench.fetched.get(doc, 0) < total and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            out["fetch_all_s"] = time.monotonic() - t_release
+            out["fetched"] = bench.fetched.get(doc, 0)
+            if out["fetched"] >= total:
+                out["quiet2"] = await bench.burst(seats, "quiet2")
+                print(f"  quiet burst again: p50 {pct(out['quiet2'], 0.5):.1f} ms", flush=True)
+            else:
+                out["quiet2"] = []
+                print(
+                    f"  the pack was not fetched in time ({out['fetched']}/{total}): no second quiet burst", flush=True
+                )
 
             # cold: a new PDF released at upload, page 1 rendered when first asked
             out["cold"] = await first_page(
@@ -502,9 +506,10 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
 
 def render(args: argparse.Namespace, out: dict[str, Any], elapsed: float) -> str:
+    bursts = [b for b in (out["quiet1"], out["quiet2"]) if b]
     quiet = out["quiet1"] + out["quiet2"]
-    q50 = statistics.mean([pct(out["quiet1"], 0.5), pct(out["quiet2"], 0.5)])
-    q95 = statistics.mean([pct(out["quiet1"], 0.95), pct(out["quiet2"], 0.95)])
+    q50 = statistics.mean([pct(b, 0.5) for b in bursts])
+    q95 = statistics.mean([pct(b, 0.95) for b in bursts])
     d50, d95 = pct(out["during"], 0.5), pct(out["during"], 0.95)
     before, after, total = out["during_at"]
     t95 = pct(out["turns"], 0.95)
@@ -518,15 +523,15 @@ def render(args: argparse.Namespace, out: dict[str, Any], elapsed: float) -> str
         f"| release → first page visible, warm (pre-rendered; max of the Chromium tablets) | {max(out['warm']):.0f} ms | ≤ 1000 ms | {met(max(out['warm']) <= 1000)} |",
         f"| upload → first page visible, cold (new PDF released at upload; max) | {max(out['cold']):.0f} ms | ≤ 3000 ms | {met(max(out['cold']) <= 3000)} |",
         f"| page turn on a fetched page, p50 / p95 ({len(out['turns'])} turns, {args.think} ms reading between) | {pct(out['turns'], 0.5):.0f} / {t95:.0f} ms | p95 ≤ 150 ms | {met(t95 <= 150)} |",
-        f"| vote ack, no document moving (two bursts), p50 / p95 | {q50:.1f} / {q95:.1f} ms | baseline | |",
+        f"| vote ack, no document moving ({len(bursts)} burst(s): before the release, after the pack), p50 / p95 | {q50:.1f} / {q95:.1f} ms | baseline | |",
         f"| vote ack while the pack is fetched, p50 / p95 | {d50:.1f} / {d95:.1f} ms | ≤ 1.2× baseline | {met(d50 <= 1.2 * q50)} (p50 {d50 / q50:.2f}×, p95 {d95 / q95:.2f}×) |",
         "",
         f"- warm, per Chromium tablet: {', '.join(f'{x:.0f}' for x in out['warm'])} ms; cold: {', '.join(f'{x:.0f}' for x in out['cold'])} ms",
         f"- the burst during the fetch was opened with {before} of {total} pages fetched ({100 * before / total:.0f} %); "
         f"{after - before} page fetches finished while it was open; {out['aborted']} in flight were aborted at `ballot.opened` "
         "(as the page does) and asked again after it",
-        f"- after the burst the {args.tablets} protocol tablets had every page in {out['fetch_all_s']:.1f} s more ({out['fetched']} of {total} page fetches)",
-        f"- acks received: quiet {len(quiet)} of {2 * args.tablets}, during {len(out['during'])} of {args.tablets}",
+        f"- the {args.tablets} protocol tablets had {out['fetched']} of {total} pages {out['fetch_all_s']:.0f} s after the release (the burst and the page turns included)",
+        f"- acks received: quiet {len(quiet)} of {len(bursts) * args.tablets}, during {len(out['during'])} of {args.tablets}",
         f"- run took {elapsed:.0f} s",
     ]
     return "\n".join(lines)

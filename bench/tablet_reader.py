@@ -553,6 +553,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--browsers", type=int, default=3, help="Chromium tablets (default 3)")
     ap.add_argument("--throttle", type=float, default=4, help="Chromium CPU throttling rate (default 4)")
     ap.add_argument("--pages", type=int, default=100)
+    ap.add_argument("--think", type=int, default=1000, help="ms a member reads a page before turning (default 1000)")
     ap.add_argument("--turns", type=int, default=30, help="page turns per Chromium tablet")
     ap.add_argument(
         "--during", type=float, default=0.1, help="share of the pack fetched before the burst during the fetch"

@@ -173,7 +173,7 @@ async def test_upload_release_read_present_and_follow(tmp_path: Path) -> None:
         await expect(t2.locator("#reader")).to_have_attribute("data-shown", "5")  # opened by the presenter
         await expect(t2.locator("#following")).to_be_visible()
         await expect(wall.locator("[data-layout=document]")).to_have_attribute("data-page", "5")
-        await expect(wall.locator("#d-doc-img")).to_have_attribute("data-shown", f"{doc}:5")
+        await expect(wall.locator("#d-doc-img")).to_have_attribute("data-shown", f"{doc}/5")
         await shot(wall, "wall-document-zh")
         await shot(console, "console-documents-zh")
         # t1 had left follow mode (it turned pages itself): it stays, with a way back

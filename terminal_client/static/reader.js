@@ -292,7 +292,8 @@ export class Reader {
     if (!this.img) return;
     const { x, y } = this.clampPan(this.pan);
     this.pan = { x, y };
-    this.img.style.transform = `translate(${x}px, ${y}px) scale(${this.zoom})`;
+    this.img.style.translate = `${x}px ${y}px`;
+    this.img.style.scale = String(this.zoom);
     this.root.dataset.zoom = String(this.zoom);
   }
 

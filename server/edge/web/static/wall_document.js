@@ -23,7 +23,7 @@ export function presented(state) {
 /** The layout; `redraw` is called once the page image has arrived. */
 export function documentLayout(state, token, redraw) {
   const { doc, page } = presented(state);
-  const key = `${doc.id}:${page}`;
+  const key = `${doc.id}/${page}`;
   if ((!shown || shown.key !== key) && loading !== key) {
     loading = key;
     fetchPage(token, doc.id, page)

@@ -2,6 +2,7 @@
 //   idle      sitting title, current item, attendance and quorum
 //   ballot    in progress: countdown, voted / expected (never choices unless the ballot shows live counts)
 //   result    per option counts and bars, the verdict in words; a table for many lines
+//   floor     who has the floor, the timer, the next few waiting (display-floor.js)
 //   closed    the sitting has ended
 // ?mode=chair adds detail (rule, threshold, not voted); ?mode=attendance stays on attendance.
 // A display pairs like a tablet: /display#pair=CODE (or the code typed in) is exchanged once
@@ -13,6 +14,8 @@ import { t, tOr, num, date, clockText, joined, errorText } from "/static/lib/i18
 import { foldDocument } from "/static/lib/documents.js";
 import { presented, documentLayout } from "./wall_document.js";
 import { h, mount, statusBadge, optionLabel, verdictLabel, countKeys, ballotRuleText, ballotHeader, words } from "/static/lib/dom.js";
+import { tickTimers } from "/static/lib/floor.js";
+import { floorLayout, floorTakesWall } from "./display-floor.js";
 
 const STORE = "hemicycle.display";
 const params = new URLSearchParams(location.search);
@@ -75,7 +78,11 @@ function layout() {
   if (s.snap.closed) return "closed";
   if (mode === "attendance") return "idle";
   if (s.liveBallot()) return "ballot";
-  if (presented(s)) return "document";
+  // the newer of a presented page and a speaker's turn has the wall
+  const shown = presented(s);
+  const speaking = s.snap.floor && s.snap.floor.speaker;
+  if (shown && !(speaking && speaking.since > (s.snap.page.at || 0))) return "document";
+  if (floorTakesWall(s)) return "floor";
   if (s.lastClosed) return "result";
   return "idle";
 }
@@ -219,7 +226,8 @@ function render() {
   }
   document.title = `${s.meeting.title} — ${t("display.page")}`;
   const document_ = () => documentLayout(s, token, render);
-  const view = { idle, ballot: ballotLayout, result: resultLayout, closed, document: document_ }[which]();
+  const floor = () => floorLayout(s, header);
+  const view = { idle, ballot: ballotLayout, result: resultLayout, closed, floor, document: document_ }[which]();
   const sig = view.outerHTML;
   if (sig === lastSig) return;
   lastSig = sig;
@@ -229,6 +237,7 @@ function render() {
 }
 
 function tick() {
+  tickTimers();
   const el = document.getElementById("countdown");
   if (!el) return;
   const left = clock.left(el);

@@ -11,11 +11,14 @@ import { renderAgenda } from "./agenda.js";
 import { renderBallot, followEvent } from "./ballot.js";
 import { renderAttendance, downLines, lineText } from "./attendance.js";
 import { renderDocuments, followDocuments } from "./documents.js";
+import { renderFloor } from "./floor.js";
+import { tickTimers } from "/static/lib/floor.js";
+import { followHead, renderHead } from "./head.js";
 
 const $ = (id) => document.getElementById(id);
 
 /** The panels, in page order: each renders itself from `ui.conn.state`. */
-const PANELS = [renderAgenda, renderBallot, renderAttendance, renderDocuments];
+const PANELS = [renderAgenda, renderFloor, renderBallot, renderAttendance, renderHead, renderDocuments];
 let linesDown = new Set(); // keypad lines shown down at the last render: their return is announced
 
 async function session() {
@@ -45,6 +48,7 @@ function render() {
 }
 
 function tick() {
+  tickTimers();
   const el = document.getElementById("countdown");
   if (!el) return;
   const left = clock.left(el);
@@ -95,6 +99,7 @@ async function main() {
   });
   render();
   ui.conn.start();
+  followHead();
   setInterval(tick, 250);
 }
 

@@ -11,6 +11,8 @@
 import { Connection, ProtocolError, clock } from "/static/lib/protocol.js";
 import * as i18n from "/static/lib/i18n.js";
 import { t, tOr, num, date, clockText, joined, errorText } from "/static/lib/i18n.js";
+import { foldDocument } from "/static/lib/documents.js";
+import { presented, documentLayout } from "./wall_document.js";
 import { seatMap } from "/static/lib/seatmap.js";
 import { h, mount, statusBadge, optionLabel, verdictLabel, countKeys, ballotRuleText, ballotHeader, words } from "/static/lib/dom.js";
 import { tickTimers } from "/static/lib/floor.js";
@@ -77,6 +79,10 @@ function layout() {
   if (s.snap.closed) return "closed";
   if (mode === "attendance") return "idle";
   if (s.liveBallot()) return "ballot";
+  // the newer of a presented page and a speaker's turn has the wall
+  const shown = presented(s);
+  const speaking = s.snap.floor && s.snap.floor.speaker;
+  if (shown && !(speaking && speaking.since > (s.snap.page.at || 0))) return "document";
   if (floorTakesWall(s)) return "floor";
   if (s.lastClosed) return "result";
   return "idle";
@@ -242,8 +248,9 @@ function render() {
     return;
   }
   document.title = `${s.meeting.title} — ${t("display.page")}`;
+  const document_ = () => documentLayout(s, token, render);
   const floor = () => floorLayout(s, header);
-  const view = { idle, ballot: ballotLayout, result: resultLayout, closed, floor }[which]();
+  const view = { idle, ballot: ballotLayout, result: resultLayout, closed, floor, document: document_ }[which]();
   const sig = view.outerHTML;
   if (sig === lastSig) return;
   lastSig = sig;
@@ -264,7 +271,8 @@ function tick() {
 function start() {
   const getToken = async () => token;
   conn = new Connection({ getToken, freshWhenLive: true });
-  conn.on(async (kind) => {
+  conn.on(async (kind, detail) => {
+    if (kind === "event") foldDocument(conn.state.snap, detail);
     if (kind === "welcome") {
       clock.sync();
       if (await i18n.load(i18n.pick(conn.state.meeting.language))) lastSig = null;

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from .edge.limits import Limits
 from .edge.network import Reach
 from .edge.origins import OriginPolicy
 from .edge.records_http import RecordRoutes
+from .edge.standby import ready_route, step_down_route
 from .edge.serving import ConnectionGate, ConnectionLimits, uvicorn_config
 from .edge.web.routes import PageFolders, package_folder
 from .edge.web.routes import routes as page_routes
@@ -44,11 +46,15 @@ from .live import sittings
 from .live.collector import CollectorPolicy
 from .live.issuing import RETRY, Issuer
 from .live.oplog import OperationsLog
-from .live.sitting import Sitting
+from .live.follower import Follower
+from .live.sitting import Sitting, Warm
 from .live.writer import favour_writer_thread
 from .paper import certificates as cert
 from .paper.fonts import has_cjk, strings
+from .store.leadership import Leadership
 from .store.sql import SQLStore
+
+log = logging.getLogger("hemicycle.assemble")
 
 
 @dataclass
@@ -72,6 +78,7 @@ class ServerConfig:
     connection_limits: ConnectionLimits = field(default_factory=ConnectionLimits)  # timeouts and caps
     trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For is believed (none by default)
     issue_retry: tuple[float, float] = RETRY  # first and longest pause between attempts at a certificate
+    lease: float = 3.0  # PostgreSQL: a leader silent this long loses the lock (server/store/leadership.py)
     resume: bool = False  # the record may hold another agenda than ``agenda``: continue it (server/live/sittings.py)
 
 
@@ -119,6 +126,14 @@ class Assembly:
         # the sitting and what follows it
         self.store = SQLStore(config.db_url)
         self.sitting = Sitting(self.store, config.agenda)
+        # on PostgreSQL several servers may share the sitting: one leads, the others stand by
+        self.leadership = None if self.store.is_sqlite else Leadership(self.store.url, config.lease)
+        if self.leadership is not None:
+            self.store.fence = self.leadership.fence
+        self.follower: Follower | None = None
+        self.leading = False
+        self.on_step_down: Callable[[str], None] = lambda why: None  # `serve` exits (server/cli.py)
+        self._standby: asyncio.Task[None] | None = None
         limits = config.limits
         budget = Budget(limits.max_queued_messages, limits.max_queued_bytes, limits.max_queued_bytes_total)
         self.hub = Hub(self.sitting, limits.idle_timeout, budget)
@@ -140,6 +155,8 @@ class Assembly:
             self.origins,
             routes=[
                 health_route(sitting),
+                ready_route(self.status),
+                step_down_route(identities, self.step_down),
                 *documents.routes(),
                 *records.routes(),
                 *page_routes(
@@ -148,6 +165,7 @@ class Assembly:
             ],
             lifespan=self._lifespan,
         )
+        app.leading = lambda: self.leading
         app.state.assembly = self  # for tests and the command line, never for handlers
         return app
 
@@ -165,9 +183,52 @@ class Assembly:
             await self.stop()
 
     async def start(self) -> None:
+        """Lead at once, or (PostgreSQL, another server leads) follow the log until the lock is ours."""
         favour_writer_thread()
+        if self.leadership is not None:
+            loop = asyncio.get_running_loop()
+            self.leadership.on_lost = lambda why: loop.call_soon_threadsafe(self._lost, why)
+            if not await asyncio.to_thread(self.leadership.try_acquire):
+                self.follower = Follower(self.store, self.leadership)
+                self._standby = loop.create_task(self._stand_by())
+                return
+        await self._lead(None)
+
+    async def _stand_by(self) -> None:
+        assert self.follower is not None
+        warm = await asyncio.to_thread(self.follower.wait_to_lead)
+        if warm is None:
+            return
+        try:
+            await self._lead(warm)
+        except Exception as exc:
+            log.exception("taking over failed")
+            self._lost(f"taking over failed: {exc}")
+
+    def status(self) -> dict[str, object]:
+        """What ``GET /ready`` says: whether this server leads, its log position and epoch."""
+        lead = self.leadership
+        seq = self.sitting.durable_seq if self.leading or self.follower is None else self.follower.seq
+        return {"leading": self.leading, "seq": seq, "epoch": lead.epoch if lead else None}
+
+    def _lost(self, why: str) -> None:
+        """Another server leads now (this one was fenced or lost its lock): stop serving."""
+        self.leading = False
+        self.on_step_down(why)
+
+    async def step_down(self) -> None:
+        """Planned switch-over: refuse new requests, commit what was decided, give up the lock."""
+        if not self.leading or self.leadership is None:
+            return
+        self.leading = False
+        await self.hub.stop()
+        await self.sitting.stop()
+        self.leadership.release()
+        self.on_step_down("planned step-down")
+
+    async def _lead(self, warm: Warm | None) -> None:
         sitting = self.sitting
-        await sitting.start()
+        await sitting.start(warm)
         stored = sitting.meeting.agenda.source
         if not self.config.resume and sittings.identity(stored) != sittings.identity(self.config.agenda.source):
             await sitting.stop()
@@ -186,6 +247,7 @@ class Assembly:
         public = self.key.public_key()
         await sitting.execute(c.RecordServerKey(cert.public_key_pem(public), cert.public_key_fingerprint(public)))
         await self._add_agenda_documents()
+        self.leading = True
 
     def _follow_documents(self) -> None:
         """Pre-render pages of every document the record holds (after a restart); pause while
@@ -227,6 +289,10 @@ class Assembly:
             await self.sitting.execute(c.AddDocument(info.to_dict(), spec.id, True))
 
     async def stop(self) -> None:
+        if self.follower is not None:
+            self.follower.stop.set()
+        if self._standby is not None:
+            await asyncio.gather(self._standby, return_exceptions=True)
         await self.issuer.stop()
         self.issuer.close()
         await self.pages.close()
@@ -234,6 +300,8 @@ class Assembly:
         self.auth.close()
         await self.hub.stop()
         await self.sitting.stop()
+        if self.leadership is not None:
+            self.leadership.release()
         self.store.close()
         self.collector.close()
 

@@ -8,6 +8,7 @@ changes go through Alembic migrations, applied on open.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -75,6 +76,9 @@ class SQLStore(EventStore):
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         migrate(self.engine)
         self._shuffle = random.SystemRandom().shuffle
+        # PostgreSQL with several servers: run first in every commit transaction, raises when
+        # another server leads (server/store/leadership.py, Leadership.fence)
+        self.fence: Callable[[Connection], None] | None = None
 
     def load(self) -> StoredLog:
         with self.engine.connect() as conn:
@@ -95,6 +99,8 @@ class SQLStore(EventStore):
         self._shuffle(puts)  # no trace of arrival order inside a group commit
         try:
             with self.engine.begin() as conn:
+                if self.fence is not None:
+                    self.fence(conn)
                 if batch.entries:
                     check_sequence(conn.execute(select(func.max(events.c.seq))).scalar() or 0, batch.entries)
                     self._insert_rows(

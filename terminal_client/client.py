@@ -86,6 +86,10 @@ class Client:
         assert self.welcome is not None
         return self.welcome
 
+    async def connected(self, timeout: float = 30.0) -> None:
+        """Wait until connected and welcomed (again, after a drop or a server's takeover)."""
+        await asyncio.wait_for(self._ready.wait(), timeout)
+
     async def close(self) -> None:
         self._closing = True
         if self._ws is not None:

@@ -135,8 +135,8 @@ class Client:
             except (TimeoutError, OSError, ConnectionClosed) as exc:
                 log.debug("connection to %s lost: %s", self.url, exc)
             except InvalidStatus as exc:
-                # a proxy with no leader behind it yet (503), or a server that is starting: retry
-                if exc.response.status_code < 500 or (self.welcome is None and len(self.urls) == 1):
+                # a proxy with no leader behind it yet (502, 503), a server taking over: retry
+                if exc.response.status_code < 500:
                     raise
                 log.debug("connection to %s refused: %s", self.url, exc)
             finally:

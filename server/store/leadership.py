@@ -134,11 +134,17 @@ class Leadership:
             log.exception("stepping down failed")
 
     def release(self) -> None:
-        """Give the lock up (closing its connection releases it) and stop the heartbeat."""
+        """Give the lock up at once (a standby polling for it gets it next) and stop the heartbeat."""
         self._closing.set()
-        self._drop()
         if self._beat is not None and self._beat is not threading.current_thread():
             self._beat.join(timeout=2)
+        conn = self._conn
+        if conn is not None and not conn.closed:
+            try:  # closing alone frees the lock only once the server has noticed
+                conn.execute("SELECT pg_advisory_unlock_all()")
+            except psycopg.Error:
+                pass
+        self._drop()
 
     def _drop(self) -> None:
         conn, self._conn = self._conn, None

@@ -63,7 +63,8 @@ class Bridge:
         config: BridgeConfig,
         server: str | Sequence[str] | None = None,
         *,
-        token: str | None = None, cast_timeout: float = 10.0
+        token: str | None = None,
+        cast_timeout: float = 10.0,
     ) -> None:
         self.config = config
         given = [server] if isinstance(server, str) else list(server or ())

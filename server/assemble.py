@@ -36,17 +36,17 @@ from .edge.limits import Limits
 from .edge.network import Reach
 from .edge.origins import OriginPolicy
 from .edge.records_http import RecordRoutes
-from .edge.standby import ready_route, step_down_route
 from .edge.serving import ConnectionGate, ConnectionLimits, uvicorn_config
+from .edge.standby import ready_route, step_down_route
 from .edge.web.routes import PageFolders, package_folder
 from .edge.web.routes import routes as page_routes
 from .edge.welcome import WelcomeCache
 from .edge.ws import Endpoint
 from .live import sittings
 from .live.collector import CollectorPolicy
+from .live.follower import Follower
 from .live.issuing import RETRY, Issuer
 from .live.oplog import OperationsLog
-from .live.follower import Follower
 from .live.sitting import Sitting, Warm
 from .live.writer import favour_writer_thread
 from .paper import certificates as cert
@@ -187,7 +187,11 @@ class Assembly:
         favour_writer_thread()
         if self.leadership is not None:
             loop = asyncio.get_running_loop()
-            self.leadership.on_lost = lambda why: loop.call_soon_threadsafe(self._lost, why)
+
+            def lost(why: str) -> None:  # called from the heartbeat or the writer thread
+                loop.call_soon_threadsafe(self._lost, why)
+
+            self.leadership.on_lost = lost
             if not await asyncio.to_thread(self.leadership.try_acquire):
                 self.follower = Follower(self.store, self.leadership)
                 self._standby = loop.create_task(self._stand_by())

@@ -1,7 +1,8 @@
 """Two `hemicycle serve` processes on one PostgreSQL database behind a real HAProxy.
 
 Used by tests/test_standby.py and bench/failover.py. HAProxy (Debian's /usr/sbin/haproxy)
-checks ``GET /ready`` on both and routes every client to the one that answers 200.
+runs docs/deploy/haproxy.cfg as documented (only its addresses replaced): it checks
+``GET /ready`` on both and routes every client to the one that answers 200.
 """
 
 from __future__ import annotations
@@ -118,30 +119,14 @@ class Pair:
 
     def start_proxy(self) -> None:
         self.front = free_port()
-        lines = [
-            "global",
-            "  maxconn 8000",
-            "defaults",
-            "  mode http",
-            "  timeout connect 1s",
-            "  timeout client 120s",
-            "  timeout server 120s",
-            "  timeout tunnel 120s",
-            "  retries 2",
-            "  option redispatch",
-            "frontend hemicycle",
-            f"  bind 127.0.0.1:{self.front}",
-            "  default_backend sitting",
-            "backend sitting",
-            "  option httpchk",
-            "  http-check send meth GET uri /ready ver HTTP/1.1 hdr Host localhost",
-            "  http-check expect status 200",
-            "  timeout check 1s",
-            "  default-server inter 100ms fall 2 rise 1 on-marked-down shutdown-sessions",
-            *(f"  server {n} 127.0.0.1:{port} check" for n, (port, _) in self.servers.items()),
-        ]
+        ports = [port for port, _ in self.servers.values()]
+        assert len(ports) == 2, "docs/deploy/haproxy.cfg names two servers"
+        text = (ROOT / "docs" / "deploy" / "haproxy.cfg").read_text()
+        for old, new in (("8080", self.front), ("8001", ports[0]), ("8002", ports[1])):
+            assert f"127.0.0.1:{old}" in text
+            text = text.replace(f"127.0.0.1:{old}", f"127.0.0.1:{new}")
         cfg = self.tmp / "haproxy.cfg"
-        cfg.write_text("\n".join(lines) + "\n")
+        cfg.write_text(text)
         self.proxy = subprocess.Popen(
             [HAPROXY, "-f", str(cfg), "-db"], stdout=subprocess.DEVNULL, stderr=open(self.tmp / "haproxy.log", "ab")
         )

@@ -18,8 +18,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from .documents_http import bearer_token
 from .credentials import Identities
+from .documents_http import bearer_token
 
 READY_PATH = "/ready"
 TRY_AGAIN_LATER = 1013

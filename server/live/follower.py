@@ -51,7 +51,9 @@ class Follower:
         """Fold every entry after the last one folded; return how many."""
         with self.store.engine.connect() as conn:
             rows = conn.execute(select(events).where(events.c.seq > self.seq).order_by(events.c.seq)).all()
-        self.meeting = fold(self.meeting, (LogEntry(r.seq, r.name, r.body, r.prev, r.hash) for r in rows), self.hashes, self.history)
+        self.meeting = fold(
+            self.meeting, (LogEntry(r.seq, r.name, r.body, r.prev, r.hash) for r in rows), self.hashes, self.history
+        )
         return len(rows)
 
     def wait_to_lead(self) -> Warm | None:

@@ -132,7 +132,8 @@ class Assembly:
             self.store.fence = self.leadership.fence
         self.follower: Follower | None = None
         self.leading = False
-        self.on_step_down: Callable[[str], None] = lambda why: None  # `serve` exits (server/cli.py)
+        # called on any thread when this server stops leading; `serve` exits (server/cli_standby.py)
+        self.on_step_down: Callable[[str], None] = lambda why: None
         self._standby: asyncio.Task[None] | None = None
         limits = config.limits
         budget = Budget(limits.max_queued_messages, limits.max_queued_bytes, limits.max_queued_bytes_total)
@@ -187,11 +188,7 @@ class Assembly:
         favour_writer_thread()
         if self.leadership is not None:
             loop = asyncio.get_running_loop()
-
-            def lost(why: str) -> None:  # called from the heartbeat or the writer thread
-                loop.call_soon_threadsafe(self._lost, why)
-
-            self.leadership.on_lost = lost
+            self.leadership.on_lost = self._lost
             if not await asyncio.to_thread(self.leadership.try_acquire):
                 self.follower = Follower(self.store, self.leadership)
                 self._standby = loop.create_task(self._stand_by())
@@ -216,7 +213,11 @@ class Assembly:
         return {"leading": self.leading, "seq": seq, "epoch": lead.epoch if lead else None}
 
     def _lost(self, why: str) -> None:
-        """Another server leads now (this one was fenced or lost its lock): stop serving."""
+        """Another server leads now (this one was fenced or lost its lock): stop serving.
+
+        Called on the thread that found out (the heartbeat, or the writer in a fenced commit),
+        before that commit's failure is answered: `serve` exits there and then, so no client
+        is told "unavailable" for a vote the new leader will take when it is re-sent."""
         self.leading = False
         self.on_step_down(why)
 

@@ -103,7 +103,7 @@ class Pair:
             cwd=ROOT,
         )
         self.servers[name] = (port, proc)
-        wait_for(lambda: ready(port) is not None or proc.poll() is not None, f"{name} to answer")
+        wait_for(lambda: ready(port) is not None or proc.poll() is not None, f"{name} to answer", 90)
         assert proc.poll() is None, (self.tmp / f"{name}.log").read_text()
         return port
 

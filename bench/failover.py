@@ -129,7 +129,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seats", type=int, default=200)
     parser.add_argument("--kills", type=int, default=5)
-    parser.add_argument("--lease", type=float, default=3.0)
+    parser.add_argument("--lease", type=float, default=5.0)
     parser.add_argument("--no-doc", action="store_true")
     args = parser.parse_args()
     started = machine()

@@ -78,7 +78,7 @@ class ServerConfig:
     connection_limits: ConnectionLimits = field(default_factory=ConnectionLimits)  # timeouts and caps
     trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For is believed (none by default)
     issue_retry: tuple[float, float] = RETRY  # first and longest pause between attempts at a certificate
-    lease: float = 3.0  # PostgreSQL: a leader silent this long loses the lock (server/store/leadership.py)
+    lease: float = 5.0  # PostgreSQL: a leader silent this long loses the lock (server/store/leadership.py)
     resume: bool = False  # the record may hold another agenda than ``agenda``: continue it (server/live/sittings.py)
 
 

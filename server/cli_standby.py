@@ -53,9 +53,9 @@ def add_serve_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--lease",
         type=float,
-        default=3.0,
+        default=5.0,
         metavar="SECONDS",
-        help="PostgreSQL: a leader silent this long loses leadership to a standby (default 3)",
+        help="PostgreSQL: a leader silent this long loses leadership to a standby (default 5)",
     )
 
 

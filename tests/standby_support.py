@@ -58,7 +58,7 @@ class Pair:
     tmp: Path
     agenda: Path
     db: str
-    lease: float = 1.0
+    lease: float = 3.0  # shorter than the default 5 s, long enough for a loaded test machine
     servers: dict[str, tuple[int, subprocess.Popen]] = field(default_factory=dict)
     proxy: subprocess.Popen | None = None
     front: int = 0

@@ -58,7 +58,7 @@ class Leadership:
     a commit finds another leader's epoch.
     """
 
-    def __init__(self, url: str, lease: float = 3.0, name: str | None = None) -> None:
+    def __init__(self, url: str, lease: float = 5.0, name: str | None = None) -> None:
         self.dsn = libpq_url(url)
         self.lease = lease
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
@@ -75,9 +75,7 @@ class Leadership:
         return self.epoch is not None and not self.lost.is_set()
 
     def _connect(self) -> psycopg.Connection[Any]:
-        conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=5, application_name="hemicycle-lock")
-        conn.execute(f"SET idle_session_timeout = {self._ms}")
-        return conn
+        return psycopg.connect(self.dsn, autocommit=True, connect_timeout=5, application_name="hemicycle-lock")
 
     def try_acquire(self) -> bool:
         """Take the lock if it is free; then bump the epoch and start the heartbeat."""
@@ -89,6 +87,7 @@ class Leadership:
             row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
             if not row or not row[0]:
                 return False
+            self._conn.execute(f"SET idle_session_timeout = {self._ms}")  # the lease, from now on
             bumped = self._conn.execute(
                 "UPDATE leadership SET epoch = epoch + 1, leader = %s WHERE id = 1 RETURNING epoch", (self.name,)
             ).fetchone()

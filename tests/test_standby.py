@@ -49,10 +49,10 @@ async def seated(pair: Pair) -> tuple[Client, list[tuple[str, Client]]]:
     """The clerk and every seat connected through the proxy, checked in; the ballot open."""
     creds = pair.creds()
     clerk = Client(pair.url, creds["clerk"]["token"], backoff=(0.05, 0.5))
-    await clerk.connect()
+    await clerk.connect(timeout=60)
     seats = sorted(creds["seats"].items())
     clients = [(seat, Client(pair.url, entry["token"], backoff=(0.05, 0.5))) for seat, entry in seats]
-    await asyncio.gather(*(c.connect() for _, c in clients))
+    await asyncio.gather(*(c.connect(timeout=60) for _, c in clients))
     await asyncio.gather(*(c.check_in() for _, c in clients))
     await clerk.command("open_ballot", ballot="b1")
     return clerk, clients
@@ -67,7 +67,7 @@ async def close_and_count(clerk: Client) -> dict[str, Any]:
     await clerk.connected()
     await clerk.command("close_ballot", ballot="b1")
     while True:
-        _, event = await clerk.next_event("ballot.closed", timeout=30)
+        _, event = await clerk.next_event("ballot.closed", timeout=60)
         if event.get("ballot") == "b1":
             return event["result"]
 
@@ -75,7 +75,7 @@ async def close_and_count(clerk: Client) -> dict[str, Any]:
 async def resend_all(clients: list[tuple[str, Client]], acked: dict[str, dict[str, Any]]) -> None:
     """Every seat casts again with its key: acknowledged votes get their original ack back."""
     again = await asyncio.gather(
-        *(c.cast("b1", choice(i), key=f"k-{seat}", timeout=30) for i, (seat, c) in enumerate(clients))
+        *(c.cast("b1", choice(i), key=f"k-{seat}", timeout=60) for i, (seat, c) in enumerate(clients))
     )
     for (seat, _), ack in zip(clients, again):
         assert ack["type"] == "ack"
@@ -104,7 +104,7 @@ async def test_sigkill_of_the_leader_mid_burst_loses_and_doubles_nothing(pair: P
     first = asyncio.Event()
 
     async def vote(i: int, seat: str, client: Client) -> None:
-        acked[seat] = await client.cast("b1", choice(i), key=f"k-{seat}", timeout=30)
+        acked[seat] = await client.cast("b1", choice(i), key=f"k-{seat}", timeout=60)
         first.set()
 
     burst = asyncio.gather(*(vote(i, seat, c) for i, (seat, c) in enumerate(clients)))
@@ -138,7 +138,7 @@ async def test_a_leader_stalled_beyond_its_lease_is_fenced(pair: Pair) -> None:
         await asyncio.to_thread(wait_for, lambda: ready(pair.port("b")) == 200, "b to take over", 30)
         for i, (seat, c) in enumerate(clients[half:], start=half):
             if seat != late_seat:
-                acked[seat] = await c.cast("b1", choice(i), key=f"k-{seat}", timeout=30)
+                acked[seat] = await c.cast("b1", choice(i), key=f"k-{seat}", timeout=60)
     finally:
         os.kill(a.pid, signal.SIGCONT)
     # woken, the old leader finds another epoch: it commits nothing and ends, to come back as a standby
@@ -151,7 +151,7 @@ async def test_a_leader_stalled_beyond_its_lease_is_fenced(pair: Pair) -> None:
             assert not (reply["type"] == "ack" and reply.get("re") == "late"), reply
     # the seat votes again through the proxy (another key: its first cast was never acknowledged)
     _, late_client = clients[half]
-    acked[late_seat] = await late_client.cast("b1", choice(half), key=f"k-{late_seat}", timeout=30)
+    acked[late_seat] = await late_client.cast("b1", choice(half), key=f"k-{late_seat}", timeout=60)
     await finish(pair, clerk, clients, acked)
 
 
@@ -160,7 +160,7 @@ async def test_a_planned_step_down_during_an_open_ballot_loses_nothing(pair: Pai
     acked: dict[str, dict[str, Any]] = {}
 
     async def vote(i: int, seat: str, client: Client) -> None:
-        acked[seat] = await client.cast("b1", choice(i), key=f"k-{seat}", timeout=30)
+        acked[seat] = await client.cast("b1", choice(i), key=f"k-{seat}", timeout=60)
 
     await asyncio.gather(*(vote(i, seat, c) for i, (seat, c) in enumerate(clients[:100])))
     burst = asyncio.gather(*(vote(i, seat, c) for i, (seat, c) in enumerate(clients[100:], start=100)))

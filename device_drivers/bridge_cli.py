@@ -8,9 +8,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
+import tomllib
+from pathlib import Path
 
+import tomlproblems
 from device_drivers.bridge import Bridge, quiet_wire_loggers
 from device_drivers.bridge_config import ConfigError, load_config
 from device_drivers.bus import favour_line_threads
@@ -47,6 +51,23 @@ async def _run(bridge: Bridge) -> None:
         await bridge.stop()
 
 
+def explain_config(path: str, exc: ConfigError) -> str:
+    """The refusal as the installer reads it: line numbers, lines of keypads counted from 1, in
+    the file's own `language` or else the machine's (LANG)."""
+    try:
+        text: str | None = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = None
+    language = os.environ.get("LANG", "en")
+    try:
+        chosen = tomllib.loads(text or "").get("language")
+        language = chosen if isinstance(chosen, str) else language
+    except tomllib.TOMLDecodeError:
+        pass
+    lines = [f"  {line}" for line in tomlproblems.explain(exc.problems, text, language)]
+    return "\n".join([path, tomlproblems.heading(language, "keypads"), *lines])
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     root = logging.getLogger()
@@ -62,9 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config)
         bridge = Bridge(config, args.server)
     except ConfigError as exc:
-        print(f"The keypad configuration cannot be used ({exc.source}):", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+        print(explain_config(args.config, exc), file=sys.stderr)
         return 2
     except ValueError as exc:
         print(f"cannot start the keypad bridge: {exc}", file=sys.stderr)

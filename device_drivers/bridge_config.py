@@ -18,6 +18,7 @@ from typing import Any
 
 from serial.rs485 import RS485Settings
 
+import tomlproblems
 from device_drivers.bus import LineConfig
 from device_drivers.codec import MAX_ADDRESS
 from device_drivers.timing import STANDARD_BAUDS, is_network_url
@@ -199,7 +200,9 @@ class _Checker:
 
     def unknown(self, data: Mapping[str, Any], allowed: set[str], path: str) -> None:
         for key in sorted(set(data) - allowed):
-            self.fail(f"{path}{key}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+            meant = tomlproblems.nearest(str(key), allowed)
+            hint = f"{meant}?" if meant else f"allowed: {', '.join(sorted(allowed))}"
+            self.fail(f"{path}{key}", f"unknown key ({hint})")
 
 
 def load_config(path: str | Path) -> BridgeConfig:

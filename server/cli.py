@@ -21,6 +21,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .documents import DocumentError
     from .edge.serving import ConnectionLimits
     from .live import sittings
+    from .live.agenda_file import explain as explain_agenda
     from .live.agenda_file import load_agenda
     from .store.sql import SQLStore
 
@@ -39,7 +40,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         agenda = load_agenda(args.agenda)
     except AgendaError as exc:
-        print(f"The agenda cannot be used:\n{exc}", file=sys.stderr)
+        print(explain_agenda(args.agenda, exc), file=sys.stderr)
         return 2
     store = SQLStore(args.db)
     try:

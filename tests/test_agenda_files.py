@@ -243,8 +243,8 @@ def test_the_inline_baseline_is_valid() -> None:
 
 def test_unknown_key_is_named_with_file_and_path() -> None:
     err = check(GOOD + "secert = true\n")
-    assert str(err) == "agendas/test.toml: items[0].ballots[0].secert: unknown key"
-    assert err.problems == ["items[0].ballots[0].secert: unknown key"]
+    assert str(err) == "agendas/test.toml: items[0].ballots[0].secert: unknown key (secret?)"
+    assert err.problems == ["items[0].ballots[0].secert: unknown key (secret?)"]
     assert err.source == "agendas/test.toml"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from typing import Any
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from server.core import commands as c
 from server.core import events as e
 from server.core.audit import audit
+from server.core.ballot_state import urn_digest
 from server.core.chain import (
     GENESIS,
     LogEntry,
@@ -286,3 +288,13 @@ def _has_float(value: Any) -> bool:
     if isinstance(value, dict):
         return any(_has_float(v) for v in value.values())
     return False
+
+
+def test_the_urn_digest_is_what_an_auditor_recomputes_from_the_documented_formula() -> None:
+    """docs/architecture.md: SHA-256 of the choices' canonical JSON (sorted keys, no spaces,
+    UTF-8), sorted, one per line. Written out here by hand, as an auditor outside the project
+    would: the server's own function must agree (a mutation of its separator went unnoticed)."""
+    choices = ["for", {"b": "against", "a": {"mark": "against", "write_in": "王五"}}, "abstain", "for"]
+    spelled = sorted(json.dumps(c, sort_keys=True, separators=(",", ":"), ensure_ascii=False) for c in choices)
+    assert urn_digest(choices) == hashlib.sha256("\n".join(spelled).encode("utf-8")).hexdigest()
+    assert urn_digest(list(reversed(choices))) == urn_digest(choices)  # no order survives

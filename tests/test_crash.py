@@ -43,7 +43,8 @@ def start(tmp: Path, agenda: Path, port: int) -> subprocess.Popen:
         stderr=open(tmp / "server.log", "ab"),
         cwd=Path(__file__).parent.parent,
     )
-    for _ in range(300):
+    deadline = time.monotonic() + 90  # a loaded machine starts a process slowly; only a hang fails
+    while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
             return proc
@@ -51,6 +52,8 @@ def start(tmp: Path, agenda: Path, port: int) -> subprocess.Popen:
             if proc.poll() is not None:
                 raise RuntimeError((tmp / "server.log").read_text()) from None
             time.sleep(0.05)
+    proc.kill()  # never leave a server behind the test
+    proc.wait()
     raise RuntimeError("server did not start")
 
 

@@ -61,6 +61,7 @@ def test_the_core_imports_only_the_standard_library_and_itself() -> None:
         ("device_drivers", ("server",)),
         ("terminal_client", ("server",)),
         ("server", ("simulators", "device_drivers", "hemicycle")),
+        ("tomlproblems", ("server", "device_drivers", "terminal_client", "simulators", "hemicycle")),
     ],
 )
 def test_packages_stand_alone(package: str, forbidden: tuple[str, ...]) -> None:

@@ -7,6 +7,8 @@ from fractions import Fraction
 import pytest
 
 from server.core.rules import (
+    BASES,
+    COMPARATORS,
     PRESETS,
     QUORUM_PRESET,
     Threshold,
@@ -129,3 +131,20 @@ def test_presets_by_name_and_unknown_names() -> None:
         threshold_from_dict_or_preset("most", "simple_majority")
     with pytest.raises(ValueError, match="preset name or a table"):
         threshold_from_dict_or_preset(3, "simple_majority")
+
+
+def test_unknown_rule_keys_are_named_first_five_each_cut_to_forty_characters() -> None:
+    """The message an agenda author reads: which keys are wrong, bounded however many there are
+    (a mutation run showed nothing pinned the list's form)."""
+    keys = {f"{c * 50}": 1 for c in "gfedcba"}
+    with pytest.raises(ValueError) as info:
+        threshold_from_dict({"fraction": "1/2", **keys})
+    assert str(info.value) == "unknown key(s) " + ", ".join(c * 40 for c in "abcde")
+
+
+@pytest.mark.parametrize(("key", "value"), [("cmp", "=>"), ("base", "everyone")])
+def test_a_wrong_comparator_or_base_is_named_with_the_choices_and_the_value_given(key: str, value: str) -> None:
+    with pytest.raises(ValueError) as info:
+        threshold_from_dict({"fraction": "1/2", key: value})
+    choices = ", ".join(COMPARATORS if key == "cmp" else BASES)
+    assert str(info.value) == f"{key} must be one of {choices}, not {value!r}"

@@ -12,6 +12,7 @@ collect every problem with its key path instead of stopping at the first.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import unicodedata
@@ -132,7 +133,10 @@ class Checker:
             self.fail(path, f"must be a table, not {type(data).__name__}")
             return {}
         for key in sorted(map(str, set(data) - allowed))[:20]:
-            self.fail(f"{path}.{key[:40]}" if path else key[:40], "unknown key")
+            meant = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.7)
+            self.fail(
+                f"{path}.{key[:40]}" if path else key[:40], f"unknown key ({meant[0]}?)" if meant else "unknown key"
+            )
         for key in sorted(required - set(data)):
             self.fail(f"{path}.{key}" if path else key, "is required")
         return dict(data)

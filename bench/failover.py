@@ -11,6 +11,7 @@ vote (the library re-sends it on reconnection). Measured from the kill:
 * all seats   every seat reconnected and welcomed again (target <= 5 s);
 * all acks    every seat's vote acknowledged.
 
+Before each kill the standby has folded the whole log (its /ready says the leader's seq).
 Baseline, in the same run: the killed server is started again (as the next standby) and the
 time until it answers at all is what the same failure costs a single server, before any
 client has even reconnected. Medians over the kills; appended to docs/benchmarks.md unless
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import secrets
 import shutil
@@ -32,6 +34,9 @@ import statistics
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +46,19 @@ from terminal_client.client import Client  # noqa: E402
 from tests.standby_support import Pair, ready, wait_for  # noqa: E402
 from tests.support import agenda_data, write_agenda_toml  # noqa: E402
 from tests.support_pg import ADMIN_URL, HOST, _connect, postgres_problem  # noqa: E402
+
+
+def status(port: int) -> dict:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=2) as response:
+            return dict(json.loads(response.read()))
+    except urllib.error.HTTPError as exc:
+        return dict(json.loads(exc.read()))
+
+
+def caught_up(pair: Pair, standby: str) -> bool:
+    leader = pair.leader()
+    return leader is not None and status(pair.port(standby))["seq"] >= status(pair.port(leader))["seq"]
 
 
 async def kill_while_voting(
@@ -105,6 +123,8 @@ async def run(seats: int, kills: int, lease: float) -> list[dict[str, float]]:
             cold = time.monotonic() - restart
             await clerk.connected()
             await clerk.command("close_ballot", ballot=ballot["id"])
+            # the next kill measures a warm standby: wait until it has folded the whole log
+            await asyncio.to_thread(wait_for, partial(caught_up, pair, leader), "the standby to catch up", 120)
             row = {
                 "first_ack": first_ack - t0,
                 "all_seats": all_seats - t0,

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,8 +201,10 @@ class Assembly:
         warm = await asyncio.to_thread(self.follower.wait_to_lead)
         if warm is None:
             return
+        began = time.monotonic()
         try:
             await self._lead(warm)
+            log.info("took over the sitting: serving %.2f s after taking the lock", time.monotonic() - began)
         except Exception as exc:
             log.exception("taking over failed")
             self._lost(f"taking over failed: {exc}")

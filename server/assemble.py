@@ -197,16 +197,17 @@ class Assembly:
         await self._lead(None)
 
     async def _stand_by(self) -> None:
-        assert self.follower is not None
-        warm = await asyncio.to_thread(self.follower.wait_to_lead)
-        if warm is None:
-            return
-        began = time.monotonic()
+        assert self.follower is not None and self.leadership is not None
         try:
+            warm = await asyncio.to_thread(self.follower.wait_to_lead)
+            if warm is None:  # stopped while standing by
+                return
+            began = time.monotonic()
             await self._lead(warm)
             log.info("took over the sitting: serving %.2f s after taking the lock", time.monotonic() - began)
         except Exception as exc:
             log.exception("taking over failed")
+            self.leadership.release()  # a lock held by a server that does not serve blocks the others
             self._lost(f"taking over failed: {exc}")
 
     def status(self) -> dict[str, object]:

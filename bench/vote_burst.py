@@ -271,23 +271,25 @@ def child_echo(args: argparse.Namespace) -> None:
 # ---------------------------------------------------------------------------------------
 
 
-def write_agenda(path: Path, seats: int, rounds: int) -> None:
+def write_agenda(path: Path, seats: int, rounds: int, secret: bool = False) -> None:
     lines = ["[meeting]", 'title = "Vote burst benchmark"', 'language = "en"', ""]
     for i in range(1, seats + 1):
         lines += ["[[members]]", f'id = "m{i}"', f'name = "Member {i}"', f'seat = "S{i:04d}"', ""]
     lines += ["[[items]]", 'id = "i1"', 'title = "Burst"', ""]
     for r in range(1, rounds + 1):
-        lines += ["[[items.ballots]]", f'id = "b{r}"', f'title = "Burst ballot {r}"', ""]
+        lines += ["[[items.ballots]]", f'id = "b{r}"', f'title = "Burst ballot {r}"']
+        lines += ["secret = true", "live_counts = false", ""] if secret else [""]
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def start_child(argv: list[str], log: Path, deadline: float) -> tuple[subprocess.Popen, int]:
+def start_child(argv: list[str], log: Path, deadline: float, root: Path = ROOT) -> tuple[subprocess.Popen, int]:
+    """A child process of this script, from ``root``'s copy of it (--server-root: another tree's server)."""
     proc = subprocess.Popen(
-        [PY, str(Path(__file__).resolve()), *argv],
+        [PY, str(root / "bench" / "vote_burst.py"), *argv],
         stdout=subprocess.PIPE,
         stderr=open(log, "w"),
         text=True,
-        cwd=ROOT,
+        cwd=root,
         start_new_session=True,
     )
     assert proc.stdout is not None
@@ -307,7 +309,7 @@ def wait_http(port: int, deadline: float) -> None:
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                s.sendall(f"GET /health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
                 if b'"ok":true' in s.recv(4096):
                     return
         except OSError:
@@ -782,6 +784,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cprofile", metavar="DIR", help="cProfile the server's event loop during each hemicycle burst")
     p.add_argument("--trace", action="store_true", help="log each group commit of the server (tmp/server.log)")
     p.add_argument("--no-doc", action="store_true", help="do not append to docs/benchmarks.md")
+    p.add_argument("--secret", action="store_true", help="secret ballots (the urn path) instead of named ones")
+    p.add_argument(
+        "--server-root",
+        metavar="DIR",
+        help="run the server from another source tree (e.g. `git worktree add /tmp/base main`): a baseline",
+    )
     p.add_argument("--budget", type=float, default=170.0, help="seconds for the whole run")
     args = p.parse_args(argv)
     if args.child == "_serve":
@@ -805,7 +813,7 @@ def main(argv: list[str] | None = None) -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="hemicycle-bench-"))
     agenda, db, creds_path = tmp / "agenda.toml", tmp / "sitting.db", tmp / "credentials.json"
-    write_agenda(agenda, args.seats, args.rounds)
+    write_agenda(agenda, args.seats, args.rounds, args.secret)
     procs: list[subprocess.Popen] = []
     echo_rows: list[dict[str, Any]] = []
     hemi_rows: list[dict[str, Any]] = []
@@ -844,6 +852,7 @@ def main(argv: list[str] | None = None) -> int:
             + (["--cprofile", str(Path(args.cprofile).resolve())] if args.cprofile else []),
             tmp / "server.log",
             deadline,
+            Path(args.server_root).resolve() if args.server_root else ROOT,
         )
         procs.append(hemi)
         if not args.skip_echo:

@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from device_drivers.bridge_config import BridgeConfig
+from device_drivers.bridge_floor import FloorLamps
 from device_drivers.bridge_outputs import Unit, UnitId, UnitOutputs, keypad_texts
 from device_drivers.bridge_phase import Phase, SittingPhases
 from device_drivers.bridge_presses import RETRY_CODES, Presses
@@ -82,6 +83,7 @@ class Bridge:
         self.sitting = SittingPhases(checkin=config.checkin, texts=keypad_texts("zh-CN"))
         self.outputs: UnitOutputs | None = None
         self.presses: Presses | None = None
+        self.floor: FloorLamps | None = None
         self.stats = {"casts": 0, "check_ins": 0, "refused": 0, "stale": 0, "retries": 0}
         self._liveness: dict[str, bool] = {}
         self._reported: dict[str, bool] = {}
@@ -137,6 +139,7 @@ class Bridge:
                 self.by_seat[seat] = unit
             self.master.add_line(spec.name, spec.url, addresses, spec.line_config())
         self.outputs = UnitOutputs(self.master.lines, self.sitting.texts)
+        self.floor = FloorLamps(self.master.lines, self.units)
         self.presses = Presses(
             client=self.client,
             units=self.units,
@@ -149,6 +152,7 @@ class Bridge:
             in_flight=self._in_flight,
             cast_timeout=self.cast_timeout,
             stats=self.stats,
+            floor=self.floor,
         )
         self._start_afresh(snapshot)
         try:
@@ -263,6 +267,8 @@ class Bridge:
         while True:
             _, event = await self.client.events.get()
             name = event.get("name", "")
+            if self.floor is not None:
+                self.floor.follow(event)  # the floor lamps: speaker.* and item.selected
             if name == "snapshot":  # a reconnection the server could not resume: start afresh
                 self._load_snapshot(event["snapshot"])
                 self._start_afresh(event["snapshot"])
@@ -295,6 +301,8 @@ class Bridge:
         if run_key is not None:
             outputs.restore_lamps(run_key, {self.by_seat[s].uid: lit for s, lit in lamps.items() if s in self.by_seat})
         outputs.apply(self.sitting.refresh())
+        if self.floor is not None:
+            self.floor.load(snapshot)
 
     def _outputs(self) -> UnitOutputs:
         assert self.outputs is not None

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from device_drivers.bridge_config import normalize_card
+from device_drivers.bridge_floor import FloorLamps
 from device_drivers.bridge_outputs import Unit, UnitId, UnitOutputs
 from device_drivers.bridge_phase import Phase, SittingPhases
 from device_drivers.events import CardEvent, InputEvent, KeyEvent
@@ -64,6 +65,7 @@ class Presses:
         in_flight: asyncio.Semaphore,
         cast_timeout: float,
         stats: dict[str, int],
+        floor: FloorLamps | None = None,
     ) -> None:
         self.client = client
         self.units = units
@@ -76,6 +78,7 @@ class Presses:
         self.in_flight = in_flight
         self.cast_timeout = cast_timeout
         self.stats = stats
+        self.floor = floor
         self.card_state: dict[UnitId, str | None] = {}
         self._queues: dict[UnitId, deque[InputEvent]] = {}
         self._workers: dict[UnitId, asyncio.Task] = {}
@@ -146,6 +149,9 @@ class Presses:
         if event.key is Key.CHECK_IN:
             await self._check_in_key(unit, event)
             return
+        if event.key is Key.REQUEST:
+            await self._request_key(unit, event)
+            return
         vote = self.sitting.accepting
         if vote is None or event.epoch != vote.epoch or event.key not in vote.choices:
             self.stats["stale"] += 1
@@ -178,6 +184,28 @@ class Presses:
         else:
             log.debug("seat %s: vote %s recorded in ballot %s", unit.seat, choice, vote.ballot)
             self.outputs.record_vote(unit, frozenset({event.key}), vote.run_key)
+
+    async def _request_key(self, unit: Unit, event: KeyEvent) -> None:
+        """The request key (protocol 1.1) in any mode: ask to speak, or withdraw if waiting.
+
+        A resend after a drop may find the request already made (``already_queued``) or
+        already withdrawn (``not_queued``): that is the member's wish done, not a refusal."""
+        msg = self.floor.request_for(unit) if self.floor is not None else None
+        if msg is None:
+            self.confirm(event)
+            self.outputs.show(unit, "floor_speaking")
+            return
+        if self._card_missing(unit):
+            self._refused(unit, event, "card_required")
+            return
+        ok, code = await self.send(msg)
+        if ok is None and code not in ("already_queued", "not_queued"):
+            self._refused(unit, event, code or "refused")
+            return
+        self.confirm(event)
+        self.stats["floor"] = self.stats.get("floor", 0) + 1
+        log.debug("seat %s: %s by keypad", unit.seat, msg["type"])
+        self.outputs.show(unit, "floor_requested" if msg["type"] == "request_floor" else "floor_withdrawn")
 
     async def _check_in_key(self, unit: Unit, event: KeyEvent) -> None:
         """CHECK-IN counts in check-in mode and during a vote (a late member checks in

@@ -53,6 +53,7 @@ from device_drivers.messages import (
     PollReply,
     Request,
     StatusReply,
+    StatusRequest,
     UnitFlag,
 )
 from device_drivers.schedule import PollScheduler
@@ -288,9 +289,13 @@ class Line(LineCommands):
             return False
         request = unit.next_command()
         reply = self._exchange(unit, request)
-        if isinstance(reply, Nak):
+        if isinstance(reply, Nak) and isinstance(request, StatusRequest):
+            log.info("line %s unit %d refused STATUS: taken for a protocol 1.0 unit", self.name, address)
+        elif isinstance(reply, Nak):
             log.error("line %s unit %d refused %r: %s", self.name, address, request, reply.reason.name)
         if reply is not None:
+            if isinstance(reply, StatusReply):
+                unit.protocol = reply.protocol
             unit.command_answered(request)
             if isinstance(reply, StatusReply):
                 self._emit(status_event(self.name, reply))

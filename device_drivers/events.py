@@ -82,6 +82,8 @@ class UnitStatus:
     mode: Mode
     epoch: int
     queued: int
+    protocol: int = 0
+    """The protocol minor version the unit announced (1: request key and floor lamp)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,5 +136,14 @@ def input_event(line: str, address: int, boot: int, event: UnitEvent) -> InputEv
 
 def status_event(line: str, r: StatusReply) -> UnitStatus:
     return UnitStatus(
-        line, r.address, r.firmware, r.boot, r.faults, bool(r.flags & UnitFlag.REBOOTED), r.mode, r.epoch, r.queued
+        line,
+        r.address,
+        r.firmware,
+        r.boot,
+        r.faults,
+        bool(r.flags & UnitFlag.REBOOTED),
+        r.mode,
+        r.epoch,
+        r.queued,
+        r.protocol,
     )

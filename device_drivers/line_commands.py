@@ -18,7 +18,7 @@ from functools import partial
 
 from device_drivers.codec import BROADCAST, MAX_ADDRESS
 from device_drivers.events import InputEvent
-from device_drivers.messages import Display, Key, Mode, Request, SetLeds
+from device_drivers.messages import Display, FloorLamp, Key, Mode, Request, SetLeds
 from device_drivers.schedule import OrderedSet
 from device_drivers.units import ModeSpec, UnitTracker
 
@@ -63,6 +63,11 @@ class LineCommands:
         (address,) = self._known((address,))
         request = SetLeds(address, frozenset(Key(k) for k in lit), recorded)
         self._inbox.put(partial(self._apply_leds, request))
+
+    def set_floor(self, address: int, lamp: FloorLamp) -> None:
+        """Light a unit's floor lamp (queued / speaking / off); sent only to 1.1 units."""
+        (address,) = self._known((address,))
+        self._inbox.put(partial(self._apply_floor, address, FloorLamp(lamp)))
 
     def display(self, text: str, address: int | None = None) -> None:
         """Show ``text`` (<= 64 UTF-8 bytes) on one unit, or on all (best-effort broadcast)."""
@@ -113,6 +118,11 @@ class LineCommands:
                 self._work.add(address)
         if targets is None:
             self._broadcasts.extend([Display(BROADCAST, text)] * self._broadcast_repeats)
+
+    def _apply_floor(self, address: int, lamp: FloorLamp) -> None:
+        unit = self._units[address]
+        unit.floor, unit.floor_dirty = lamp, True
+        self._work.add(address)
 
     def _apply_status(self, address: int) -> None:
         self._units[address].status_wanted = True

@@ -34,6 +34,7 @@ class Command(IntEnum):
     SET_LEDS = 0x04
     DISPLAY = 0x05
     STATUS = 0x06
+    SET_FLOOR = 0x07  # protocol 1.1
     NAK = 0xFF
 
 
@@ -62,6 +63,8 @@ class Key(IntEnum):
     NUM_10 = 13
     NUM_11 = 14
     NUM_12 = 15
+    REQUEST = 16
+    """Request to speak (protocol 1.1): outside every mode's 16-bit mask, accepted in any mode."""
 
     @classmethod
     def numbered(cls, n: int) -> Key:
@@ -86,15 +89,31 @@ class NakReason(IntEnum):
     BAD_VALUE = 3
 
 
+class FloorLamp(IntEnum):
+    """The floor lamp of a protocol 1.1 unit (SET_FLOOR): the member's place on the floor."""
+
+    OFF = 0
+    QUEUED = 1  # the request key's lamp, steady: waiting to speak
+    SPEAKING = 2  # the microphone ring: has the floor
+
+
+PROTOCOL_MINOR = 1
+"""The protocol minor version this master speaks and the simulated units announce in STATUS."""
+MASK_KEYS = tuple(k for k in Key if k < 16)
+"""Keys a mode's 16-bit mask can hold (all but the request key)."""
+
+
 def keys_to_mask(keys: Iterable[Key]) -> int:
     mask = 0
     for key in keys:
+        if Key(key) not in MASK_KEYS:
+            raise ValueError(f"key {Key(key).name} is not in a mode's key mask")
         mask |= 1 << Key(key)
     return mask
 
 
 def mask_to_keys(mask: int) -> frozenset[Key]:
-    return frozenset(key for key in Key if mask & (1 << key))
+    return frozenset(key for key in MASK_KEYS if mask & (1 << key))
 
 
 def idle_tag(address: int, epoch: int) -> int:
@@ -256,6 +275,18 @@ class Display:
 
 
 @dataclass(frozen=True, slots=True)
+class SetFloor:
+    """Light the floor lamp (protocol 1.1). Not changed by SET_MODE; off after a power cycle."""
+
+    address: int
+    lamp: FloorLamp = FloorLamp.OFF
+    COMMAND: ClassVar[int] = Command.SET_FLOOR
+
+    def payload(self) -> bytes:
+        return bytes((self.lamp,))
+
+
+@dataclass(frozen=True, slots=True)
 class StatusRequest:
     address: int
     COMMAND: ClassVar[int] = Command.STATUS
@@ -326,11 +357,14 @@ class StatusReply:
     mode: Mode
     epoch: int
     queued: int
+    protocol: int = 0
+    """The protocol minor version the unit speaks (1.1 units append it; 1.0 units send 10 bytes)."""
     COMMAND: ClassVar[int] = Command.STATUS | REPLY_BIT
     _LAYOUT: ClassVar[struct.Struct] = struct.Struct("<BBHBBBHB")
 
     def payload(self) -> bytes:
-        return self._LAYOUT.pack(*self.firmware, self.boot, self.faults, self.flags, self.mode, self.epoch, self.queued)
+        head = self._LAYOUT.pack(*self.firmware, self.boot, self.faults, self.flags, self.mode, self.epoch, self.queued)
+        return head + bytes((self.protocol,)) if self.protocol else head
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,10 +378,10 @@ class Nak:
         return bytes((self.command, self.reason))
 
 
-Request = SetMode | Poll | Ack | SetLeds | Display | StatusRequest
+Request = SetMode | Poll | Ack | SetLeds | Display | SetFloor | StatusRequest
 Reply = PollReply | IdleReply | AckReply | Done | StatusReply | Nak
 Message = Request | Reply
-_DONE_COMMANDS: Final = frozenset({Command.SET_MODE, Command.SET_LEDS, Command.DISPLAY})
+_DONE_COMMANDS: Final = frozenset({Command.SET_MODE, Command.SET_LEDS, Command.DISPLAY, Command.SET_FLOOR})
 
 
 def encode(message: Message) -> bytes:
@@ -391,6 +425,9 @@ def decode(item: Frame | ShortFrame) -> Message:
         if cmd == Command.STATUS:
             _expect(p, (0,), "STATUS")
             return StatusRequest(a)
+        if cmd == Command.SET_FLOOR:
+            _expect(p, (1,), "SET_FLOOR")
+            return SetFloor(a, FloorLamp(p[0]))
         if cmd == Command.POLL | REPLY_BIT:
             if len(p) < 5:
                 raise ProtocolError("POLL reply shorter than its header")
@@ -403,9 +440,13 @@ def decode(item: Frame | ShortFrame) -> Message:
             _expect(p, (0,), "done reply")
             return Done(a, Command(cmd & ~REPLY_BIT))
         if cmd == Command.STATUS | REPLY_BIT:
-            _expect(p, (StatusReply._LAYOUT.size,), "STATUS reply")
-            fw_major, fw_minor, boot, faults, flags, mode, epoch, queued = StatusReply._LAYOUT.unpack(p)
-            return StatusReply(a, (fw_major, fw_minor), boot, faults, UnitFlag(flags), Mode(mode), epoch, queued)
+            size = StatusReply._LAYOUT.size
+            _expect(p, (size, size + 1), "STATUS reply")
+            fw_major, fw_minor, boot, faults, flags, mode, epoch, queued = StatusReply._LAYOUT.unpack(p[:size])
+            protocol = p[size] if len(p) > size else 0
+            return StatusReply(
+                a, (fw_major, fw_minor), boot, faults, UnitFlag(flags), Mode(mode), epoch, queued, protocol
+            )
         if cmd == Command.NAK:
             _expect(p, (2,), "NAK")
             return Nak(a, p[0], NakReason(p[1]))
@@ -417,4 +458,4 @@ def decode(item: Frame | ShortFrame) -> Message:
 
 
 def is_request(message: Message) -> bool:
-    return isinstance(message, (SetMode, Poll, Ack, SetLeds, Display, StatusRequest))
+    return isinstance(message, (SetMode, Poll, Ack, SetLeds, Display, SetFloor, StatusRequest))

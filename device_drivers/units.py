@@ -21,10 +21,12 @@ from enum import Enum
 
 from device_drivers.messages import (
     Display,
+    FloorLamp,
     Key,
     Mode,
     Poll,
     Request,
+    SetFloor,
     SetLeds,
     SetMode,
     StatusRequest,
@@ -74,6 +76,12 @@ class UnitTracker:
     text: str | None = None
     text_dirty: bool = False
     status_wanted: bool = False
+    floor: FloorLamp | None = None
+    """The floor lamp the consumer wants (None: it never set one, so none is sent)."""
+    floor_dirty: bool = False
+    protocol: int | None = None
+    """The unit's protocol minor version from its STATUS (None: not asked yet). The floor
+    lamp goes only to 1.1 units; a 1.0 unit (or one that refuses STATUS) counts as 0."""
 
     # ------------------------------------------------------------------ polling
 
@@ -104,6 +112,8 @@ class UnitTracker:
         self.mode_verified = self.mode is None
         self.leds_dirty = self.leds is not None
         self.text_dirty = self.text is not None
+        self.protocol = None  # its firmware may have changed with the power cycle
+        self.floor_dirty = self.floor is not None  # also re-enables its request key
         return old
 
     def accept(self, events: tuple[UnitEvent, ...]) -> list[UnitEvent]:
@@ -158,7 +168,9 @@ class UnitTracker:
             return self.leds
         if self.text_dirty and self.text is not None:
             return Display(self.address, self.text)
-        return StatusRequest(self.address)
+        if self.owes_floor and self.protocol is not None and self.floor is not None:
+            return SetFloor(self.address, self.floor)
+        return StatusRequest(self.address)  # asked, or needed to learn whether it has a floor lamp
 
     def command_answered(self, request: Request) -> None:
         """The unit answered ``request`` (Done, STATUS or a NAK: never retry a refusal)."""
@@ -168,8 +180,17 @@ class UnitTracker:
             self.leds_dirty = self.leds != request
         elif isinstance(request, Display):
             self.text_dirty = self.text != request.text
+        elif isinstance(request, SetFloor):
+            self.floor_dirty = self.floor != request.lamp
         elif isinstance(request, StatusRequest):
             self.status_wanted = False
+            if self.protocol is None:
+                self.protocol = 0  # refused or unreadable: a 1.0 unit
+
+    @property
+    def owes_floor(self) -> bool:
+        """A floor lamp change is owed, to a unit that has (or may have) the lamp."""
+        return self.floor_dirty and self.protocol != 0
 
     def has_work(self) -> bool:
-        return (not self.mode_verified) or self.leds_dirty or self.text_dirty or self.status_wanted
+        return (not self.mode_verified) or self.leds_dirty or self.text_dirty or self.status_wanted or self.owes_floor

@@ -81,6 +81,9 @@ class ServerConfig:
     issue_retry: tuple[float, float] = RETRY  # first and longest pause between attempts at a certificate
     lease: float = 5.0  # PostgreSQL: a leader silent this long loses the lock (server/store/leadership.py)
     resume: bool = False  # the record may hold another agenda than ``agenda``: continue it (server/live/sittings.py)
+    escrow_dir: Path | None = (
+        None  # urn keys of open secret ballots (server/store/urn_keys.py); None: <data_dir>/escrow
+    )
 
 
 def needs_cjk(agenda: Agenda) -> bool:
@@ -95,6 +98,8 @@ class Assembly:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         data = config.data_dir
+        data.mkdir(mode=0o700, parents=True, exist_ok=True)
+        data.chmod(0o700)  # the database, keys, certificates and documents are the service's alone
         self.key = cert.load_or_create_key(data / "server-key.pem")
         # documents: files, rendering, watermarks (built here, once, so a missing CJK font
         # stops the start rather than a reader's fetch; the render pool's workers, which do
@@ -125,7 +130,7 @@ class Assembly:
         self.reach = Reach(config.public_url, config.tls_ca)
         self.gate = ConnectionGate(config.connection_limits, config.trusted_proxies)
         # the sitting and what follows it
-        self.store = SQLStore(config.db_url)
+        self.store = SQLStore(config.db_url, config.escrow_dir or data / "escrow")
         self.sitting = Sitting(self.store, config.agenda)
         # on PostgreSQL several servers may share the sitting: one leads, the others stand by
         self.leadership = None if self.store.is_sqlite else Leadership(self.store.url, config.lease)

@@ -5,6 +5,7 @@ and the simulators, which the server package knows nothing of."""
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from pathlib import Path
@@ -42,7 +43,8 @@ def _serve(args: argparse.Namespace) -> int:
     except AgendaError as exc:
         print(explain_agenda(args.agenda, exc), file=sys.stderr)
         return 2
-    store = SQLStore(args.db)
+    os.umask(0o077)  # everything serve creates (database, WAL, certificates, keys) is the owner's alone
+    store = SQLStore(args.db, args.escrow_dir or Path(args.data_dir) / "escrow")
     try:
         stored = sittings.stored_agenda(store)
     finally:
@@ -80,6 +82,7 @@ def _serve(args: argparse.Namespace) -> int:
         agenda_dir=Path(args.agenda).resolve().parent,
         render_workers=args.render_workers,
         resume=args.resume,
+        escrow_dir=Path(args.escrow_dir) if args.escrow_dir else None,
         public_url=public_url,
         tls_ca=tls_ca,
         lease=args.lease,
@@ -251,24 +254,64 @@ def _verify_archive(path: str) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    """The record, and the heads and certificates it must account for.
+
+    A head or data folder named on the command line is a verdict: the log must reach it,
+    and know every certificate there. The head file and certificates the server keeps beside
+    an SQLite database are checked without being asked, but only as notes: an older copy
+    (a backup) rightly ends before them, and must still verify as what it is.
+    """
+    from .paper.head import HEAD_FILE, check_head, head_from, parse_head, unknown_certificates
     from .paper.verification import verify_store
-    from .store.sql import SQLStore
+    from .store.sql import SQLStore, normalize_url
 
     if args.archive:
         return _verify_archive(args.archive)
-    store = SQLStore(args.db)
+    url = normalize_url(args.db)
+    beside = Path(url.split("///", 1)[-1]).parent if url.startswith("sqlite") else None
+    data_dir = Path(args.data_dir) if args.data_dir else None
+    key = Path(args.key).read_text() if args.key else None
     try:
-        found = verify_store(store)
+        heads = [parse_head(text) for text in args.head or []]
+        sources = list(args.head_from or [])
+        if data_dir is not None and (data_dir / HEAD_FILE).is_file():
+            sources.append(str(data_dir / HEAD_FILE))  # the head the server last wrote there
+        heads += [head_from(source, key) for source in sources]
+        noted = (
+            head_from(str(beside / HEAD_FILE), key)
+            if data_dir is None and beside and (beside / HEAD_FILE).is_file()
+            else None
+        )
+    except ValueError as exc:
+        print(f"cannot use the head: {exc}", file=sys.stderr)
+        return 2
+    store = SQLStore(args.db, args.escrow_dir)
+    try:
+        found = verify_store(store, heads, data_dir)
+        notes = []
+        if data_dir is None and beside is not None:
+            entries = store.load().entries
+            notes = [
+                p for p in [check_head(entries, noted) if noted else None, *unknown_certificates(beside, entries)] if p
+            ]
     finally:
         store.close()
+    for note in notes:
+        print(
+            f"note: {note} (if this is not an older copy of the record, its end was cut: "
+            f"verify with --data-dir {beside} to make this a failure)",
+            file=sys.stderr,
+        )
     report = found.report
     if found.ok:
+        shown = dict.fromkeys(f"{h.seq}:{h.hash[:12]}…" for h in heads)
+        reached = f", the log reaches {', '.join(shown)}" if heads else ""
         print(
             f"OK: {report.entries} log entries chained, {report.ballots_checked} ballot results recomputed and equal, "
-            f"{found.certificates_checked} certificates match the record"
+            f"{found.certificates_checked} certificates match the record{reached}"
         )
         return 0
-    problems = report.problems + found.problems
+    problems = found.problems + report.problems
     print(f"FAILED: first problem at {problems[0]}", file=sys.stderr)
     for problem in problems[1:]:
         print(f"  also: {problem}", file=sys.stderr)
@@ -418,6 +461,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--tls-cert", help="server certificate (PEM, with its chain): serve HTTPS and WSS on the port")
     serve.add_argument("--tls-key", help="the certificate's private key (PEM)")
     standby_cli.add_serve_options(serve)
+    serve.add_argument(
+        "--escrow-dir",
+        help="where the keys of open secret ballots are kept until their close (default <data-dir>/escrow; "
+        "put it apart from the database, e.g. on a tmpfs or another disk)",
+    )
     serve.set_defaults(run=_serve)
     standby_cli.add_commands(sub)
 
@@ -439,6 +487,25 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     source = verify.add_mutually_exclusive_group(required=True)
     source.add_argument("--db", help="the sitting's database (SQLite path or postgresql://...)")
     source.add_argument("--archive", help="an archive written by `hemicycle archive`: checked offline")
+    verify.add_argument(
+        "--head",
+        action="append",
+        metavar="SEQ:HASH",
+        help="a log head copied down earlier (printed on the record, shown on the console): the log must still reach it",
+    )
+    verify.add_argument(
+        "--head-from",
+        action="append",
+        metavar="FILE",
+        help="take the head from a file: log-head.txt, a certificate PDF or the sitting record PDF",
+    )
+    verify.add_argument(
+        "--data-dir",
+        help="the sitting's data folder: the log must reach its log-head.txt and know its certificates "
+        "(without it, those beside an SQLite file are only noted)",
+    )
+    verify.add_argument("--key", help="the sitting's public key (PEM) to check signed heads against")
+    verify.add_argument("--escrow-dir", help="the escrow folder, if a secret ballot is still open")
     verify.set_defaults(run=_verify)
 
     arc = sub.add_parser("archive", help="write the sitting's record, certificates and documents to one ZIP file")

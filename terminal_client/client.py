@@ -240,6 +240,13 @@ class Client:
     async def check_out(self, seat: str | None = None) -> dict[str, Any]:
         return await self.request({"type": "check_out", **({"seat": seat} if seat else {})}, resend=True)
 
+    async def request_floor(self, kind: str = "normal", seat: str | None = None) -> dict[str, Any]:
+        """Ask to speak on the current item (a second ask while queued is ``already_queued``)."""
+        return await self.request({"type": "request_floor", "kind": kind, **({"seat": seat} if seat else {})})
+
+    async def withdraw_floor(self, seat: str | None = None) -> dict[str, Any]:
+        return await self.request({"type": "withdraw_floor", **({"seat": seat} if seat else {})})
+
     async def command(self, name: str, **args: Any) -> dict[str, Any]:
         """A clerk command (open_ballot, close_ballot, set_attendance, ...)."""
         return await self.request({"type": "command", "name": name, "args": args})

@@ -414,6 +414,23 @@ def clerk_messages() -> st.SearchStrategy[dict[str, Any]]:
             "show": (1, command("show_page", document=st.just("@@doc"), page=st.integers(-1, 3))),
             "recall": (1, command_with("recall_documents", {}, {"document": st.just("@@doc")})),
             "void": (1, command_with("void_ballot", {"ballot": a_ballot}, {"reason": st.text(max_size=300)})),
+            # the floor (docs/floor.md)
+            "add speaker": (
+                1,
+                command_with(
+                    "add_speaker",
+                    {"member": ids(MEMBER_IDS)},
+                    {
+                        "kind": st.sampled_from(["normal", "reply", "point_of_order", "x"]),
+                        "position": st.integers(-1, 3),
+                    },
+                ),
+            ),
+            "grant": (1, command_with("grant_floor", {}, {"member": ids(MEMBER_IDS)})),
+            "move speaker": (1, command("move_speaker", member=ids(MEMBER_IDS), position=st.integers(-1, 3))),
+            "remove speaker": (1, command("remove_speaker", member=ids(MEMBER_IDS))),
+            "end": (1, command("end_floor")),
+            "clear speakers": (1, command("clear_speakers")),
             # would end the sitting for every later frame: sent malformed only
             "close sitting": (
                 1,
@@ -450,6 +467,11 @@ def member_messages(device: bool) -> st.SearchStrategy[dict[str, Any]]:
                 ),
             ),
             "keypad": (1, message("keypad_status", {"seat": a_seat, "online": st.booleans()})),
+            "request floor": (
+                1,
+                message("request_floor", seat, {"kind": st.sampled_from(["normal", "point_of_order", "reply", ""])}),
+            ),
+            "withdraw floor": (1, message("withdraw_floor", seat)),
             "ping": (1, message("ping", {})),
         }
     )

@@ -24,6 +24,7 @@ from device_drivers.messages import (
     Command,
     Display,
     Done,
+    FloorLamp,
     IdleReply,
     Key,
     KeyPress,
@@ -34,6 +35,7 @@ from device_drivers.messages import (
     Poll,
     PollReply,
     ProtocolError,
+    SetFloor,
     SetLeds,
     SetMode,
     StatusReply,
@@ -85,6 +87,21 @@ VECTORS: list[tuple[str, Message, str]] = [
     ),
     ("set_mode done", Done(7, Command.SET_MODE), "a5 07 81 00 a0 51"),
     ("nak", Nak(7, 0x42, NakReason.UNKNOWN_COMMAND), "a5 07 ff 02 42 01 f1 74"),
+    # protocol 1.1: the request key, the floor lamp, the version in STATUS
+    (
+        "poll reply with a REQUEST press",
+        PollReply(7, 0x0102, 42, UnitFlag(0), (KeyPress(6, 42, Key.REQUEST),)),
+        "a5 07 82 0b 02 01 2a 00 00 06 00 01 2a 00 10 2c 1c",
+    ),
+    ("floor lamp: queued", SetFloor(7, FloorLamp.QUEUED), "a5 07 07 01 01 70 c1"),
+    ("floor lamp: speaking", SetFloor(7, FloorLamp.SPEAKING), "a5 07 07 01 02 30 c0"),
+    ("set_floor done", Done(7, Command.SET_FLOOR), "a5 07 87 00 a3 f1"),
+    (
+        "status reply of a 1.1 unit",
+        StatusReply(7, (1, 2), 0x0102, 0, UnitFlag.REBOOTED, Mode.IDLE, 0, 0, 1),
+        "a5 07 86 0b 01 02 02 01 00 01 00 00 00 00 01 03 91",
+    ),
+    ("a 1.0 unit refuses set_floor", Nak(7, 0x07, NakReason.UNKNOWN_COMMAND), "a5 07 ff 02 07 01 c3 e4"),
 ]
 
 

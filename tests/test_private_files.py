@@ -30,3 +30,30 @@ def test_console_password_file_is_owner_only_and_holds_no_password(tmp_path: Pat
     assert [p.name for p in files] == ["console-auth.json"]
     assert mode(files[0]) == 0o600
     assert "correct horse battery" not in files[0].read_text()
+
+
+def test_the_database_its_wal_and_its_folder_are_owner_only_from_creation(tmp_path: Path) -> None:
+    from server.core.chain import GENESIS, make_entry
+    from server.store.base import Batch
+    from server.store.sql import SQLStore
+
+    folder = tmp_path / "sitting"
+    store = SQLStore(str(folder / "hemicycle.db"))
+    try:
+        store.commit(Batch(entries=[make_entry(GENESIS, 1, "sitting.opened", {"at": 1.0})]))
+        files = sorted(folder.glob("hemicycle.db*"))
+        assert [p.name for p in files] == ["hemicycle.db", "hemicycle.db-shm", "hemicycle.db-wal"]
+        assert {p.name: mode(p) for p in files} == {p.name: 0o600 for p in files}
+        assert mode(folder) == 0o700
+    finally:
+        store.close()
+
+
+def test_an_older_world_readable_database_is_tightened_when_opened(tmp_path: Path) -> None:
+    from server.store.sql import SQLStore
+
+    db = tmp_path / "old.db"
+    SQLStore(str(db)).close()
+    db.chmod(0o644)
+    SQLStore(str(db)).close()
+    assert mode(db) == 0o600

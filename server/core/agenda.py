@@ -15,6 +15,7 @@ from typing import Any
 from . import bounds
 from .bounds import Checker, shown
 from .errors import AgendaError
+from .floor import speaking_from_dict
 from .rules import QUORUM_PRESET, Threshold, threshold_from_dict, threshold_from_dict_or_preset
 
 LANGUAGES = ("zh-CN", "en")
@@ -89,6 +90,7 @@ class Item:
     title: str
     ballots: tuple[str, ...]
     documents: tuple[str, ...]
+    speaking: Mapping[str, int] = field(default_factory=dict, hash=False, compare=False)  # floor limits
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ class Agenda:
     documents: Mapping[str, DocumentSpec]
     quorum: Threshold
     source: Mapping[str, Any] = field(hash=False, compare=False, default_factory=dict)
+    speaking: Mapping[str, int] = field(hash=False, compare=False, default_factory=dict)  # the sitting's floor limits
 
     def member(self, member_id: str) -> Member | None:
         return self._members_by_id().get(member_id)
@@ -139,9 +142,9 @@ class Agenda:
         return cache
 
 
-_MEETING_KEYS = {"body", "term", "session", "title", "date", "language", "quorum", "rule", "reveal"}
+_MEETING_KEYS = {"body", "term", "session", "title", "date", "language", "quorum", "rule", "reveal", "speaking"}
 _MEMBER_KEYS = {"id", "name", "seat", "group", "role", "votes", "card"}
-_ITEM_KEYS = {"id", "title", "ballots", "documents"}
+_ITEM_KEYS = {"id", "title", "ballots", "documents", "speaking"}
 _BALLOT_KEYS = {
     "id",
     "title",
@@ -192,6 +195,7 @@ def agenda_from_dict(data: Mapping[str, Any], source: str = "agenda") -> Agenda:
     except ValueError as exc:
         c.fail("meeting.rule", str(exc))
     default_reveal = _reveal(c, raw_meeting, "meeting", "on_close")
+    speaking = speaking_from_dict(c, raw_meeting, "speaking", "meeting")
 
     members: list[Member] = []
     raw_members = c.sized(top, "members", "", bounds.MAX_MEMBERS)
@@ -257,7 +261,10 @@ def agenda_from_dict(data: Mapping[str, Any], source: str = "agenda") -> Agenda:
                 c.fail(f"{path}.documents[{j}].id", f"duplicate document id {shown(doc.id)}")
             documents[doc.id] = doc
             doc_ids.append(doc.id)
-        items.append(Item(item_id, c.text(it, "title", path, "?"), tuple(ballot_ids), tuple(doc_ids)))
+        title = c.text(it, "title", path, "?")
+        items.append(
+            Item(item_id, title, tuple(ballot_ids), tuple(doc_ids), speaking_from_dict(c, it, "speaking", path))
+        )
     if len(ballots) > bounds.MAX_BALLOTS:
         c.fail("items", f"may hold at most {bounds.MAX_BALLOTS} ballots in all, not {len(ballots)}")
     if len(documents) > bounds.MAX_DOCUMENTS:
@@ -265,7 +272,7 @@ def agenda_from_dict(data: Mapping[str, Any], source: str = "agenda") -> Agenda:
 
     if c.problems:
         raise AgendaError(c.problems, source)
-    return Agenda(meeting, tuple(members), tuple(items), ballots, documents, quorum, source=data)
+    return Agenda(meeting, tuple(members), tuple(items), ballots, documents, quorum, source=data, speaking=speaking)
 
 
 def ballot_from_dict(

@@ -153,3 +153,52 @@ class ShowPage(Command):
 
 
 DOCUMENT_COMMANDS = (AddDocument, ReleaseDocument, RecordReceipt, RecallDocuments, ShowPage)
+
+
+@dataclass(frozen=True)
+class RequestFloor(Command):
+    """Ask to speak on the current item (申请发言): a seat or keypad for its own member, or
+    the clerk adding someone (``position``: where in the queue, else by priority)."""
+
+    member: str
+    kind: str = "normal"  # normal | point_of_order | reply
+    by: str = "self"  # self | clerk | keypad
+    position: int | None = None
+
+
+@dataclass(frozen=True)
+class WithdrawFloor(Command):
+    member: str
+    by: str = "self"
+
+
+@dataclass(frozen=True)
+class RemoveSpeaker(Command):
+    member: str
+
+
+@dataclass(frozen=True)
+class MoveSpeaker(Command):
+    member: str
+    position: int
+
+
+@dataclass(frozen=True)
+class GrantFloor(Command):
+    """Give the floor to ``member`` (queued or not), or — without one — to the next in the queue."""
+
+    member: str | None = None
+    kind: str | None = None
+
+
+@dataclass(frozen=True)
+class EndFloor(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class ClearSpeakers(Command):
+    pass
+
+
+FLOOR_COMMANDS = (RequestFloor, WithdrawFloor, RemoveSpeaker, MoveSpeaker, GrantFloor, EndFloor, ClearSpeakers)

@@ -249,6 +249,90 @@ class PageShown(Event):
     at: float
 
 
+@dataclass(frozen=True)
+class SpeakerRequested(Event):
+    """A request to speak joins an item's queue at ``position`` (worked out when decided,
+    so replay needs no rule)."""
+
+    NAME = "speaker.requested"
+    item: str
+    member: str
+    kind: str  # normal | point_of_order | reply
+    by: str  # self | clerk | keypad
+    position: int
+    at: float
+
+
+@dataclass(frozen=True)
+class SpeakerWithdrawn(Event):
+    """The member took back their own request."""
+
+    NAME = "speaker.withdrawn"
+    item: str
+    member: str
+    at: float
+
+
+@dataclass(frozen=True)
+class SpeakerRemoved(Event):
+    """The clerk struck a request from the queue."""
+
+    NAME = "speaker.removed"
+    item: str
+    member: str
+    at: float
+
+
+@dataclass(frozen=True)
+class SpeakerMoved(Event):
+    NAME = "speaker.moved"
+    item: str
+    member: str
+    position: int
+    at: float
+
+
+@dataclass(frozen=True)
+class SpeakerGranted(Event):
+    """The member has the floor from ``at``; ``limit`` seconds (None: no limit), a warning
+    ``warning`` seconds before it. An audio system opens the member's microphone here."""
+
+    NAME = "speaker.granted"
+    item: str
+    member: str
+    kind: str
+    at: float
+    limit: int | None = None
+    warning: int = 0
+
+
+@dataclass(frozen=True)
+class SpeakerEnded(Event):
+    NAME = "speaker.ended"
+    item: str
+    member: str
+    at: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SpeakersCleared(Event):
+    NAME = "speaker.cleared"
+    item: str
+    at: float
+
+
+FLOOR_EVENTS = (
+    SpeakerRequested,
+    SpeakerWithdrawn,
+    SpeakerRemoved,
+    SpeakerMoved,
+    SpeakerGranted,
+    SpeakerEnded,
+    SpeakersCleared,
+)
+
+
 DOCUMENT_EVENTS = (DocumentAdded, DocumentReleased, DocumentReceipt, DocumentRecalled, PageShown)
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -273,6 +357,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ServerKeyRecorded,
         CertificateIssued,
         *DOCUMENT_EVENTS,
+        *FLOOR_EVENTS,
     )
 }
 

@@ -19,6 +19,7 @@ from .bounds import MAX_BALLOTS, shown
 from .decision import Decision, Draw, Receipt, Warning
 from .documents import DocumentBook
 from .errors import AgendaError, CommandError
+from .floor import Floor
 from .kinds import KINDS, keypad_ok
 from .kinds.common import Turnout
 
@@ -38,6 +39,7 @@ class Meeting:
         self.current_item: str | None = agenda.items[0].id if agenda.items else None
         self.keys: dict[tuple[str, str], Receipt] = {}  # (member, key)
         self.documents = DocumentBook()
+        self.floor = Floor()
         self.server_key: str | None = None
         self.certificates: dict[tuple[str, int], e.CertificateIssued] = {}
         self.keypads: dict[str, bool] = {}  # seat -> online, for seats a keypad bridge serves
@@ -205,7 +207,8 @@ class Meeting:
         if live is not None:
             raise CommandError("another_ballot_open", f"ballot {live.spec.id!r} is still open")
         # confidential documents are recalled from every tablet when the sitting ends
-        return Decision([*self.documents.recall(None, now), e.SittingClosed(now)])
+        # and nobody keeps the floor: the last speech ends with the sitting, in the record
+        return Decision([*self.floor.end(now), *self.documents.recall(None, now), e.SittingClosed(now)])
 
     def _keypad_status(self, cmd: c.SetKeypadStatus, now: float, draw: Draw) -> Decision:
         if self.agenda.member_at_seat(cmd.seat) is None:
@@ -281,6 +284,9 @@ class Meeting:
 
     def _documents(self, cmd: c.Command, now: float, draw: Draw) -> Decision:
         return Decision(self.documents.decide(self.agenda, cmd, now))
+
+    def _floor(self, cmd: c.Command, now: float, draw: Draw) -> Decision:
+        return Decision(self.floor.decide(self.agenda, self.attendance, self.current_item, cmd, now))
 
     # -- apply ----------------------------------------------------------------------
     def apply(self, event: e.Event, seq: int | None = None) -> None:
@@ -375,6 +381,9 @@ class Meeting:
     def _document_event(self, ev: e.Event, seq: int | None) -> None:
         self.documents.apply(ev)
 
+    def _floor_event(self, ev: e.Event, seq: int | None) -> None:
+        self.floor.apply(ev)
+
     def _run_of(self, ballot: str, run_no: int) -> BallotRun:
         run = self.ballots[ballot]
         if run.run == run_no:
@@ -407,6 +416,7 @@ DECIDE: dict[type[c.Command], Decide] = {
     c.RecordServerKey: Meeting._server_key,
     c.RecordCertificate: Meeting._certificate,
     **dict.fromkeys(c.DOCUMENT_COMMANDS, Meeting._documents),
+    **dict.fromkeys(c.FLOOR_COMMANDS, Meeting._floor),
 }
 
 #: every event type -> how it changes the state
@@ -430,4 +440,5 @@ APPLY: dict[type[e.Event], Apply] = {
     e.KeypadStatusChanged: Meeting._keypad_changed,
     e.KeypadLineChanged: Meeting._keypad_line_changed,
     **dict.fromkeys(e.DOCUMENT_EVENTS, Meeting._document_event),
+    **dict.fromkeys(e.FLOOR_EVENTS, Meeting._floor_event),
 }

@@ -1,7 +1,8 @@
 """What each role may see: snapshots, events and live progress, as plain data.
 
 Roles: ``clerk`` (everything but secret choices, which nobody sees), ``seat`` (a member's
-tablet: public data plus the member's own votes), ``device`` (a keypad bridge: like the
+tablet: public data plus the member's own named votes, and for a secret ballot only that
+the member's vote was recorded), ``device`` (a keypad bridge: like the
 seats it serves), ``display`` (public data only: never a secret choice, never live counts a
 ballot hides, never who voted what before a named ballot closes).
 """
@@ -14,6 +15,7 @@ from typing import Any
 from . import events as e
 from .ballot_state import BallotRun
 from .documents import Doc, may_read
+from .floor import floor_view
 from .kinds import keypad_ok, keypad_options
 from .meeting import Meeting
 
@@ -96,13 +98,15 @@ def shows_result(run: BallotRun, role: str) -> bool:
 
 
 def own_choice(run: BallotRun, member: str) -> dict[str, Any]:
-    """A member's recorded vote as their own tablet may show it."""
+    """A member's recorded vote as the tablets and keypads serving them may show it.
+
+    For a secret ballot only that it was recorded: the choice never leaves the server
+    linked to a member — not to a keypad bridge, not to the member's other connections,
+    not to the tablet that cast it once it reconnects (it had its own choice in hand when
+    it voted; the acknowledgement carries none either)."""
     if not run.spec.secret:
         return {"recorded": True, "choice": run.named.get(member)}
-    entry = run.slots.get(member)
-    if entry is not None and entry in run.urn:
-        return {"recorded": True, "choice": run.urn[entry]}
-    return {"recorded": True}  # the server no longer knows (and never stored) what it was
+    return {"recorded": True}
 
 
 def reader_may_read(m: Meeting, info: dict[str, Any], role: str, members: Collection[str]) -> bool:
@@ -192,6 +196,7 @@ def snapshot(
         "page": m.documents.page
         if m.documents.page and reader_may_read(m, m.documents.docs[m.documents.page["document"]].info, role, members)
         else None,
+        "floor": floor_view(m.floor, agenda, role),
         "closed": m.closed,
         "seq": m.seq,
         **({"cards": cards(m)} if role == "device" else {}),
@@ -209,6 +214,9 @@ def visible_event(event: e.Event, role: str, members: Collection[str], m: Meetin
         return None
     if isinstance(event, e.DOCUMENT_EVENTS):
         return _document_event(event, role, members, m)
+    if isinstance(event, e.FLOOR_EVENTS):
+        # the floor as it stands now goes with each step: screens replace theirs, none re-folds it
+        return {**e.to_data(event), "floor": floor_view(m.floor, m.agenda, role)}
     data = e.to_data(event)
     if isinstance(event, e.SittingOpened):
         return {"name": event.NAME, "at": event.at}

@@ -42,9 +42,16 @@ CLERK_COMMANDS: dict[str, tuple[type[c.Command], dict[str, type | tuple], set[st
     "release_document": (c.ReleaseDocument, {"document": str}, {"document"}),
     "recall_documents": (c.RecallDocuments, {"document": str}, set()),
     "show_page": (c.ShowPage, {"document": str, "page": int}, {"document", "page"}),
+    # the floor (docs/floor.md)
+    "add_speaker": (c.RequestFloor, {"member": str, "kind": str, "position": int}, {"member"}),
+    "remove_speaker": (c.RemoveSpeaker, {"member": str}, {"member"}),
+    "move_speaker": (c.MoveSpeaker, {"member": str, "position": int}, {"member", "position"}),
+    "grant_floor": (c.GrantFloor, {"member": str, "kind": str}, set()),
+    "end_floor": (c.EndFloor, {}, set()),
+    "clear_speakers": (c.ClearSpeakers, {}, set()),
 }
 
-MEMBER_TYPES = ("cast", "check_in", "check_out")
+MEMBER_TYPES = ("cast", "check_in", "check_out", "request_floor", "withdraw_floor")
 
 
 def decode(text: str) -> dict[str, Any]:
@@ -119,7 +126,7 @@ class Resolver:
             if member is None:
                 raise CommandError("unknown_seat", f"no seat {shown(seat)}")
             return member.id
-        raise CommandError("forbidden", f"a {ident.role} cannot vote or check in")
+        raise CommandError("forbidden", f"a {ident.role} cannot vote, check in or ask to speak")
 
     def command(self, msg: dict[str, Any]) -> c.Command:
         kind = msg["type"]
@@ -135,6 +142,13 @@ class Resolver:
             member = self.member_of(msg)
             by = "keypad" if self.identity.role == "device" else "self"
             return c.SetAttendance(member, "present" if kind == "check_in" else "absent", by)
+        if kind in ("request_floor", "withdraw_floor"):
+            # a seat (or a keypad) asks or withdraws for its own member only
+            member = self.member_of(msg)
+            by = "keypad" if self.identity.role == "device" else "self"
+            if kind == "withdraw_floor":
+                return c.WithdrawFloor(member, by)
+            return c.RequestFloor(member, _field(msg, "kind", str, required=False) or "normal", by)
         if kind == "doc_receipt":
             if self.identity.role != "seat":
                 raise CommandError("forbidden", "only a tablet reports what it received")
@@ -163,7 +177,7 @@ class Resolver:
                     "bad_message", f"unknown argument(s) {', '.join(shown(a) for a in sorted(unknown)[:5])}"
                 )
             values = {a: _field(args, a, t, a in required) for a, t in arg_types.items() if a in args or a in required}
-            if cls is c.SetAttendance:
+            if cls in (c.SetAttendance, c.RequestFloor):
                 values["by"] = "clerk"
             return cls(**values)
         raise CommandError("unknown_type", f"unknown message type {shown(kind)}")

@@ -26,7 +26,7 @@ from ..core import events as e
 from ..core.chain import LogEntry
 from ..core.meeting import Meeting
 from ..store.leadership import CHANNEL, Leadership
-from ..store.schema import events, urn
+from ..store.schema import events
 from ..store.sql import SQLStore
 from .sitting import Warm, fold
 
@@ -82,8 +82,7 @@ class Follower:
             return None
         tail = self.catch_up()  # after the epoch bump: nothing more can be committed by the old leader
         log.info("taking over at entry %d (%d entries read at takeover)", self.seq, tail)
-        if self.meeting is not None:
-            with self.store.engine.connect() as conn:
-                for u in conn.execute(select(urn)).all():
-                    self.meeting.apply(e.SecretChoice(u.ballot, u.run, u.entry, orjson.loads(u.choice)))
+        if self.meeting is not None:  # open ballots' choices decrypted with keys from the shared escrow folder
+            for u in self.store.load_urn():
+                self.meeting.apply(e.SecretChoice(u.ballot, u.run, u.entry, orjson.loads(u.choice)))
         return self.meeting, self.hashes, self.history

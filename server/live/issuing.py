@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 import logging
 import multiprocessing
+import os
 import re
 import shutil
 import subprocess
@@ -34,6 +35,7 @@ from ..core.ballot_state import BallotRun, Status
 from ..core.errors import CommandError
 from ..core.meeting import Meeting
 from ..paper import certificates as cert
+from ..paper.head import sign_head, write_head_file
 from .sitting import Sitting
 
 log = logging.getLogger("hemicycle.issuing")
@@ -136,12 +138,17 @@ class Issuer:
         """Where a certificate is written: a name derived from the ballot id, never the id itself."""
         return self.dir / certificate_file_name(ballot, run)
 
-    KINDS = (e.SittingClosed, e.BallotClosed)  # what to subscribe ``on_event`` to
+    KINDS = (e.SittingClosed, e.BallotClosed, e.CertificateIssued)  # what to subscribe ``on_event`` to
 
     def on_event(self, seq: int, event: e.Event, origin: object = None) -> None:
         """Sitting listener: a closed ballot gets its certificate, a closed sitting its record."""
         if isinstance(event, e.SittingClosed):
             self._spawn(self._write_record())
+        if isinstance(event, e.CertificateIssued):  # the log's new head, anchored outside the database
+            try:
+                write_head_file(self.dir.parent, self.key, seq, self.sitting.hashes[seq - 1])
+            except OSError:
+                log.exception("the log head could not be written to %s", self.dir.parent)
         if isinstance(event, e.BallotClosed):
             run = self.sitting.meeting.ballots[event.ballot]
             if run.spec.certificate and run.run == event.run:
@@ -175,14 +182,15 @@ class Issuer:
         path = self.dir.parent / "sitting-record.pdf"
 
         async def write() -> None:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+            os.chmod(path, 0o600)
+            hashes = list(self.sitting.hashes)
             await asyncio.to_thread(
-                render_record,
-                self.sitting.meeting,
-                self.key,
-                list(self.sitting.hashes),
-                str(path),
-                self.sitting.clock(),
+                render_record, self.sitting.meeting, self.key, hashes, str(path), self.sitting.clock()
             )
+            if hashes:
+                await asyncio.to_thread(write_head_file, path.parent, self.key, len(hashes), hashes[-1])
 
         await self._until_done("the sitting record", write)
 
@@ -269,8 +277,10 @@ class Issuer:
 def render_certificate_file(ctx: cert.CertificateContext, path: str, language: str) -> bytes:
     """Render a certificate to ``path`` atomically (in a worker process); returns the bytes."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp")
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))  # the owner's alone from the first byte
+    os.chmod(tmp, 0o600)
     cert.render_certificate(ctx, tmp, language)
     tmp.replace(target)
     return target.read_bytes()
@@ -286,6 +296,19 @@ def send_to_printer(path: Path, printer: str) -> bool:
     if done.returncode != 0:
         log.warning("printing %s on %s failed: %s", path, printer, done.stderr.strip())
     return done.returncode == 0
+
+
+def speeches(meeting: Meeting) -> list[cert.SpeechRecord]:
+    """The floor's finished speeches, in the order given, as the record prints them."""
+    titles = {i.id: i.title for i in meeting.agenda.items}
+    out = []
+    for s in meeting.floor.speeches:
+        m = meeting.agenda.member(s.member)
+        name, seat, group = (m.name, m.seat, m.group) if m is not None else (s.member, "", "")
+        out.append(
+            cert.SpeechRecord(titles.get(s.item, s.item), name, seat, group, s.kind, s.start, s.seconds, s.limit)
+        )
+    return out
 
 
 def render_record(meeting: Meeting, key: Ed25519PrivateKey, hashes: list[str], out: Any, generated_at: float) -> int:
@@ -304,6 +327,8 @@ def render_record(meeting: Meeting, key: Ed25519PrivateKey, hashes: list[str], o
         ballots=records,
         public_key=key.public_key(),
         log_head=cert.LogPosition(len(hashes), hashes[-1]) if hashes else None,
+        head_payload=sign_head(key, len(hashes), hashes[-1]) if hashes else None,
         generated_at=generated_at,
+        speeches=speeches(meeting),
     )
     return cert.render_sitting_record(ctx, out, meeting.agenda.meeting.language)

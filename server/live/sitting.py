@@ -25,6 +25,7 @@ from ..core.agenda import Agenda
 from ..core.ballot_state import LIFECYCLE
 from ..core.chain import GENESIS, LogEntry
 from ..core.decision import Receipt, Warning
+from ..core.kinds import urn_block
 from ..core.ledger import Ledger
 from ..core.meeting import Meeting
 from ..store.base import Batch, EventStore
@@ -135,12 +136,22 @@ class Sitting:
         meeting, hashes, history = warm if warm is not None else await asyncio.to_thread(replay, self.store)
         fresh = meeting is None
         self._adopt(meeting or Meeting(self.agenda), hashes, history)
+        await asyncio.to_thread(self._seal_ended)
         self.writer.start()
         if fresh:
             _, commit = self._record(Meeting.opening_events(self.agenda, self.clock()), None)
             assert commit is not None
             await self.durable(self.ledger.seq)
         self._arm_deadline()
+
+    def _seal_ended(self) -> None:
+        """Seal what a crash left unsealed: every run waiting for its seal that is no longer
+        live (closed or voided before the crash, or never opened again). An open or held
+        run keeps its key and goes on; it is sealed at its close."""
+        live = {(run.spec.id, run.run) for run in self.meeting.ballots.values() if run.is_live}
+        for ballot, run in self.store.unsealed():
+            if (ballot, run) not in live:
+                self.store.seal_ballot(ballot, run)
 
     def _adopt(self, meeting: Meeting, hashes: list[str], history: list[tuple[int, e.Event]]) -> None:
         self.meeting, self.hashes, self.history = meeting, hashes, history
@@ -269,8 +280,11 @@ class Sitting:
                     for listener in self._routes.get(kind) or self._listeners_of(kind):
                         listener(entry_seq, event, origin)
                     if kind in LIFECYCLE:
-                        if isinstance(event, e.BallotClosed):
+                        if isinstance(event, e.BallotClosed | e.BallotVoided):
                             self.writer.call(self.store.seal_ballot, event.ballot, event.run)
+                        elif isinstance(event, e.BallotOpened) and self.meeting.ballots[event.ballot].spec.secret:
+                            block = urn_block(self.meeting.ballots[event.ballot].spec)
+                            self.writer.call(self.store.prepare_urn, event.ballot, event.run, block)
                         self._arm_deadline()
         finally:  # a listener's fault must not keep durable votes unacknowledged
             _answer(done, None)

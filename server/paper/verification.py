@@ -9,6 +9,7 @@ for one certificate in hand (a PDF or the payload text read from its QR code).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from ..core.audit import AuditReport, Problem, audit
 from ..core.chain import LogEntry
 from ..store.base import EventStore
 from . import certificates as cert
+from .head import Head, check_head, unknown_certificates
 
 
 @dataclass(frozen=True)
@@ -63,14 +65,18 @@ def check_payload(fields: dict[str, Any], entries: list[LogEntry], events: list[
     return None
 
 
-def verify_store(store: EventStore) -> Findings:
+def verify_store(store: EventStore, heads: Sequence[Head] = (), data_dir: Path | None = None) -> Findings:
+    """The audit, every certificate in the log, that the log still reaches every head given
+    (server/paper/head.py) and, with ``data_dir``, that every certificate on disk is in the log."""
     stored = store.load()
+    problems: list[Problem] = [p for p in (check_head(stored.entries, h) for h in heads) if p is not None]
+    if data_dir is not None:
+        problems += unknown_certificates(data_dir, stored.entries)
     report = audit(stored.entries, [(u.ballot, u.run, u.choice) for u in stored.urn], store.load_participation())
     if not report.ok:
-        return Findings(report, 0, [])
+        return Findings(report, 0, problems)
     events = _events(stored.entries)
     key: str | None = None
-    problems: list[Problem] = []
     checked = 0
     for entry, event in zip(stored.entries, events):
         if isinstance(event, e.ServerKeyRecorded):

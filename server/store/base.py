@@ -76,8 +76,18 @@ class EventStore(ABC):
     def load_participation(self) -> list[tuple[str, int, str]]:
         """Every (ballot, run, member) participation row."""
 
+    def prepare_urn(self, ballot: str, run: int, block: int) -> None:
+        """Called once a secret ballot run opens: get ready to store its choices, each padded
+        to ``block`` bytes (so the first vote's commit does not pay for it)."""
+
     def seal_ballot(self, ballot: str, run: int) -> None:
-        """Called once a ballot closes: erase traces of casting order where the engine keeps any."""
+        """Called once a ballot run ends (closed or voided): write its choices in the clear,
+        once, shuffled, and erase every trace of casting order the engine keeps."""
+
+    def unsealed(self) -> list[tuple[str, int]]:
+        """Ballot runs still waiting for their seal (a crash came between close and seal, or
+        the run is open): the sitting seals those no longer open when it starts."""
+        return []
 
     def close(self) -> None:
         pass

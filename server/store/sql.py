@@ -1,19 +1,25 @@
 """The SQLAlchemy event store: an SQLite file by default, PostgreSQL by URL.
 
 SQLite runs in WAL mode with synchronous=FULL (a commit survives power loss) and
-secure_delete (withdrawn secret choices are zeroed, not left in free pages). Schema
-changes go through Alembic migrations, applied on open.
+secure_delete (deleted urn rows are zeroed, not left in free pages). Schema changes go
+through Alembic migrations, applied on open.
+
+A secret ballot's choices are written encrypted while it is open and in the clear only at
+its seal, all in one transaction, shuffled, under fresh random ids (server/store/urn_keys.py
+says why; docs/architecture.md, "Secrecy", what an attacker holding the files can learn).
 """
 
 from __future__ import annotations
 
+import os
 import random
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, delete, event, func, insert, select, text
+from sqlalchemy import create_engine, delete, event, func, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -27,6 +33,7 @@ from .base import (
     check_sequence,
 )
 from .schema import events, participation, urn
+from .urn_keys import BLOCK, Escrow, MissingKey, decrypt, encrypt, is_sealed
 
 _MIGRATIONS = "server.store:migrations"  # package data, found the same from a wheel or the source tree
 _ROWS_PER_INSERT = 500  # x 5 columns stays under SQLite's 32,766 and PostgreSQL's 65,535 parameters
@@ -46,7 +53,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(path))
         engine = create_engine(url, connect_args={"check_same_thread": False})
 
         @event.listens_for(engine, "connect")
@@ -61,6 +68,27 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def private_file(path: Path) -> None:
+    """Make the SQLite file and its -wal and -shm owner-only (0600, in a 0700 folder) before
+    SQLite opens them: created so, and an older file tightened. SQLite gives its -wal and -shm
+    the main file's mode, so the main file is made first."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if name.exists():
+            os.chmod(name, 0o600)
+
+
+def default_escrow(url: str) -> Path | None:
+    """Where urn keys are escrowed unless told: beside an SQLite file, in ./var/escrow for a
+    server database; None (memory only) for an in-memory database."""
+    url = normalize_url(url)
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        return None if not path or path == ":memory:" else Path(path).parent / "escrow"
+    return Path("var") / "escrow"
+
+
 def migrate(engine: Engine) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", _MIGRATIONS)
@@ -70,24 +98,52 @@ def migrate(engine: Engine) -> None:
 
 
 class SQLStore(EventStore):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, escrow_dir: str | Path | None = None) -> None:
         self.url = normalize_url(url)
         self.engine = make_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         migrate(self.engine)
         self._shuffle = random.SystemRandom().shuffle
+        self.escrow = Escrow(Path(escrow_dir) if escrow_dir is not None else default_escrow(url))
         # PostgreSQL with several servers: run first in every commit transaction, raises when
         # another server leads (server/store/leadership.py, Leadership.fence)
         self.fence: Callable[[Connection], None] | None = None
 
     def load(self) -> StoredLog:
+        """The log, and the urn with every choice readable: an open ballot's decrypted with its
+        escrowed key. Raises MissingKey when that key is not in the escrow folder."""
         with self.engine.connect() as conn:
             rows = conn.execute(select(events).order_by(events.c.seq)).all()
             urn_rows = conn.execute(select(urn).order_by(urn.c.entry)).all()
         return StoredLog(
             [LogEntry(r.seq, r.name, r.body, r.prev, r.hash) for r in rows],
-            [UrnEntry(r.entry, r.ballot, r.run, r.choice) for r in urn_rows],
+            [UrnEntry(r.entry, r.ballot, r.run, self._clear(r.ballot, r.run, r.choice)) for r in urn_rows],
         )
+
+    def load_urn(self) -> list[UrnEntry]:
+        """The urn alone, readable as in ``load``: what a standby adds when it takes over."""
+        with self.engine.connect() as conn:
+            urn_rows = conn.execute(select(urn).order_by(urn.c.entry)).all()
+        return [UrnEntry(r.entry, r.ballot, r.run, self._clear(r.ballot, r.run, r.choice)) for r in urn_rows]
+
+    def _clear(self, ballot: str, run: int, choice: str) -> str:
+        if not is_sealed(choice):
+            return choice
+        key = self.escrow.find(ballot, run)
+        if key is None:
+            raise MissingKey(
+                f"the urn of ballot {ballot} run {run} is encrypted and its key is not in the escrow folder "
+                f"{self.escrow.folder}: start with --escrow-dir naming the folder that holds it"
+            )
+        return decrypt(key, ballot, run, choice)
+
+    def unsealed(self) -> list[tuple[str, int]]:
+        """Ballot runs with encrypted urn rows or an escrowed key: what a close has not sealed yet."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(urn.c.ballot, urn.c.run).where(urn.c.choice.startswith("enc1:")).distinct()
+            ).all()
+        return sorted({(r.ballot, r.run) for r in rows} | set(self.escrow.escrowed()))
 
     def load_participation(self) -> list[tuple[str, int, str]]:
         with self.engine.connect() as conn:
@@ -113,7 +169,17 @@ class SQLStore(EventStore):
                 if batch.urn_drops:
                     conn.execute(delete(urn).where(urn.c.entry.in_(batch.urn_drops)))
                 if puts:
-                    self._insert_rows(conn, "urn", 4, [(u.entry, u.ballot, u.run, u.choice) for u in puts])
+                    key, block = self.escrow.key, self.escrow.block
+                    rows = [
+                        (
+                            u.entry,
+                            u.ballot,
+                            u.run,
+                            encrypt(key(u.ballot, u.run), u.ballot, u.run, u.choice, block(u.ballot, u.run)),
+                        )
+                        for u in puts
+                    ]
+                    self._insert_rows(conn, "urn", 4, rows)
         except IntegrityError as exc:
             if "one_vote_per_member" in str(exc) or "participation" in str(exc):
                 raise DuplicateParticipation(str(exc.orig)) from None
@@ -136,19 +202,31 @@ class SQLStore(EventStore):
             flat = tuple(value for row in chunk for value in row)
             conn.exec_driver_sql(f"INSERT INTO {table} VALUES {', '.join([one] * len(chunk))}", flat)
 
-    def seal_ballot(self, ballot: str, run: int) -> None:
-        """Rewrite a closed ballot's urn in one transaction, in random-id order.
+    def prepare_urn(self, ballot: str, run: int, block: int = BLOCK) -> None:
+        """Make and escrow the run's key at its opening (its fsyncs are not paid by a vote),
+        with the size its choices are padded to."""
+        self.escrow.key(ballot, run, block)
 
-        On PostgreSQL each row otherwise keeps the id of the transaction that wrote it,
-        which is shared with that batch's participation rows; rewriting gives every row
-        of the ballot the same transaction and a fresh physical position. On SQLite the
-        WAL frames of earlier commits are checkpointed away.
+    def seal_ballot(self, ballot: str, run: int) -> None:
+        """Write a closed ballot run's choices in the clear, once, and destroy its key.
+
+        One transaction deletes the run's encrypted rows and inserts its choices under
+        fresh random ids, in a random order: every clear row is written by the same
+        transaction (one PostgreSQL ``xmin``), and its place in a page follows that random
+        order, not the order of casting. Only then is the key destroyed, so a crash in
+        between loses nothing (the next start seals again). Afterwards SQLite's WAL is
+        checkpointed away (``secure_delete`` has zeroed the deleted rows) and PostgreSQL's
+        urn is vacuumed; what either kept from the ballot is ciphertext whose key is gone.
         """
         with self.engine.begin() as conn:
-            rows = conn.execute(select(urn).where(urn.c.ballot == ballot, urn.c.run == run).order_by(urn.c.entry)).all()
-            if rows and not self.is_sqlite:
-                conn.execute(delete(urn).where(urn.c.ballot == ballot, urn.c.run == run))
-                conn.execute(insert(urn), [r._asdict() for r in rows])
+            rows = conn.execute(select(urn).where(urn.c.ballot == ballot, urn.c.run == run)).all()
+            hidden = [r for r in rows if is_sealed(r.choice)]
+            if hidden:
+                clear = [self._clear(r.ballot, r.run, r.choice) for r in hidden]
+                self._shuffle(clear)
+                conn.execute(delete(urn).where(urn.c.entry.in_([r.entry for r in hidden])))
+                self._insert_rows(conn, "urn", 4, [(secrets.token_hex(16), ballot, run, ch) for ch in clear])
+        self.escrow.destroy(ballot, run)
         with self.engine.connect() as conn:
             if self.is_sqlite:
                 conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from device_drivers.codec import BROADCAST, MAX_ADDRESS, Frame, FrameDecoder
 from device_drivers.messages import (
     REPLY_BIT,
+    FloorLamp,
     Key,
     Mode,
     Nak,
@@ -78,6 +79,8 @@ class UnitState:
     text: str
     queued: int
     card: bytes | None
+    floor: FloorLamp = FloorLamp.OFF
+    """The floor lamp (protocol 1.1): queued to speak, speaking, or off."""
 
 
 @dataclass
@@ -231,6 +234,11 @@ class SimulatedLine:
         with self._lock:
             self._links[address].silent = silent
 
+    def set_protocol(self, address: int, minor: int) -> None:
+        """Make a unit speak protocol 1.``minor`` (0: no request key, no floor lamp)."""
+        with self._lock:
+            self._links[address].unit.protocol = minor
+
     def set_latency(self, address: int, seconds: float) -> None:
         """Slow unit: ``seconds`` added to its turnaround (beyond the timeout = late reply)."""
         with self._lock:
@@ -251,6 +259,7 @@ class SimulatedLine:
                 u.text,
                 len(u.queue),
                 u.card,
+                u.floor,
             )
 
     def allowed_keys(self, address: int) -> frozenset[Key]:

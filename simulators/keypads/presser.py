@@ -1,8 +1,8 @@
 """Simulated members: presses at random, or from a script of timed presses.
 
 A script is text, one press per line: ``time unit key`` - seconds after the script starts,
-the unit's address, and ``check_in``, ``for``, ``against``, ``abstain`` or a numbered key
-``1``..``12``; ``#`` starts a comment. ``hemicycle simulate keypads --script FILE`` (or
+the unit's address, and ``check_in``, ``for``, ``against``, ``abstain``, ``request`` (to
+speak) or a numbered key ``1``..``12``; ``#`` starts a comment. ``hemicycle simulate keypads --script FILE`` (or
 ``--script -`` for standard input, read as it arrives) replays a whole keypad sitting.
 """
 
@@ -58,9 +58,11 @@ KEY_NAMES: dict[str, Key] = {
     "for": Key.FOR,
     "against": Key.AGAINST,
     "abstain": Key.ABSTAIN,
+    "request": Key.REQUEST,
     **{str(n): Key.numbered(n) for n in range(1, 13)},
 }
-"""Key names of a press script: the four named keys and the numbered keys 1..12."""
+"""Key names of a press script: the named keys (``request``: request to speak, protocol
+1.1) and the numbered keys 1..12."""
 
 Press = tuple[float, int, Key]
 """(seconds after the script starts, unit address, key)."""

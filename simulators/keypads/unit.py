@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from device_drivers.codec import BROADCAST, MAX_PAYLOAD
 from device_drivers.messages import (
+    PROTOCOL_MINOR,
     Ack,
     AckReply,
     CardInserted,
@@ -20,14 +21,18 @@ from device_drivers.messages import (
     Command,
     Display,
     Done,
+    FloorLamp,
     IdleReply,
     Key,
     KeyPress,
     Mode,
+    Nak,
+    NakReason,
     Poll,
     PollReply,
     Reply,
     Request,
+    SetFloor,
     SetLeds,
     SetMode,
     StatusReply,
@@ -63,6 +68,12 @@ class VirtualUnit:
     recorded: bool = False
     text: str = ""
     card: bytes | None = None
+    protocol: int = PROTOCOL_MINOR
+    """The protocol minor version: 1 has the request key and the floor lamp; 0 is a 1.0 unit."""
+    floor: FloorLamp = FloorLamp.OFF
+    floor_enabled: bool = False
+    """The request key works once a master has sent SET_FLOOR since power-up (so a 1.0
+    master, which could not read the key, never gets one)."""
 
     # ------------------------------------------------------------------ the member's side
 
@@ -70,7 +81,12 @@ class VirtualUnit:
         return frozenset() if self.mode is Mode.IDLE else self.keys
 
     def press(self, key: Key) -> bool:
-        """A member presses ``key``; False if the unit ignores it (not allowed, queue full)."""
+        """A member presses ``key``; False if the unit ignores it (not allowed, queue full).
+        The request key (1.1) is accepted in every mode, idle included."""
+        if key is Key.REQUEST:
+            if self.protocol < 1 or not self.floor_enabled:
+                return False
+            return self._queue(lambda seq: KeyPress(seq, self.epoch, key))
         if key not in self.allowed():
             return False
         return self._queue(lambda seq: KeyPress(seq, self.epoch, key))
@@ -104,6 +120,7 @@ class VirtualUnit:
         self.queue.clear()
         self.lit, self.recorded, self.text = frozenset(), False, ""
         self.card = None
+        self.floor, self.floor_enabled = FloorLamp.OFF, False
 
     # ------------------------------------------------------------------ the bus side
 
@@ -119,6 +136,13 @@ class VirtualUnit:
             self.lit = frozenset() if self.secret else request.lit
             self.recorded = request.recorded
             return self._done(request, Command.SET_LEDS)
+        if isinstance(request, SetFloor):
+            if request.address == BROADCAST:
+                return None  # never broadcast: a unit ignores it
+            if self.protocol < 1:
+                return Nak(self.address, Command.SET_FLOOR, NakReason.UNKNOWN_COMMAND)
+            self.floor, self.floor_enabled = request.lamp, True
+            return Done(self.address, Command.SET_FLOOR)
         if request.address == BROADCAST:
             return None  # POLL, ACK and STATUS are never broadcast: nobody may answer
         if isinstance(request, Poll):
@@ -138,6 +162,7 @@ class VirtualUnit:
                 self.mode,
                 self.epoch,
                 len(self.queue),
+                self.protocol,
             )
         return None
 

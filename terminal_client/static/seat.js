@@ -9,6 +9,8 @@ import * as i18n from "/static/lib/i18n.js";
 import { t, tOr, num, clockText, errorText } from "/static/lib/i18n.js";
 import { h, mount, statusBadge, resultView, ballotRuleText, ballotHeader, choiceText, words } from "/static/lib/dom.js";
 import { paperFor } from "./paper.js";
+import { floorCard } from "./floor.js";
+import { tickTimers } from "/static/lib/floor.js";
 
 const STORE = "hemicycle.seat";
 const DISCREET = "hemicycle.discreet";
@@ -61,6 +63,7 @@ function showPairing(problem) {
   $("seat-label").textContent = "";
   mount($("conn"));
   $("item-card").classList.add("hidden");
+  $("floor-card").classList.add("hidden");
   $("attendance-card").classList.add("hidden");
   const input = h("input", { id: "pair-code", autocomplete: "off", "aria-label": t("seat.pair_code"), maxlength: 64 });
   const form = h("form", {
@@ -108,6 +111,8 @@ function render() {
   $("attendance-card").classList.remove("hidden");
   renderCard("item-card", renderItem);
   renderCard("attendance-card", renderAttendance);
+  $("floor-card").classList.remove("hidden");
+  renderCard("floor-card", () => floorCard(conn, notice, render));
   renderCard("ballot-card", renderBallot);
 }
 
@@ -305,6 +310,7 @@ async function vote(b, choice) {
 }
 
 function tick() {
+  tickTimers();
   const el = document.getElementById("countdown");
   if (!el) return;
   const left = clock.left(el);

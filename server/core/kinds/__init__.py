@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from ..chain import canonical
 from ..rules import Threshold
 from . import appointment, election, evaluation, motion, score, selection
 from .common import Turnout
@@ -70,3 +71,22 @@ def keypad_ok(spec: Any) -> bool:
 def keypad_options(spec: Any) -> list[str]:
     """The plain choices a keypad's keys send for this ballot (empty when it cannot)."""
     return list(KINDS[spec.kind].keypad_options(spec))
+
+
+URN_BLOCK = 512  # bytes: the padded size of a secret choice whose possible values are not all known
+
+
+def urn_block(spec: Any) -> int:
+    """The fixed size a secret choice of this ballot is padded to before it is stored
+    encrypted (server/store/urn_keys.py): room for its longest possible canonical choice,
+    so every row of the ballot has the same size and the rows stay small. Known exactly
+    when a keypad can vote the ballot (its choices are the keypad's); otherwise 512 bytes,
+    which nearly every choice fits (a longer one takes more blocks: docs/architecture.md)."""
+    if not keypad_ok(spec):
+        return URN_BLOCK
+    kind = KINDS[spec.kind]
+    longest = max(len(canonical(kind.normalize_choice(spec, o)).encode()) for o in kind.keypad_options(spec))
+    block = 64
+    while block < longest + 4:
+        block *= 2
+    return block

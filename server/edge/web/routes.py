@@ -249,6 +249,16 @@ def routes(
             {"token": auth.console.mint_token(session, identities)}, headers={"Cache-Control": "no-store"}
         )
 
+    async def log_head(request: Request, session: Session) -> Response:
+        """The log's head now, for the clerk to copy down: `hemicycle verify --head` checks the
+        record still reaches it (server/paper/head.py)."""
+        hashes = sitting.hashes
+        seq = len(hashes)
+        return JSONResponse(
+            {"seq": seq, "hash": hashes[-1] if hashes else None, "head": f"{seq}:{hashes[-1]}" if hashes else None},
+            headers={"Cache-Control": "no-store"},
+        )
+
     return [
         Route("/seat", seat_page),
         Route("/display", display_page),
@@ -273,6 +283,7 @@ def routes(
         Route("/api/console/session", session_info),
         Route("/api/console/logout", guarded(logout), methods=["POST"]),
         Route("/api/console/token", guarded(console_token), methods=["POST"]),
+        Route("/api/console/head", guarded(log_head), methods=["POST"]),
         Mount("/static/lib", app=NoCacheStatic(directory=folders.lib), name="lib-static"),
         Mount("/static/seat", app=NoCacheStatic(directory=folders.seat), name="seat-static"),
         Mount("/static/web", app=NoCacheStatic(directory=folders.web), name="web-static"),

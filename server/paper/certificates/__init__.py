@@ -7,7 +7,7 @@ closes and the CLI commands that verify them live in the server, not here.
 from __future__ import annotations
 
 from .certificate import render_certificate
-from .context import BallotRecord, CertificateContext, LogPosition, MeetingInfo, MemberRef, RecordContext
+from .context import BallotRecord, CertificateContext, LogPosition, MeetingInfo, MemberRef, RecordContext, SpeechRecord
 from .fonts import FontNotFoundError, register_fonts
 from .keys import KeyFileError, load_or_create_key, load_public_key, public_key_fingerprint, public_key_pem
 from .payload import (
@@ -30,6 +30,7 @@ __all__ = [
     "MeetingInfo",
     "MemberRef",
     "RecordContext",
+    "SpeechRecord",
     "certificate_fields",
     "counts_from_fields",
     "load_or_create_key",

@@ -62,6 +62,20 @@ class BallotRecord:
 
 
 @dataclass(frozen=True)
+class SpeechRecord:
+    """One speech from the floor, as the record prints it (in the order given)."""
+
+    item_title: str
+    name: str
+    seat: str
+    group: str
+    kind: str  # normal | point_of_order | reply
+    start: float
+    seconds: float
+    limit: int | None = None  # the limit it was given; an overrun is printed beside it
+
+
+@dataclass(frozen=True)
 class CertificateContext:
     meeting: MeetingInfo
     ballot: BallotRecord
@@ -78,5 +92,7 @@ class RecordContext:
     ballots: Sequence[BallotRecord] = ()
     public_key: Ed25519PublicKey | None = None
     log_head: LogPosition | None = None
+    head_payload: str | None = None  # the head signed (server/paper/head.py), in the PDF's metadata
     generated_at: float | None = None
     timezone: str | None = None
+    speeches: Sequence[SpeechRecord] = ()  # the floor: who spoke on what, for how long

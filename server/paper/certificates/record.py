@@ -22,6 +22,7 @@ from .fonts import register_fonts
 from .keys import public_key_fingerprint, public_key_pem
 from .layout import Output, Styles, build_document, make_styles, para, roster_table
 from .messages import Messages
+from .speeches import floor_flowables
 
 
 def _attendance(ctx: RecordContext, msgs: Messages, styles: Styles) -> tuple[Flowable, list[Flowable]]:
@@ -93,7 +94,7 @@ def _verification(ctx: RecordContext, msgs: Messages, styles: Styles) -> list[Fl
                 f"{msgs('log.head')}{msgs('pair.sep')}{msgs('log.position.value', seq=ctx.log_head.seq)}", styles.small
             )
         )
-        out.append(para(ctx.log_head.digest, styles.mono))
+        out.append(para(f"{ctx.log_head.seq}:{ctx.log_head.digest}", styles.mono))
     return out
 
 
@@ -110,6 +111,7 @@ def record_flowables(ctx: RecordContext, msgs: Messages, styles: Styles) -> list
     if ctx.ballots:
         story.append(para(msgs("ballots"), styles.heading))
         story.extend(_ballots(ctx, msgs, styles))
+    story.extend(floor_flowables(ctx, msgs, styles))
     story.append(KeepTogether(_verification(ctx, msgs, styles)))
     story.append(PageBreak())
     story.append(para(msgs("attendance"), styles.heading))
@@ -128,4 +130,4 @@ def render_sitting_record(ctx: RecordContext, out: Output, language: str = "zh-C
     if ctx.log_head is not None:
         reference += f" · {ctx.log_head.seq}/{ctx.log_head.digest[:12]}"
     title = msgs("titled", title=msgs("record.title"), name=ctx.meeting.title)
-    return build_document(out, story, styles, msgs, reference, title)
+    return build_document(out, story, styles, msgs, reference, title, ctx.head_payload or "")

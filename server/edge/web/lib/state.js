@@ -180,6 +180,8 @@ export class Sitting {
         }
         return null;
       default:
+        // the floor: each speaker.* event carries the whole floor as this role sees it
+        if (ev.name.startsWith("speaker.") && ev.floor) s.floor = ev.floor;
         return null; // documents and other features: not the three screens' business
     }
   }

@@ -2,6 +2,7 @@
 //   idle      sitting title, current item, attendance and quorum
 //   ballot    in progress: countdown, voted / expected (never choices unless the ballot shows live counts)
 //   result    per option counts and bars, the verdict in words; a table for many lines
+//   floor     who has the floor, the timer, the next few waiting (display-floor.js)
 //   closed    the sitting has ended
 // ?mode=chair adds detail (rule, threshold, not voted); ?mode=attendance stays on attendance.
 // A display pairs like a tablet: /display#pair=CODE (or the code typed in) is exchanged once
@@ -11,6 +12,8 @@ import { Connection, ProtocolError, clock } from "/static/lib/protocol.js";
 import * as i18n from "/static/lib/i18n.js";
 import { t, tOr, num, date, clockText, joined, errorText } from "/static/lib/i18n.js";
 import { h, mount, statusBadge, optionLabel, verdictLabel, countKeys, ballotRuleText, ballotHeader, words } from "/static/lib/dom.js";
+import { tickTimers } from "/static/lib/floor.js";
+import { floorLayout, floorTakesWall } from "./display-floor.js";
 
 const STORE = "hemicycle.display";
 const params = new URLSearchParams(location.search);
@@ -73,6 +76,7 @@ function layout() {
   if (s.snap.closed) return "closed";
   if (mode === "attendance") return "idle";
   if (s.liveBallot()) return "ballot";
+  if (floorTakesWall(s)) return "floor";
   if (s.lastClosed) return "result";
   return "idle";
 }
@@ -215,7 +219,8 @@ function render() {
     return;
   }
   document.title = `${s.meeting.title} — ${t("display.page")}`;
-  const view = { idle, ballot: ballotLayout, result: resultLayout, closed }[which]();
+  const floor = () => floorLayout(s, header);
+  const view = { idle, ballot: ballotLayout, result: resultLayout, closed, floor }[which]();
   const sig = view.outerHTML;
   if (sig === lastSig) return;
   lastSig = sig;
@@ -225,6 +230,7 @@ function render() {
 }
 
 function tick() {
+  tickTimers();
   const el = document.getElementById("countdown");
   if (!el) return;
   const left = clock.left(el);

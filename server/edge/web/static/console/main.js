@@ -10,11 +10,14 @@ import { ui } from "./ui.js";
 import { renderAgenda } from "./agenda.js";
 import { renderBallot, followEvent } from "./ballot.js";
 import { renderAttendance, downLines, lineText } from "./attendance.js";
+import { renderFloor } from "./floor.js";
+import { tickTimers } from "/static/lib/floor.js";
+import { followHead, renderHead } from "./head.js";
 
 const $ = (id) => document.getElementById(id);
 
 /** The panels, in page order: each renders itself from `ui.conn.state`. */
-const PANELS = [renderAgenda, renderBallot, renderAttendance];
+const PANELS = [renderAgenda, renderFloor, renderBallot, renderAttendance, renderHead];
 let linesDown = new Set(); // keypad lines shown down at the last render: their return is announced
 
 async function session() {
@@ -44,6 +47,7 @@ function render() {
 }
 
 function tick() {
+  tickTimers();
   const el = document.getElementById("countdown");
   if (!el) return;
   const left = clock.left(el);
@@ -92,6 +96,7 @@ async function main() {
   });
   render();
   ui.conn.start();
+  followHead();
   setInterval(tick, 250);
 }
 

@@ -32,7 +32,10 @@ CHOICES = ("for", "against", "abstain")
 @pytest.fixture
 def pair(tmp_path: Path, pg_url: str) -> Any:  # noqa: F811
     reset(pg_url)
-    agenda = write_agenda_toml(tmp_path / "agenda.toml", agenda_data(SEATS, ballots=[{"id": "b1", "title": "Burst"}]))
+    agenda = write_agenda_toml(
+        tmp_path / "agenda.toml",
+        agenda_data(SEATS, ballots=[{"id": "b1", "title": "Burst"}, {"id": "s1", "title": "Secret", "secret": True}]),
+    )
     pair = Pair(tmp_path, agenda, pg_url)
     try:
         pair.serve("a")
@@ -45,7 +48,7 @@ def pair(tmp_path: Path, pg_url: str) -> Any:  # noqa: F811
         pair.stop()
 
 
-async def seated(pair: Pair) -> tuple[Client, list[tuple[str, Client]]]:
+async def seated(pair: Pair, ballot: str = "b1") -> tuple[Client, list[tuple[str, Client]]]:
     """The clerk and every seat connected through the proxy, checked in; the ballot open."""
     creds = pair.creds()
     clerk = Client(pair.url, creds["clerk"]["token"], backoff=(0.05, 0.5))
@@ -54,7 +57,7 @@ async def seated(pair: Pair) -> tuple[Client, list[tuple[str, Client]]]:
     clients = [(seat, Client(pair.url, entry["token"], backoff=(0.05, 0.5))) for seat, entry in seats]
     await asyncio.gather(*(c.connect(timeout=60) for _, c in clients))
     await asyncio.gather(*(c.check_in() for _, c in clients))
-    await clerk.command("open_ballot", ballot="b1")
+    await clerk.command("open_ballot", ballot=ballot)
     return clerk, clients
 
 
@@ -62,20 +65,20 @@ def choice(i: int) -> str:
     return CHOICES[i % 3]
 
 
-async def close_and_count(clerk: Client) -> dict[str, Any]:
-    """Close b1 (the clerk carries on through the new leader) and return its result."""
+async def close_and_count(clerk: Client, ballot: str = "b1") -> dict[str, Any]:
+    """Close the ballot (the clerk carries on through the new leader) and return its result."""
     await clerk.connected()
-    await clerk.command("close_ballot", ballot="b1")
+    await clerk.command("close_ballot", ballot=ballot)
     while True:
         _, event = await clerk.next_event("ballot.closed", timeout=60)
-        if event.get("ballot") == "b1":
+        if event.get("ballot") == ballot:
             return event["result"]
 
 
-async def resend_all(clients: list[tuple[str, Client]], acked: dict[str, dict[str, Any]]) -> None:
+async def resend_all(clients: list[tuple[str, Client]], acked: dict[str, dict[str, Any]], ballot: str = "b1") -> None:
     """Every seat casts again with its key: acknowledged votes get their original ack back."""
     again = await asyncio.gather(
-        *(c.cast("b1", choice(i), key=f"k-{seat}", timeout=60) for i, (seat, c) in enumerate(clients))
+        *(c.cast(ballot, choice(i), key=f"k-{seat}", timeout=60) for i, (seat, c) in enumerate(clients))
     )
     for (seat, _), ack in zip(clients, again):
         assert ack["type"] == "ack"
@@ -87,9 +90,9 @@ def expected_counts() -> dict[str, int]:
     return {o: sum(1 for i in range(SEATS) if choice(i) == o) for o in CHOICES}
 
 
-async def finish(pair: Pair, clerk: Client, clients: list[tuple[str, Client]], acked: dict) -> None:
-    await resend_all(clients, acked)
-    result = await close_and_count(clerk)
+async def finish(pair: Pair, clerk: Client, clients: list[tuple[str, Client]], acked: dict, ballot: str = "b1") -> None:
+    await resend_all(clients, acked, ballot)
+    result = await close_and_count(clerk, ballot)
     assert result["voted"] == SEATS
     assert result["lines"][0]["counts"] == expected_counts()
     await asyncio.gather(clerk.close(), *(c.close() for _, c in clients))
@@ -156,11 +159,13 @@ async def test_a_leader_stalled_beyond_its_lease_is_fenced(pair: Pair) -> None:
 
 
 async def test_a_planned_step_down_during_an_open_ballot_loses_nothing(pair: Pair) -> None:
-    clerk, clients = await seated(pair)
+    """On a secret ballot: the new leader reads the encrypted urn with the escrowed keys of
+    the shared data folder, and the tally counts every choice once."""
+    clerk, clients = await seated(pair, "s1")
     acked: dict[str, dict[str, Any]] = {}
 
     async def vote(i: int, seat: str, client: Client) -> None:
-        acked[seat] = await client.cast("b1", choice(i), key=f"k-{seat}", timeout=60)
+        acked[seat] = await client.cast("s1", choice(i), key=f"k-{seat}", timeout=60)
 
     await asyncio.gather(*(vote(i, seat, c) for i, (seat, c) in enumerate(clients[:100])))
     burst = asyncio.gather(*(vote(i, seat, c) for i, (seat, c) in enumerate(clients[100:], start=100)))
@@ -179,4 +184,4 @@ async def test_a_planned_step_down_during_an_open_ballot_loses_nothing(pair: Pai
         subprocess.run, [*HEMICYCLE, "leader", "--db", pair.db], capture_output=True, text=True, cwd=ROOT
     )
     assert leader.returncode == 0 and "leads (epoch 2)" in leader.stdout, leader.stdout + leader.stderr
-    await finish(pair, clerk, clients, acked)
+    await finish(pair, clerk, clients, acked, "s1")

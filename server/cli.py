@@ -256,12 +256,12 @@ def _verify_archive(path: str) -> int:
 def _verify(args: argparse.Namespace) -> int:
     """The record, and the heads and certificates it must account for.
 
-    A head or data folder named on the command line is a verdict: the log must reach it,
-    and know every certificate there. The head file and certificates the server keeps beside
-    an SQLite database are checked without being asked, but only as notes: an older copy
-    (a backup) rightly ends before them, and must still verify as what it is.
+    A head, or a data folder, is a verdict: the log must reach the head, and know every
+    certificate there. An SQLite database in the folder where the server keeps its head file
+    is checked against that folder without being asked: a cut tail must fail, not pass with a
+    remark. (A backup is verified from a folder of its own: docs/operations.md.)
     """
-    from .paper.head import HEAD_FILE, check_head, head_from, parse_head, unknown_certificates
+    from .paper.head import HEAD_FILE, head_from, parse_head
     from .paper.verification import verify_store
     from .store.sql import SQLStore, normalize_url
 
@@ -270,6 +270,8 @@ def _verify(args: argparse.Namespace) -> int:
     url = normalize_url(args.db)
     beside = Path(url.split("///", 1)[-1]).parent if url.startswith("sqlite") else None
     data_dir = Path(args.data_dir) if args.data_dir else None
+    if data_dir is None and beside is not None and (beside / HEAD_FILE).is_file():
+        data_dir = beside  # the sitting's own folder: its head and certificates are the anchors
     key = Path(args.key).read_text() if args.key else None
     try:
         heads = [parse_head(text) for text in args.head or []]
@@ -277,31 +279,14 @@ def _verify(args: argparse.Namespace) -> int:
         if data_dir is not None and (data_dir / HEAD_FILE).is_file():
             sources.append(str(data_dir / HEAD_FILE))  # the head the server last wrote there
         heads += [head_from(source, key) for source in sources]
-        noted = (
-            head_from(str(beside / HEAD_FILE), key)
-            if data_dir is None and beside and (beside / HEAD_FILE).is_file()
-            else None
-        )
     except ValueError as exc:
         print(f"cannot use the head: {exc}", file=sys.stderr)
         return 2
     store = SQLStore(args.db, args.escrow_dir)
     try:
         found = verify_store(store, heads, data_dir)
-        notes = []
-        if data_dir is None and beside is not None:
-            entries = store.load().entries
-            notes = [
-                p for p in [check_head(entries, noted) if noted else None, *unknown_certificates(beside, entries)] if p
-            ]
     finally:
         store.close()
-    for note in notes:
-        print(
-            f"note: {note} (if this is not an older copy of the record, its end was cut: "
-            f"verify with --data-dir {beside} to make this a failure)",
-            file=sys.stderr,
-        )
     report = found.report
     if found.ok:
         shown = dict.fromkeys(f"{h.seq}:{h.hash[:12]}…" for h in heads)
@@ -502,7 +487,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     verify.add_argument(
         "--data-dir",
         help="the sitting's data folder: the log must reach its log-head.txt and know its certificates "
-        "(without it, those beside an SQLite file are only noted)",
+        "(default: the SQLite file's folder when the server keeps its log-head.txt there)",
     )
     verify.add_argument("--key", help="the sitting's public key (PEM) to check signed heads against")
     verify.add_argument("--escrow-dir", help="the escrow folder, if a secret ballot is still open")
@@ -541,6 +526,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     exp = sub.add_parser("export", help="write attendance and results for archives")
     exp.add_argument("--db", required=True)
-    exp.add_argument("--format", choices=["json", "csv"], default="json")
-    exp.add_argument("--out", help="JSON: a file (default: standard output); CSV: a folder")
+    exp.add_argument("--format", choices=["json", "csv", "xlsx"], default="json")
+    exp.add_argument(
+        "--out",
+        help="JSON: a file (default: standard output); CSV: a folder; XLSX: a file (default: sitting.xlsx)",
+    )
     exp.set_defaults(run=_export)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
 import zipfile
@@ -81,7 +82,7 @@ def test_the_archive_holds_the_record_certificates_documents_and_key_and_no_secr
     with zipfile.ZipFile(archived["zip"]) as zf:
         names = set(zf.namelist())
         manifest = json.loads(zf.read("manifest.json"))
-    assert {"manifest.json", "record.db", "public-key.pem", "sitting-record.pdf"} <= names
+    assert {"manifest.json", "record.db", "public-key.pem", "sitting-record.pdf", "log-head.txt"} <= names
     assert len([n for n in names if n.startswith("certificates/")]) == 2
     assert [d["title"] for d in manifest["documents"]] == ["条例草案文本"]
     assert len([n for n in names if n.startswith("documents/") and n.endswith(".pdf")]) == 1
@@ -165,3 +166,15 @@ def test_a_sitting_on_postgresql_archives_to_the_same_self_contained_form(pg_url
     done = hemicycle("verify", "--archive", str(out))
     assert done.returncode == 0, done.stderr
     assert "2 certificate PDFs match the record" in done.stdout
+
+
+def test_a_closed_ballot_whose_urn_was_never_sealed_is_not_archived(archived: dict[str, Any], tmp_path: Path) -> None:
+    """The server stopped between a close and its seal: the urn still holds ciphertext, which the
+    archive's reader could never recount. The server seals such ballots when it next starts."""
+    db = tmp_path / "hemicycle.db"
+    shutil.copy(archived["folder"] / "sitting.db", db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE urn SET choice = 'enc1:' || choice")
+    done = hemicycle("archive", "--db", str(db), "--out", str(tmp_path / "a.zip"))
+    assert done.returncode == 1 and "start the server once" in done.stderr
+    assert not (tmp_path / "a.zip").exists()

@@ -120,9 +120,9 @@ def test_record_lists_attendance_every_run_and_the_signing_key(tmp_path: Path) -
     text = text_of(pdf)
     flat = " ".join(text.split())
     assert "会议记录" in flat and "某市人大常委会" in flat
-    assert "出席（8人）" in flat and "请假（1人）" in flat and "缺席（1人）" in flat
+    assert "出席（8人）" in flat and "请假（1人）" in flat and "未报到（1人）" in flat
     leave = flat.index("请假（1人）")
-    absent = flat.index("缺席（1人）")
+    absent = flat.index("未报到（1人）")
     assert leave < flat.index("吴玉兰", leave) < absent < flat.index("周德胜", absent)
     for snippet in (
         "物业管理条例（草案）",

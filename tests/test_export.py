@@ -1,4 +1,5 @@
-"""`hemicycle export` writes what the record says, as JSON and as CSV."""
+"""`hemicycle export` writes what the record says: JSON for programs; CSV (with a BOM) and
+XLSX in the meeting's language for the office."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
+
 from server.core import commands as c
 from server.live.sitting import Sitting
+from server.paper import spreadsheet
 from server.store.sql import SQLStore
 from tests.support import make_agenda
 
@@ -50,12 +54,40 @@ async def test_export_json_and_csv(tmp_path: Path) -> None:
 
     done = hemicycle("export", "--db", str(db), "--format", "csv", "--out", str(tmp_path / "csv"))
     assert done.returncode == 0, done.stderr
-    rows = list(csv.DictReader(open(tmp_path / "csv" / "results.csv", encoding="utf-8")))
-    assert [(r["ballot"], r["count_for"], r["count_against"], r["verdict"]) for r in rows] == [
-        ("reg1", "3", "1", "passed")
+    raw = (tmp_path / "csv" / "results.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
+    rows = list(csv.DictReader(open(tmp_path / "csv" / "results.csv", encoding="utf-8-sig")))
+    # headings and values in the meeting's language, as the certificates say them
+    assert [(r["表决编号"], r["赞成（票）"], r["反对（票）"], r["结果"]) for r in rows] == [("reg1", "3", "1", "通过")]
+    people = list(csv.DictReader(open(tmp_path / "csv" / "attendance.csv", encoding="utf-8-sig")))
+    assert [p["状态"] for p in people] == ["出席"] * 4 + ["请假"] and people[0]["姓名"]
+
+    done = hemicycle("export", "--db", str(db), "--format", "xlsx", "--out", str(tmp_path / "sitting.xlsx"))
+    assert done.returncode == 0, done.stderr
+    book = openpyxl.load_workbook(tmp_path / "sitting.xlsx")
+    assert book.sheetnames == ["出席情况", "表决情况"]
+    sheet = book["表决情况"]
+    heads = [c.value for c in sheet[1]]
+    line = dict(zip(heads, [c.value for c in sheet[2]]))
+    assert (line["表决编号"], line["赞成（票）"], line["反对（票）"], line["结果"]) == ("reg1", 3, 1, "通过")
+
+
+def test_a_hostile_write_in_is_text_in_both_spreadsheets(tmp_path: Path) -> None:
+    table = ("表决情况", ["项目"], [['=HYPERLINK("http://x")'], ["-1"], [7]])
+    spreadsheet.write_csv(tmp_path / "r.csv", table)
+    assert list(csv.reader(open(tmp_path / "r.csv", encoding="utf-8-sig"))) == [
+        ["项目"],
+        ['\'=HYPERLINK("http://x")'],
+        ["'-1"],
+        ["7"],
     ]
-    people = list(csv.DictReader(open(tmp_path / "csv" / "attendance.csv", encoding="utf-8")))
-    assert len(people) == 5 and people[0]["name"]
+    spreadsheet.write_xlsx(tmp_path / "r.xlsx", [table])
+    sheet = openpyxl.load_workbook(tmp_path / "r.xlsx")["表决情况"]
+    assert [(c.value, c.data_type) for (c,) in sheet.iter_rows(min_row=2)] == [
+        ('=HYPERLINK("http://x")', "s"),
+        ("-1", "s"),
+        (7, "n"),
+    ]
 
 
 def test_export_of_an_empty_database_says_so(tmp_path: Path) -> None:

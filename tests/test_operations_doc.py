@@ -56,7 +56,8 @@ async def test_an_online_backup_taken_while_votes_arrive_verifies(tmp_path: Path
         await asyncio.gather(*(s.check_in() for s in seats))
         await clerk.command("open_ballot", ballot="reg1")
         votes = asyncio.gather(*(s.cast("reg1", "for") for s in seats))
-        backup = tmp_path / "backup.db"
+        (tmp_path / "backup").mkdir()
+        backup = tmp_path / "backup" / "hemicycle.db"  # a folder of its own, as the guide says
         done = await asyncio.to_thread(
             subprocess.run, ["sqlite3", srv.db, f".backup {backup}"], capture_output=True, text=True
         )

@@ -148,3 +148,44 @@ def test_a_wrong_comparator_or_base_is_named_with_the_choices_and_the_value_give
         threshold_from_dict({"fraction": "1/2", key: value})
     choices = ", ".join(COMPARATORS if key == "cmp" else BASES)
     assert str(info.value) == f"{key} must be one of {choices}, not {value!r}"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0, 0),
+        (1, 1),
+        (0.0, 0),
+        (1.0, 1),
+        (0.5, Fraction(1, 2)),
+        (0.6667, Fraction(2, 3)),
+        (0.667, Fraction(667, 1000)),
+        ("1/1", 1),
+        ("0/3", 0),
+        ("2/3", Fraction(2, 3)),
+        ("0.5", Fraction(1, 2)),
+    ],
+)
+def test_fractions_at_and_inside_the_bounds_are_read_exactly(value: object, expected: Fraction) -> None:
+    assert parse_fraction(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        (True, "fraction"),
+        (2, "must lie between 0 and 1"),
+        (-1, "must lie between 0 and 1"),
+        (1.5, "must lie between 0 and 1"),
+        (float("inf"), "must lie between 0 and 1"),
+        (float("nan"), "between 0 and 1"),
+        ("1e-5000", "at most"),
+        ("1/0", "at most"),
+        (None, "fraction"),
+    ],
+)
+def test_fractions_outside_the_bounds_are_refused_as_value_errors_that_say_why(value: object, said: str) -> None:
+    """Always a ValueError with a message (the agenda checker turns it into a problem), never
+    another exception escaping from Fraction() itself."""
+    with pytest.raises(ValueError, match=said):
+        parse_fraction(value)

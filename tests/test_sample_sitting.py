@@ -99,10 +99,10 @@ async def test_simulate_tablets_with_the_clerk_runs_the_sample_without_a_mismatc
             pdf = await http.get("/api/record.pdf", headers={"Authorization": f"Bearer {srv.creds['clerk']['token']}"})
         flat = text_of(pdf.content, tmp_path)
         if agenda.meeting.language == "zh-CN":
-            assert f"应到 {voting} 出席 {voting} 请假 0 缺席 0" in flat, flat[:600]
+            assert f"应到 {voting} 出席 {voting} 请假 0 未报到 0" in flat, flat[:600]
             assert f"列席人员 出席 {observers} 人（共 {observers} 人）" in flat
         else:
-            assert f"Seated {voting} Present {voting} On leave 0 Absent 0" in flat, flat[:600]
+            assert f"Seated {voting} Present {voting} On leave 0 Not checked in 0" in flat, flat[:600]
             assert f"Observers (no vote) {observers} attended of {observers}" in flat
     finally:
         await srv.stop()

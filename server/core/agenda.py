@@ -16,6 +16,7 @@ from . import bounds
 from .bounds import Checker, shown
 from .errors import AgendaError
 from .floor import speaking_from_dict
+from .layout import Layout, layout_from_dict
 from .rules import QUORUM_PRESET, Threshold, threshold_from_dict, threshold_from_dict_or_preset
 
 LANGUAGES = ("zh-CN", "en")
@@ -113,6 +114,7 @@ class Agenda:
     quorum: Threshold
     source: Mapping[str, Any] = field(hash=False, compare=False, default_factory=dict)
     speaking: Mapping[str, int] = field(hash=False, compare=False, default_factory=dict)  # the sitting's floor limits
+    layout: Layout | None = field(default=None, hash=False, compare=False)  # the room's seat map, if drawn
 
     def member(self, member_id: str) -> Member | None:
         return self._members_by_id().get(member_id)
@@ -165,7 +167,7 @@ def agenda_from_dict(data: Mapping[str, Any], source: str = "agenda") -> Agenda:
     from .kinds import KINDS  # late import: kinds import agenda types
 
     c = Checker()
-    top = c.table(data, "", {"meeting", "members", "items"}, {"meeting", "members", "items"})
+    top = c.table(data, "", {"meeting", "members", "items", "layout"}, {"meeting", "members", "items"})
     raw_meeting = c.table(top.get("meeting", {}), "meeting", _MEETING_KEYS, {"title", "language"})
     language = c.typed(raw_meeting, "language", "meeting", str, "zh-CN")
     if language not in LANGUAGES:
@@ -270,9 +272,12 @@ def agenda_from_dict(data: Mapping[str, Any], source: str = "agenda") -> Agenda:
     if len(documents) > bounds.MAX_DOCUMENTS:
         c.fail("items", f"may hold at most {bounds.MAX_DOCUMENTS} documents in all, not {len(documents)}")
 
+    layout = layout_from_dict(c, top.get("layout"), seen_seats)
     if c.problems:
         raise AgendaError(c.problems, source)
-    return Agenda(meeting, tuple(members), tuple(items), ballots, documents, quorum, source=data, speaking=speaking)
+    return Agenda(
+        meeting, tuple(members), tuple(items), ballots, documents, quorum, source=data, speaking=speaking, layout=layout
+    )
 
 
 def ballot_from_dict(

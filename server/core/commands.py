@@ -25,6 +25,16 @@ class SetAttendance(Command):
 
 
 @dataclass(frozen=True)
+class SetAttendanceMany(Command):
+    """The clerk marks several members at once (all not yet checked in, say): one command,
+    so the changes are decided together and written in one commit."""
+
+    members: tuple[str, ...]
+    status: str  # present | absent | leave
+    by: str = "clerk"
+
+
+@dataclass(frozen=True)
 class SelectItem(Command):
     item: str
 
@@ -120,6 +130,7 @@ class RecordCertificate(Command):
     digest: str
     payload: str
     file_sha256: str
+    void: bool = False  # the re-issue of a voided run's certificate, marked VOID
 
 
 @dataclass(frozen=True)

@@ -205,6 +205,7 @@ class CertificateIssued(Event):
     payload: str  # the signed QR payload
     file_sha256: str
     at: float
+    void: bool = False  # re-issued marked 作废 / VOID after the run was voided
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ checks that no type is missing, so a new command cannot be forgotten in one of t
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from . import commands as c
@@ -42,6 +43,7 @@ class Meeting:
         self.floor = Floor()
         self.server_key: str | None = None
         self.certificates: dict[tuple[str, int], e.CertificateIssued] = {}
+        self.void_certificates: dict[tuple[str, int], e.CertificateIssued] = {}  # re-issued marked VOID
         self.keypads: dict[str, bool] = {}  # seat -> online, for seats a keypad bridge serves
         self.keypad_lines: dict[str, dict[str, Any]] = {}  # line -> {online, reason, detail, seats}
         self.closed = False
@@ -103,6 +105,15 @@ class Meeting:
         if self.attendance[cmd.member] == cmd.status:
             return Decision()
         return Decision([e.AttendanceChanged(cmd.member, cmd.status, cmd.by, now)])
+
+    def _attendance_many(self, cmd: c.SetAttendanceMany, now: float, draw: Draw) -> Decision:
+        """All or nothing: one unknown member or bad status refuses the whole command."""
+        if len(set(cmd.members)) != len(cmd.members):
+            raise CommandError("bad_message", "a member is listed twice")
+        events: list[e.Event] = []
+        for member in cmd.members:
+            events.extend(self._attendance(c.SetAttendance(member, cmd.status, cmd.by), now, draw).events)
+        return Decision(events)
 
     def _select_item(self, cmd: c.SelectItem, now: float, draw: Draw) -> Decision:
         if cmd.item not in {i.id for i in self.agenda.items}:
@@ -235,9 +246,10 @@ class Meeting:
         run = self._run_of(cmd.ballot, cmd.run)
         if run.result is None:
             raise CommandError("bad_state", "a certificate needs a closed ballot")
-        return Decision(
-            [e.CertificateIssued(cmd.ballot, cmd.run, cmd.seq, cmd.digest, cmd.payload, cmd.file_sha256, now)]
-        )
+        if cmd.void and run.status != Status.VOIDED:
+            raise CommandError("bad_state", "only a voided run's certificate is marked VOID")
+        issued = e.CertificateIssued(cmd.ballot, cmd.run, cmd.seq, cmd.digest, cmd.payload, cmd.file_sha256, now)
+        return Decision([replace(issued, void=True) if cmd.void else issued])
 
     def keypad_refusals(self, ballot: str) -> list[str]:
         """Keypad seats that cannot vote this ballot (its kind needs more than three keys)."""
@@ -365,7 +377,7 @@ class Meeting:
         self.server_key = ev.public_key
 
     def _certificate_issued(self, ev: e.CertificateIssued, seq: int | None) -> None:
-        self.certificates[(ev.ballot, ev.run)] = ev
+        (self.void_certificates if ev.void else self.certificates)[(ev.ballot, ev.run)] = ev
 
     def _keypad_changed(self, ev: e.KeypadStatusChanged, seq: int | None) -> None:
         self.keypads[ev.seat] = ev.online
@@ -400,6 +412,7 @@ Apply = Callable[[Meeting, Any, "int | None"], None]
 #: every command type -> its rule (tests/test_meeting.py checks that none is missing)
 DECIDE: dict[type[c.Command], Decide] = {
     c.SetAttendance: Meeting._attendance,
+    c.SetAttendanceMany: Meeting._attendance_many,
     c.SelectItem: Meeting._select_item,
     c.CreateBallot: Meeting._create_ballot,
     c.CreateFurtherRound: Meeting._further_round,

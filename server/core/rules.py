@@ -82,7 +82,7 @@ def parse_fraction(value: Any) -> Fraction:
     Text is read by a strict grammar ("n/d" with at most six digits a part, or a decimal
     with at most five places, no exponent, so ``to_dict`` writes it back as "n/d"): ``Fraction("1e-5000")`` would be exact, accepted, and break every view that
     prints it; ``Fraction("1e3000000")`` takes seconds to build. A number is limited to a
-    denominator of at most 1,000 (0.667 means two thirds).
+    denominator of at most 1,000 (0.6667 means two thirds; 0.667 is 667/1000).
     """
     if isinstance(value, bool):
         raise ValueError(_FRACTION_WORDS)

@@ -187,6 +187,7 @@ def snapshot(
             for it in agenda.items
         ],
         "current_item": m.current_item,
+        "layout": agenda.layout.view() if agenda.layout else None,
         "attendance": large["attendance"] if "attendance" in large else dict(m.attendance),
         "keypads": dict(m.keypads),
         "keypad_lines": {name: {**line, "seats": list(line["seats"])} for name, line in m.keypad_lines.items()},

@@ -46,6 +46,10 @@ def _width(arg: str | None) -> int | None:
     return int(arg)
 
 
+BACKGROUND_HEADER = "x-hemicycle-background"
+BACKGROUND_LANE = 4  # background page fetches served at once, over every tablet
+
+
 def bearer_token(request: Request) -> str | None:
     """The token a request presents in ``Authorization: Bearer`` (never in the URL)."""
     header = request.headers.get("authorization", "")
@@ -73,6 +77,11 @@ class DocumentRoutes:
         self.pages = pages
         self.limits = limits
         self.opener = opener  # uploaded PDFs are opened in a limited worker process
+        # Tablets pre-fetch whole packs in the background (header X-Hemicycle-Background: 1):
+        # 200 tablets x 100 pages must not queue ahead of a member opening a page, nor fill the
+        # event loop while members vote. They take turns in a narrow lane; a page a reader is
+        # waiting for (no header) never waits in it.
+        self.background = asyncio.Semaphore(BACKGROUND_LANE)
 
     def identify(self, request: Request) -> Identity | None:
         return self.identities.identify(bearer_token(request))
@@ -162,6 +171,14 @@ class DocumentRoutes:
         return None
 
     async def page(self, request: Request) -> Response:
+        if request.headers.get(BACKGROUND_HEADER) == "1":
+            async with self.background:
+                if await request.is_disconnected():  # given up while waiting (a ballot opened): no work
+                    return Response(status_code=499)
+                return await self._page(request)
+        return await self._page(request)
+
+    async def _page(self, request: Request) -> Response:
         found = self._readable(request)
         if isinstance(found, Response):
             return found

@@ -15,7 +15,7 @@ import orjson
 
 from ..core import commands as c
 from ..core.agenda import Agenda
-from ..core.bounds import shown
+from ..core.bounds import MAX_MEMBERS, shown
 from ..core.errors import CommandError
 from .credentials import Identity
 
@@ -29,6 +29,7 @@ LINE_REASON = re.compile(r"[a-z_]{0,32}")
 # clerk command name -> (command class, {arg: type}, required args)
 CLERK_COMMANDS: dict[str, tuple[type[c.Command], dict[str, type | tuple], set[str]]] = {
     "set_attendance": (c.SetAttendance, {"member": str, "status": str}, {"member", "status"}),
+    "set_attendance_many": (c.SetAttendanceMany, {"members": list, "status": str}, {"members", "status"}),
     "select_item": (c.SelectItem, {"item": str}, {"item"}),
     "create_ballot": (c.CreateBallot, {"item": str, "spec": dict}, {"item", "spec"}),
     "create_further_round": (c.CreateFurtherRound, {"ballot": str}, {"ballot"}),
@@ -98,6 +99,13 @@ def _keypad_line(msg: dict[str, Any]) -> c.SetKeypadLine:
     if len(seats) > MAX_LINE_SEATS or not all(isinstance(s, str) for s in seats) or len(set(seats)) != len(seats):
         raise CommandError("bad_message", f'"seats" must list at most {MAX_LINE_SEATS} different seats')
     return c.SetKeypadLine(line, online, reason, detail, tuple(seats))
+
+
+def _members(members: list[Any]) -> tuple[str, ...]:
+    """The members of a bulk attendance command: 1 to MAX_MEMBERS ids, strings."""
+    if not 1 <= len(members) <= MAX_MEMBERS or not all(isinstance(m, str) for m in members):
+        raise CommandError("bad_message", f'"members" must list 1 to {MAX_MEMBERS} member ids')
+    return tuple(members)
 
 
 @dataclass(frozen=True)
@@ -179,5 +187,7 @@ class Resolver:
             values = {a: _field(args, a, t, a in required) for a, t in arg_types.items() if a in args or a in required}
             if cls in (c.SetAttendance, c.RequestFloor):
                 values["by"] = "clerk"
+            if cls is c.SetAttendanceMany:
+                values["members"] = _members(values["members"])
             return cls(**values)
         raise CommandError("unknown_type", f"unknown message type {shown(kind)}")

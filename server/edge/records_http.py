@@ -30,6 +30,7 @@ class RecordRoutes:
     def routes(self) -> list[Route]:
         return [
             Route("/api/certificates", self.certificates),
+            Route("/api/certificates/{ballot}/{run:int}-void.pdf", self.void_certificate),
             Route("/api/certificates/{ballot}/{run:int}.pdf", self.certificate),
             Route("/api/record.pdf", self.record),
         ]
@@ -43,29 +44,43 @@ class RecordRoutes:
     async def certificates(self, request: Request) -> Response:
         if refusal := self._clerk_only(request):
             return refusal
+        meeting = self.sitting.meeting
         issued = [
-            {"ballot": b, "run": r, "seq": ev.seq, "url": f"/api/certificates/{b}/{r}.pdf"}
-            for (b, r), ev in self.sitting.meeting.certificates.items()
+            {
+                "ballot": b,
+                "run": r,
+                "seq": ev.seq,
+                "void": void,
+                "url": f"/api/certificates/{b}/{r}{'-void' if void else ''}.pdf",
+                "name": certificate_file_name(b, r, void),
+            }
+            for void, book in ((False, meeting.certificates), (True, meeting.void_certificates))
+            for (b, r), ev in book.items()
         ]
         return JSONResponse({"certificates": issued})
 
-    async def certificate(self, request: Request) -> Response:
+    async def void_certificate(self, request: Request) -> Response:
+        """A voided run's certificate, re-issued marked 作废 / VOID."""
+        return await self.certificate(request, void=True)
+
+    async def certificate(self, request: Request, void: bool = False) -> Response:
         if refusal := self._clerk_only(request):
             return refusal
         ballot, run = request.path_params["ballot"], request.path_params["run"]
-        if (ballot, run) not in self.sitting.meeting.certificates:
+        book = self.sitting.meeting.void_certificates if void else self.sitting.meeting.certificates
+        if (ballot, run) not in book:
             return JSONResponse(
                 {"error": "not_found", "message": "no certificate for this ballot run"}, status_code=404
             )
         try:
-            data = await asyncio.to_thread(self.issuer.path_for(ballot, run).read_bytes)
+            data = await asyncio.to_thread(self.issuer.path_for(ballot, run, void).read_bytes)
         except FileNotFoundError:
             return JSONResponse(
                 {"error": "file_missing", "message": "the record lists this certificate but its file is gone"},
                 status_code=404,
             )
         # the name the browser saves under is derived too: an id never reaches a header
-        name = certificate_file_name(ballot, run)
+        name = certificate_file_name(ballot, run, void)
         return Response(
             data, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'}
         )

@@ -41,7 +41,7 @@ from .sitting import Sitting
 log = logging.getLogger("hemicycle.issuing")
 
 
-def certificate_file_name(ballot: str, run: int) -> str:
+def certificate_file_name(ballot: str, run: int, void: bool = False) -> str:
     """A file name for a ballot run's certificate, derived, not taken from the id.
 
     Ids follow a safe grammar (server/core/bounds.py), but a file name must be safe whatever
@@ -51,7 +51,7 @@ def certificate_file_name(ballot: str, run: int) -> str:
     """
     readable = re.sub(r"[^A-Za-z0-9_-]", "_", ballot)[:40] or "ballot"
     digest = hashlib.sha256(ballot.encode("utf-8", "surrogatepass")).hexdigest()[:12]
-    return f"{readable}-{digest}-r{int(run)}.pdf"
+    return f"{readable}-{digest}-r{int(run)}{'-void' if void else ''}.pdf"
 
 
 def meeting_info(meeting: Meeting) -> cert.MeetingInfo:
@@ -77,15 +77,17 @@ def annex_members(meeting: Meeting, run: BallotRun) -> list[cert.MemberRef]:
 
 
 def ballot_record(
-    meeting: Meeting, run: BallotRun, seq: int | None = None, digest: str | None = None
+    meeting: Meeting, run: BallotRun, seq: int | None = None, digest: str | None = None, void: bool = False
 ) -> cert.BallotRecord:
+    """A run as printed: in the record a voided run shows no numbers; its re-issued
+    certificate (``void``) shows them, marked VOID."""
     item = next((i.title for i in meeting.agenda.items if i.id == run.spec.item), "")
     return cert.BallotRecord(
         ballot_id=run.spec.id,
         title=run.spec.title,
         kind=run.spec.kind,
         secret=run.spec.secret,
-        result=run.result if run.status != "voided" else None,
+        result=run.result if run.status != "voided" or void else None,
         item_title=item,
         run=run.run,
         opened_at=run.opened_at,
@@ -97,7 +99,9 @@ def ballot_record(
     )
 
 
-def payload_for(meeting: Meeting, key: Ed25519PrivateKey, run: BallotRun, seq: int, digest: str) -> str:
+def payload_for(
+    meeting: Meeting, key: Ed25519PrivateKey, run: BallotRun, seq: int, digest: str, void_seq: int | None = None
+) -> str:
     info = meeting_info(meeting)
     assert run.result is not None
     fields = cert.certificate_fields(
@@ -108,6 +112,7 @@ def payload_for(meeting: Meeting, key: Ed25519PrivateKey, run: BallotRun, seq: i
         result=run.result,
         seq=seq,
         entry_digest=digest,
+        void_seq=void_seq,
     )
     return cert.sign_payload(key, fields)
 
@@ -134,11 +139,11 @@ class Issuer:
         self._executor: ProcessPoolExecutor | None = None
         self._stopping = asyncio.Event()
 
-    def path_for(self, ballot: str, run: int) -> Path:
+    def path_for(self, ballot: str, run: int, void: bool = False) -> Path:
         """Where a certificate is written: a name derived from the ballot id, never the id itself."""
-        return self.dir / certificate_file_name(ballot, run)
+        return self.dir / certificate_file_name(ballot, run, void)
 
-    KINDS = (e.SittingClosed, e.BallotClosed, e.CertificateIssued)  # what to subscribe ``on_event`` to
+    KINDS = (e.SittingClosed, e.BallotClosed, e.BallotVoided, e.CertificateIssued)  # what ``on_event`` follows
 
     def on_event(self, seq: int, event: e.Event, origin: object = None) -> None:
         """Sitting listener: a closed ballot gets its certificate, a closed sitting its record."""
@@ -153,6 +158,17 @@ class Issuer:
             run = self.sitting.meeting.ballots[event.ballot]
             if run.spec.certificate and run.run == event.run:
                 self._spawn(self._issue(run, seq))
+        if isinstance(event, e.BallotVoided):
+            run = self.sitting.meeting.ballots[event.ballot]
+            if run.spec.certificate and run.run == event.run and run.result is not None:
+                self._spawn(self._issue_void(run, seq))
+
+    def _closing_seq(self, ballot: str, run: int) -> int | None:
+        """The log position of the entry that closed ``ballot`` run ``run``."""
+        for seq, event in reversed(self.sitting.history):
+            if isinstance(event, e.BallotClosed) and event.ballot == ballot and event.run == run:
+                return seq
+        return None
 
     def catch_up(self) -> int:
         """At start-up: issue every certificate the log lacks (a ballot closed while the
@@ -167,6 +183,17 @@ class Issuer:
             if live and run is not None and run.spec.certificate:
                 log.warning("the certificate for %s run %d is missing: issuing it now", run.spec.id, run.run)
                 self._spawn(self._issue(run, seq))
+                started += 1
+        for seq, event in self.sitting.history:
+            if not isinstance(event, e.BallotVoided) or (event.ballot, event.run) in meeting.void_certificates:
+                continue
+            try:
+                voided = meeting._run_of(event.ballot, event.run)
+            except KeyError:
+                continue
+            if voided.spec.certificate and voided.result is not None:
+                log.warning("the VOID certificate for %s run %d is missing: issuing it now", event.ballot, event.run)
+                self._spawn(self._issue_void(voided, seq))
                 started += 1
         return started
 
@@ -232,33 +259,46 @@ class Issuer:
             pause = min(longest, pause * 2)
         return False
 
-    async def _issue(self, run: BallotRun, seq: int) -> None:
+    async def _issue_void(self, run: BallotRun, void_seq: int) -> None:
+        """A voided run's certificate, re-issued marked 作废 / VOID: the counts it had, the
+        mark signed with them (the position of the ``ballot.voided`` entry)."""
+        seq = self._closing_seq(run.spec.id, run.run)
+        if seq is None:
+            log.error("%s run %d was voided but its close is not in the log", run.spec.id, run.run)
+            return
+        await self._issue(run, seq, void_seq)
+
+    async def _issue(self, run: BallotRun, seq: int, void_seq: int | None = None) -> None:
         meeting = self.sitting.meeting
         digest = self.sitting.hashes[seq - 1]
-        payload = payload_for(meeting, self.key, run, seq, digest)
+        void = void_seq is not None
+        payload = payload_for(meeting, self.key, run, seq, digest, void_seq)
         ctx = cert.CertificateContext(
             meeting_info(meeting),
-            ballot_record(meeting, run, seq, digest),
+            ballot_record(meeting, run, seq, digest, void=void),
             annex_members(meeting, run),
             qr_payload=payload,
         )
-        path = self.path_for(run.spec.id, run.run)
+        path = self.path_for(run.spec.id, run.run, void)
         ballot = (run.spec.id, run.run)
 
         async def attempt() -> None:
-            if ballot in self.sitting.meeting.certificates:
+            live = self.sitting.meeting
+            if ballot in (live.void_certificates if void else live.certificates):
                 return  # recorded meanwhile (a catch-up and a close racing)
             data = await asyncio.get_running_loop().run_in_executor(
                 self._pool(), render_certificate_file, ctx, str(path), meeting.agenda.meeting.language
             )
             try:
+                sha = hashlib.sha256(data).hexdigest()
                 await self.sitting.execute(
-                    c.RecordCertificate(run.spec.id, run.run, seq, digest, payload, hashlib.sha256(data).hexdigest())
+                    c.RecordCertificate(run.spec.id, run.run, seq, digest, payload, sha, void=void)
                 )
             except CommandError as exc:  # the record refuses it for good: retrying cannot help
                 log.error("the certificate for %s run %d was refused: %s", run.spec.id, run.run, exc.message)
 
-        if await self._until_done(f"the certificate for {run.spec.id} run {run.run}", attempt) and self.printer:
+        what = f"the {'VOID ' if void else ''}certificate for {run.spec.id} run {run.run}"
+        if await self._until_done(what, attempt) and self.printer:
             await asyncio.to_thread(send_to_printer, path, self.printer)
 
     def _pool(self) -> ProcessPoolExecutor:

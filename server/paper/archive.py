@@ -31,6 +31,8 @@ from sqlalchemy import MetaData, create_engine, insert, select
 
 from ..core import events as e
 from ..store.sql import SQLStore
+from ..store.urn_keys import SEALED, MissingKey
+from .head import HEAD_FILE, head_from
 from .verification import verify_certificate, verify_store
 
 MANIFEST = "manifest.json"
@@ -41,7 +43,7 @@ MAX_MEMBER_BYTES = 2 << 30  # no single file of a sitting comes near this
 MAX_MEMBERS = 100_000
 # what may be inside: fixed top-level names, certificates and documents by derived names
 MEMBER_NAME = re.compile(
-    r"(manifest\.json|record\.db|public-key\.pem|sitting-record\.pdf|operations\.log"
+    r"(manifest\.json|record\.db|public-key\.pem|sitting-record\.pdf|operations\.log|log-head\.txt"
     r"|certificates/[A-Za-z0-9._-]{1,200}\.pdf|documents/[A-Za-z0-9._-]{1,200})"
 )
 EXTENSIONS = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
@@ -111,12 +113,24 @@ def make_archive(db_url: str, data_dir: Path, out: Path) -> dict[str, Any]:
         raise ArchiveError(f"{out} exists already: an archive is never overwritten")
     store = SQLStore(db_url)
     try:
-        stored = store.load()
+        try:
+            stored = store.load()
+        except MissingKey as exc:  # encrypted choices whose key is elsewhere (or gone)
+            raise ArchiveError(
+                f"a secret ballot's urn is still encrypted ({exc}); start the server once with its escrow "
+                "folder — it seals closed ballots before it serves — then archive"
+            ) from None
         if not stored.entries:
             raise ArchiveError("the database holds no sitting")
         still_open = _open_runs(store)
         if still_open:
             raise ArchiveError(f"close these ballots first (their urns are sealed at close): {', '.join(still_open)}")
+        if any(u.choice.startswith(SEALED) for u in stored.urn):
+            raise ArchiveError(
+                "a closed secret ballot's urn is still encrypted (the server stopped before sealing it): "
+                "start the server once with its escrow folder — it seals closed ballots before it serves — "
+                "then archive"
+            )
         events = [e.from_data(json.loads(entry.body)) for entry in stored.entries]
     finally:
         store.close()
@@ -130,7 +144,7 @@ def make_archive(db_url: str, data_dir: Path, out: Path) -> dict[str, Any]:
         if keys:
             (work / PUBLIC_KEY).write_text(keys[-1])
             files[PUBLIC_KEY] = work / PUBLIC_KEY
-        for name in (SITTING_RECORD, "operations.log"):
+        for name in (SITTING_RECORD, "operations.log", HEAD_FILE):
             if (data_dir / name).is_file():
                 files[name] = data_dir / name
         for pdf in sorted((data_dir / "certificates").glob("*.pdf")):
@@ -208,16 +222,21 @@ def verify_archive(path: Path) -> Checked:
         if RECORD_DB not in present:
             found.problems.append("the archive holds no record")
             return found
-        store = SQLStore(str(work / RECORD_DB))
+        key = (work / PUBLIC_KEY).read_text() if (work / PUBLIC_KEY).is_file() else None
         try:
-            findings = verify_store(store)
+            heads = [head_from(str(work / HEAD_FILE), key)] if (work / HEAD_FILE).is_file() else []
+        except ValueError as exc:
+            found.problems.append(f"{HEAD_FILE}: {exc}")
+            heads = []
+        store = SQLStore(str(work / RECORD_DB), work / "escrow")
+        try:
+            findings = verify_store(store, heads, work)
             found.entries, found.ballots = findings.report.entries, findings.report.ballots_checked
             found.problems += [str(p) for p in [*findings.report.problems, *findings.problems]]
             head = manifest.get("head") or {}
             entries = store.load().entries
             if len(entries) != head.get("seq") or (entries and entries[-1].hash != head.get("hash")):
                 found.problems.append(f"the record does not end at the head the manifest names ({head})")
-            key = (work / PUBLIC_KEY).read_text() if (work / PUBLIC_KEY).is_file() else None
             for pdf in sorted((work / "certificates").glob("*.pdf")):
                 ok, message = verify_certificate(str(pdf), store, key)
                 found.certificates += 1

@@ -1,14 +1,13 @@
 """`hemicycle export`: attendance and results of a sitting, for archives.
 
-JSON gives the whole picture in one document; CSV gives two flat tables
-(attendance.csv, results.csv) that a spreadsheet opens as they are. Both are built by
+JSON gives the whole picture in one document, for programs; CSV gives two flat tables
+(attendance.csv, results.csv) and XLSX the same two as sheets of one workbook, in the
+meeting's language, for the office (server/paper/spreadsheet.py). All are built by
 replaying the log, so they say exactly what the record says.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from ..core.meeting import Meeting
 from ..core.views import attendance_summary
 from ..live.sitting import replay
 from ..store.base import EventStore
+from . import spreadsheet
 
 
 def sitting_data(meeting: Meeting) -> dict[str, Any]:
@@ -70,46 +70,6 @@ def sitting_data(meeting: Meeting) -> dict[str, Any]:
     }
 
 
-def results_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per result line; counts spread into option columns."""
-    rows = []
-    for b in data["ballots"]:
-        result = b["result"]
-        if result is None:
-            continue
-        for line in result.get("lines", []):
-            row = {
-                "ballot": b["ballot"],
-                "run": b["run"],
-                "status": b["status"],
-                "kind": b["kind"],
-                "title": b["title"],
-                "line": line.get("id"),
-                "label": line.get("label"),
-                "seated": result["seated"],
-                "present": result["present"],
-                "voted": result["voted"],
-                "not_voted": result["not_voted"],
-                "invalid": result["invalid"],
-                "verdict": line.get("verdict", result.get("verdict")),
-            }
-            for option, n in (line.get("counts") or {}).items():
-                row[f"count_{option}"] = n
-            rows.append(row)
-    return rows
-
-
-def to_csv(rows: list[dict[str, Any]]) -> str:
-    columns: list[str] = []
-    for row in rows:
-        columns += [k for k in row if k not in columns]
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
-
-
 def export(store: EventStore, fmt: str, out: Path | None) -> str:
     """Write the export; returns a one-line description of what was written."""
     meeting, _, _ = replay(store)
@@ -126,7 +86,15 @@ def export(store: EventStore, fmt: str, out: Path | None) -> str:
     if fmt == "csv":
         target = out or Path(".")
         target.mkdir(parents=True, exist_ok=True)
-        (target / "attendance.csv").write_text(to_csv(data["attendance"]), encoding="utf-8")
-        (target / "results.csv").write_text(to_csv(results_rows(data)), encoding="utf-8")
+        attendance, results = spreadsheet.tables(data)
+        spreadsheet.write_csv(target / "attendance.csv", attendance)
+        spreadsheet.write_csv(target / "results.csv", results)
         return f"wrote {target / 'attendance.csv'} and {target / 'results.csv'}"
-    raise ValueError(f"unknown format {fmt!r}; use json or csv")
+    if fmt == "xlsx":
+        target = out or Path("sitting.xlsx")
+        if target.is_dir():
+            target = target / "sitting.xlsx"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        spreadsheet.write_xlsx(target, spreadsheet.tables(data))
+        return f"wrote {target}"
+    raise ValueError(f"unknown format {fmt!r}; use json, csv or xlsx")

@@ -47,6 +47,13 @@ def check_payload(fields: dict[str, Any], entries: list[LogEntry], events: list[
     closed = events[seq - 1]
     if not isinstance(closed, e.BallotClosed) or closed.ballot != fields.get("b") or closed.run != fields.get("r"):
         return f"the log entry at position {seq} does not close ballot {fields.get('b')!r} run {fields.get('r')!r}"
+    void_seq = fields.get("x")
+    if void_seq is not None:
+        if not isinstance(void_seq, int) or not seq < void_seq <= len(entries):
+            return f"it is marked VOID at log position {void_seq!r}, which the log does not have after its close"
+        voided = events[void_seq - 1]
+        if not isinstance(voided, e.BallotVoided) or voided.ballot != closed.ballot or voided.run != closed.run:
+            return f"it is marked VOID, but the log entry at position {void_seq} does not void this run"
     expected = cert.certificate_fields(
         meeting_id="",
         meeting_title="",
@@ -55,6 +62,7 @@ def check_payload(fields: dict[str, Any], entries: list[LogEntry], events: list[
         result=closed.result,
         seq=seq,
         entry_digest=entries[seq - 1].hash,
+        void_seq=void_seq,
     )
     printed = {"turnout": fields.get("t"), "counts": cert.counts_from_fields(fields), "verdict": fields.get("d")}
     recorded = {"turnout": expected.get("t"), "counts": cert.counts_from_fields(expected), "verdict": expected.get("d")}
@@ -143,7 +151,24 @@ def verify_certificate(source: str, store: EventStore, public_key_pem: str | Non
     if why:
         return False, f"the certificate does not match the record: {why}"
     fp = cert.public_key_fingerprint(cert.load_public_key(key))
-    return True, (
-        f"OK: ballot {fields['b']} run {fields['r']} at log position {fields['s']} matches the record and "
+    verdict = (
+        f"ballot {fields['b']} run {fields['r']} at log position {fields['s']} matches the record and "
         f"its recount; signed by {used} (fingerprint {fp})"
     )
+    if "x" in fields:
+        return True, f"OK, VOID (作废): {verdict}; the run was voided at log position {fields['x']} and does not count"
+    voided = voided_at(events, fields["b"], fields["r"])
+    if voided is not None:
+        return True, (
+            f"OK: {verdict} — but the record voided this run at log position {voided}: it does not count "
+            "(its certificate was re-issued marked VOID)"
+        )
+    return True, f"OK: {verdict}"
+
+
+def voided_at(events: list[e.Event], ballot: str, run: int) -> int | None:
+    """The log position at which ``ballot`` run ``run`` was voided, if it was."""
+    for seq, event in enumerate(events, 1):
+        if isinstance(event, e.BallotVoided) and event.ballot == ballot and event.run == run:
+            return seq
+    return None

@@ -9,6 +9,7 @@ import * as i18n from "/static/lib/i18n.js";
 import { t, tOr, num, clockText, errorText } from "/static/lib/i18n.js";
 import { h, mount, statusBadge, resultView, ballotRuleText, ballotHeader, choiceText, words } from "/static/lib/dom.js";
 import { paperFor } from "./paper.js";
+import { startLibrary } from "./library.js";
 import { floorCard } from "./floor.js";
 import { tickTimers } from "/static/lib/floor.js";
 
@@ -109,6 +110,7 @@ function render() {
   $("seat-label").textContent = t("seat.label", { seat: s.seat, name: me ? me.name : "" });
   $("item-card").classList.remove("hidden");
   $("attendance-card").classList.remove("hidden");
+  $("library-card").classList.remove("hidden");
   renderCard("item-card", renderItem);
   renderCard("attendance-card", renderAttendance);
   $("floor-card").classList.remove("hidden");
@@ -327,6 +329,7 @@ function start() {
   const token = identity.token;
   const getToken = async () => token;
   conn = new Connection({ getToken });
+  startLibrary(conn, { token, notice, card: $("library-card"), readerRoot: $("reader") });
   conn.on(async (kind) => {
     if (kind === "welcome") {
       clock.sync();
@@ -342,6 +345,8 @@ function start() {
 }
 
 async function main() {
+  // the page and its modules stay loadable with the Wi-Fi down (sw.js; secure contexts only)
+  if ("serviceWorker" in navigator && window.isSecureContext) navigator.serviceWorker.register("/seat-sw.js", { scope: "/seat" }).catch(() => {});
   const info = await clock.sync();
   await i18n.load(i18n.pick(info && info.language));
   i18n.translate();

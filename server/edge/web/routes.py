@@ -37,8 +37,9 @@ LANGUAGES = ("zh-CN", "en")
 MAX_BODY = 16 * 1024
 
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    # frame-src blob: the console prints a certificate's PDF (fetched as a blob) in a hidden frame
+    "connect-src 'self'; font-src 'self'; frame-src 'self' blob:; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
 PAGE_HEADERS = {
@@ -152,8 +153,19 @@ def routes(
 
     # -- pages -----------------------------------------------------------------------------
     seat_page = page("seat.html", folders.seat)
+
+    async def seat_worker(request: Request) -> Response:
+        """The tablet's service worker, from the root so that its scope may cover /seat
+        (a worker's scope cannot reach above its own path; /static/seat/ would not do)."""
+        return FileResponse(
+            folders.seat / "sw.js",
+            media_type="text/javascript",
+            headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+        )
+
     display_page = page("display.html")
     login_page = page("login.html")
+    start_page = page("start.html")  # "/": where the console, the pairing sheet and the wall are
 
     def console_page(name: str) -> Callable[[Request], Awaitable[Response]]:
         inner = page(name)
@@ -260,7 +272,9 @@ def routes(
         )
 
     return [
+        Route("/", start_page),
         Route("/seat", seat_page),
+        Route("/seat-sw.js", seat_worker),
         Route("/display", display_page),
         Route("/console", console_page("console.html")),
         Route("/console/pairing", console_page("pairing.html")),

@@ -140,10 +140,15 @@ def verdict_paragraph(result: Mapping[str, Any], msgs: Messages, styles: Styles)
 
 
 def result_flowables(ballot: BallotRecord, msgs: Messages, styles: Styles, width: float = WIDTH) -> list[Flowable]:
-    """Turnout, lines and verdict; a voided run says so instead of showing numbers that do not count."""
-    if ballot.voided or ballot.result is None:
+    """Turnout, lines and verdict; a voided run in the record says so instead of showing
+    numbers that do not count, and a voided run's re-issued certificate shows them under a
+    note that they do not count."""
+    if ballot.result is None:
         return [Spacer(1, 2 * mm), para(msgs("voided"), styles.verdict)]
-    out: list[Flowable] = [Spacer(1, 3 * mm), turnout_table(ballot.result, msgs, styles, width), Spacer(1, 3 * mm)]
+    out: list[Flowable] = [Spacer(1, 3 * mm)]
+    if ballot.voided:
+        out.append(para(msgs("void.note"), styles.verdict))
+    out.extend([turnout_table(ballot.result, msgs, styles, width), Spacer(1, 3 * mm)])
     table, notes = lines_table(ballot.result, msgs, styles, lambda k, v: format_value(k, v, msgs), width)
     if table is not None:
         out.append(table)

@@ -100,12 +100,19 @@ def annex_rows(
     return rows
 
 
-def reference_text(ctx: CertificateContext) -> str:
+def reference_text(ctx: CertificateContext, msgs: Messages) -> str:
     """Footer text tying every sheet to this certificate."""
     ref = f"{ctx.meeting.title} · {ctx.ballot.ballot_id}#{ctx.ballot.run}"
+    if ctx.ballot.voided:  # every sheet of a voided run's certificate says so
+        ref = f"{msgs('void.stamp')} · {ref}"
     if ctx.ballot.log is not None:
         ref += f" · {ctx.ballot.log.seq}/{ctx.ballot.log.digest[:12]}"
     return ref
+
+
+def certificate_title(ctx: CertificateContext, msgs: Messages) -> str:
+    """表决结果单, or 表决结果单（作废） for a voided run's re-issued certificate."""
+    return msgs("void.title") if ctx.ballot.voided else msgs("certificate.title")
 
 
 def _audit_and_qr(ctx: CertificateContext, msgs: Messages, styles: Styles) -> Flowable:
@@ -122,7 +129,9 @@ def certificate_flowables(ctx: CertificateContext, msgs: Messages, styles: Style
     ballot = ctx.ballot
     if ballot.secret and ballot.choices:
         raise ValueError(f"ballot {ballot.ballot_id} is secret: its choices must never be printed")
-    story: list[Flowable] = header(ctx.meeting, msgs("certificate.title"), styles)
+    story: list[Flowable] = header(ctx.meeting, certificate_title(ctx, msgs), styles)
+    if ballot.voided:
+        story.append(para(msgs("void.stamp"), styles.verdict))
     story.append(kv_table(meeting_rows(ctx.meeting, msgs) + ballot_rows(ballot, msgs, ctx.timezone), styles))
     story.extend(result_flowables(ballot, msgs, styles))
     story.append(Spacer(1, 4 * mm))
@@ -149,5 +158,5 @@ def render_certificate(ctx: CertificateContext, out: Output, language: str = "zh
     msgs = Messages(language)
     styles = make_styles(register_fonts(require_cjk=language == "zh-CN" or has_cjk(*strings(ctx))), msgs)
     story = certificate_flowables(ctx, msgs, styles)
-    title = msgs("titled", title=msgs("certificate.title"), name=ctx.ballot.title)
-    return build_document(out, story, styles, msgs, reference_text(ctx), title, ctx.qr_payload or "")
+    title = msgs("titled", title=certificate_title(ctx, msgs), name=ctx.ballot.title)
+    return build_document(out, story, styles, msgs, reference_text(ctx, msgs), title, ctx.qr_payload or "")

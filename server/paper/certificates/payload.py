@@ -90,8 +90,12 @@ def certificate_fields(
     result: Mapping[str, Any],
     seq: int,
     entry_digest: str,
+    void_seq: int | None = None,
 ) -> dict[str, Any]:
     """The fields a certificate's QR code signs, in compact form.
+
+    ``x`` (only on a voided run's re-issued certificate) is the log position of the
+    ``ballot.voided`` entry: the mark 作废 / VOID is signed with the counts.
 
     ``o`` lists every option once (first-seen order); each line in ``c`` is
     ``[line_id, n_o0, n_o1, ...]`` with ``null`` where that line has no such option.
@@ -118,6 +122,8 @@ def certificate_fields(
     }
     if isinstance(result.get("verdict"), str):
         fields["d"] = result["verdict"]
+    if void_seq is not None:
+        fields["x"] = void_seq
     if text_length(fields) > MAX_TEXT:
         # 500 candidates would not fit any QR symbol: sign the counts' digest instead; the
         # sheet prints every count, and a verifier recomputes the digest from the record

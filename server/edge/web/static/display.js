@@ -11,6 +11,9 @@
 import { Connection, ProtocolError, clock } from "/static/lib/protocol.js";
 import * as i18n from "/static/lib/i18n.js";
 import { t, tOr, num, date, clockText, joined, errorText } from "/static/lib/i18n.js";
+import { foldDocument } from "/static/lib/documents.js";
+import { presented, documentLayout } from "./wall_document.js";
+import { seatMap } from "/static/lib/seatmap.js";
 import { h, mount, statusBadge, optionLabel, verdictLabel, countKeys, ballotRuleText, ballotHeader, words } from "/static/lib/dom.js";
 import { tickTimers } from "/static/lib/floor.js";
 import { floorLayout, floorTakesWall } from "./display-floor.js";
@@ -76,6 +79,10 @@ function layout() {
   if (s.snap.closed) return "closed";
   if (mode === "attendance") return "idle";
   if (s.liveBallot()) return "ballot";
+  // the newer of a presented page and a speaker's turn has the wall
+  const shown = presented(s);
+  const speaking = s.snap.floor && s.snap.floor.speaker;
+  if (shown && !(speaking && speaking.since > (s.snap.page.at || 0))) return "document";
   if (floorTakesWall(s)) return "floor";
   if (s.lastClosed) return "result";
   return "idle";
@@ -87,10 +94,29 @@ function header(s, sub) {
     sub ? h("div", { class: "d-item" }, words(sub)) : null);
 }
 
+/** ?mode=attendance on an agenda with a [layout]: the room as a seat map, coloured by status. */
+function seatMapView(s, sum) {
+  const tiles = s.snap.members.map((m) => {
+    const status = s.snap.attendance[m.id] || "absent";
+    return { seat: m.seat, el: h("div", { class: `d-seat d-seat-${status}${m.votes ? "" : " observer"}`, "data-member": m.id, "data-status": status },
+      h("span", { class: "d-seat-no" }, m.seat), h("span", { class: "d-seat-name" }, m.name)) };
+  });
+  const { map, rest } = seatMap(s.snap.layout, tiles, "wall");
+  return h("section", { class: "layout layout-map", "data-layout": "seatmap" },
+    header(s, s.currentItem()?.title),
+    h("div", { class: "d-att d-att-small", id: "d-attendance" },
+      figure("summary.seated", sum.seated), figure("summary.present", sum.present, "present"),
+      figure("summary.leave", sum.leave), figure("summary.absent", sum.absent),
+      h("div", { class: `d-quorum ${sum.quorum_met ? "yes" : "no"}`, id: "d-quorum" },
+        sum.quorum_met ? t("summary.quorum_met") : t("summary.quorum_not_met", { needed: sum.quorum_needed }))),
+    map, rest.length ? h("div", { class: "d-seats" }, rest) : null);
+}
+
 function idle() {
   const s = conn.state;
   const item = s.currentItem();
   const sum = s.summary();
+  if (mode === "attendance" && s.snap.layout) return seatMapView(s, sum);
   return h("section", { class: "layout layout-idle", "data-layout": "idle" },
     h("h1", { class: "d-title" }, words(s.meeting.title)),
     h("div", { class: "d-date" }, date(s.meeting.date)),
@@ -145,6 +171,9 @@ function resultLayout() {
     h("div", { class: "d-kind", id: "d-kind" }, ballotHeader(b)),
     h("h1", { class: "d-btitle" }, words(b.title)),
     verdict ? h("div", { class: `d-verdict verdict-${verdict}`, id: "d-verdict", "data-verdict": verdict }, verdictLabel(verdict)) : null,
+    // the counts go with the verdict: a result nobody voted in is never a bare red word
+    h("div", { class: `d-verdict-counts${r.voted ? "" : " d-nobody"}`, id: "d-verdict-counts" },
+      t(r.voted ? "display.verdict_counts" : "display.nobody_voted", { voted: num(r.voted), present: num(r.present) })),
     linesView(r, true),
     h("div", { class: "d-figs" },
       small("result.seated", r.seated), small("result.present", r.present), small("result.voted", r.voted),
@@ -219,8 +248,9 @@ function render() {
     return;
   }
   document.title = `${s.meeting.title} — ${t("display.page")}`;
+  const document_ = () => documentLayout(s, token, render);
   const floor = () => floorLayout(s, header);
-  const view = { idle, ballot: ballotLayout, result: resultLayout, closed, floor }[which]();
+  const view = { idle, ballot: ballotLayout, result: resultLayout, closed, floor, document: document_ }[which]();
   const sig = view.outerHTML;
   if (sig === lastSig) return;
   lastSig = sig;
@@ -241,7 +271,8 @@ function tick() {
 function start() {
   const getToken = async () => token;
   conn = new Connection({ getToken, freshWhenLive: true });
-  conn.on(async (kind) => {
+  conn.on(async (kind, detail) => {
+    if (kind === "event") foldDocument(conn.state.snap, detail);
     if (kind === "welcome") {
       clock.sync();
       if (await i18n.load(i18n.pick(conn.state.meeting.language))) lastSig = null;

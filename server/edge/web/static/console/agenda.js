@@ -15,7 +15,7 @@ export function renderAgenda() {
       h("div", { class: "item-head" },
         h("span", { class: "item-title" }, words(item.title)),
         current ? h("span", { class: "tag tag-current" }, t("console.current_item"))
-          : h("button", { class: "btn small", id: `item-${item.id}`, disabled: busy, onclick: () => ui.command("select_item", { item: item.id }) }, t("console.select_item"))),
+          : h("button", { class: "btn small", id: `item-${item.id}`, disabled: busy || s.snap.closed, onclick: () => ui.command("select_item", { item: item.id }) }, t("console.select_item"))),
       h("ul", { class: "ballots" }, item.ballots.map((id) => {
         const b = s.ballot(id);
         if (!b) return null;

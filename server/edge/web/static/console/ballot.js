@@ -1,7 +1,7 @@
 // Ballot control: open (with a countdown), hold, resume, close, announce, void, re-run,
 // further rounds; live progress; the result with the named annex; printing.
 
-import { t, joined } from "/static/lib/i18n.js";
+import { t, joined, num } from "/static/lib/i18n.js";
 import { h, mount, resultView, ballotRuleText, ballotHeader, choiceText, words } from "/static/lib/dom.js";
 import { ui } from "./ui.js";
 
@@ -94,7 +94,7 @@ export function renderBallot() {
     controls.push(h("button", {
       class: "btn primary danger", id: "close-ballot", disabled: busy,
       onclick: async () => {
-        if ((await confirmStep(t("console.confirm_close", { title: b.title }), t("console.close"))) !== null) {
+        if ((await confirmStep(closeBallotText(b), t("console.close"))) !== null) {
           command("close_ballot", { ballot: b.id }, t("console.done_close"));
         }
       },
@@ -130,6 +130,7 @@ export function renderBallot() {
     }, t("console.void")));
   }
 
+  if (s.snap.closed) controls.length = 0; // the sitting is over: nothing left to run
   const parts = [
     h("div", { class: "bhead" },
       h("div", {},
@@ -156,6 +157,14 @@ export function renderBallot() {
         r.result ? resultView(r.result, { detail: false }) : null))));
   }
   mount($("ballot"), parts);
+}
+
+/** The close confirmation says how many present have voted, and warns when nobody has. */
+function closeBallotText(b) {
+  const { voted, present } = ui.conn.state.turnout(b);
+  const lines = [t("console.confirm_close", { title: b.title }), t("console.voted_of_present", { voted: num(voted), present: num(present) })];
+  if (!voted) lines.push(t("console.nobody_voted"));
+  return lines.join("\n");
 }
 
 function progressView(b) {

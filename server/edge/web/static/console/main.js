@@ -10,14 +10,16 @@ import { ui } from "./ui.js";
 import { renderAgenda } from "./agenda.js";
 import { renderBallot, followEvent } from "./ballot.js";
 import { renderAttendance, downLines, lineText } from "./attendance.js";
+import { renderDocuments, followDocuments } from "./documents.js";
 import { renderFloor } from "./floor.js";
 import { tickTimers } from "/static/lib/floor.js";
 import { followHead, renderHead } from "./head.js";
+import { renderPaper } from "./paper.js";
 
 const $ = (id) => document.getElementById(id);
 
 /** The panels, in page order: each renders itself from `ui.conn.state`. */
-const PANELS = [renderAgenda, renderFloor, renderBallot, renderAttendance, renderHead];
+const PANELS = [renderAgenda, renderFloor, renderBallot, renderAttendance, renderPaper, renderHead, renderDocuments];
 let linesDown = new Set(); // keypad lines shown down at the last render: their return is announced
 
 async function session() {
@@ -77,13 +79,15 @@ async function main() {
   });
   const getToken = async () => {
     if (!ui.csrf) await session();
-    return (await ui.api("/api/console/token")).token;
+    ui.token = (await ui.api("/api/console/token")).token; // also the documents panel's, for HTTP
+    return ui.token;
   };
   getToken.canRefresh = true;
   ui.conn = new Connection({ getToken });
   ui.render = render;
   ui.conn.on(async (kind, detail) => {
     if (kind === "event") followEvent(detail);
+    if (kind === "event") followDocuments(detail);
     if (kind === "event" && detail.name === "keypad.line") {
       if (detail.online && linesDown.has(detail.line)) ui.toast(t("console.keypad_line_back", { line: detail.line }), "ok");
       if (!detail.online && !linesDown.has(detail.line)) ui.toast(lineText({ name: detail.line, ...detail }), "error");

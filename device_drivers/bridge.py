@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from device_drivers.bridge_config import BridgeConfig
@@ -60,13 +60,20 @@ class Bridge:
     """Runs the keypad lines of one configuration against one server."""
 
     def __init__(
-        self, config: BridgeConfig, server: str | None = None, *, token: str | None = None, cast_timeout: float = 10.0
+        self,
+        config: BridgeConfig,
+        server: str | Sequence[str] | None = None,
+        *,
+        token: str | None = None,
+        cast_timeout: float = 10.0,
     ) -> None:
         self.config = config
-        url = server or config.server
-        if not url:
+        given = [server] if isinstance(server, str) else list(server or ())
+        # several URLs (a leader and its standbys; commas or repeated --server): tried in turn
+        self.servers = [u.strip() for s in (given or [config.server or ""]) for u in s.split(",") if u.strip()]
+        if not self.servers:
             raise ValueError("no server URL: pass --server or set `server` in the configuration")
-        self.server: str = url
+        self.server: str = ", ".join(self.servers)
         self.token = token or config.device_token()
         self.cast_timeout = cast_timeout
         self.client: Client | None = None
@@ -105,7 +112,7 @@ class Bridge:
     async def start(self) -> None:
         quiet_wire_loggers()
         self._loop = asyncio.get_running_loop()
-        self.client = Client(self.server, self.token)
+        self.client = Client(self.servers, self.token)
         welcome = await self.client.connect()
         if not self.client.events.empty():
             self.client.events.get_nowait()  # the welcome's snapshot, read just below

@@ -28,7 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", required=True, help="bridge configuration (TOML, see docs/keypads.md)")
     parser.add_argument(
         "--server",
-        help="WebSocket URL of the server, e.g. ws://127.0.0.1:8000/ws (default: `server` in the configuration)",
+        action="append",
+        help="WebSocket URL of the server, e.g. ws://127.0.0.1:8000/ws (default: `server` in the configuration);"
+        " repeat it (or separate URLs by commas) for a leader and its standbys, tried in turn",
     )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser

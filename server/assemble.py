@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,19 +38,24 @@ from .edge.network import Reach
 from .edge.origins import OriginPolicy
 from .edge.records_http import RecordRoutes
 from .edge.serving import ConnectionGate, ConnectionLimits, uvicorn_config
+from .edge.standby import ready_route, step_down_route
 from .edge.web.routes import PageFolders, package_folder
 from .edge.web.routes import routes as page_routes
 from .edge.welcome import WelcomeCache
 from .edge.ws import Endpoint
 from .live import sittings
 from .live.collector import CollectorPolicy
+from .live.follower import Follower
 from .live.issuing import RETRY, Issuer
 from .live.oplog import OperationsLog
-from .live.sitting import Sitting
+from .live.sitting import Sitting, Warm
 from .live.writer import favour_writer_thread
 from .paper import certificates as cert
 from .paper.fonts import has_cjk, strings
+from .store.leadership import Leadership
 from .store.sql import SQLStore
+
+log = logging.getLogger("hemicycle.assemble")
 
 
 @dataclass
@@ -72,6 +79,7 @@ class ServerConfig:
     connection_limits: ConnectionLimits = field(default_factory=ConnectionLimits)  # timeouts and caps
     trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For is believed (none by default)
     issue_retry: tuple[float, float] = RETRY  # first and longest pause between attempts at a certificate
+    lease: float = 5.0  # PostgreSQL: a leader silent this long loses the lock (server/store/leadership.py)
     resume: bool = False  # the record may hold another agenda than ``agenda``: continue it (server/live/sittings.py)
     escrow_dir: Path | None = (
         None  # urn keys of open secret ballots (server/store/urn_keys.py); None: <data_dir>/escrow
@@ -124,6 +132,15 @@ class Assembly:
         # the sitting and what follows it
         self.store = SQLStore(config.db_url, config.escrow_dir or data / "escrow")
         self.sitting = Sitting(self.store, config.agenda)
+        # on PostgreSQL several servers may share the sitting: one leads, the others stand by
+        self.leadership = None if self.store.is_sqlite else Leadership(self.store.url, config.lease)
+        if self.leadership is not None:
+            self.store.fence = self.leadership.fence
+        self.follower: Follower | None = None
+        self.leading = False
+        # called on any thread when this server stops leading; `serve` exits (server/cli_standby.py)
+        self.on_step_down: Callable[[str], None] = lambda why: None
+        self._standby: asyncio.Task[None] | None = None
         limits = config.limits
         budget = Budget(limits.max_queued_messages, limits.max_queued_bytes, limits.max_queued_bytes_total)
         self.hub = Hub(self.sitting, limits.idle_timeout, budget)
@@ -145,6 +162,8 @@ class Assembly:
             self.origins,
             routes=[
                 health_route(sitting),
+                ready_route(self.status),
+                step_down_route(identities, self.step_down),
                 *documents.routes(),
                 *records.routes(),
                 *page_routes(
@@ -153,6 +172,7 @@ class Assembly:
             ],
             lifespan=self._lifespan,
         )
+        app.leading = lambda: self.leading
         app.state.assembly = self  # for tests and the command line, never for handlers
         return app
 
@@ -170,9 +190,59 @@ class Assembly:
             await self.stop()
 
     async def start(self) -> None:
+        """Lead at once, or (PostgreSQL, another server leads) follow the log until the lock is ours."""
         favour_writer_thread()
+        if self.leadership is not None:
+            loop = asyncio.get_running_loop()
+            self.leadership.on_lost = self._lost
+            if not await asyncio.to_thread(self.leadership.try_acquire):
+                self.follower = Follower(self.store, self.leadership)
+                self._standby = loop.create_task(self._stand_by())
+                return
+        await self._lead(None)
+
+    async def _stand_by(self) -> None:
+        assert self.follower is not None and self.leadership is not None
+        try:
+            warm = await asyncio.to_thread(self.follower.wait_to_lead)
+            if warm is None:  # stopped while standing by
+                return
+            began = time.monotonic()
+            await self._lead(warm)
+            log.info("took over the sitting: serving %.2f s after taking the lock", time.monotonic() - began)
+        except Exception as exc:
+            log.exception("taking over failed")
+            self.leadership.release()  # a lock held by a server that does not serve blocks the others
+            self._lost(f"taking over failed: {exc}")
+
+    def status(self) -> dict[str, object]:
+        """What ``GET /ready`` says: whether this server leads, its log position and epoch."""
+        lead = self.leadership
+        seq = self.sitting.durable_seq if self.leading or self.follower is None else self.follower.seq
+        return {"leading": self.leading, "seq": seq, "epoch": lead.epoch if lead else None}
+
+    def _lost(self, why: str) -> None:
+        """Another server leads now (this one was fenced or lost its lock): stop serving.
+
+        Called on the thread that found out (the heartbeat, or the writer in a fenced commit),
+        before that commit's failure is answered: `serve` exits there and then, so no client
+        is told "unavailable" for a vote the new leader will take when it is re-sent."""
+        self.leading = False
+        self.on_step_down(why)
+
+    async def step_down(self) -> None:
+        """Planned switch-over: refuse new requests, commit what was decided, give up the lock."""
+        if not self.leading or self.leadership is None:
+            return
+        self.leading = False
+        await self.hub.stop()
+        await self.sitting.stop()
+        self.leadership.release()
+        self.on_step_down("planned step-down")
+
+    async def _lead(self, warm: Warm | None) -> None:
         sitting = self.sitting
-        await sitting.start()
+        await sitting.start(warm)
         stored = sitting.meeting.agenda.source
         if not self.config.resume and sittings.identity(stored) != sittings.identity(self.config.agenda.source):
             await sitting.stop()
@@ -191,6 +261,7 @@ class Assembly:
         public = self.key.public_key()
         await sitting.execute(c.RecordServerKey(cert.public_key_pem(public), cert.public_key_fingerprint(public)))
         await self._add_agenda_documents()
+        self.leading = True
 
     def _follow_documents(self) -> None:
         """Pre-render pages of every document the record holds (after a restart); pause while
@@ -232,6 +303,10 @@ class Assembly:
             await self.sitting.execute(c.AddDocument(info.to_dict(), spec.id, True))
 
     async def stop(self) -> None:
+        if self.follower is not None:
+            self.follower.stop.set()
+        if self._standby is not None:
+            await asyncio.gather(self._standby, return_exceptions=True)
         await self.issuer.stop()
         self.issuer.close()
         await self.pages.close()
@@ -239,6 +314,8 @@ class Assembly:
         self.auth.close()
         await self.hub.stop()
         await self.sitting.stop()
+        if self.leadership is not None:
+            self.leadership.release()
         self.store.close()
         self.collector.close()
 

@@ -10,6 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
+from . import cli_standby as standby_cli
 from .cli_record import add_record_commands
 from .core.errors import AgendaError
 
@@ -85,6 +86,7 @@ def _serve(args: argparse.Namespace) -> int:
         escrow_dir=Path(args.escrow_dir) if args.escrow_dir else None,
         public_url=public_url,
         tls_ca=tls_ca,
+        lease=args.lease,
     )
     try:
         assembly = Assembly(config)
@@ -95,6 +97,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"Cannot serve this sitting: {exc.message}", file=sys.stderr)
         return 2
     app = assembly.app()
+    assembly.on_step_down = standby_cli.exit_on_step_down
     if bool(args.tls_cert) != bool(args.tls_key):
         print("give both --tls-cert and --tls-key (see: hemicycle tls init)", file=sys.stderr)
         return 2
@@ -323,12 +326,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     serve.add_argument("--tls-cert", help="server certificate (PEM, with its chain): serve HTTPS and WSS on the port")
     serve.add_argument("--tls-key", help="the certificate's private key (PEM)")
+    standby_cli.add_serve_options(serve)
     serve.add_argument(
         "--escrow-dir",
         help="where the keys of open secret ballots are kept until their close (default <data-dir>/escrow; "
         "put it apart from the database, e.g. on a tmpfs or another disk)",
     )
     serve.set_defaults(run=_serve)
+    standby_cli.add_commands(sub)
 
     st = sub.add_parser("sittings", help="list the sittings under a data root, with their state")
     st.add_argument("--data-root", default="var", help="a folder of sitting folders (default var)")

@@ -2,7 +2,8 @@
 
 Connects and authenticates, keeps the newest snapshot and the sequence number of the
 last event seen, and after a drop reconnects with backoff and resumes from that number,
-so no event is missed. Casts carry an idempotency key and are re-sent after a
+so no event is missed. Given several server URLs (a leader and its standbys, docs/
+operations.md "Hot standby"), it tries the next one at each reconnection. Casts carry an idempotency key and are re-sent after a
 reconnection until acknowledged: the server counts a resent cast once and answers with
 the original acknowledgement. Clerk commands are not re-sent (they are not idempotent);
 a command cut off by a drop fails with ConnectionLost and the caller decides.
@@ -15,11 +16,11 @@ import itertools
 import json
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import websockets
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin
 
 log = logging.getLogger("hemicycle.client")
@@ -39,7 +40,7 @@ class ConnectionLost(Exception):
 class Client:
     def __init__(
         self,
-        url: str,
+        url: str | Sequence[str],
         token: str,
         *,
         reconnect: bool = True,
@@ -48,7 +49,11 @@ class Client:
         backoff: tuple[float, float] = (0.05, 3.0),
         ping_interval: float = 20.0,
     ) -> None:
-        self.url, self.token, self.reconnect, self.origin = url, token, reconnect, origin
+        self.urls = [url] if isinstance(url, str) else list(url)
+        if not self.urls:
+            raise ValueError("give at least one server URL")
+        self.url = self.urls[0]  # the one connected to, or tried next
+        self.token, self.reconnect, self.origin = token, reconnect, origin
         self.on_message = on_message
         self.backoff = backoff
         self.ping_interval = ping_interval
@@ -80,6 +85,10 @@ class Client:
             raise ConnectionLost(f"no welcome from {self.url} within {timeout} s")
         assert self.welcome is not None
         return self.welcome
+
+    async def connected(self, timeout: float = 30.0) -> None:
+        """Wait until connected and welcomed (again, after a drop or a server's takeover)."""
+        await asyncio.wait_for(self._ready.wait(), timeout)
 
     async def close(self) -> None:
         self._closing = True
@@ -125,12 +134,18 @@ class Client:
                 raise
             except (TimeoutError, OSError, ConnectionClosed) as exc:
                 log.debug("connection to %s lost: %s", self.url, exc)
+            except InvalidStatus as exc:
+                # a proxy with no leader behind it yet (502, 503), a server taking over: retry
+                if exc.response.status_code < 500:
+                    raise
+                log.debug("connection to %s refused: %s", self.url, exc)
             finally:
                 self._ws = None
                 self._ready.clear()
                 self._fail_unsafe()
             if not self.reconnect or self._closing:
                 return
+            self.url = self.urls[(self.urls.index(self.url) + 1) % len(self.urls)]
             await asyncio.sleep(delay)
             delay = min(self.backoff[1], delay * 2)
 

@@ -19,7 +19,7 @@ import pytest
 
 HOST = "127.0.0.1:5432"
 ADMIN_URL = f"postgresql://postgres@{HOST}/postgres"
-TABLES = ("urn", "participation", "events", "alembic_version")
+TABLES = ("urn", "participation", "events", "leadership", "alembic_version")
 
 
 def _connect(url: str | None = None):

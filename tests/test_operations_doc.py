@@ -30,7 +30,7 @@ def documented_commands() -> list[list[str]]:
     text = re.sub(r"\\\n\s*", " ", text)  # shell line continuations
     found = []
     for match in re.finditer(
-        r"(?:^|[`\s/])hemicycle ((?:serve|tls|sittings|archive|verify|console-password)[^`\n]*)", text
+        r"(?:^|[`\s/])hemicycle ((?:serve|tls|sittings|archive|verify|console-password|step-down|leader)[^`\n]*)", text
     ):
         words = shlex.split(match.group(1).split("#")[0])
         found.append(words)

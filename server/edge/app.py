@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -14,6 +15,7 @@ from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
 from ..live.sitting import Sitting
+from . import standby
 from .origins import OriginPolicy
 from .ws import Endpoint
 
@@ -34,10 +36,14 @@ class HemicycleApp(Starlette):
         self.ws_endpoint = ws_endpoint
         self.origins = origins
         self._last_warning = 0.0
+        self.leading: Callable[[], bool] = lambda: True  # False on a standby (server/edge/standby.py)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket") and not self._host_allowed(scope):
             await self._misdirected(scope, receive, send)
+            return
+        if scope["type"] in ("http", "websocket") and not self.leading() and scope["path"] != standby.READY_PATH:
+            await standby.refuse(scope, receive, send)
             return
         if scope["type"] == "websocket" and scope["path"] == scope.get("root_path", "") + "/ws":
             await self.ws_endpoint(dict(scope), receive, send)  # type: ignore[arg-type]

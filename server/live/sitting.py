@@ -23,7 +23,7 @@ from ..core import commands as c
 from ..core import events as e
 from ..core.agenda import Agenda
 from ..core.ballot_state import LIFECYCLE
-from ..core.chain import GENESIS
+from ..core.chain import GENESIS, LogEntry
 from ..core.decision import Receipt, Warning
 from ..core.kinds import urn_block
 from ..core.ledger import Ledger
@@ -50,6 +50,7 @@ class Outcome(NamedTuple):
     warnings: tuple[Warning, ...] = ()
 
 
+Warm = tuple[Meeting | None, list[str], list[tuple[int, e.Event]]]  # what replay returns
 Reply = Callable[[Outcome | None, BaseException | None], None]  # (outcome, None) or (None, Unavailable)
 
 
@@ -69,8 +70,19 @@ def replay(store: EventStore) -> tuple[Meeting | None, list[str], list[tuple[int
         return None, [], []
     history: list[tuple[int, e.Event]] = []
     hashes: list[str] = []
-    meeting: Meeting | None = None
-    for entry in stored.entries:
+    meeting = fold(None, stored.entries, hashes, history)
+    assert meeting is not None
+    for u in stored.urn:
+        meeting.apply(e.SecretChoice(u.ballot, u.run, u.entry, orjson.loads(u.choice)))
+    return meeting, hashes, history
+
+
+def fold(
+    meeting: Meeting | None, entries: Iterable[LogEntry], hashes: list[str], history: list[tuple[int, e.Event]]
+) -> Meeting | None:
+    """Apply log entries (in order) to ``meeting`` (None: the first must open the sitting);
+    append their hashes and events. Used by replay and by a standby following the log."""
+    for entry in entries:
         event = e.from_data(orjson.loads(entry.body))
         if meeting is None:
             assert isinstance(event, e.SittingOpened), "the log must begin with sitting.opened"
@@ -79,10 +91,7 @@ def replay(store: EventStore) -> tuple[Meeting | None, list[str], list[tuple[int
             meeting.apply(event, entry.seq)
         history.append((entry.seq, event))
         hashes.append(entry.hash)
-    assert meeting is not None
-    for u in stored.urn:
-        meeting.apply(e.SecretChoice(u.ballot, u.run, u.entry, orjson.loads(u.choice)))
-    return meeting, hashes, history
+    return meeting
 
 
 def new_urn_entry() -> str:
@@ -119,9 +128,12 @@ class Sitting:
         self._stale = False  # a commit failed and the state could not yet be rebuilt from the store
 
     # -- lifecycle ------------------------------------------------------------------
-    async def start(self) -> None:
-        """Resume the sitting stored in the store, or open a new one on the agenda."""
-        meeting, hashes, history = await asyncio.to_thread(replay, self.store)
+    async def start(self, warm: Warm | None = None) -> None:
+        """Resume the sitting stored in the store, or open a new one on the agenda.
+
+        ``warm``: the state a standby kept by following the log (server/live/follower.py),
+        already caught up with the store; then nothing is replayed."""
+        meeting, hashes, history = warm if warm is not None else await asyncio.to_thread(replay, self.store)
         fresh = meeting is None
         self._adopt(meeting or Meeting(self.agenda), hashes, history)
         await asyncio.to_thread(self._seal_ended)

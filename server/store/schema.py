@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Integer, MetaData, PrimaryKeyConstraint, String, Table, Text
+from sqlalchemy import BigInteger, Column, Integer, MetaData, PrimaryKeyConstraint, String, Table, Text
 
 metadata = MetaData()
 
@@ -36,4 +36,14 @@ urn = Table(
     Column("run", Integer, nullable=False),
     Column("choice", Text, nullable=False),
     sqlite_with_rowid=False,
+)
+
+# One row (id 1): the epoch of the current leader (server/store/leadership.py). Every
+# commit on PostgreSQL reads it FOR SHARE and must find its own epoch there.
+leadership = Table(
+    "leadership",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("epoch", BigInteger, nullable=False),
+    Column("leader", Text, nullable=False),
 )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import random
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -104,6 +105,9 @@ class SQLStore(EventStore):
         migrate(self.engine)
         self._shuffle = random.SystemRandom().shuffle
         self.escrow = Escrow(Path(escrow_dir) if escrow_dir is not None else default_escrow(url))
+        # PostgreSQL with several servers: run first in every commit transaction, raises when
+        # another server leads (server/store/leadership.py, Leadership.fence)
+        self.fence: Callable[[Connection], None] | None = None
 
     def load(self) -> StoredLog:
         """The log, and the urn with every choice readable: an open ballot's decrypted with its
@@ -115,6 +119,12 @@ class SQLStore(EventStore):
             [LogEntry(r.seq, r.name, r.body, r.prev, r.hash) for r in rows],
             [UrnEntry(r.entry, r.ballot, r.run, self._clear(r.ballot, r.run, r.choice)) for r in urn_rows],
         )
+
+    def load_urn(self) -> list[UrnEntry]:
+        """The urn alone, readable as in ``load``: what a standby adds when it takes over."""
+        with self.engine.connect() as conn:
+            urn_rows = conn.execute(select(urn).order_by(urn.c.entry)).all()
+        return [UrnEntry(r.entry, r.ballot, r.run, self._clear(r.ballot, r.run, r.choice)) for r in urn_rows]
 
     def _clear(self, ballot: str, run: int, choice: str) -> str:
         if not is_sealed(choice):
@@ -145,6 +155,8 @@ class SQLStore(EventStore):
         self._shuffle(puts)  # no trace of arrival order inside a group commit
         try:
             with self.engine.begin() as conn:
+                if self.fence is not None:
+                    self.fence(conn)
                 if batch.entries:
                     check_sequence(conn.execute(select(func.max(events.c.seq))).scalar() or 0, batch.entries)
                     self._insert_rows(

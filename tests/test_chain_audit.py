@@ -298,3 +298,14 @@ def test_the_urn_digest_is_what_an_auditor_recomputes_from_the_documented_formul
     spelled = sorted(json.dumps(c, sort_keys=True, separators=(",", ":"), ensure_ascii=False) for c in choices)
     assert urn_digest(choices) == hashlib.sha256("\n".join(spelled).encode("utf-8")).hexdigest()
     assert urn_digest(list(reversed(choices))) == urn_digest(choices)  # no order survives
+
+
+def test_the_canonical_spelling_refuses_what_json_cannot_say() -> None:
+    """NaN and infinities have no JSON spelling: hashing "NaN" would chain an entry no other
+    JSON reader can parse back (a mutation allowing it went unnoticed)."""
+    from server.core.chain import canonical
+
+    for bad in (float("nan"), float("inf"), {"x": float("-inf")}):
+        with pytest.raises(ValueError):
+            canonical(bad)
+    assert canonical({"b": "王", "a": [1, 2.5]}) == '{"a":[1,2.5],"b":"王"}'

@@ -189,3 +189,27 @@ def test_fractions_outside_the_bounds_are_refused_as_value_errors_that_say_why(v
     another exception escaping from Fraction() itself."""
     with pytest.raises(ValueError, match=said):
         parse_fraction(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (2, "2 must lie between 0 and 1"),
+        ("3/2", "'3/2' must lie between 0 and 1"),
+        ("1e-5000", '\'1e-5000\' must be a fraction such as "1/2" or "0.5" (at most 6 digits a part)'),
+        (None, 'must be a fraction such as "1/2" or "0.5"'),
+    ],
+)
+def test_a_refused_fraction_says_what_was_given(value: object, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        parse_fraction(value)
+    assert str(info.value) == message
+
+
+def test_a_rule_that_is_neither_a_preset_nor_a_table_is_named() -> None:
+    with pytest.raises(ValueError) as info:
+        threshold_from_dict_or_preset("two_thirds", "for")
+    assert str(info.value) == f"unknown rule preset 'two_thirds'; presets: {', '.join(PRESETS)}"
+    with pytest.raises(ValueError) as info:
+        threshold_from_dict_or_preset(3, "for")
+    assert str(info.value) == "rule must be a preset name or a table"

@@ -48,10 +48,12 @@ class Errors:
     """JavaScript errors and console errors/warnings of every page watched."""
 
     seen: list[str] = field(default_factory=list)
+    expected: tuple[str, ...] = ()  # console texts a test expects, with its reason beside it
 
     def watch(self, page: Any, name: str) -> Any:
         def on_console(msg: Any) -> None:
-            if msg.type in ("error", "warning") and not any(n in msg.text for n in NETWORK_NOISE):
+            noise = (*NETWORK_NOISE, *self.expected)
+            if msg.type in ("error", "warning") and not any(n in msg.text for n in noise):
                 self.seen.append(f"{name} console.{msg.type}: {msg.text}")
 
         page.on("console", on_console)

@@ -46,7 +46,9 @@ async def test_the_chinese_sample_from_pairing_to_the_signed_record(tmp_path: Pa
     set_password(tmp_path, PASSWORD)
     agenda = load_agenda(ROOT / "agendas" / "standing-committee.zh.toml")
     srv = await serve(tmp_path, agenda, agenda_dir=ROOT / "agendas")
-    errors = Errors()
+    # closing the sitting recalls the confidential document while a tablet may be prefetching
+    # its pages: that fetch is answered 410 (as it must), which Chromium logs as a failed load
+    errors = Errors(expected=("the server responded with a status of 410 (Gone)",))
     files = tmp_path / "downloads"
     files.mkdir()
     try:

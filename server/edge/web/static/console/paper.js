@@ -18,8 +18,12 @@ let issued = new Map();
 let listening = false;
 let fetching = null;
 
+/** The clerk's token for HTTP: the one the console's connection holds. Minting one per
+ * request would retire it (a session keeps only a few tokens), and the documents panel and
+ * the next reconnection would then be refused. */
 async function bearer() {
-  return (await ui.api("/api/console/token")).token;
+  if (!ui.token) ui.token = (await ui.api("/api/console/token")).token;
+  return ui.token;
 }
 
 async function refresh() {

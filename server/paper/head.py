@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ..core import events as e
 from ..core.audit import Problem
 from ..core.chain import LogEntry
+from ..documents.blobs import atomic_write
 from . import certificates as cert
 from .certificates.payload import PREFIX, SIGNATURE_BYTES, VERSION
 
@@ -56,16 +55,7 @@ def write_head_file(folder: Path, key: Ed25519PrivateKey, seq: int, digest: str)
         f"{seq}:{digest}\n{sign_head(key, seq, digest)}\n"
         "# the log's last entry when this was written: hemicycle verify --head-from this file\n"
     )
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{HEAD_FILE}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, text.encode())  # 0600 from its first byte (mkstemp), fsynced with its folder
     return path
 
 

@@ -42,7 +42,7 @@ async def post_document(srv: LiveServer, data: bytes, title: str) -> httpx.Respo
 
 
 async def render_status(srv: LiveServer, doc: str) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with httpx.AsyncClient(base_url=srv.http, timeout=WAIT) as http:
         r = await http.get(f"/api/documents/{doc}/render", headers=bearer(srv.creds["clerk"]["token"]))
     assert r.status_code == 200, r.text
     return r.json()
@@ -72,7 +72,7 @@ async def test_a_nested_xobject_bomb_is_refused_at_upload_and_the_server_carries
         assert body["error"] == "too_complex" and "768 MiB" in body["message"], body
         # ...that cost a limited worker, not the server: still healthy, its memory as it was
         assert server_peak_rss_mib() < before + 200
-        async with httpx.AsyncClient(base_url=srv.http) as http:
+        async with httpx.AsyncClient(base_url=srv.http, timeout=WAIT) as http:
             assert (await http.get("/health")).json()["ok"] is True
         fine = await post_document(srv, make_pdf(2), "fine")
         assert fine.status_code == 201, fine.text
@@ -98,7 +98,7 @@ async def test_a_page_that_draws_for_minutes_is_killed_and_its_document_marked_f
         assert "page 1 needs more than 10 s" in status["error"]["message"]
         # a reader's fetch is answered at once with the reason, never rendered again
         seat = srv.seat_token("S001")
-        async with httpx.AsyncClient(base_url=srv.http) as http:
+        async with httpx.AsyncClient(base_url=srv.http, timeout=WAIT) as http:
             page = await http.get(f"/api/documents/{slow_id}/pages/1", headers=bearer(seat))
             assert page.status_code == 500 and page.json()["error"] == "too_complex"
             # the other document renders, and a member reads it

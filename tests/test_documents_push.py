@@ -17,6 +17,8 @@ from terminal_client import Client
 from tests.fixtures.documents import make_encrypted_pdf, make_pdf
 from tests.support import LiveServer, bearer, make_agenda, serving
 
+HANG_GUARD = 60  # seconds for an HTTP answer: only turns a hang into a failure (a loaded machine validates slowly)
+
 
 @pytest.fixture
 async def sitting(tmp_path: Path) -> Any:
@@ -26,7 +28,7 @@ async def sitting(tmp_path: Path) -> Any:
 
 async def upload(srv: LiveServer, data: bytes, name: str = "draft.pdf", **fields: str) -> httpx.Response:
     form = {"title": "物业管理条例（草案）", "item": "item1", **fields}
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with httpx.AsyncClient(base_url=srv.http, timeout=HANG_GUARD) as http:
         return await http.post(
             "/api/documents",
             files={"file": (name, data, "application/pdf")},
@@ -36,7 +38,7 @@ async def upload(srv: LiveServer, data: bytes, name: str = "draft.pdf", **fields
 
 
 async def get(srv: LiveServer, path: str, token: str, **headers: str) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with httpx.AsyncClient(base_url=srv.http, timeout=HANG_GUARD) as http:
         return await http.get(path, headers={**bearer(token), **headers})
 
 
@@ -54,7 +56,7 @@ async def test_a_pushed_document_reaches_every_seat_which_fetches_its_pages(sitt
 
     async def fetch_all(seat: Client, token: str) -> list[bytes]:
         pages = []
-        async with httpx.AsyncClient(base_url=sitting.http) as http:
+        async with httpx.AsyncClient(base_url=sitting.http, timeout=HANG_GUARD) as http:
             for n in range(1, 5):
                 r = await http.get(f"/api/documents/{doc['id']}/pages/{n}", headers=bearer(token))
                 assert r.status_code == 200 and r.headers["content-type"] == "image/webp"
@@ -171,7 +173,7 @@ async def test_bad_uploads_are_refused_with_their_code_and_store_nothing(
 
 
 async def test_only_the_clerk_uploads(sitting: LiveServer) -> None:
-    async with httpx.AsyncClient(base_url=sitting.http) as http:
+    async with httpx.AsyncClient(base_url=sitting.http, timeout=HANG_GUARD) as http:
         r = await http.post(
             "/api/documents",
             files={"file": ("a.pdf", make_pdf(1), "application/pdf")},

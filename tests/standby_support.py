@@ -117,6 +117,13 @@ class Pair:
         leading = [n for n, (port, proc) in self.servers.items() if proc.poll() is None and ready(port) == 200]
         return leading[0] if len(leading) == 1 else None
 
+    def leader_becomes(self, name: str, within: float = 30.0) -> str | None:
+        """The leader once ``name`` leads (a readiness probe on a loaded machine can miss once)."""
+        deadline = time.monotonic() + within
+        while (found := self.leader()) != name and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return found
+
     def start_proxy(self) -> None:
         self.front = free_port()
         ports = [port for port, _ in self.servers.values()]

@@ -115,7 +115,7 @@ async def test_sigkill_of_the_leader_mid_burst_loses_and_doubles_nothing(pair: P
     os.kill(pair.proc("a").pid, signal.SIGKILL)
     await asyncio.to_thread(pair.proc("a").wait)
     await burst  # the library re-sends unacknowledged casts to whoever leads now
-    assert pair.leader() == "b"
+    assert await asyncio.to_thread(pair.leader_becomes, "b") == "b"
     assert len(acked) == SEATS
     await finish(pair, clerk, clients, acked)
 
@@ -179,7 +179,7 @@ async def test_a_planned_step_down_during_an_open_ballot_loses_nothing(pair: Pai
     assert down.returncode == 0, down.stderr
     assert await asyncio.to_thread(pair.proc("a").wait, 30) == STEPPED_DOWN
     await burst
-    assert pair.leader() == "b"
+    assert await asyncio.to_thread(pair.leader_becomes, "b") == "b"
     leader = await asyncio.to_thread(
         subprocess.run, [*HEMICYCLE, "leader", "--db", pair.db], capture_output=True, text=True, cwd=ROOT
     )

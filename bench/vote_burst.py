@@ -30,7 +30,6 @@ import os
 import resource
 import signal
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -44,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 TARGET_RATE, TARGET_P99 = 0.8, 1.3
 sys.path.insert(0, str(ROOT))
+from bench.burst_backend import BACKENDS, Backend  # noqa: E402
 from bench.record import append_section, machine  # noqa: E402
 
 # ---------------------------------------------------------------------------------------
@@ -721,17 +721,6 @@ async def run_hemicycle(
     return results, failures, info
 
 
-def db_counts(db: Path, rounds: int) -> dict[str, int]:
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        out = {}
-        for r in range(1, rounds + 1):
-            out[f"b{r}"] = con.execute("SELECT count(*) FROM participation WHERE ballot = ?", (f"b{r}",)).fetchone()[0]
-        return out
-    finally:
-        con.close()
-
-
 def med(rows: list[dict[str, Any]], key: str) -> float:
     return statistics.median(r[key] for r in rows)
 
@@ -791,6 +780,11 @@ def main(argv: list[str] | None = None) -> int:
         help="run the server from another source tree (e.g. `git worktree add /tmp/base main`): a baseline",
     )
     p.add_argument("--budget", type=float, default=170.0, help="seconds for the whole run")
+    p.add_argument(
+        "--backends",
+        default="sqlite",
+        help="stores to measure in turn, comma-separated: sqlite, postgres (a standby following; bench/burst_backend.py)",
+    )
     args = p.parse_args(argv)
     if args.child == "_serve":
         child_serve(args)
@@ -812,55 +806,20 @@ def main(argv: list[str] | None = None) -> int:
     signal.alarm(int(args.budget) + 1)
 
     tmp = Path(tempfile.mkdtemp(prefix="hemicycle-bench-"))
-    agenda, db, creds_path = tmp / "agenda.toml", tmp / "sitting.db", tmp / "credentials.json"
+    agenda = tmp / "agenda.toml"
     write_agenda(agenda, args.seats, args.rounds, args.secret)
     procs: list[subprocess.Popen] = []
     echo_rows: list[dict[str, Any]] = []
-    hemi_rows: list[dict[str, Any]] = []
     asgi_rows: list[dict[str, Any]] = []
-    verify_out = ""
-    console_note = ""
-    lost_total = 0
+    measured: list[Measured] = []
     try:
         machine_line = machine()
         print(f"vote burst: {args.seats} seats x {args.rounds} rounds; {machine_line}", flush=True)
         print(
             f"  uvicorn ws={args.ws} loop={args.loop} http={args.http}; echo loop={args.echo_loop}; "
-            f"client loop={args.client_loop}; tmp {tmp}",
+            f"client loop={args.client_loop}; stores {args.backends}; tmp {tmp}",
             flush=True,
         )
-        hemi, hport = start_child(
-            [
-                "_serve",
-                "--agenda",
-                str(agenda),
-                "--db",
-                str(db),
-                "--credentials",
-                str(creds_path),
-                "--data-dir",
-                str(tmp),
-                "--ws",
-                args.ws,
-                "--loop",
-                args.loop,
-                "--http",
-                args.http,
-            ]
-            + (["--trace"] if args.trace else [])
-            + ["--gc", args.gc]
-            + (["--cprofile", str(Path(args.cprofile).resolve())] if args.cprofile else []),
-            tmp / "server.log",
-            deadline,
-            Path(args.server_root).resolve() if args.server_root else ROOT,
-        )
-        procs.append(hemi)
-        if not args.skip_echo:
-            echo, eport = start_child(["_echo", "--loop", args.echo_loop], tmp / "echo.log", deadline)
-            procs.append(echo)
-        wait_http(hport, min(deadline, time.monotonic() + 60))
-        creds = json.loads(creds_path.read_text())
-
         runner = asyncio.run
         if args.client_loop == "uvloop":
             import uvloop
@@ -868,6 +827,8 @@ def main(argv: list[str] | None = None) -> int:
             runner = uvloop.run
 
         if not args.skip_echo:
+            echo, eport = start_child(["_echo", "--loop", args.echo_loop], tmp / "echo.log", deadline)
+            procs.append(echo)
             print("  echo (bare websockets, compression off):", flush=True)
             eb = runner(run_echo(eport, args.seats, args.rounds, args.timeout, len(cast_text(args.seats, 0))))
             echo_rows = [r.row() for r in eb]
@@ -885,47 +846,14 @@ def main(argv: list[str] | None = None) -> int:
             asgi_rows = [r.row() for r in ab]
             stop_child(aproc)
 
-        prof = None
-        if args.profile:
-            prof = profiler(Path(args.profile), hemi.pid)
-        elif args.cprofile:
-            prof = (
-                lambda r: (os.kill(hemi.pid, signal.SIGUSR1), time.sleep(0.2)),
-                lambda r: (time.sleep(0.3), os.kill(hemi.pid, signal.SIGUSR2)),
-            )
-        print("  hemicycle (hello, check in, open ballot, all cast at once):", flush=True)
-        hres, hfail, info = runner(run_hemicycle(hport, creds, args.seats, args.rounds, args.timeout, prof))
-        stop_child(hemi)
-        counts = db_counts(db, args.rounds)
-        for r, res in enumerate(hres):
-            row = res.row()
-            row["db"] = counts[f"b{r + 1}"]
-            row["lost"] = res.sent - row["db"]
-            lost_total += max(0, row["lost"])
-            if row["recorded"] != row["db"]:
-                print(f"  ! round {r + 1}: result says {row['recorded']} voted, the database holds {row['db']}")
-            hemi_rows.append(row)
-        v = subprocess.run(
-            [str(Path(PY).parent / "hemicycle"), "verify", "--db", str(db)],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=max(5, deadline - time.monotonic()),
-        )
-        verify_out = (
-            (v.stdout + v.stderr).strip().splitlines()[-1] if (v.stdout + v.stderr).strip() else f"rc {v.returncode}"
-        )
-        if v.returncode != 0:
-            lost_total = max(lost_total, 1) if lost_total == 0 else lost_total
-            print(f"  ! verify failed: {v.stdout}{v.stderr}")
-        if hfail:
-            print(f"  ! {len(hfail)} seat failures, e.g. {hfail[:3]}")
-        if info["console_close_code"] is not None or info["seat_drops"]:
-            console_note = (
-                f"the clerk console was disconnected during the bursts (close code "
-                f"{info['console_close_code']}); seats disconnected: {info['seat_drops']}"
-            )
-            print(f"  ! {console_note}")
+        for name in args.backends.split(","):
+            backend = BACKENDS[name](tmp)
+            try:
+                measured.append(measure(backend, agenda, args, deadline, runner))
+            finally:
+                for proc in backend.procs:
+                    stop_child(proc)
+                backend.drop()
     finally:
         signal.alarm(0)
         for proc in procs:
@@ -935,9 +863,9 @@ def main(argv: list[str] | None = None) -> int:
 
             shutil.rmtree(tmp, ignore_errors=True)
 
-    report = render(args, echo_rows, hemi_rows, verify_out, lost_total, time.monotonic() - t_start, asgi_rows)
-    if console_note:
-        report += f"\n- note: {console_note}"
+    lost_total = sum(m.lost for m in measured)
+    hemi_rows = [row for m in measured for row in m.rows]
+    report = render(args, echo_rows, measured, time.monotonic() - t_start, asgi_rows)
     print()
     print(report)
     if not args.no_doc:
@@ -951,12 +879,79 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if ok else 1
 
 
+@dataclass
+class Measured:
+    """One store's bursts: the rows (one per round), votes lost, what `verify` said, notes."""
+
+    label: str
+    rows: list[dict[str, Any]]
+    lost: int
+    verify: str
+    notes: list[str]
+
+
+def measure(backend: Backend, agenda: Path, args: argparse.Namespace, deadline: float, runner: Any) -> Measured:
+    """Start the server on ``backend``, run the bursts, count the database and verify it."""
+    extra = ["--ws", args.ws, "--loop", args.loop, "--http", args.http, "--gc", args.gc]
+    extra += ["--trace"] if args.trace else []
+    extra += ["--cprofile", str(Path(args.cprofile).resolve())] if args.cprofile else []
+    root = Path(args.server_root).resolve() if args.server_root else ROOT
+    port = backend.start(
+        lambda argv, log: start_child(argv, log, deadline, root), agenda, extra, min(deadline, time.monotonic() + 60)
+    )
+    creds = json.loads(backend.creds_path.read_text())
+    leader = backend.procs[0]
+    prof = None
+    if args.profile:
+        prof = profiler(Path(args.profile), leader.pid)
+    elif args.cprofile:
+        prof = (
+            lambda r: (os.kill(leader.pid, signal.SIGUSR1), time.sleep(0.2)),
+            lambda r: (time.sleep(0.3), os.kill(leader.pid, signal.SIGUSR2)),
+        )
+    print(f"  hemicycle on {backend.label} (hello, check in, open ballot, all cast at once):", flush=True)
+    hres, hfail, info = runner(run_hemicycle(port, creds, args.seats, args.rounds, args.timeout, prof))
+    notes = [n for n in (backend.note(),) if n]
+    for proc in backend.procs:
+        stop_child(proc)
+    counts = backend.counts(args.rounds)
+    rows, lost = [], 0
+    for r, res in enumerate(hres):
+        row = res.row()
+        row["db"] = counts[f"b{r + 1}"]
+        row["lost"] = res.sent - row["db"]
+        lost += max(0, row["lost"])
+        if row["recorded"] != row["db"]:
+            print(f"  ! round {r + 1}: result says {row['recorded']} voted, the database holds {row['db']}")
+        rows.append(row)
+    v = subprocess.run(
+        [str(Path(PY).parent / "hemicycle"), "verify", "--db", backend.db],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=max(5, deadline - time.monotonic()),
+    )
+    said = (v.stdout + v.stderr).strip()
+    verified = said.splitlines()[-1] if said else f"rc {v.returncode}"
+    if v.returncode != 0:
+        lost = max(lost, 1)
+        print(f"  ! verify failed: {v.stdout}{v.stderr}")
+    if hfail:
+        notes.append(f"{len(hfail)} seats failed to connect, e.g. {hfail[:3]}")
+    if info["console_close_code"] is not None or info["seat_drops"]:
+        notes.append(
+            f"the clerk console was disconnected during the bursts (close code "
+            f"{info['console_close_code']}); seats disconnected: {info['seat_drops']}"
+        )
+    for note in notes:
+        print(f"  - {note}")
+    return Measured(backend.label, rows, lost, verified, notes)
+
+
 def render(
     args: argparse.Namespace,
     echo_rows: list[dict[str, Any]],
-    hemi_rows: list[dict[str, Any]],
-    verify_out: str,
-    lost: int,
+    measured: list[Measured],
     elapsed: float,
     asgi_rows: list[dict[str, Any]] | None = None,
 ) -> str:
@@ -970,37 +965,49 @@ def render(
             f"{med(rows, 'max_ms'):.1f}",
         )
 
-    e, h = fmt(echo_rows), fmt(hemi_rows)
+    e = fmt(echo_rows)
+    server = f"uvicorn ws={args.ws}, loop={args.loop}{'' if args.gc == 'default' else ', gc ' + args.gc}"
     lines = [
         f"| {args.seats:,} seats at once, median of {args.rounds} | replies/s | p50 ms | p99 ms | max ms | lost |",
         "|---|---:|---:|---:|---:|---:|",
         f"| bare `websockets` echo (compression off, {args.echo_loop}) | {e[0]} | {e[1]} | {e[2]} | {e[3]} | "
         f"{sum(r['n'] - r['replies'] for r in echo_rows) if echo_rows else '—'} |",
-        f"| hemicycle cast → ack (uvicorn ws={args.ws}, loop={args.loop}"
-        f"{'' if args.gc == 'default' else ', gc ' + args.gc}) | {h[0]} | {h[1]} | {h[2]} | {h[3]} | {lost} |",
     ]
     if asgi_rows:
         a = fmt(asgi_rows)
-        lines.insert(
-            3,
+        lines.append(
             f"| echo in Starlette on uvicorn (ws={args.ws}, loop={args.loop}) | {a[0]} | {a[1]} | "
-            f"{a[2]} | {a[3]} | {sum(r['n'] - r['replies'] for r in asgi_rows)} |",
+            f"{a[2]} | {a[3]} | {sum(r['n'] - r['replies'] for r in asgi_rows)} |"
         )
-    if echo_rows and hemi_rows:
-        rate = med(hemi_rows, "rate") / med(echo_rows, "rate")
-        p99 = med(hemi_rows, "p99_ms") / med(echo_rows, "p99_ms")
-        lines += [
-            "",
-            f"- votes/s ÷ echo round trips/s = **{rate:.2f}** (target ≥ {TARGET_RATE}) "
-            f"{'met' if rate >= TARGET_RATE else 'NOT met'}",
-            f"- ack p99 ÷ echo p99 = **{p99:.2f}** (target ≤ {TARGET_P99}) {'met' if p99 <= TARGET_P99 else 'NOT met'}",
-        ]
-    lines.append(
-        f"- lost votes: **{lost}** (casts sent − votes in the database, all rounds; target 0); "
-        f"`hemicycle verify`: {verify_out}"
-    )
-    per = ", ".join(f"{r['rate']:,.0f}/s p99 {r['p99_ms']:.0f} ms" for r in hemi_rows)
-    lines.append(f"- hemicycle rounds: {per}")
+    for m in measured:
+        h = fmt(m.rows)
+        store = "" if len(measured) == 1 else f", {m.label}"
+        lines.append(f"| hemicycle cast → ack ({server}{store}) | {h[0]} | {h[1]} | {h[2]} | {h[3]} | {m.lost} |")
+    lines.append("")
+    for m in measured:
+        of = "" if len(measured) == 1 else f" ({m.label})"
+        if echo_rows and m.rows:
+            rate = med(m.rows, "rate") / med(echo_rows, "rate")
+            p99 = med(m.rows, "p99_ms") / med(echo_rows, "p99_ms")
+            lines += [
+                f"- votes/s ÷ echo round trips/s{of} = **{rate:.2f}** (target ≥ {TARGET_RATE}) "
+                f"{'met' if rate >= TARGET_RATE else 'NOT met'}",
+                f"- ack p99 ÷ echo p99{of} = **{p99:.2f}** (target ≤ {TARGET_P99}) "
+                f"{'met' if p99 <= TARGET_P99 else 'NOT met'}",
+            ]
+        lines.append(
+            f"- lost votes{of}: **{m.lost}** (casts sent − votes in the database, all rounds; target 0); "
+            f"`hemicycle verify`: {m.verify}"
+        )
+        per = ", ".join(f"{r['rate']:,.0f}/s p99 {r['p99_ms']:.0f} ms" for r in m.rows)
+        lines.append(f"- hemicycle rounds{of}: {per}")
+        lines += [f"- note{of}: {note}" for note in m.notes]
+    if len(measured) == 2 and all(m.rows for m in measured):
+        first, second = measured
+        lines.append(
+            f"- {second.label} ÷ {first.label}: votes/s **{med(second.rows, 'rate') / med(first.rows, 'rate'):.2f}**, "
+            f"ack p99 **{med(second.rows, 'p99_ms') / med(first.rows, 'p99_ms'):.2f}**"
+        )
     if echo_rows:
         lines.append("- echo rounds: " + ", ".join(f"{r['rate']:,.0f}/s p99 {r['p99_ms']:.0f} ms" for r in echo_rows))
     lines.append(f"- run took {elapsed:.0f} s")

@@ -95,6 +95,8 @@ class Pair:
                 "1",
                 "--lease",
                 str(self.lease),
+                "--trusted-proxy",  # HAProxy, as docs/deploy/haproxy.cfg says
+                "127.0.0.1",
                 "--log-level",
                 "warning",
             ],

@@ -201,3 +201,28 @@ async def test_connections_per_address_are_capped_after_authentication_too(tmp_p
         assert gate.refused == 1
         for sock in (fourth, *clients):
             sock.close()
+
+
+async def test_a_trusted_proxy_is_held_only_to_the_total_so_its_checks_get_through_a_reconnecting_room(
+    tmp_path: Path,
+) -> None:
+    """Behind HAProxy a whole room reconnecting after a takeover comes from one address, all
+    unauthenticated at once; refusing it refused the proxy's readiness checks too, and the
+    proxy marked the new leader down and closed every session again (bench/failover.py)."""
+    proxy = "127.0.0.3"
+    limits = ConnectionLimits(max_pending=8, max_pending_per_address=4, max_per_address=6)
+    async with sitting(tmp_path, connection_limits=limits, trusted_proxies=(proxy,)) as srv:
+        gate = srv.assembly.gate
+        room = [await raw_socket(srv, proxy) for _ in range(12)]  # past every cap but the total
+        await until(lambda: gate.pending_per_address[proxy] == 12, "the proxy's connections admitted")
+        assert gate.refused == 0
+        check = await raw_socket(srv, proxy)  # the proxy's readiness check, in the middle of it
+        loop = asyncio.get_running_loop()
+        await loop.sock_sendall(check, b"GET /ready HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        assert (await closed_by_server(check)).startswith(b"HTTP/1.1 200")
+        # anyone else is still held to the caps: the proxy's crowd fills the pending total
+        direct = await raw_socket(srv, ATTACKER)
+        assert await closed_by_server(direct) == b""
+        assert gate.refused == 1
+        for sock in (*room, check, direct):
+            sock.close()

@@ -93,7 +93,8 @@ class ConnectionGate:
     def __init__(self, limits: ConnectionLimits | None = None, trusted_proxies: tuple[str, ...] = ()) -> None:
         self.limits = limits or ConnectionLimits()
         self.max_total = self.limits.total()
-        self.trusted = frozenset(trusted_proxies)  # a proxy speaks for many: no per-address cap
+        # a proxy speaks for many clients: none of the address or pending caps apply to it
+        self.trusted = frozenset(trusted_proxies)
         self._open: dict[Key, str] = {}  # connection -> its address
         self._pending: set[Key] = set()
         self.per_address: Counter[str] = Counter()
@@ -114,13 +115,14 @@ class ConnectionGate:
         why = None
         if len(self._open) >= self.max_total:
             why = f"{self.max_total} connections open"
+        elif address in self.trusted:
+            pass  # the proxy holds its own clients to account; refusing it refuses its checks too
         elif len(self._pending) >= limits.max_pending:
             why = f"{limits.max_pending} connections not yet authenticated"
-        elif address not in self.trusted:
-            if self.per_address[address] >= limits.max_per_address:
-                why = f"{limits.max_per_address} connections from {address}"
-            elif self.pending_per_address[address] >= limits.max_pending_per_address:
-                why = f"{limits.max_pending_per_address} unauthenticated connections from {address}"
+        elif self.per_address[address] >= limits.max_per_address:
+            why = f"{limits.max_per_address} connections from {address}"
+        elif self.pending_per_address[address] >= limits.max_pending_per_address:
+            why = f"{limits.max_pending_per_address} unauthenticated connections from {address}"
         if why is not None:
             self._refuse(why)
             return False

@@ -118,6 +118,48 @@ async def test_other_seats_learn_attendance_only_as_the_summary(tmp_path: Path) 
             await client.close()
 
 
+async def test_a_resuming_seat_gets_exactly_what_it_would_have_got_live(tmp_path: Path) -> None:
+    """The catch-up after a drop (or a takeover, or a restart) follows the live rule: the
+    member's own vote and attendance, the shared events, never other members' events."""
+    agenda = make_agenda(10, ballots=[{"id": "b1", "title": "B"}])
+    async with serving(tmp_path, agenda) as srv:
+        seen: dict[str, list[tuple[int, str, Any]]] = {"steady": [], "flaky": []}
+
+        def record(name: str) -> Any:
+            def on(msg: dict[str, Any]) -> None:
+                if msg["type"] == "event":
+                    seen[name].append((msg["seq"], msg["event"]["name"], msg["event"].get("member")))
+
+            return on
+
+        token = srv.seat_token("S001")  # the member's tablet twice, and a third device that votes
+        steady = Client(srv.url, token, on_message=record("steady"))
+        flaky = Client(srv.url, token, on_message=record("flaky"))
+        voter = Client(srv.url, token)
+        clerk = Client(srv.url, srv.creds["clerk"]["token"])
+        others = [Client(srv.url, srv.seat_token(f"S{i:03d}")) for i in range(2, 11)]
+        everyone = (steady, flaky, voter, clerk, *others)
+        await asyncio.gather(*(x.connect() for x in everyone))
+        await asyncio.gather(*(o.check_in() for o in others[:4]))
+        await clerk.command("open_ballot", ballot="b1")
+        await asyncio.gather(*(o.cast("b1", "for") for o in others[:4]))
+        await flaky.drop()  # it reconnects by itself and resumes from its last seq
+        await asyncio.gather(*(o.check_in() for o in others[4:]))
+        await asyncio.gather(*(o.cast("b1", "against") for o in others[4:]))
+        await voter.check_in()
+        await voter.cast("b1", "abstain")
+        await clerk.command("close_ballot", ballot="b1")
+        await steady.next_event("ballot.closed")
+        await flaky.next_event("ballot.closed", timeout=GUARD)
+        assert flaky.connections == 2 and flaky.welcome is not None and flaky.welcome["resumed"] is True
+        assert seen["flaky"] == seen["steady"], "the resumed seat got other events than the live one"
+        members = {member for _, _, member in seen["steady"] if member is not None}
+        assert members == {"m01"}, f"a seat was sent other members' events: {members}"
+        assert [name for _, name, _ in seen["steady"]].count("attendance.changed") == 1
+        for x in everyone:
+            await x.close()
+
+
 async def hello(url: str, token: str, **fields: Any) -> tuple[Any, dict[str, Any]]:
     ws = await websockets.connect(url, ping_interval=None, close_timeout=1)
     await ws.send(json.dumps({"type": "hello", "v": 1, "token": token, **fields}))

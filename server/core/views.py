@@ -209,9 +209,25 @@ def cards(m: Meeting) -> dict[str, str]:
     return {x.card: x.id for x in m.agenda.members if x.card}
 
 
+def seat_scope(event: e.Event) -> str | None:
+    """The member whose own devices are the only seats and keypad bridges to receive this
+    event (their vote, their attendance, their receipt of a document), or None.
+
+    Other seats learn attendance from the summary, and never anyone's vote. The live
+    fan-out and a resuming client's catch-up both follow this one rule, and the resume
+    index (server/edge/welcome.py) uses it to skip other members' events without looking
+    at them: 3,000 tablets resuming after a takeover must not each walk 3,000 others' votes.
+    """
+    if isinstance(event, e.VoteCast | e.AttendanceChanged | e.DocumentReceipt):
+        return event.member
+    return None
+
+
 def visible_event(event: e.Event, role: str, members: Collection[str], m: Meeting) -> dict[str, Any] | None:
     """The event as this role may receive it, or None if it is not for them."""
     if not event.LOGGED:
+        return None
+    if role in ("seat", "device") and (scope := seat_scope(event)) is not None and scope not in members:
         return None
     if isinstance(event, e.DOCUMENT_EVENTS):
         return _document_event(event, role, members, m)

@@ -35,6 +35,12 @@ export function followServer() {
   });
 }
 
+/** A locked ballot is worth a line while its run is open (or held); once closed, nothing is. */
+function stillOpen(locked) {
+  const b = ui.conn.state.ballot(locked.ballot);
+  return b && b.run === locked.run && (b.status === "open" || b.status === "held");
+}
+
 export function renderServer() {
   const el = document.getElementById("server-notice");
   if (!el) return;
@@ -52,9 +58,9 @@ export function renderServer() {
     renderServer();
   };
   mount(el,
-    h("div", { class: "warning-banner server-notice no-print", role: "alert", id: "server-changed", "data-began": shown.began },
+    h("div", { class: "server-notice no-print", role: "alert", id: "server-changed", "data-began": shown.began },
       h("p", {}, t("console.server_changed", { time: time(shown.at), how: t(`console.server_how_${shown.began}`) })),
-      ...shown.locked.map((b) =>
+      ...shown.locked.filter(stillOpen).map((b) =>
         h("p", { class: "server-locked", "data-ballot": b.ballot }, t("console.server_locked", { title: b.title, votes: b.votes }))),
       h("p", {}, t("console.server_continues")),
       h("button", { class: "btn", type: "button", id: "server-notice-ok", onclick: ok }, t("console.server_dismiss"))));

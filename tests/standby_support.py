@@ -7,9 +7,11 @@ runs docs/deploy/haproxy.cfg as documented (only its addresses replaced): it che
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -103,6 +105,7 @@ class Pair:
             stdout=subprocess.DEVNULL,
             stderr=log,
             cwd=ROOT,
+            start_new_session=True,  # its worker processes with it, so ``stop`` ends them all
         )
         self.servers[name] = (port, proc)
         wait_for(lambda: ready(port) is not None or proc.poll() is not None, f"{name} to answer", 90)
@@ -148,9 +151,13 @@ class Pair:
     def stop(self) -> None:
         for _, proc in self.servers.values():
             if proc.poll() is None:
-                proc.send_signal(18)  # SIGCONT, in case a test stopped it
+                proc.send_signal(signal.SIGCONT)  # in case a test stopped it
                 proc.kill()
             proc.wait()
+            # a server SIGKILLed (by a test or just above) leaves its page-rendering and
+            # certificate workers behind: they are in its process group
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
         if self.proxy is not None and self.proxy.poll() is None:
             self.proxy.kill()
             self.proxy.wait()

@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import websockets
 
@@ -185,3 +186,58 @@ async def test_a_planned_step_down_during_an_open_ballot_loses_nothing(pair: Pai
     )
     assert leader.returncode == 0 and "leads (epoch 2)" in leader.stdout, leader.stdout + leader.stderr
     await finish(pair, clerk, clients, acked, "s1")
+
+
+async def test_a_certificate_the_killed_leader_could_not_write_is_issued_once_by_the_new_leader(pair: Pair) -> None:
+    """A ballot closed, its certificate not yet written (the certificates folder cannot be
+    made: a file stands in its place, as a full or failing disk would), the leader SIGKILLed
+    while it retries; the standby takes over and issues the certificate — once."""
+    certificates = pair.data / "certificates"
+    if certificates.is_dir():
+        certificates.rmdir()  # no ballot has closed yet: it is empty
+    certificates.write_text("not a folder: no certificate can be written here yet")
+    creds = pair.creds()
+    clerk = Client(pair.url, creds["clerk"]["token"], backoff=(0.05, 0.5))
+    await clerk.connect(timeout=60)
+    seats = [Client(pair.url, creds["seats"][s]["token"], backoff=(0.05, 0.5)) for s in sorted(creds["seats"])[:3]]
+    try:
+        for seat in seats:
+            await seat.connect(timeout=60)
+            await seat.check_in()
+        await clerk.command("open_ballot", ballot="b1")
+        for i, seat in enumerate(seats):
+            await seat.cast("b1", choice(i), key=f"c-{i}")
+        result = await close_and_count(clerk)
+        assert result["voted"] == 3
+        a_log = pair.tmp / "a.log"
+        failed = "the certificate for b1 run 1 could not be written"
+        await asyncio.to_thread(wait_for, lambda: failed in a_log.read_text(), "the leader to fail to write it", 60)
+        os.kill(pair.proc("a").pid, signal.SIGKILL)
+        await asyncio.to_thread(pair.proc("a").wait)
+        certificates.unlink()  # the disk is writable again, for the new leader
+        assert await asyncio.to_thread(pair.leader_becomes, "b") == "b"
+        while True:
+            _, event = await clerk.next_event("certificate.issued", timeout=60)
+            if event["ballot"] == "b1":
+                break
+        assert "the certificate for b1 run 1 is missing: issuing it now" in (pair.tmp / "b.log").read_text()
+        with psycopg.connect(pair.db) as conn:
+            issued = conn.execute("SELECT body FROM events WHERE name = 'certificate.issued'").fetchall()
+        assert [(b["ballot"], b["run"]) for b in (json.loads(row[0]) for row in issued)] == [("b1", 1)]
+        pdfs = sorted(p.name for p in certificates.iterdir())
+        assert len(pdfs) == 1 and pdfs[0].startswith("b1-") and pdfs[0].endswith("-r1.pdf"), pdfs
+    finally:
+        await asyncio.gather(clerk.close(), *(s.close() for s in seats))
+    data = ["--data-dir", str(pair.data)]
+    verify = await asyncio.to_thread(
+        subprocess.run, [*HEMICYCLE, "verify", "--db", pair.db, *data], capture_output=True, text=True, cwd=ROOT
+    )
+    assert verify.returncode == 0 and "1 certificates match the record" in verify.stdout, verify.stdout + verify.stderr
+    checked = await asyncio.to_thread(
+        subprocess.run,
+        [*HEMICYCLE, "verify-certificate", str(certificates / pdfs[0]), "--db", pair.db],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -50,6 +50,24 @@ def progress(m: Meeting, run: BallotRun) -> dict[str, Any]:
     return out
 
 
+def locked_votes(m: Meeting) -> list[dict[str, Any]]:
+    """The open secret ballots some of whose votes can no longer be changed, and how many.
+
+    A secret vote can be changed only through the link from its member to its urn entry
+    (``BallotRun.slots``), which exists in the memory of the process that took the vote and
+    nowhere else. After a restart or a standby's takeover every vote cast before it has a
+    voter but no slot: those are the locked ones (the clerk is told, docs/protocol.md,
+    "Connecting"). A ballot that forbids changes has nothing to lock.
+    """
+    out = []
+    for run in m.ballots.values():
+        if run.is_live and run.spec.secret and run.spec.allow_change:
+            locked = len(run.voters - run.slots.keys())
+            if locked:
+                out.append({"ballot": run.spec.id, "run": run.run, "title": run.spec.title, "votes": locked})
+    return out
+
+
 def ballot_view(m: Meeting, run: BallotRun, role: str, members: Collection[str]) -> dict[str, Any]:
     """A ballot as ``role`` sees it: its definition (validated here, so no client folds a
     definition itself), the keypad keys it allows (``keypad``: the choices the three keys

@@ -27,7 +27,7 @@ import orjson
 
 from ..core import events as e
 from ..core.meeting import Meeting
-from ..core.views import attendance_summary, progress, roster, seat_scope, snapshot, visible_event
+from ..core.views import attendance_summary, locked_votes, progress, roster, seat_scope, snapshot, visible_event
 from ..live.sitting import Sitting
 from .credentials import Identity
 from .hub import Subscriber
@@ -112,6 +112,9 @@ def welcome(sitting: Sitting, cache: WelcomeCache, sub: Subscriber, identity: Id
         "member": identity.member,
         "seat": identity.seat,
     }
+    if identity.role == "clerk":  # how this server began, and the votes that left locked
+        began = sitting.began
+        head["server"] = {"began": began.how, "at": began.at, "locked": locked_votes(meeting)}
     durable = history[-1][0] if history else 0
     if (
         isinstance(last_seq, int)

@@ -9,7 +9,8 @@ what the standby had not yet folded.
 
 The urn is read only at takeover: its rows carry no sequence, and choices withdrawn while
 the ballot is open are deleted, so it is the store at that moment that counts (as after a
-restart; members' secret choices are then locked, ``vote_locked``).
+restart; members' secret choices are then locked, ``vote_locked``, which the clerk's
+welcome tells: ``Sitting.began`` is ``takeover``).
 """
 
 from __future__ import annotations

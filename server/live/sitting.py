@@ -51,6 +51,18 @@ class Outcome(NamedTuple):
 
 
 Warm = tuple[Meeting | None, list[str], list[tuple[int, e.Event]]]  # what replay returns
+
+
+class Began(NamedTuple):
+    """How this process came to run the sitting, and when: ``opened`` (a new sitting),
+    ``restart`` (the log replayed) or ``takeover`` (a standby's warm state). Not logged: it is
+    a fact about the process, not the meeting. A restart or a takeover locks the secret votes
+    already cast (``core.views.locked_votes``), which the clerk's welcome tells."""
+
+    how: str
+    at: float
+
+
 Reply = Callable[[Outcome | None, BaseException | None], None]  # (outcome, None) or (None, Unavailable)
 
 
@@ -126,6 +138,7 @@ class Sitting:
         self.writer = GroupWriter(store, self._committed, self._failed)
         self._timer: asyncio.TimerHandle | None = None
         self._stale = False  # a commit failed and the state could not yet be rebuilt from the store
+        self.began = Began("opened", clock())  # set by ``start``
 
     # -- lifecycle ------------------------------------------------------------------
     async def start(self, warm: Warm | None = None) -> None:
@@ -135,6 +148,7 @@ class Sitting:
         already caught up with the store; then nothing is replayed."""
         meeting, hashes, history = warm if warm is not None else await asyncio.to_thread(replay, self.store)
         fresh = meeting is None
+        self.began = Began("opened" if fresh else "restart" if warm is None else "takeover", self.clock())
         self._adopt(meeting or Meeting(self.agenda), hashes, history)
         await asyncio.to_thread(self._seal_ended)
         self.writer.start()

@@ -15,11 +15,12 @@ import { renderFloor } from "./floor.js";
 import { tickTimers } from "/static/lib/floor.js";
 import { followHead, renderHead } from "./head.js";
 import { renderPaper } from "./paper.js";
+import { followServer, renderServer } from "./server.js";
 
 const $ = (id) => document.getElementById(id);
 
 /** The panels, in page order: each renders itself from `ui.conn.state`. */
-const PANELS = [renderAgenda, renderFloor, renderBallot, renderAttendance, renderPaper, renderHead, renderDocuments];
+const PANELS = [renderServer, renderAgenda, renderFloor, renderBallot, renderAttendance, renderPaper, renderHead, renderDocuments];
 let linesDown = new Set(); // keypad lines shown down at the last render: their return is announced
 
 async function session() {
@@ -98,6 +99,7 @@ async function main() {
     }
     if (kind === "status" || kind === "change" || kind === "welcome") render();
   });
+  followServer();
   render();
   ui.conn.start();
   followHead();

@@ -36,6 +36,7 @@ from .edge.hub import Budget, Hub
 from .edge.limits import Limits
 from .edge.network import Reach
 from .edge.origins import OriginPolicy
+from .edge.readiness import ReadinessPort
 from .edge.records_http import RecordRoutes
 from .edge.serving import ConnectionGate, ConnectionLimits, uvicorn_config
 from .edge.standby import ready_route, step_down_route
@@ -80,6 +81,7 @@ class ServerConfig:
     trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For is believed (none by default)
     issue_retry: tuple[float, float] = RETRY  # first and longest pause between attempts at a certificate
     lease: float = 5.0  # PostgreSQL: a leader silent this long loses the lock (server/store/leadership.py)
+    ready_port: int | None = None  # GET /ready also on this port, answered off the event loop (edge/readiness.py)
     resume: bool = False  # the record may hold another agenda than ``agenda``: continue it (server/live/sittings.py)
     escrow_dir: Path | None = (
         None  # urn keys of open secret ballots (server/store/urn_keys.py); None: <data_dir>/escrow
@@ -138,6 +140,12 @@ class Assembly:
             self.store.fence = self.leadership.fence
         self.follower: Follower | None = None
         self.leading = False
+        # bound now, so a port in use stops `serve` before it takes the lock
+        self.readiness = (
+            None
+            if config.ready_port is None
+            else ReadinessPort(config.bind_host or "127.0.0.1", config.ready_port, self.status)
+        )
         # called on any thread when this server stops leading; `serve` exits (server/cli_standby.py)
         self.on_step_down: Callable[[str], None] = lambda why: None
         self._standby: asyncio.Task[None] | None = None
@@ -192,6 +200,8 @@ class Assembly:
     async def start(self) -> None:
         """Lead at once, or (PostgreSQL, another server leads) follow the log until the lock is ours."""
         favour_writer_thread()
+        if self.readiness is not None:
+            await self.readiness.start()
         if self.leadership is not None:
             loop = asyncio.get_running_loop()
             self.leadership.on_lost = self._lost
@@ -303,6 +313,8 @@ class Assembly:
             await self.sitting.execute(c.AddDocument(info.to_dict(), spec.id, True))
 
     async def stop(self) -> None:
+        if self.readiness is not None:
+            await self.readiness.stop()
         if self.follower is not None:
             self.follower.stop.set()
         if self._standby is not None:

@@ -87,6 +87,7 @@ def _serve(args: argparse.Namespace) -> int:
         public_url=public_url,
         tls_ca=tls_ca,
         lease=args.lease,
+        ready_port=args.ready_port,
     )
     try:
         assembly = Assembly(config)

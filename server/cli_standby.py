@@ -57,6 +57,13 @@ def add_serve_options(serve: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="PostgreSQL: a leader silent this long loses leadership to a standby (default 5)",
     )
+    serve.add_argument(
+        "--ready-port",
+        type=int,
+        metavar="PORT",
+        help="also answer GET /ready on this port (plain HTTP, off the event loop): the proxy's check, "
+        "answered in time however busy the server is (docs/deploy/haproxy.cfg)",
+    )
 
 
 def exit_on_step_down(why: str) -> None:

@@ -62,6 +62,7 @@ class Pair:
     db: str
     lease: float = 3.0  # shorter than the default 5 s, long enough for a loaded test machine
     servers: dict[str, tuple[int, subprocess.Popen]] = field(default_factory=dict)
+    ready_ports: dict[str, int] = field(default_factory=dict)
     proxy: subprocess.Popen | None = None
     front: int = 0
 
@@ -78,6 +79,7 @@ class Pair:
 
     def serve(self, name: str, port: int | None = None) -> int:
         port = port or free_port()
+        ready_port = self.ready_ports.setdefault(name, free_port())  # the same again after a restart
         log = open(self.tmp / f"{name}.log", "ab")
         proc = subprocess.Popen(
             [
@@ -89,6 +91,8 @@ class Pair:
                 self.db,
                 "--port",
                 str(port),
+                "--ready-port",  # what HAProxy checks (docs/deploy/haproxy.cfg)
+                str(ready_port),
                 "--credentials",
                 str(self.creds_path),
                 "--data-dir",
@@ -131,12 +135,16 @@ class Pair:
 
     def start_proxy(self) -> None:
         self.front = free_port()
-        ports = [port for port, _ in self.servers.values()]
-        assert len(ports) == 2, "docs/deploy/haproxy.cfg names two servers"
+        names = list(self.servers)
+        assert len(names) == 2, "docs/deploy/haproxy.cfg names two servers"
         text = (ROOT / "docs" / "deploy" / "haproxy.cfg").read_text()
-        for old, new in (("8080", self.front), ("8001", ports[0]), ("8002", ports[1])):
+        first, second = (self.servers[n][0] for n in names)
+        for old, new in (("8080", self.front), ("8001", first), ("8002", second)):
             assert f"127.0.0.1:{old}" in text
             text = text.replace(f"127.0.0.1:{old}", f"127.0.0.1:{new}")
+        for old, new in (("8101", self.ready_ports[names[0]]), ("8102", self.ready_ports[names[1]])):
+            assert f"check port {old}" in text
+            text = text.replace(f"check port {old}", f"check port {new}")
         cfg = self.tmp / "haproxy.cfg"
         cfg.write_text(text)
         self.proxy = subprocess.Popen(

@@ -61,11 +61,21 @@ def caught_up(pair: Pair, standby: str) -> bool:
     return leader is not None and status(pair.port(standby))["seq"] >= status(pair.port(leader))["seq"]
 
 
+async def drained(clients: list[Client], seq: int) -> None:
+    """Wait until every seat has read the log up to ``seq`` (a named ballot's result carries
+    every member's choice: 3,000 seats' worth of it must not still be decoding in this one
+    process when the next kill is measured)."""
+    while any(c.last_seq < seq for c in clients):
+        await asyncio.sleep(0.05)
+
+
 async def kill_while_voting(
-    pair: Pair, leader: str, clients: list[Client], ballot: str
+    pair: Pair, leader: str | None, clients: list[Client], ballot: str
 ) -> tuple[float, float, float, float]:
     """SIGKILL the leader and at once have every seat cast: (kill, first ack, all seats
-    welcomed again, all acks), as monotonic times."""
+    welcomed again, all acks), as monotonic times. With no leader named, the baseline: the
+    leader lives, every seat's connection is cut at once instead (the same reconnection
+    storm, with no takeover)."""
     before = [c.connections for c in clients]
     first_ack: list[float] = []
 
@@ -80,7 +90,10 @@ async def kill_while_voting(
         return time.monotonic()
 
     t0 = time.monotonic()
-    os.kill(pair.proc(leader).pid, signal.SIGKILL)
+    if leader is None:
+        await asyncio.gather(*(c.drop() for c in clients))
+    else:
+        os.kill(pair.proc(leader).pid, signal.SIGKILL)
     votes = asyncio.gather(*(vote(c) for c in clients))
     all_seats = await reconnected()
     await votes
@@ -96,6 +109,7 @@ async def run(seats: int, kills: int, lease: float) -> list[dict[str, float]]:
         conn.execute(f'CREATE DATABASE "{name}"')
     tmp = Path(tempfile.mkdtemp(prefix="hemicycle-failover-"))
     ballots = [{"id": f"b{i}", "title": f"Round {i}"} for i in range(1, kills + 1)]
+    ballots += [{"id": f"d{i}", "title": f"Drop {i}"} for i in range(1, kills + 1)]
     agenda = write_agenda_toml(tmp / "agenda.toml", agenda_data(seats, ballots=ballots))
     pair = Pair(tmp, agenda, f"postgresql://postgres@{HOST}/{name}", lease=lease)
     rows: list[dict[str, float]] = []
@@ -111,18 +125,25 @@ async def run(seats: int, kills: int, lease: float) -> list[dict[str, float]]:
         for start in range(0, len(clients), 200):
             await asyncio.gather(*(c.connect(timeout=60) for c in clients[start : start + 200]))
         await asyncio.gather(*(c.check_in() for c in clients))
-        for k, ballot in enumerate(ballots):
+        for k in range(kills):
+            # the baseline first: the same storm of reconnections and casts, no takeover
+            await clerk.command("open_ballot", ballot=f"d{k + 1}")
+            d0, d_first, d_all, _ = await kill_while_voting(pair, None, clients, f"d{k + 1}")
+            await clerk.command("close_ballot", ballot=f"d{k + 1}")
+            await drained(clients, clerk.last_seq)
             leader = pair.leader()
             assert leader is not None
             await clerk.connected()
-            await clerk.command("open_ballot", ballot=ballot["id"])
-            t0, first_ack, all_seats, all_acks = await kill_while_voting(pair, leader, clients, ballot["id"])
+            await clerk.command("open_ballot", ballot=f"b{k + 1}")
+            t0, first_ack, all_seats, all_acks = await kill_while_voting(pair, leader, clients, f"b{k + 1}")
+            snapshots = sum(1 for c in clients if c.welcome is not None and not c.welcome["resumed"])
             pair.proc(leader).wait()
             restart = time.monotonic()
             pair.serve(leader, port=pair.port(leader))  # back as the standby: the baseline
             cold = time.monotonic() - restart
             await clerk.connected()
-            await clerk.command("close_ballot", ballot=ballot["id"])
+            await clerk.command("close_ballot", ballot=f"b{k + 1}")
+            await drained(clients, clerk.last_seq)
             # the next kill measures a warm standby: wait until it has folded the whole log
             await asyncio.to_thread(wait_for, partial(caught_up, pair, leader), "the standby to catch up", 120)
             row = {
@@ -130,6 +151,9 @@ async def run(seats: int, kills: int, lease: float) -> list[dict[str, float]]:
                 "all_seats": all_seats - t0,
                 "all_acks": all_acks - t0,
                 "cold_start": cold,
+                "drop_first_ack": d_first - d0,
+                "drop_all_seats": d_all - d0,
+                "snapshots": snapshots,
             }
             rows.append(row)
             print(f"kill {k + 1}: " + ", ".join(f"{key} {value:.2f} s" for key, value in row.items()), flush=True)
@@ -165,8 +189,12 @@ def main() -> None:
                 ("all_seats", f"all {args.seats} seats reconnected"),
                 ("all_acks", f"all {args.seats} votes acknowledged"),
                 ("cold_start", "baseline: the killed server answering again after a restart"),
+                ("drop_first_ack", "baseline, no takeover: every connection cut at once → first ack"),
+                ("drop_all_seats", f"baseline, no takeover: all {args.seats} seats reconnected"),
             )
         ),
+        f"\nSeats welcomed with a snapshot instead of a resume after each kill: "
+        f"{', '.join(str(int(r['snapshots'])) for r in rows)} (of {args.seats}).",
     ]
     body = "\n".join(table)
     print(body)

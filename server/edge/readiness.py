@@ -30,6 +30,12 @@ STALLED = 10.0  # seconds without a turn of the event loop: not ready, whatever 
 BEAT = 0.5  # how often the loop notes that it turns
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A checker that hangs up before reading its answer (HAProxy does, once it has the
+        status line) is no error worth a traceback ten times a second."""
+
+
 class ReadinessPort:
     """A tiny HTTP server on its own thread that answers ``GET /ready`` from ``status``."""
 
@@ -61,7 +67,7 @@ class ReadinessPort:
             def log_message(self, format: str, *args: Any) -> None:  # silent: checked 10 times a second
                 pass
 
-        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.server = _QuietServer((host, port), Handler)
         self.server.daemon_threads = True
         self.server.timeout = 2
         self.port = int(self.server.server_address[1])

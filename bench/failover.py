@@ -41,6 +41,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+import uvloop  # noqa: E402
+
 from bench.record import append_section, machine  # noqa: E402
 from terminal_client.client import Client  # noqa: E402
 from tests.standby_support import Pair, ready, wait_for  # noqa: E402
@@ -69,13 +71,24 @@ async def drained(clients: list[Client], seq: int) -> None:
         await asyncio.sleep(0.05)
 
 
-async def kill_while_voting(
-    pair: Pair, leader: str | None, clients: list[Client], ballot: str
-) -> tuple[float, float, float, float]:
-    """SIGKILL the leader and at once have every seat cast: (kill, first ack, all seats
-    welcomed again, all acks), as monotonic times. With no leader named, the baseline: the
-    leader lives, every seat's connection is cut at once instead (the same reconnection
-    storm, with no takeover)."""
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU time (user + system) of a process so far; this one's with no pid."""
+    if pid is None:
+        return time.process_time()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def kill_while_voting(pair: Pair, leader: str | None, clients: list[Client], ballot: str) -> dict[str, float]:
+    """SIGKILL the leader and at once have every seat cast: the times from the kill to the
+    first ack, to all seats welcomed again and to all acks, and the CPU seconds the serving
+    server and this process (every seat's client) spent until then. With no leader named,
+    the baseline: the leader lives, every seat's connection is cut at once instead (the
+    same reconnection storm, with no takeover)."""
+    serving = next(n for n in pair.servers if n != leader) if leader else pair.leader()
+    assert serving is not None
+    server_pid = pair.proc(serving).pid
+    cpu0 = (cpu_seconds(server_pid), cpu_seconds())
     before = [c.connections for c in clients]
     first_ack: list[float] = []
 
@@ -97,7 +110,13 @@ async def kill_while_voting(
     votes = asyncio.gather(*(vote(c) for c in clients))
     all_seats = await reconnected()
     await votes
-    return t0, first_ack[0], all_seats, time.monotonic()
+    return {
+        "first_ack": first_ack[0] - t0,
+        "all_seats": all_seats - t0,
+        "all_acks": time.monotonic() - t0,
+        "server_cpu": cpu_seconds(server_pid) - cpu0[0],
+        "clients_cpu": cpu_seconds() - cpu0[1],
+    }
 
 
 async def run(seats: int, kills: int, lease: float) -> list[dict[str, float]]:
@@ -128,14 +147,14 @@ async def run(seats: int, kills: int, lease: float) -> list[dict[str, float]]:
         for k in range(kills):
             # the baseline first: the same storm of reconnections and casts, no takeover
             await clerk.command("open_ballot", ballot=f"d{k + 1}")
-            d0, d_first, d_all, _ = await kill_while_voting(pair, None, clients, f"d{k + 1}")
+            drop = await kill_while_voting(pair, None, clients, f"d{k + 1}")
             await clerk.command("close_ballot", ballot=f"d{k + 1}")
             await drained(clients, clerk.last_seq)
             leader = pair.leader()
             assert leader is not None
             await clerk.connected()
             await clerk.command("open_ballot", ballot=f"b{k + 1}")
-            t0, first_ack, all_seats, all_acks = await kill_while_voting(pair, leader, clients, f"b{k + 1}")
+            kill = await kill_while_voting(pair, leader, clients, f"b{k + 1}")
             snapshots = sum(1 for c in clients if c.welcome is not None and not c.welcome["resumed"])
             pair.proc(leader).wait()
             restart = time.monotonic()
@@ -147,12 +166,9 @@ async def run(seats: int, kills: int, lease: float) -> list[dict[str, float]]:
             # the next kill measures a warm standby: wait until it has folded the whole log
             await asyncio.to_thread(wait_for, partial(caught_up, pair, leader), "the standby to catch up", 120)
             row = {
-                "first_ack": first_ack - t0,
-                "all_seats": all_seats - t0,
-                "all_acks": all_acks - t0,
+                **kill,
                 "cold_start": cold,
-                "drop_first_ack": d_first - d0,
-                "drop_all_seats": d_all - d0,
+                **{f"drop_{key}": value for key, value in drop.items()},
                 "snapshots": snapshots,
             }
             rows.append(row)
@@ -177,7 +193,7 @@ def main() -> None:
     parser.add_argument("--no-doc", action="store_true")
     args = parser.parse_args()
     started = machine()
-    rows = asyncio.run(run(args.seats, args.kills, args.lease))
+    rows = uvloop.run(run(args.seats, args.kills, args.lease))  # the clients' loop: as cheap as it gets
     med = {key: statistics.median(r[key] for r in rows) for key in rows[0]}
     table = [
         "| measure (from the SIGKILL) | median | each kill |",
@@ -189,8 +205,12 @@ def main() -> None:
                 ("all_seats", f"all {args.seats} seats reconnected"),
                 ("all_acks", f"all {args.seats} votes acknowledged"),
                 ("cold_start", "baseline: the killed server answering again after a restart"),
+                ("server_cpu", "CPU seconds of the new leader until every vote was acknowledged"),
+                ("clients_cpu", f"CPU seconds of the {args.seats} seats' clients (one process) until then"),
                 ("drop_first_ack", "baseline, no takeover: every connection cut at once → first ack"),
                 ("drop_all_seats", f"baseline, no takeover: all {args.seats} seats reconnected"),
+                ("drop_server_cpu", "baseline, no takeover: CPU seconds of the leader"),
+                ("drop_clients_cpu", "baseline, no takeover: CPU seconds of the seats' clients"),
             )
         ),
         f"\nSeats welcomed with a snapshot instead of a resume after each kill: "

@@ -35,6 +35,7 @@ class Meeting:
     def __init__(self, agenda: Agenda) -> None:
         self.agenda = agenda
         self.attendance: dict[str, str] = {m.id: "absent" for m in agenda.members}
+        self.attendance_changes = 0  # grows with each change: what caches of attendance key on
         self.ballots: dict[str, BallotRun] = {b: BallotRun(spec) for b, spec in agenda.ballots.items()}
         self.history: list[BallotRun] = []  # voided runs, kept for the record
         self.current_item: str | None = agenda.items[0].id if agenda.items else None
@@ -315,6 +316,7 @@ class Meeting:
 
     def _attendance_changed(self, ev: e.AttendanceChanged, seq: int | None) -> None:
         self.attendance[ev.member] = ev.status
+        self.attendance_changes += 1
 
     def _item_selected(self, ev: e.ItemSelected, seq: int | None) -> None:
         self.current_item = ev.item

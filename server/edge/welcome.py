@@ -37,7 +37,8 @@ RESUME_LIMIT = 5000  # a longer gap gets a fresh snapshot instead of the events
 
 
 class WelcomeCache:
-    """Pre-encoded large parts of the snapshot, valid for one meeting object at one seq."""
+    """Pre-encoded large parts of the snapshot, valid for one meeting object until its
+    attendance changes."""
 
     def __init__(self) -> None:
         self._roster: tuple[Meeting, orjson.Fragment] | None = None
@@ -51,10 +52,11 @@ class WelcomeCache:
         # rebuilt meeting may reach the same seq with other content: compare identity too
         if self._roster is None or self._roster[0] is not m:
             self._roster = (m, orjson.Fragment(orjson.dumps(roster(m))))
-        if self._state is None or self._state[0] is not m or self._state[1] != m.seq:
+        # attendance and summary change with attendance only: not with each of a burst's votes
+        if self._state is None or self._state[0] is not m or self._state[1] != m.attendance_changes:
             self._state = (
                 m,
-                m.seq,
+                m.attendance_changes,
                 {
                     "attendance": orjson.Fragment(orjson.dumps(m.attendance)),
                     "summary": orjson.Fragment(orjson.dumps(attendance_summary(m))),
@@ -63,9 +65,9 @@ class WelcomeCache:
         return {"members": self._roster[1], **self._state[2]}
 
     def summary(self, m: Meeting) -> str:
-        """The seats' attendance summary message, encoded once per log position."""
-        if self._summary is None or self._summary[0] is not m or self._summary[1] != m.seq:
-            self._summary = (m, m.seq, encode({"type": "summary", **attendance_summary(m)}))
+        """The seats' attendance summary message, encoded once per change of attendance."""
+        if self._summary is None or self._summary[0] is not m or self._summary[1] != m.attendance_changes:
+            self._summary = (m, m.attendance_changes, encode({"type": "summary", **attendance_summary(m)}))
         return self._summary[2]
 
     def result(self, m: Meeting, seq: int, event: e.BallotClosed | e.BallotAnnounced, role: str) -> str | None:

@@ -104,6 +104,7 @@ class PostgresWithStandby(Backend):
 
     name = "postgres"
     label = "PostgreSQL, a standby following"
+    standby = True
 
     def __init__(self, tmp: Path) -> None:
         problem = postgres_problem()
@@ -122,6 +123,8 @@ class PostgresWithStandby(Backend):
 
     def start(self, start_child: StartChild, agenda: Path, extra: list[str], deadline: float) -> int:
         self.leader_port = super().start(start_child, agenda, extra, deadline)
+        if not self.standby:
+            return self.leader_port
         proc, self.standby_port = start_child(["_serve", *self.serve_args(agenda), *extra], self.tmp / "standby.log")
         self.procs.append(proc)
         wait_ready(self.standby_port, 503, deadline)
@@ -134,6 +137,8 @@ class PostgresWithStandby(Backend):
 
     def note(self) -> str:
         """How far the standby is behind the leader once the bursts are over (it should not be)."""
+        if not self.standby:
+            return ""
         deadline = time.monotonic() + 10
         while True:
             lead = json.loads(get(self.leader_port, "/ready")[1] or b"{}")
@@ -148,4 +153,16 @@ class PostgresWithStandby(Backend):
             conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
 
 
-BACKENDS: dict[str, type[Backend]] = {"sqlite": Backend, "postgres": PostgresWithStandby}
+class PostgresAlone(PostgresWithStandby):
+    """The same database with no standby: what following the log costs the leader's box."""
+
+    name = "postgres-alone"
+    label = "PostgreSQL, no standby"
+    standby = False
+
+
+BACKENDS: dict[str, type[Backend]] = {
+    "sqlite": Backend,
+    "postgres": PostgresWithStandby,
+    "postgres-alone": PostgresAlone,
+}

@@ -783,7 +783,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--backends",
         default="sqlite",
-        help="stores to measure in turn, comma-separated: sqlite, postgres (a standby following; bench/burst_backend.py)",
+        help="stores to measure in turn, comma-separated: sqlite, postgres (a standby following), postgres-alone (bench/burst_backend.py)",
     )
     args = p.parse_args(argv)
     if args.child == "_serve":

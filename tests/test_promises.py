@@ -249,7 +249,9 @@ async def test_opening_a_ballot_keypads_cannot_vote_warns_the_clerk_in_its_ok(tm
 async def test_closing_the_sitting_recalls_confidential_documents_from_every_tablet(tmp_path: Path) -> None:
     async with serving(tmp_path, make_agenda(3)) as srv:
         clerk_token = srv.creds["clerk"]["token"]
-        async with httpx.AsyncClient(base_url=srv.http) as http:
+        async with httpx.AsyncClient(
+            base_url=srv.http, timeout=60
+        ) as http:  # a hang guard: a page renders slowly on a loaded machine
             up = await http.post(
                 "/api/documents",
                 files={"file": ("c.pdf", make_pdf(1), "application/pdf")},

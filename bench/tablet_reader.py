@@ -107,7 +107,9 @@ class Seat:
     async def connect(self) -> None:
         import websockets
 
-        self.ws = await websockets.connect(self.bench.ws_url, compression=None, max_size=None, open_timeout=60)
+        self.ws = await websockets.connect(
+            self.bench.ws_url, compression=None, max_size=None, open_timeout=60, ping_timeout=None
+        )
         await self.ws.send(json.dumps({"type": "hello", "v": 1, "token": self.token}))
         while json.loads(await self.ws.recv())["type"] != "welcome":
             pass
@@ -413,7 +415,9 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     try:
         wait_http(bench.port, time.monotonic() + 60)
         bench.creds = json.loads((tmp / "credentials.json").read_text())
-        bench.clerk = await websockets.connect(bench.ws_url, compression=None, max_size=None)
+        bench.clerk = await websockets.connect(
+            bench.ws_url, compression=None, max_size=None, ping_timeout=None, max_queue=None
+        )  # read only at bursts: buffer what comes between, never let a paused read miss the pong
         await bench.clerk.send(json.dumps({"type": "hello", "v": 1, "token": bench.creds["clerk"]["token"]}))
         while json.loads(await bench.clerk.recv())["type"] != "welcome":
             pass

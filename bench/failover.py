@@ -69,7 +69,7 @@ async def drained(clients: list[Client], seq: int) -> None:
     process when the next kill is measured)."""
     while any(c.last_seq < seq for c in clients):
         await asyncio.sleep(0.05)
-    for c in clients:  # nothing here reads the library's event queues: empty them (20 GB by kill 5)
+    for c in clients:  # nothing here reads the event queues (up to 10,000 each): empty them
         while not c.events.empty():
             c.events.get_nowait()
 

@@ -48,6 +48,7 @@ class Client:
         on_message: Callable[[dict[str, Any]], None] | None = None,
         backoff: tuple[float, float] = (0.05, 3.0),
         ping_interval: float = 20.0,
+        max_events: int = 10_000,
     ) -> None:
         self.urls = [url] if isinstance(url, str) else list(url)
         if not self.urls:
@@ -60,7 +61,11 @@ class Client:
         self.snapshot: dict[str, Any] | None = None
         self.welcome: dict[str, Any] | None = None
         self.last_seq = 0
+        # events for next_event, the newest ``max_events``: a caller that never reads them (a
+        # simulated seat that only votes, 3,000 in one process) must not keep them all for ever
         self.events: asyncio.Queue[tuple[int, dict[str, Any]]] = asyncio.Queue()
+        self.max_events = max_events
+        self.events_dropped = 0
         self.progress: dict[str, Any] | None = None
         self.connections = 0
         self._ids = itertools.count(1)
@@ -169,7 +174,7 @@ class Client:
                 seq = msg["seq"]
                 if seq > self.last_seq:
                     self.last_seq = seq
-                    self.events.put_nowait((seq, msg["event"]))
+                    self._keep((seq, msg["event"]))
             elif kind == "progress":
                 self.progress = msg
             elif kind in ("ack", "ok", "error", "pong") and msg.get("re") in self._pending:
@@ -192,7 +197,17 @@ class Client:
         if not msg.get("resumed"):
             self.snapshot = msg["snapshot"]
             self.last_seq = msg["seq"]
-            self.events.put_nowait((msg["seq"], {"name": "snapshot", "snapshot": msg["snapshot"]}))
+            self._keep((msg["seq"], {"name": "snapshot", "snapshot": msg["snapshot"]}))
+
+    def _keep(self, item: tuple[int, dict[str, Any]]) -> None:
+        """Queue an event for next_event, dropping the oldest unread one beyond max_events
+        (the snapshot and last_seq stay current: only the queue of unread events is cut)."""
+        if self.events.qsize() >= self.max_events:
+            self.events.get_nowait()
+            if not self.events_dropped:
+                log.warning("more than %d unread events: dropping the oldest", self.max_events)
+            self.events_dropped += 1
+        self.events.put_nowait(item)
 
     def _fail_unsafe(self) -> None:
         for rid, (_, fut, resend) in list(self._pending.items()):

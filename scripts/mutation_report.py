@@ -1,9 +1,13 @@
 """Summarise mutmut's results (`make mutation-report`): per module, how many mutants were
 killed, survived, or not yet checked, and the names of the survivors (`mutmut show NAME`
-prints one). docs/benchmarks.md, "Mutation testing", explains each accepted survivor."""
+prints one). docs/benchmarks.md, "Mutation testing", explains each accepted survivor.
+
+``--survivors [PATTERN...]`` prints only the survivors' names (those matching a shell-style
+PATTERN, e.g. ``server.core.meeting*``), for `make mutation-confirm`."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import sys
 from collections import Counter
@@ -14,7 +18,19 @@ SURVIVED = {0}
 NO_TESTS = {5, 33}
 
 
+def survivor_names(patterns: list[str]) -> list[str]:
+    names = []
+    for meta in sorted(Path("mutants").rglob("*.py.meta")):
+        for name, code in json.loads(meta.read_text()).get("exit_code_by_key", {}).items():
+            if code in SURVIVED and (not patterns or any(fnmatch.fnmatch(name, p) for p in patterns)):
+                names.append(name)
+    return names
+
+
 def main() -> int:
+    if sys.argv[1:2] == ["--survivors"]:
+        print("\n".join(survivor_names(sys.argv[2:])))
+        return 0
     metas = sorted(Path("mutants").rglob("*.py.meta"))
     if not metas:
         print("no mutation results yet: run `make mutation`", file=sys.stderr)

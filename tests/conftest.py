@@ -1,3 +1,29 @@
-"""pytest fixtures; the helpers themselves live in tests/support.py."""
+"""pytest fixtures; the helpers themselves live in tests/support.py.
+
+Mutation runs (`make mutation`, docs/testing.md) set ``HEMICYCLE_MUTATION_EXAMPLES=N``: every
+property test then tries at most N examples, derandomized (the same N every run, so a
+mutant's verdict does not depend on luck), and runs after the example-based tests, so a
+mutant that a plain test catches is killed in milliseconds instead of after the property
+tests' seconds. `make test` never sets it; a mutant that survives this quick pass is run
+again with the full examples (`make mutation-confirm`) before it counts as a survivor.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from hypothesis import settings
 
 from tests.support import live  # noqa: F401
+
+MUTATION_EXAMPLES = os.environ.get("HEMICYCLE_MUTATION_EXAMPLES")
+
+if MUTATION_EXAMPLES:
+    settings.register_profile("mutation", max_examples=int(MUTATION_EXAMPLES), derandomize=True, database=None)
+    settings.load_profile("mutation")
+
+
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    if MUTATION_EXAMPLES:  # example-based tests first: most mutants die on one of them
+        items.sort(key=lambda item: bool(getattr(getattr(item, "obj", None), "is_hypothesis_test", False)))

@@ -34,13 +34,21 @@ from tests.support import agenda_data, member_list
 Frame = tuple[str, Any]
 
 
-def fuzz_settings(examples: int) -> settings:
-    """The fixed profile of the fuzz tests in `make test`: the same ``examples`` every run
+def examples(n: int) -> int:
+    """``n`` examples, or fewer in a mutation run: ``HEMICYCLE_MUTATION_EXAMPLES`` (set by
+    `make mutation` only, tests/conftest.py) caps every property test, because each of
+    thousands of mutants runs them; `make mutation-confirm` re-runs the survivors with ``n``."""
+    cap = os.environ.get("HEMICYCLE_MUTATION_EXAMPLES")
+    return min(n, int(cap)) if cap else n
+
+
+def fuzz_settings(n: int) -> settings:
+    """The fixed profile of the fuzz tests in `make test`: the same ``n`` examples every run
     (derandomized, no example database), no deadline. ``HEMICYCLE_FUZZ_EXAMPLES=N`` runs N
     fresh random examples instead, for a deeper look by hand."""
     deep = os.environ.get("HEMICYCLE_FUZZ_EXAMPLES")
     return settings(
-        max_examples=int(deep) if deep else examples,
+        max_examples=int(deep) if deep else examples(n),
         derandomize=not deep,
         database=None,
         deadline=None,

@@ -24,6 +24,7 @@ from server.core.chain import (
     make_entry,
 )
 from server.live.fast_json import canonical_fast
+from tests.fuzzing import examples
 from tests.test_meeting import Sim, members, motion, sim
 
 
@@ -271,7 +272,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(json_values)
 def test_the_sittings_fast_log_encoder_writes_what_the_core_reads_back_as_the_same_value(value: Any) -> None:
     fast = canonical_fast(value)

@@ -16,6 +16,7 @@ from pathlib import Path
 KILLED = {1, 3, 37}  # a test failed (or pytest broke, or the type checker caught it)
 SURVIVED = {0}
 NO_TESTS = {5, 33}
+TIMEOUT = {-24, 24, 36, 152, 255}  # ran out of CPU time: counted as killed by mutmut, listed here
 
 
 def survivor_names(patterns: list[str]) -> list[str]:
@@ -36,7 +37,9 @@ def main() -> int:
         print("no mutation results yet: run `make mutation`", file=sys.stderr)
         return 1
     survivors: list[str] = []
-    print(f"{'module':44} {'mutants':>8} {'killed':>7} {'survived':>9} {'no tests':>9} {'unchecked':>10}")
+    print(
+        f"{'module':44} {'mutants':>8} {'killed':>7} {'timeout':>8} {'survived':>9} {'no tests':>9} {'unchecked':>10}"
+    )
     for meta in metas:
         codes = json.loads(meta.read_text()).get("exit_code_by_key", {})
         if not codes:
@@ -50,6 +53,8 @@ def main() -> int:
                 if code in SURVIVED
                 else "no tests"
                 if code in NO_TESTS
+                else "timeout"
+                if code in TIMEOUT
                 else "unchecked"
                 if code is None
                 else "other"
@@ -59,8 +64,8 @@ def main() -> int:
                 survivors.append(name)
         module = str(meta.relative_to("mutants"))[: -len(".meta")]
         print(
-            f"{module:44} {len(codes):>8} {tally['killed']:>7} {tally['survived']:>9} {tally['no tests']:>9} "
-            f"{tally['unchecked']:>10}"
+            f"{module:44} {len(codes):>8} {tally['killed']:>7} {tally['timeout']:>8} {tally['survived']:>9} "
+            f"{tally['no tests']:>9} {tally['unchecked']:>10}"
         )
     if survivors:
         print("\nsurvivors (`mutmut show NAME`):")

@@ -4,7 +4,7 @@ Mutation runs (`make mutation`, docs/testing.md) set ``HEMICYCLE_MUTATION_EXAMPL
 property test then tries at most N examples, derandomized (the same N every run, so a
 mutant's verdict does not depend on luck), and runs after the example-based tests, so a
 mutant that a plain test catches is killed in milliseconds instead of after the property
-tests' seconds. `make test` never sets it; a mutant that survives this quick pass is run
+tests' seconds; a failing example is not shrunk. `make test` never sets it; a mutant that survives this quick pass is run
 again with the full examples (`make mutation-confirm`) before it counts as a survivor.
 """
 
@@ -13,14 +13,21 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from hypothesis import settings
+from hypothesis import Phase, settings
 
 from tests.support import live  # noqa: F401
 
 MUTATION_EXAMPLES = os.environ.get("HEMICYCLE_MUTATION_EXAMPLES")
 
 if MUTATION_EXAMPLES:
-    settings.register_profile("mutation", max_examples=int(MUTATION_EXAMPLES), derandomize=True, database=None)
+    # no shrinking: a mutant is killed by any failing example, and shrinking one costs seconds
+    settings.register_profile(
+        "mutation",
+        max_examples=int(MUTATION_EXAMPLES),
+        derandomize=True,
+        database=None,
+        phases=(Phase.explicit, Phase.reuse, Phase.generate),
+    )
     settings.load_profile("mutation")
 
 

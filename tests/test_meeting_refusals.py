@@ -1,0 +1,107 @@
+"""What the clerk's log and the record get from the meeting beyond verdicts: every refusal's
+stable code with an English message naming what was wrong, and the time of every event a
+command causes (the record says when the sitting closed, when a document was recalled).
+
+Each test here was written from a mutant that survived (docs/benchmarks.md, "Mutation
+testing"): a message dropped or the event's time lost, and no test noticed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from server.core import commands as c
+from server.core import events as e
+from server.core.agenda import agenda_from_dict
+from server.core.errors import CommandError
+from tests.support import agenda_data
+from tests.test_meeting import T0, Sim, members, motion, sim
+from tests.test_meeting_clerk import LOW_BAR, election
+
+DOC = {
+    "id": "d1",
+    "title": "审议稿（秘密）",
+    "filename": "d1.pdf",
+    "item_id": "item1",
+    "page_count": 3,
+    "mime": "application/pdf",
+    "classification": "confidential",
+    "audience": "members",
+    "size": 1000,
+}
+
+
+def refusal(s: Sim, command: c.Command) -> str:
+    """The refusal as the clerk's log shows it: ``code: message``."""
+    with pytest.raises(CommandError) as info:
+        s.do(command)
+    assert isinstance(info.value.message, str)
+    return str(info.value)
+
+
+def open_b1() -> Sim:
+    s = sim(5, [motion()])
+    s.do(c.OpenBallot("b1"))
+    return s
+
+
+@pytest.mark.parametrize(
+    ("setup", "command", "shown"),
+    [
+        (
+            lambda: sim(5),
+            c.SetAttendanceMany(("m01", "m02", "m01"), "present"),
+            "bad_message: a member is listed twice",
+        ),
+        (lambda: sim(5), c.SelectItem("item9"), "unknown_item: no agenda item 'item9'"),
+        (lambda: sim(5), c.CreateFurtherRound("nope"), "unknown_ballot: no ballot 'nope'"),
+        (open_b1, c.CloseSitting(), "another_ballot_open: ballot 'b1' is still open"),
+        (
+            lambda: sim(5),
+            c.SetKeypadLine("east", False, "no_answer", "", ("S001", "Z99")),
+            "unknown_seat: no seat 'Z99'",
+        ),
+    ],
+)
+def test_each_refusal_names_its_code_and_what_was_wrong(setup: Any, command: c.Command, shown: str) -> None:
+    assert refusal(setup(), command) == shown
+
+
+def test_every_event_a_command_causes_carries_the_time_it_was_decided() -> None:
+    s = sim(5, [motion()])
+    at = T0 + 10
+    assert s.do(c.SetAttendanceMany(("m01", "m02"), "present"), at=at) == [
+        e.AttendanceChanged("m01", "present", "clerk", at),
+        e.AttendanceChanged("m02", "present", "clerk", at),
+    ]
+    assert s.do(c.SetKeypadLine("east", False, "no_answer", "", ("S001",)), at=at) == [
+        e.KeypadLineChanged("east", False, "no_answer", "", ["S001"], at)
+    ]
+    s.do(c.AddDocument(DOC), at=at)
+    s.do(c.GrantFloor("m01"), at=at)
+    closing = s.do(c.CloseSitting(), at=T0 + 70)
+    assert [type(ev) for ev in closing] == [e.SpeakerEnded, e.DocumentRecalled, e.SittingClosed]
+    assert [ev.at for ev in closing] == [T0 + 70] * 3  # type: ignore[attr-defined]
+
+
+def test_selecting_an_item_is_recorded_once_with_its_time() -> None:
+    data = agenda_data(5)
+    data["items"].append({"id": "item2", "title": "二", "ballots": []})
+    s = Sim(agenda_from_dict(data))
+    assert s.do(c.SelectItem("item1")) == []  # already current: nothing to record
+    assert s.do(c.SelectItem("item2"), at=T0 + 5) == [e.ItemSelected("item2", T0 + 5)]
+    assert s.do(c.SelectItem("item2"), at=T0 + 6) == []
+
+
+def test_a_voided_election_leads_to_no_further_round() -> None:
+    """Its result was declared void: a further round built on it would rest on a voided count."""
+    s = sim(6, [election(rule=LOW_BAR)])
+    s.present(*members(1, 6))
+    s.do(c.OpenBallot("el"))
+    for m, cand in zip(members(1, 6), ["a", "a", "a", "m", "m", "m"], strict=True):
+        s.cast(m, "el", {cand: "for"})
+    assert s.close("el")["further_round"]
+    s.do(c.VoidBallot("el", "miscount"))
+    assert refusal(s, c.CreateFurtherRound("el")) == "bad_state: only a closed election can lead to a further round"

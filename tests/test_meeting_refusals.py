@@ -16,6 +16,7 @@ from server.core import commands as c
 from server.core import events as e
 from server.core.agenda import agenda_from_dict
 from server.core.errors import CommandError
+from server.core.ledger import Ledger, Written
 from tests.support import agenda_data
 from tests.test_meeting import T0, Sim, members, motion, sim
 from tests.test_meeting_clerk import LOW_BAR, election
@@ -105,3 +106,83 @@ def test_a_voided_election_leads_to_no_further_round() -> None:
     assert s.close("el")["further_round"]
     s.do(c.VoidBallot("el", "miscount"))
     assert refusal(s, c.CreateFurtherRound("el")) == "bad_state: only a closed election can lead to a further round"
+
+
+def test_a_keypad_going_offline_is_recorded_once_per_change_for_a_known_seat() -> None:
+    s = sim(3)
+    assert refusal(s, c.SetKeypadStatus("Z99", True)) == "unknown_seat: no seat 'Z99'"
+    assert s.do(c.SetKeypadStatus("S001", True), at=T0 + 1) == [e.KeypadStatusChanged("S001", True, T0 + 1)]
+    assert s.do(c.SetKeypadStatus("S001", True)) == []
+    assert s.do(c.SetKeypadStatus("S001", False), at=T0 + 2) == [e.KeypadStatusChanged("S001", False, T0 + 2)]
+    assert s.meeting.keypads == {"S001": False}
+    assert s.replay().keypads == {"S001": False}
+
+
+def certificate(ballot: str = "b1", run: int = 1, void: bool = False) -> c.RecordCertificate:
+    return c.RecordCertificate(ballot, run, 7, "d" * 64, "QR", "f" * 64, void)
+
+
+def test_a_certificate_is_recorded_for_a_closed_run_and_marked_void_only_for_a_voided_one() -> None:
+    s = sim(3, [motion()])
+    assert refusal(s, certificate(run=0)) == "bad_state: a certificate needs a closed ballot"  # still a draft
+    s.do(c.OpenBallot("b1"))
+    s.close("b1")
+    assert refusal(s, certificate(void=True)) == "bad_state: only a voided run's certificate is marked VOID"
+    issued = e.CertificateIssued("b1", 1, 7, "d" * 64, "QR", "f" * 64, T0 + 3)
+    assert s.do(certificate(), at=T0 + 3) == [issued]
+    s.do(c.VoidBallot("b1"))
+    assert s.do(certificate(void=True), at=T0 + 4) == [
+        e.CertificateIssued("b1", 1, 7, "d" * 64, "QR", "f" * 64, T0 + 4, void=True)
+    ]
+    assert s.meeting.certificates == {("b1", 1): issued}
+    assert s.meeting.void_certificates[("b1", 1)].void is True
+    again = s.replay()
+    assert (again.certificates, again.void_certificates) == (s.meeting.certificates, s.meeting.void_certificates)
+
+
+def test_each_lifecycle_step_is_recorded_with_its_run_time_and_reason() -> None:
+    s = sim(3, [motion(countdown=60)])
+    s.do(c.OpenBallot("b1"), at=T0)
+    # held half a second before the deadline: the half second is what resumes
+    assert s.do(c.HoldBallot("b1"), at=T0 + 59.5) == [e.BallotHeld("b1", 1, T0 + 59.5, 0.5)]
+    assert s.do(c.ResumeBallot("b1"), at=T0 + 100) == [e.BallotResumed("b1", 1, T0 + 100, T0 + 100.5)]
+    s.do(c.CloseBallot("b1"), at=T0 + 101)
+    assert s.do(c.VoidBallot("b1", "点" * 300), at=T0 + 102) == [e.BallotVoided("b1", 1, T0 + 102, "点" * 200)]
+    s.do(c.OpenBallot("b1"), at=T0 + 103)
+    s.do(c.HoldBallot("b1"), at=T0 + 104)
+    assert s.do(c.VoidBallot("b1"), at=T0 + 105) == [e.BallotVoided("b1", 2, T0 + 105, "")]
+
+
+def test_a_further_round_is_created_at_its_time_and_refused_when_the_election_needs_none() -> None:
+    s = sim(6, [election(rule=LOW_BAR)])
+    s.present(*members(1, 6))
+    s.do(c.OpenBallot("el"))
+    for m, cand in zip(members(1, 6), ["a", "a", "a", "m", "m", "m"], strict=True):
+        s.cast(m, "el", {cand: "for"})
+    s.close("el")
+    (created,) = s.do(c.CreateFurtherRound("el"), at=T0 + 8)
+    assert isinstance(created, e.BallotCreated) and created.at == T0 + 8
+    done = sim(3, [election(rule=LOW_BAR)])
+    done.present(*members(1, 3))
+    done.do(c.OpenBallot("el"))
+    for m in members(1, 3):
+        done.cast(m, "el", {"a": "for"})
+    done.close("el")
+    assert refusal(done, c.CreateFurtherRound("el")) == "bad_state: this election result needs no further round"
+
+
+def test_a_secret_choice_put_and_withdrawn_within_one_batch_is_never_written() -> None:
+    """A store gets the batch's rows at once: the withdrawn choice must not be among them,
+    and the one that stays must be the other, not whichever came first."""
+    rows = Written()
+    Ledger().write(
+        [
+            e.SecretChoice("b1", 1, "entryA", "for"),
+            e.SecretChoice("b1", 1, "entryB", "against"),
+            e.SecretChoiceWithdrawn("b1", 1, "entryA"),
+            e.SecretChoiceWithdrawn("b1", 1, "entryOld"),
+        ],
+        rows,
+    )
+    assert [put.entry for put in rows.urn_puts] == ["entryB"]
+    assert rows.urn_drops == ["entryOld"]

@@ -15,8 +15,10 @@ import pytest
 from server.core import commands as c
 from server.core import events as e
 from server.core.agenda import agenda_from_dict
+from server.core.decision import Decision, Receipt
 from server.core.errors import CommandError
 from server.core.ledger import Ledger, Written
+from server.core.views import snapshot
 from tests.support import agenda_data
 from tests.test_meeting import T0, Sim, members, motion, sim
 from tests.test_meeting_clerk import LOW_BAR, election
@@ -186,3 +188,50 @@ def test_a_secret_choice_put_and_withdrawn_within_one_batch_is_never_written() -
     )
     assert [put.entry for put in rows.urn_puts] == ["entryB"]
     assert rows.urn_drops == ["entryOld"]
+
+
+def test_a_resend_is_answered_with_the_receipt_of_the_vote_it_repeats() -> None:
+    """The acknowledgement of a resent vote is built from this receipt: the same log position,
+    ballot, run, key and (named ballot) choice as the first time — also after a restart."""
+    s = sim(3, [motion(), motion("s1", secret=True)])
+    s.present("m01")
+    s.do(c.OpenBallot("b1"))
+    s.do(c.Cast("m01", "b1", "for", "key-1"))
+    seq = s.log[-1][0]
+    assert s.meeting.keys[("m01", "key-1")] == Receipt(seq, "b1", 1, "key-1", "for")
+    assert s.meeting.decide(c.Cast("m01", "b1", "against", "key-1"), T0, lambda: "x") == Decision(cast=("m01", "key-1"))
+    s.close("b1")
+    s.do(c.OpenBallot("s1"))
+    s.do(c.Cast("m01", "s1", "for", "key-2"))
+    assert s.meeting.keys[("m01", "key-2")] == Receipt(s.log[-1][0], "s1", 1, "key-2", None)
+    assert s.replay().keys == s.meeting.keys
+
+
+def test_the_server_key_is_recorded_once() -> None:
+    s = sim(3)
+    assert s.do(c.RecordServerKey("PEM1", "fp1"), at=T0 + 1) == [e.ServerKeyRecorded("PEM1", "fp1", T0 + 1)]
+    assert s.do(c.RecordServerKey("PEM1", "fp1")) == []
+    assert s.meeting.server_key == "PEM1"
+    assert s.do(c.RecordServerKey("PEM2", "fp2"), at=T0 + 2) == [e.ServerKeyRecorded("PEM2", "fp2", T0 + 2)]
+    assert s.replay().server_key == "PEM2"
+
+
+def test_a_closed_ballot_shows_no_countdown() -> None:
+    s = sim(3, [motion(countdown=60)])
+    s.do(c.OpenBallot("b1"))
+    s.do(c.HoldBallot("b1"))
+    s.close("b1")
+    view = snapshot(s.meeting, "clerk")["ballots"][0]
+    assert (view["deadline"], view["remaining"]) == (None, None)
+
+
+def test_a_certificate_marked_void_is_for_the_voided_run_it_names() -> None:
+    s = sim(3, [motion()])
+    s.do(c.OpenBallot("b1"))
+    s.do(c.VoidBallot("b1"))  # run 1: voided while open, never counted
+    s.do(c.OpenBallot("b1"))
+    s.close("b1")
+    s.do(c.VoidBallot("b1"))  # run 2: counted, then voided
+    s.do(c.OpenBallot("b1"))
+    assert len(s.do(certificate(run=2, void=True))) == 1
+    assert refusal(s, certificate(run=1, void=True)) == "bad_state: a certificate needs a closed ballot"

@@ -235,3 +235,43 @@ def test_a_certificate_marked_void_is_for_the_voided_run_it_names() -> None:
     s.do(c.OpenBallot("b1"))
     assert len(s.do(certificate(run=2, void=True))) == 1
     assert refusal(s, certificate(run=1, void=True)) == "bad_state: a certificate needs a closed ballot"
+
+
+def voting(**ballot: Any) -> Sim:
+    s = sim(4, [motion(**ballot), motion("b2")], observers=1)
+    s.present("m01", "m02", "o1")
+    s.do(c.OpenBallot("b1"))
+    return s
+
+
+@pytest.mark.parametrize(
+    ("setup", "cast", "shown"),
+    [
+        (voting, c.Cast("m01", "b9", "for", "k"), "unknown_ballot: no ballot 'b9'"),
+        (voting, c.Cast("m01", "b2", "for", "k"), "ballot_not_open: this ballot is not open for voting"),
+        (voting, c.Cast("x1", "b1", "for", "k"), "unknown_member: no member 'x1'"),
+        (voting, c.Cast("o1", "b1", "for", "k"), "no_voting_right: this member has no vote"),
+        (voting, c.Cast("m03", "b1", "for", "k"), "not_checked_in: check in before voting"),
+    ],
+)
+def test_each_refused_vote_names_its_code_and_why(setup: Any, cast: c.Cast, shown: str) -> None:
+    assert refusal(setup(), cast) == shown
+
+
+def test_a_held_closed_or_repeated_vote_is_refused_saying_why() -> None:
+    s = voting(allow_change=False)
+    s.do(c.Cast("m01", "b1", "for", "k1"))
+    assert refusal(s, c.Cast("m01", "b1", "against", "k2")) == "already_voted: your first vote counts in this ballot"
+    s.do(c.HoldBallot("b1"))
+    assert refusal(s, c.Cast("m02", "b1", "for", "k3")) == "ballot_held: voting is on hold"
+    s.do(c.ResumeBallot("b1"))
+    s.close("b1")
+    assert refusal(s, c.Cast("m02", "b1", "for", "k4")) == "ballot_closed: this ballot is not open for voting"
+
+
+def test_a_vote_and_a_close_are_recorded_whole_and_a_named_ballot_has_no_urn_digest() -> None:
+    s = voting()
+    assert s.do(c.Cast("m01", "b1", "for", "k1"), at=T0 + 1) == [e.VoteCast("b1", 1, "m01", "k1", T0 + 1, True, "for")]
+    (closed,) = s.do(c.CloseBallot("b1"), at=T0 + 2)
+    assert isinstance(closed, e.BallotClosed)
+    assert (closed.ballot, closed.run, closed.at, closed.urn_digest) == ("b1", 1, T0 + 2, "")

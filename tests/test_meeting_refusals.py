@@ -275,3 +275,33 @@ def test_a_vote_and_a_close_are_recorded_whole_and_a_named_ballot_has_no_urn_dig
     (closed,) = s.do(c.CloseBallot("b1"), at=T0 + 2)
     assert isinstance(closed, e.BallotClosed)
     assert (closed.ballot, closed.run, closed.at, closed.urn_digest) == ("b1", 1, T0 + 2, "")
+
+
+def test_a_cast_decision_names_the_vote_it_acknowledges() -> None:
+    """The edge answers the voter from ``Decision.cast``: without it a recorded vote is never acknowledged."""
+    s = sim(3, [motion(), motion("s1", secret=True)])
+    s.present("m01")
+    s.do(c.OpenBallot("b1"))
+    assert s.meeting.decide(c.Cast("m01", "b1", "for", "k1"), T0, lambda: "x").cast == ("m01", "k1")
+    s.close("b1")
+    s.do(c.OpenBallot("s1"))
+    assert s.meeting.decide(c.Cast("m01", "s1", "for", "k2"), T0, lambda: "x").cast == ("m01", "k2")
+
+
+def test_a_secret_vote_locked_by_a_restart_says_so() -> None:
+    s = sim(3, [motion("s1", secret=True)])
+    s.present("m01")
+    s.do(c.OpenBallot("s1"))
+    s.cast("m01", "s1", "for")
+    s.meeting = s.replay()
+    assert refusal(s, c.Cast("m01", "s1", "against", "k9")) == "vote_locked: this secret vote can no longer be changed"
+
+
+def test_opening_refusals_say_why_and_five_seconds_is_the_shortest_countdown() -> None:
+    s = sim(3, [motion(), motion("b2")])
+    assert refusal(s, c.OpenBallot("b1", countdown=4)) == (
+        "bad_message: countdown must be 0 (none) or between 5 and 3600 seconds"
+    )
+    (opened,) = s.do(c.OpenBallot("b1", countdown=5), at=T0)
+    assert isinstance(opened, e.BallotOpened) and opened.deadline == T0 + 5
+    assert refusal(s, c.OpenBallot("b2")) == "another_ballot_open: ballot 'b1' is still open"

@@ -168,3 +168,39 @@ def test_a_rerun_shows_the_previous_run() -> None:
     view = ballot_in(snapshot(s.meeting, "display"), "b1")
     assert (view["run"], view["voted"]) == (2, 0)
     assert view["previous_runs"] == [{"run": 1, "status": "voided", "result": first}]
+
+
+def test_under_on_announce_the_room_gets_the_urn_digest_with_the_result_not_before() -> None:
+    s = sim(4, [motion("sec", secret=True, reveal="on_announce")])
+    s.present(*members(1, 3))
+    s.do(c.OpenBallot("sec"))
+    s.cast("m01", "sec", "for")
+    (closed,) = s.do(c.CloseBallot("sec"))
+    digest = s.meeting.ballots["sec"].urn_digest
+    assert digest and (visible_event(closed, "clerk", (), s.meeting) or {})["urn_digest"] == digest
+    for role in ("seat", "display", "device"):
+        sent = visible_event(closed, role, ["m01"], s.meeting) or {}
+        assert sent["name"] == "ballot.closed" and not {"result", "urn_digest"} & set(sent)
+    (announced,) = s.do(c.AnnounceBallot("sec"))
+    for role in ("seat", "display", "device"):
+        sent = visible_event(announced, role, ["m01"], s.meeting) or {}
+        assert sent["urn_digest"] == digest and sent["result"]["voted"] == 1
+        assert "choices" not in sent  # a secret ballot has no named list
+
+
+def test_a_screen_resuming_from_an_old_position_gets_each_runs_own_result() -> None:
+    """The announcement of run 1, replayed after run 2 was counted, carries run 1's result."""
+    s = sim(4, [motion("a", reveal="on_announce")])
+    s.present(*members(1, 4))
+    s.do(c.OpenBallot("a"))
+    s.cast("m01", "a", "for")
+    s.do(c.CloseBallot("a"))
+    (announced,) = s.do(c.AnnounceBallot("a"))
+    s.do(c.VoidBallot("a", "wrong paper"))
+    s.do(c.OpenBallot("a"))
+    s.cast("m01", "a", "against")
+    s.cast("m02", "a", "against")
+    s.do(c.CloseBallot("a"))
+    resumed = visible_event(announced, "display", (), s.meeting) or {}
+    assert resumed["run"] == 1 and resumed["result"]["voted"] == 1
+    assert resumed["choices"] == {"m01": "for"}

@@ -15,7 +15,7 @@ import pytest
 from server.core import commands as c
 from server.core import events as e
 from server.core.agenda import agenda_from_dict
-from server.core.decision import Decision, Receipt
+from server.core.decision import Decision, Receipt, Warning
 from server.core.errors import CommandError
 from server.core.ledger import Ledger, Written
 from server.core.views import snapshot
@@ -305,3 +305,17 @@ def test_opening_refusals_say_why_and_five_seconds_is_the_shortest_countdown() -
     (opened,) = s.do(c.OpenBallot("b1", countdown=5), at=T0)
     assert isinstance(opened, e.BallotOpened) and opened.deadline == T0 + 5
     assert refusal(s, c.OpenBallot("b2")) == "another_ballot_open: ballot 'b1' is still open"
+
+
+def test_opening_a_ballot_keypads_cannot_vote_warns_the_clerk_naming_their_seats() -> None:
+    s = sim(4, [motion(), election(seats=1)])
+    s.do(c.SetKeypadStatus("S002", True))
+    s.do(c.SetKeypadStatus("S001", False))
+    plain = s.meeting.decide(c.OpenBallot("b1"), T0, lambda: "x")
+    assert plain.warnings == ()  # a motion is voted with three keys
+    decision = s.meeting.decide(c.OpenBallot("el"), T0 + 1, lambda: "x")
+    assert decision.warnings == (Warning("keypad_unsupported", ("S001", "S002")),)
+    assert decision.events == [e.BallotOpened("el", 1, T0 + 1, None)]
+    s.do(c.OpenBallot("el"), at=T0 + 1)
+    assert snapshot(s.meeting, "clerk")["ballots"][1]["opened_at"] == T0 + 1
+    assert refusal(s, c.CloseBallot("b9")) == "unknown_ballot: no ballot 'b9'"

@@ -15,11 +15,13 @@ import pytest
 from server.core import commands as c
 from server.core import events as e
 from server.core.agenda import agenda_from_dict
+from server.core.chain import canonical
 from server.core.decision import Decision, Receipt, Warning
-from server.core.errors import CommandError
-from server.core.ledger import Ledger, Written
+from server.core.errors import AgendaError, CommandError
+from server.core.ledger import Ledger, Participation, Written
+from server.core.meeting import Meeting
 from server.core.views import snapshot
-from tests.support import agenda_data
+from tests.support import agenda_data, make_agenda
 from tests.test_meeting import T0, Sim, members, motion, sim
 from tests.test_meeting_clerk import LOW_BAR, election
 
@@ -319,3 +321,33 @@ def test_opening_a_ballot_keypads_cannot_vote_warns_the_clerk_naming_their_seats
     s.do(c.OpenBallot("el"), at=T0 + 1)
     assert snapshot(s.meeting, "clerk")["ballots"][1]["opened_at"] == T0 + 1
     assert refusal(s, c.CloseBallot("b9")) == "unknown_ballot: no ballot 'b9'"
+
+
+def test_a_restart_on_a_log_whose_agenda_is_damaged_says_the_log_is_at_fault() -> None:
+    opening = Meeting.opening_events(make_agenda(3), T0)[0]
+    assert isinstance(opening, e.SittingOpened)
+    assert Meeting.from_opening(opening).seq == 1  # the opening is entry 1
+    damaged = e.SittingOpened({**opening.agenda, "members": "none"}, T0)
+    with pytest.raises(AgendaError) as info:
+        Meeting.from_opening(damaged)
+    assert info.value.source == "log" and str(info.value).startswith("log: members: must be a list")
+
+
+def test_the_ledger_writes_one_participation_row_per_member_and_run_with_its_encoder() -> None:
+    rows = Written()
+    seen: list[Any] = []
+
+    def encode(value: Any) -> str:
+        seen.append(value)
+        return canonical(value)
+
+    ledger = Ledger(encode=encode)
+    ledger.write(
+        [
+            e.VoteCast("b1", 2, "m01", "k1", T0, True, "for"),
+            e.VoteCast("b1", 2, "m01", "k2", T0, False, "against"),  # a change: no second row
+        ],
+        rows,
+    )
+    assert rows.participations == [Participation("b1", 2, "m01", 1)]
+    assert len(seen) == 2 and [entry.seq for entry in rows.entries] == [1, 2]

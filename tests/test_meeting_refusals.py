@@ -61,6 +61,10 @@ def open_b1() -> Sim:
             "bad_message: a member is listed twice",
         ),
         (lambda: sim(5), c.SelectItem("item9"), "unknown_item: no agenda item 'item9'"),
+        (lambda: sim(5), c.CreateBallot("item9", motion("x")), "unknown_item: no agenda item 'item9'"),
+        (lambda: sim(5), c.SetAttendance("x1", "present"), "unknown_member: no member 'x1'"),
+        (lambda: sim(5), c.SetAttendance("m01", "here"), "bad_message: status must be one of present, absent, leave"),
+        (lambda: sim(5), c.SetAttendance("m01", "leave", by="self"), "forbidden: only the clerk records leave"),
         (lambda: sim(5), c.CreateFurtherRound("nope"), "unknown_ballot: no ballot 'nope'"),
         (open_b1, c.CloseSitting(), "another_ballot_open: ballot 'b1' is still open"),
         (

@@ -15,9 +15,10 @@ from server.core import commands as c
 from server.core import events as e
 from server.core.agenda import agenda_from_dict
 from server.core.errors import AgendaError, CommandError
-from server.core.kinds import KINDS, keypad_ok, keypad_options
+from server.core.kinds import KINDS, URN_BLOCK, keypad_ok, keypad_options, urn_block
 from server.core.kinds.common import percent, pick, ranks
 from server.core.meeting import Meeting
+from tests.support import make_agenda
 
 
 def agenda_dict(ballots: list[dict[str, Any]], n: int = 5) -> dict[str, Any]:
@@ -246,3 +247,42 @@ def test_refused_choice_changes_nothing() -> None:
         s.cast("m01", "sel", ["a", "b"])
     assert err.value.code == "invalid_choice"
     assert s.meeting.ballots["sel"].voters == set()
+
+
+def test_a_secret_choice_is_padded_to_the_smallest_block_its_longest_keyed_choice_fits() -> None:
+    """Every stored row of a ballot has one size (server/store/urn_keys.py): 64 bytes, doubled
+    until the longest canonical choice plus its 4-byte length fits; 512 when a keypad cannot
+    vote the ballot and its choices are not all known."""
+
+    def block(nominee: str) -> int:
+        agenda = make_agenda(
+            3,
+            ballots=[
+                {
+                    "id": "ap",
+                    "title": "任命",
+                    "kind": "appointment",
+                    "nominees": [{"id": nominee, "name": "张三", "post": "主任"}],
+                }
+            ],
+        )
+        (spec,) = agenda.ballots.values()
+        return urn_block(spec)
+
+    assert block("n" * 46) == 64  # {"nnn…":"abstain"}: 60 bytes + 4 fills 64 exactly
+    assert block("n" * 47) == 128  # one byte more
+    motion_and_election = make_agenda(
+        3,
+        ballots=[
+            {"id": "b1", "title": "动议"},
+            {
+                "id": "el",
+                "title": "选举",
+                "kind": "election",
+                "seats": 1,
+                "candidates": [{"id": "a", "name": "甲"}, {"id": "b", "name": "乙"}],
+            },
+        ],
+    )
+    assert [urn_block(spec) for spec in motion_and_election.ballots.values()] == [64, URN_BLOCK]
+    assert URN_BLOCK == 512

@@ -15,6 +15,7 @@ import pytest
 from server.core import commands as c
 from server.core import events as e
 from server.core.agenda import agenda_from_dict
+from server.core.bounds import MAX_BALLOTS
 from server.core.chain import canonical
 from server.core.decision import Decision, Receipt, Warning
 from server.core.errors import AgendaError, CommandError
@@ -355,3 +356,47 @@ def test_the_ledger_writes_one_participation_row_per_member_and_run_with_its_enc
     )
     assert rows.participations == [Participation("b1", 2, "m01", 1)]
     assert len(seen) == 2 and [entry.seq for entry in rows.entries] == [1, 2]
+
+
+def bad_election(n: int) -> dict[str, Any]:
+    """An election whose ``n`` candidates each have an id outside the grammar: ``n`` problems."""
+    return {
+        "id": "el",
+        "title": "t",
+        "kind": "election",
+        "seats": 1,
+        "candidates": [{"id": f"../{i}", "name": "n"} for i in range(n)],
+    }
+
+
+@pytest.mark.parametrize(("n", "tail"), [(20, None), (21, "and 1 more"), (25, "and 5 more")])
+def test_an_ad_hoc_ballot_refused_lists_its_first_twenty_problems_and_how_many_more(n: int, tail: str | None) -> None:
+    message = refusal(sim(3), c.CreateBallot("item1", bad_election(n)))
+    assert message.startswith("invalid_ballot: ballot.candidates[0].id: '../0' is not an id")
+    parts = message.split("; ")
+    assert len(parts) == (20 if tail is None else 21)
+    assert parts[19].startswith("ballot.candidates[19].id:")
+    if tail:
+        assert parts[20] == tail
+
+
+def test_an_ad_hoc_ballot_is_checked_against_the_meetings_rule_and_reveal() -> None:
+    data = agenda_data(3)
+    data["meeting"]["rule"] = {"fraction": "1/2", "option": "against"}
+    data["meeting"]["reveal"] = "on_announce"
+    s = Sim(agenda_from_dict(data))
+    assert refusal(s, c.CreateBallot("item1", {"id": "x", "title": "t", "options": ["for", "abstain"]})) == (
+        "invalid_ballot: ballot.options: the rule counts 'against', which is not an option"
+    )
+    spec = {"id": "x", "title": "临时动议"}
+    assert s.do(c.CreateBallot("item1", spec), at=T0 + 3) == [e.BallotCreated(spec, "item1", T0 + 3)]
+    for meeting in (s.meeting, s.replay()):
+        created = meeting.ballots["x"].spec
+        assert (created.item, created.reveal, created.rule.option) == ("item1", "on_announce", "against")
+    assert refusal(s, c.CreateBallot("item1", spec)) == "invalid_ballot: a ballot 'x' already exists"
+
+
+def test_a_sitting_holds_at_most_a_thousand_ballots() -> None:
+    s = sim(3, [motion(f"b{i}") for i in range(MAX_BALLOTS - 1)])
+    assert len(s.do(c.CreateBallot("item1", motion("last")))) == 1
+    assert refusal(s, c.CreateBallot("item1", motion("over"))) == "invalid_ballot: a sitting holds at most 1000 ballots"

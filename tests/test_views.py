@@ -204,3 +204,33 @@ def test_a_screen_resuming_from_an_old_position_gets_each_runs_own_result() -> N
     resumed = visible_event(announced, "display", (), s.meeting) or {}
     assert resumed["run"] == 1 and resumed["result"]["voted"] == 1
     assert resumed["choices"] == {"m01": "for"}
+
+
+def test_a_vote_reaches_the_voters_own_tablet_and_keypad_bridge_only() -> None:
+    s = sim(4, [motion()])
+    s.present("m01", "m02")
+    s.do(c.OpenBallot("b1"))
+    (cast,) = s.cast("m01", "b1", "for")
+    data = e.to_data(cast)
+    assert visible_event(cast, "seat", ["m01"], s.meeting) == data
+    assert visible_event(cast, "device", ["m02", "m01"], s.meeting) == data  # the bridge serves m01's keypad
+    assert visible_event(cast, "device", ["m02"], s.meeting) is None
+    assert visible_event(cast, "seat", ["m02"], s.meeting) is None
+    assert visible_event(cast, "clerk", [], s.meeting) is None  # the clerk follows progress instead
+    assert visible_event(cast, "display", [], s.meeting) is None
+
+
+def test_an_ad_hoc_ballot_reaches_each_role_as_that_role_sees_it() -> None:
+    s = sim(4, [motion()])
+    s.present("m01")
+    (created,) = s.do(c.CreateBallot("item1", motion("adhoc")), at=12.5)
+    for role in ROLES:
+        run = s.meeting.ballots["adhoc"]
+        assert visible_event(created, role, ["m01"], s.meeting) == {
+            "name": "ballot.created",
+            "ballot": ballot_view(s.meeting, run, role, ["m01"]),
+            "at": 12.5,
+        }
+    clerk = visible_event(created, "clerk", [], s.meeting) or {}
+    assert clerk["ballot"]["voters"] == []  # the clerk's view, with who voted
+    assert "voters" not in (visible_event(created, "display", [], s.meeting) or {})["ballot"]

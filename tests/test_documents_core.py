@@ -190,3 +190,18 @@ def test_a_document_as_each_role_sees_it() -> None:
     }
     assert visible_event(event, "seat", ["m01"], s.meeting) is None
     assert visible_event(event, "display", [], s.meeting) is None
+
+
+def test_a_page_shown_and_a_recall_reach_the_documents_readers_only() -> None:
+    s = with_observer()
+    s.do(c.AddDocument(info("mem", audience="members")))
+    (shown,) = s.do(c.ShowPage("mem", 2))
+    (recalled,) = s.do(c.RecallDocuments("mem"))
+    for event in (shown, recalled):
+        for role, members in (("clerk", []), ("seat", ["m01"])):
+            assert visible_event(event, role, members, s.meeting) == e.to_data(event)
+        assert visible_event(event, "seat", ["o1"], s.meeting) is None
+        assert visible_event(event, "display", [], s.meeting) is None
+    s.do(c.AddDocument(info("late"), release=False))
+    (released,) = s.do(c.ReleaseDocument("late"))
+    assert visible_event(released, "clerk", [], s.meeting) == e.to_data(released)  # the clerk had it already

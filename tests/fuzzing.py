@@ -42,6 +42,16 @@ def examples(n: int) -> int:
     return min(n, int(cap)) if cap else n
 
 
+def spread(values: list[Any], salt: int) -> list[Any]:
+    """All of ``values`` — or, in a mutation run (``HEMICYCLE_MUTATION_EXAMPLES``), every third,
+    starting at ``salt``, so a systematic sweep over keys still meets every value across keys
+    but each surviving mutant does not pay for the whole sweep; `make mutation-confirm`
+    re-runs the survivors with all of them."""
+    if not os.environ.get("HEMICYCLE_MUTATION_EXAMPLES"):
+        return values
+    return values[salt % 3 :: 3]
+
+
 def fuzz_settings(n: int) -> settings:
     """The fixed profile of the fuzz tests in `make test`: the same ``n`` examples every run
     (derandomized, no example database), no deadline. ``HEMICYCLE_FUZZ_EXAMPLES=N`` runs N

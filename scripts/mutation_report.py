@@ -3,7 +3,9 @@ killed, survived, or not yet checked, and the names of the survivors (`mutmut sh
 prints one). docs/benchmarks.md, "Mutation testing", explains each accepted survivor.
 
 ``--survivors [PATTERN...]`` prints only the survivors' names (those matching a shell-style
-PATTERN, e.g. ``server.core.meeting*``), for `make mutation-confirm`."""
+PATTERN, e.g. ``server.core.meeting*``), for `make mutation-confirm`; ``--unsettled`` adds
+the mutants not yet run or run without tests (to finish a run interrupted by its time bound
+without re-running what is settled: mutmut re-runs every mutant a pattern names)."""
 
 from __future__ import annotations
 
@@ -19,11 +21,12 @@ NO_TESTS = {5, 33}
 TIMEOUT = {-24, 24, 36, 152, 255}  # ran out of CPU time: counted as killed by mutmut, listed here
 
 
-def survivor_names(patterns: list[str]) -> list[str]:
+def survivor_names(patterns: list[str], codes: set[int | None] | None = None) -> list[str]:
+    wanted: set[int | None] = set(SURVIVED) if codes is None else codes
     names = []
     for meta in sorted(Path("mutants").rglob("*.py.meta")):
         for name, code in json.loads(meta.read_text()).get("exit_code_by_key", {}).items():
-            if code in SURVIVED and (not patterns or any(fnmatch.fnmatch(name, p) for p in patterns)):
+            if code in wanted and (not patterns or any(fnmatch.fnmatch(name, p) for p in patterns)):
                 names.append(name)
     return names
 
@@ -31,6 +34,9 @@ def survivor_names(patterns: list[str]) -> list[str]:
 def main() -> int:
     if sys.argv[1:2] == ["--survivors"]:
         print("\n".join(survivor_names(sys.argv[2:])))
+        return 0
+    if sys.argv[1:2] == ["--unsettled"]:  # survivors, and what has not run (or had no tests) yet
+        print("\n".join(survivor_names(sys.argv[2:], {*SURVIVED, *NO_TESTS, None})))
         return 0
     metas = sorted(Path("mutants").rglob("*.py.meta"))
     if not metas:

@@ -164,3 +164,41 @@ def test_write_in_can_be_elected_when_past_the_threshold() -> None:
     result = s.run("el", votes)
     assert result["elected"] == ["write_in:王五"]
     assert line(result, "a")["counts"]["against"] == 3 and line(result, "a")["elected"] is False
+
+
+def test_two_tied_write_ins_become_w1_and_w2_in_the_next_round() -> None:
+    s = Sitting(
+        [
+            ballot(
+                seats=1, candidates=[{"id": "a", "name": "甲"}], rule={"fraction": "1/3", "cmp": ">=", "base": "cast"}
+            )
+        ],
+        n=4,
+    )
+    papers = [{"a": {"mark": "against", "write_in": name}} for name in ("张三", "张三", "李四", "李四")]
+    result = s.run("el", dict(zip(s.members, papers, strict=True)))
+    assert result["further_round"]["reason"] == "tie_at_last_seat"
+    nxt = election.further_round(s.meeting.ballots["el"].spec, result)
+    assert nxt["candidates"] == [{"id": "w1", "name": "张三"}, {"id": "w2", "name": "李四"}]
+
+
+@pytest.mark.parametrize(
+    ("paper", "message"),
+    [
+        ({"a": {"mark": "against", "write_in": 7}}, "the write-in next to 'a' must be a name"),
+        (
+            {"a": {"mark": "against", "write_in": "丁"}, "b": {"mark": "against", "write_in": "丁"}},
+            "丁 is written in twice",
+        ),
+        (
+            {"a": {"mark": "against", "write_in": " 乙 "}},
+            '乙 is a candidate on this ballot: mark them "for" instead of writing them in',
+        ),
+    ],
+)
+def test_a_spoilt_paper_is_refused_as_an_invalid_choice_saying_why(paper: dict, message: str) -> None:
+    s = Sitting([ballot()])
+    s.do(c.OpenBallot("el"))
+    with pytest.raises(CommandError) as err:
+        s.cast("m01", "el", paper)
+    assert (err.value.code, err.value.message) == ("invalid_choice", message)

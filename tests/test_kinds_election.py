@@ -202,3 +202,39 @@ def test_a_spoilt_paper_is_refused_as_an_invalid_choice_saying_why(paper: dict, 
     with pytest.raises(CommandError) as err:
         s.cast("m01", "el", paper)
     assert (err.value.code, err.value.message) == ("invalid_choice", message)
+
+
+def tied(title: str, **kw: object) -> tuple[object, dict]:
+    """A closed election (``title``) that needs a further round: b and c tied for the last seat."""
+    papers = [{"a": "for", "b": "for"}] * 3 + [{"a": "for", "c": "for"}] * 3 + [{"b": "for", "c": "for"}]
+    s = Sitting([ballot(title=title, **kw)], n=7)
+    result = s.run("el", dict(zip(s.members, papers, strict=True)))
+    return s.meeting.ballots["el"].spec, result
+
+
+@pytest.mark.parametrize(
+    ("title", "second", "third"),
+    [
+        ("选举副主任", "选举副主任（第2轮）", "选举副主任（第3轮）"),
+        ("Vice-chair", "Vice-chair — round 2", "Vice-chair — round 3"),
+    ],
+)
+def test_a_further_rounds_title_counts_the_rounds_in_the_papers_language(title: str, second: str, third: str) -> None:
+    spec, result = tied(title)
+    nxt = election.further_round(spec, result)
+    assert nxt["title"] == second
+    s = Sitting([ballot(**{**nxt, "id": "el"})], n=7)  # the second round, tied again
+    papers = [{"b": "for"}] * 3 + [{"c": "for"}] * 3
+    again = s.run("el", dict(zip(s.members, papers, strict=False)))
+    assert election.further_round(s.meeting.ballots["el"].spec, again)["title"] == third
+
+
+def test_a_long_title_is_cut_to_fit_its_round_and_the_countdown_carries_over() -> None:
+    fits = "选" * (300 - len("（第2轮）"))
+    spec, result = tied(fits, countdown=60)
+    nxt = election.further_round(spec, result)
+    assert nxt["title"] == fits + "（第2轮）" and nxt["countdown"] == 60  # exactly 300: kept whole
+    spec, result = tied("选" * 300)
+    title = election.further_round(spec, result)["title"]
+    assert len(title) == 300 and title == "选" * (300 - len("（第2轮）") - 1) + "…（第2轮）"
+    assert "countdown" not in election.further_round(spec, result)

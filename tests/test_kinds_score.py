@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 
 from server.core import commands as c
+from server.core.chain import canonical
 from server.core.errors import CommandError
 from server.core.kinds import score
 from server.core.kinds.common import Turnout
@@ -88,3 +91,21 @@ def test_exact_arithmetic_for_decimal_steps() -> None:
     assert score.normalize_choice(spec, 0.3) == {"x": 0.3}  # 0.3 is on a 0.1 step, exactly
     result = score.tally(spec, [{"x": 0.1}, {"x": 0.2}], Turnout(3, 3, 2))
     assert result["lines"][0]["sum"] == 0.3 and result["lines"][0]["mean"] == 0.15
+
+
+def test_an_even_count_has_the_mean_of_the_middle_two_as_median_and_figures_have_two_places() -> None:
+    even = score.stats([Fraction(1), Fraction(2), Fraction(3), Fraction(10)], 0)
+    assert (even["median"], even["mean"], even["sum"]) == (2.5, 4, 16)
+    odd = score.stats([Fraction(1), Fraction(1), Fraction(2)], 0)
+    assert (odd["median"], odd["mean"]) == (1, 1.33)
+    # a whole figure is printed as a whole number (JSON 4, not 4.0), on screens and certificates
+    assert [type(even[k]) for k in ("mean", "sum", "lowest")] == [int, int, int]
+    assert canonical(even).count(".") == 1  # only the median 2.5
+
+
+def test_a_paper_that_is_not_a_table_of_scores_is_refused_saying_what_it_must_be() -> None:
+    s = Sitting([ballot()])
+    s.do(c.OpenBallot("sc"))
+    with pytest.raises(CommandError) as err:
+        s.cast("m01", "sc", 90)
+    assert (err.value.code, err.value.message) == ("invalid_choice", "choice must map subject ids to numbers")

@@ -16,7 +16,7 @@ from server.core import events as e
 from server.core.agenda import agenda_from_dict
 from server.core.errors import AgendaError, CommandError
 from server.core.kinds import KINDS, URN_BLOCK, keypad_ok, keypad_options, urn_block
-from server.core.kinds.common import percent, pick, ranks
+from server.core.kinds.common import has_cjk, percent, pick, ranks
 from server.core.meeting import Meeting
 from tests.support import make_agenda
 
@@ -286,3 +286,19 @@ def test_a_secret_choice_is_padded_to_the_smallest_block_its_longest_keyed_choic
     )
     assert [urn_block(spec) for spec in motion_and_election.ballots.values()] == [64, URN_BLOCK]
     assert URN_BLOCK == 512
+
+
+@pytest.mark.parametrize(
+    ("title", "cjk"),
+    [
+        ("\u3400", True),
+        ("\u9fff", True),
+        ("\u3000", True),
+        ("\u303f", True),
+        ("A\u33ff", False),
+        ("\ua000", False),
+        ("Vice-chair", False),
+    ],
+)
+def test_generated_titles_use_chinese_punctuation_for_any_cjk_ideograph_or_symbol(title: str, cjk: bool) -> None:
+    assert has_cjk(title) is cjk

@@ -238,3 +238,52 @@ def test_a_long_title_is_cut_to_fit_its_round_and_the_countdown_carries_over() -
     title = election.further_round(spec, result)["title"]
     assert len(title) == 300 and title == "选" * (300 - len("（第2轮）") - 1) + "…（第2轮）"
     assert "countdown" not in election.further_round(spec, result)
+
+
+def paper(raw: object) -> object:
+    """The paper as stored, or the refusal's message."""
+    spec = Sitting([ballot()]).meeting.ballots["el"].spec
+    try:
+        return election.normalize_choice(spec, raw)
+    except CommandError as err:
+        assert err.code == "invalid_choice"
+        return err.message
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        ({"a": None, "b": "for"}, {"b": "for"}),  # a blank line does not end the paper
+        ({"a": {"mark": None}, "c": "against"}, {"c": "against"}),
+        ({"a": {"mark": "for", "write_in": None}}, {"a": "for"}),
+        ({"a": {"mark": "for"}}, {"a": "for"}),
+        ({"a": {"mark": "against", "write_in": "W" * 40}}, {"a": {"mark": "against", "write_in": "W" * 40}}),
+        ("for", "choice must map candidate ids to for, against or abstain"),  # three candidates: which?
+        ({"a": "maybe", "zz": "for"}, "no candidate 'zz' on this ballot"),  # unknown ids are named first
+        ({"a": {"mark": "for", "x": 1}}, "the choice for 'a' may only hold mark and write_in"),
+        ({"b": "maybe"}, "the mark for 'b' must be one of for, against, abstain"),
+        ({"a": {"mark": "against", "write_in": "W" * 41}}, "the write-in next to 'a' is not a plausible name"),
+        ({"a": {"mark": "against", "write_in": "张\u200b三"}}, "the write-in next to 'a' is not a plausible name"),
+        ({"a": {"mark": "against", "write_in": "张\x07三"}}, "the write-in next to 'a' is not a plausible name"),
+    ],
+)
+def test_a_paper_is_stored_in_one_form_or_refused_naming_the_line(raw: object, stored: object) -> None:
+    assert paper(raw) == stored
+
+
+def test_a_single_candidate_paper_may_be_a_bare_mark() -> None:
+    spec = Sitting([ballot(seats=1, candidates=CANDIDATES[:1])]).meeting.ballots["el"].spec
+    assert election.normalize_choice(spec, "against") == {"a": "against"}
+
+
+def test_write_in_refusals_name_the_candidate_line() -> None:
+    s = Sitting([ballot(write_ins=False)])
+    s.do(c.OpenBallot("el"))
+    with pytest.raises(CommandError) as err:
+        s.cast("m01", "el", {"b": {"mark": "against", "write_in": "王五"}})
+    assert err.value.message == "this election takes no write-ins"
+    s = Sitting([ballot()])
+    s.do(c.OpenBallot("el"))
+    with pytest.raises(CommandError) as err:
+        s.cast("m01", "el", {"b": {"mark": "for", "write_in": "王五"}})
+    assert err.value.message == "only a voter against 'b' may write in another person (另选他人), not one who votes for"

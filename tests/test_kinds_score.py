@@ -109,3 +109,20 @@ def test_a_paper_that_is_not_a_table_of_scores_is_refused_saying_what_it_must_be
     with pytest.raises(CommandError) as err:
         s.cast("m01", "sc", 90)
     assert (err.value.code, err.value.message) == ("invalid_choice", "choice must map subject ids to numbers")
+
+
+def test_a_score_is_on_its_subjects_grid_counted_from_its_minimum() -> None:
+    subjects = [
+        {"id": "duty", "title": "t", "min": 1, "max": 9, "step": 4},
+        {"id": "x", "title": "u", "min": 0, "max": 5},
+    ]
+    spec = Sitting([ballot(subjects=subjects)]).meeting.ballots["sc"].spec
+    assert score.normalize_choice(spec, {"duty": 5}) == {"duty": 5}  # 1, 5, 9
+    assert score.normalize_choice(spec, {"duty": None, "x": 3}) == {"x": 3}  # a subject left out
+    for raw, message in (
+        ({"duty": 4}, "the score for 'duty' must be a number from 1 to 9 in steps of 4"),
+        ({"nope": 1}, "no subject 'nope' on this ballot"),
+    ):
+        with pytest.raises(CommandError) as err:
+            score.normalize_choice(spec, raw)
+        assert (err.value.code, err.value.message) == ("invalid_choice", message)

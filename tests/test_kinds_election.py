@@ -287,3 +287,79 @@ def test_write_in_refusals_name_the_candidate_line() -> None:
     with pytest.raises(CommandError) as err:
         s.cast("m01", "el", {"b": {"mark": "for", "write_in": "王五"}})
     assert err.value.message == "only a voter against 'b' may write in another person (另选他人), not one who votes for"
+
+
+PAPERS = [{"a": "for"}, {"a": "for", "b": "abstain"}, {"b": "against"}, {"a": "for", "b": "for"}]  # the last over-votes
+
+
+@pytest.mark.parametrize(
+    ("base", "a_base", "b_base"),
+    [("seated", 9, 9), ("present", 6, 6), ("cast", 3, 3), ("cast_excluding_abstain", 3, 2)],
+)
+def test_each_base_counts_against_the_number_the_rule_names(base: str, a_base: int, b_base: int) -> None:
+    spec = Sitting([ballot(seats=1, rule={"fraction": "1/2", "base": base})]).meeting.ballots["el"].spec
+    result = election.tally(spec, PAPERS, Turnout(9, 6, 4))
+    assert (line(result, "a")["base_value"], line(result, "b")["base_value"]) == (a_base, b_base)
+
+
+def test_the_result_has_the_documented_form_line_by_line() -> None:
+    """docs/ballot-kinds.md, election: screens and certificates print these keys as they are."""
+    spec = Sitting([ballot(seats=1, rule={"fraction": "1/2", "base": "present"})]).meeting.ballots["el"].spec
+    result = election.tally(spec, PAPERS, Turnout(9, 6, 4))
+    common = {"write_in": False, "base_value": 6, "needed": 4, "passed": False, "elected": False, "tied": False}
+    assert result == {
+        "kind": "election",
+        "seated": 9,
+        "present": 6,
+        "voted": 4,
+        "not_voted": 2,
+        "invalid": 1,
+        "rule": {"option": "for", "cmp": ">", "fraction": "1/2", "base": "present", "constant": 0},
+        "valid": 3,
+        "seats": 1,
+        "round": 1,
+        "contest": "competitive",
+        "lines": [
+            {
+                "id": "a",
+                "label": "甲",
+                "counts": {"for": 2, "against": 0, "abstain": 0},
+                "unmarked": 1,
+                "rank": 1,
+                **common,
+                "verdict": "not_elected",
+            },
+            {
+                "id": "b",
+                "label": "乙",
+                "counts": {"for": 0, "against": 1, "abstain": 1},
+                "unmarked": 1,
+                "rank": 2,
+                **common,
+                "verdict": "not_elected",
+            },
+            {
+                "id": "c",
+                "label": "丙",
+                "counts": {"for": 0, "against": 0, "abstain": 0},
+                "unmarked": 3,
+                "rank": 2,
+                **common,
+                "verdict": "not_elected",
+            },
+        ],
+        "elected": [],
+        "seats_filled": 0,
+        "further_round": {"reason": "too_few_elected", "seats": 1, "candidates": CANDIDATES},
+        "verdict": "further_round_needed",
+    }
+
+
+def test_among_those_who_pass_the_highest_counts_fill_the_seats() -> None:
+    s = Sitting([ballot(seats=2, rule={"fraction": "1/3", "cmp": ">=", "base": "cast"})], n=7)
+    papers = [{"a": "for", "b": "for"}] * 3 + [{"a": "for", "c": "for"}] * 3 + [{"b": "for"}]
+    result = s.run("el", dict(zip(s.members, papers, strict=True)))
+    assert [line(result, x)["counts"]["for"] for x in "abc"] == [6, 4, 3]
+    assert [line(result, x)["passed"] for x in "abc"] == [True, True, True]  # 3 of 7 reaches a third
+    assert result["elected"] == ["a", "b"]
+    assert [line(result, x)["verdict"] for x in "abc"] == ["elected", "elected", "not_elected"]

@@ -126,3 +126,58 @@ def test_a_score_is_on_its_subjects_grid_counted_from_its_minimum() -> None:
         with pytest.raises(CommandError) as err:
             score.normalize_choice(spec, raw)
         assert (err.value.code, err.value.message) == ("invalid_choice", message)
+
+
+def test_the_result_has_the_documented_form_figure_by_figure() -> None:
+    """docs/ballot-kinds.md, score: screens and certificates print these keys as they are."""
+    spec = Sitting([ballot()]).meeting.ballots["sc"].spec
+    result = score.tally(spec, [{"duty": 90}, {"duty": 80}, {"duty": 70}, {}], Turnout(9, 6, 4))
+    assert result == {
+        "kind": "score",
+        "seated": 9,
+        "present": 6,
+        "voted": 4,
+        "not_voted": 2,
+        "invalid": 1,  # the empty paper
+        "rule": {"option": "for", "cmp": ">", "fraction": "1/2", "base": "seated", "constant": 0},
+        "trim": 1,
+        "needed_to_trim": 3,
+        "verdict": None,
+        "lines": [
+            {
+                "id": "duty",
+                "label": "履职",
+                "counts": {"scored": 3},
+                "unscored": 1,
+                "min": 0,
+                "max": 100,
+                "count": 3,
+                "sum": 240,
+                "mean": 80,
+                "median": 80,
+                "lowest": 70,
+                "highest": 90,
+                "trimmed_mean": 80,  # 70 and 90 dropped
+                "trimmed_count": 1,
+            },
+            {
+                "id": "stars",
+                "label": "星级",
+                "counts": {"scored": 0},
+                "unscored": 4,
+                "min": 1,
+                "max": 5,
+                "count": 0,
+                "sum": 0,
+                "mean": None,
+                "median": None,
+                "lowest": None,
+                "highest": None,
+                "trimmed_mean": None,
+                "trimmed_count": 0,
+                "note": "no_scores",
+            },
+        ],
+    }
+    few = score.stats([Fraction(1), Fraction(2)], 1)
+    assert (few["trimmed_mean"], few["trimmed_count"], few["note"]) == (None, 0, "too_few_to_trim")

@@ -6,6 +6,7 @@ import pytest
 
 from server.core import commands as c
 from server.core.errors import CommandError
+from server.core.kinds import appointment
 from tests.test_kinds_common import Sitting, line
 
 NOMINEES = [
@@ -89,3 +90,22 @@ def test_created_ballot_in_mode_each_must_hold_one_nominee() -> None:
     assert err.value.code == "invalid_ballot" and "one nominee on each ballot" in err.value.message
     s.do(c.CreateBallot("item1", {**each(), "id": "adhoc", "nominees": NOMINEES[:1]}))
     assert s.meeting.ballots["adhoc"].spec.params["mode"] == "each"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("for", "choice must map each nominee id to for, against or abstain"),
+        ({"zz": "for"}, "no nominee 'zz' on this ballot"),
+        ({"zhang": "yes"}, "the choice for 'zhang' must be one of for, against, abstain"),
+    ],
+)
+def test_a_refused_appointment_paper_says_why(raw: object, message: str) -> None:
+    spec = next(iter(Sitting([each(mode="together")]).meeting.ballots.values())).spec
+    with pytest.raises(CommandError) as err:
+        appointment.normalize_choice(spec, raw)
+    assert (err.value.code, err.value.message) == ("invalid_choice", message)
+    single = Sitting([each()]).meeting.ballots["rm-zhang"].spec
+    with pytest.raises(CommandError) as err:
+        appointment.normalize_choice(single, {})  # a blank paper for one nominee
+    assert err.value.message == "choice must be one of for, against, abstain"

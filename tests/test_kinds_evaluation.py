@@ -98,3 +98,59 @@ def test_custom_verdict_table_counted_against_present_members() -> None:
     assert result["lines"][0]["verdict"] == "acceptable"  # 7 of 12 seated > 1/2 (inherited rule)
     with pytest.raises(AgendaError):
         agenda_from_dict(agenda_dict([ballot(verdicts=[{"verdict": "x"}, {"verdict": "y", "grades": [S]}])]))
+
+
+def test_the_result_has_the_documented_form_with_percentages_of_the_chosen_base() -> None:
+    spec = Sitting([ballot(percent_base="present")], n=6).meeting.ballots["ev"].spec
+    papers = [
+        {"work": "satisfied"},
+        {"work": "satisfied"},
+        {"work": "basically_satisfied"},
+        {"work": "dissatisfied"},
+        {},
+    ]
+    result = evaluation.tally(spec, papers, Turnout(9, 6, 5))
+    assert result == {
+        "kind": "evaluation",
+        "seated": 9,
+        "present": 6,
+        "voted": 5,
+        "not_voted": 1,
+        "invalid": 1,
+        "rule": {"option": "satisfied", "cmp": ">", "fraction": "1/2", "base": "seated", "constant": 0},
+        "percent_base": "present",
+        "percent_base_value": 6,
+        "lines": [
+            {
+                "id": "work",
+                "label": "工作报告",
+                "counts": {"satisfied": 2, "basically_satisfied": 1, "dissatisfied": 1},
+                "invalid": 1,
+                "percent": {"satisfied": 33.33, "basically_satisfied": 16.67, "dissatisfied": 16.67, "invalid": 16.67},
+                "base_value": 9,
+                "needed": 5,
+                "verdict": "dissatisfied",
+            }
+        ],
+        "summary": {"dissatisfied": 1},
+        "verdict": "dissatisfied",
+    }
+    seated = Sitting([ballot(percent_base="seated")], n=6).meeting.ballots["ev"].spec
+    assert evaluation.tally(seated, papers, Turnout(9, 6, 5))["percent_base_value"] == 9
+    voted = Sitting([ballot()], n=6).meeting.ballots["ev"].spec
+    assert evaluation.tally(voted, papers, Turnout(9, 6, 5))["percent_base_value"] == 5
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"work": "meh"}, "the grade for 'work' must be one of satisfied, basically_satisfied, dissatisfied"),
+        ({"zz": "satisfied"}, "no subject 'zz' on this ballot"),
+        (7, "choice must map subject ids to satisfied, basically_satisfied or dissatisfied"),
+    ],
+)
+def test_a_refused_evaluation_paper_says_why(raw: object, message: str) -> None:
+    spec = Sitting([ballot()]).meeting.ballots["ev"].spec
+    with pytest.raises(CommandError) as err:
+        evaluation.normalize_choice(spec, raw)
+    assert (err.value.code, err.value.message) == ("invalid_choice", message)

@@ -7,6 +7,7 @@ import pytest
 from server.core import commands as c
 from server.core.errors import CommandError
 from server.core.kinds import appointment
+from server.core.kinds.common import Turnout
 from tests.test_kinds_common import Sitting, line
 
 NOMINEES = [
@@ -109,3 +110,52 @@ def test_a_refused_appointment_paper_says_why(raw: object, message: str) -> None
     with pytest.raises(CommandError) as err:
         appointment.normalize_choice(single, {})  # a blank paper for one nominee
     assert err.value.message == "choice must be one of for, against, abstain"
+
+
+def test_a_list_voted_together_has_the_documented_form_and_a_mixed_verdict() -> None:
+    nominees = [
+        {"id": "zhang", "name": "张三", "post": "局长"},
+        {"id": "li", "name": "李四", "post": "副局长", "action": "remove"},
+    ]
+    spec = next(iter(Sitting([each(mode="together", nominees=nominees)]).meeting.ballots.values())).spec
+    papers = [{"zhang": "for", "li": "against"}, {"zhang": "for"}, {"zhang": "for", "li": "for"}]
+    result = appointment.tally(spec, papers, Turnout(5, 3, 3))
+    assert result == {
+        "kind": "appointment",
+        "seated": 5,
+        "present": 3,
+        "voted": 3,
+        "not_voted": 0,
+        "invalid": 0,
+        "rule": {"option": "for", "cmp": ">", "fraction": "1/2", "base": "seated", "constant": 0},
+        "mode": "together",
+        "lines": [
+            {
+                "id": "zhang",
+                "label": "张三",
+                "post": "局长",
+                "action": "appoint",
+                "counts": {"for": 3, "against": 0, "abstain": 0},
+                "not_voted": 0,
+                "verdict": "passed",
+                "base_value": 5,
+                "needed": 3,
+            },
+            {
+                "id": "li",
+                "label": "李四",
+                "post": "副局长",
+                "action": "remove",
+                "counts": {"for": 1, "against": 1, "abstain": 0},
+                "not_voted": 1,
+                "verdict": "failed",
+                "base_value": 5,
+                "needed": 3,
+            },
+        ],
+        "passed": ["zhang"],
+        "failed": ["li"],
+        "verdict": "mixed",
+    }
+    assert appointment.tally(spec, [{"zhang": "for", "li": "for"}] * 3, Turnout(5, 3, 3))["verdict"] == "passed"
+    assert appointment.tally(spec, [{"zhang": "against"}] * 3, Turnout(5, 3, 3))["verdict"] == "failed"

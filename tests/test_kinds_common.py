@@ -16,7 +16,7 @@ from server.core import events as e
 from server.core.agenda import agenda_from_dict
 from server.core.errors import AgendaError, CommandError
 from server.core.kinds import KINDS, URN_BLOCK, keypad_ok, keypad_options, urn_block
-from server.core.kinds.common import has_cjk, percent, pick, ranks
+from server.core.kinds.common import Turnout, has_cjk, percent, pick, ranks
 from server.core.meeting import Meeting
 from tests.support import make_agenda
 
@@ -302,3 +302,42 @@ def test_a_secret_choice_is_padded_to_the_smallest_block_its_longest_keyed_choic
 )
 def test_generated_titles_use_chinese_punctuation_for_any_cjk_ideograph_or_symbol(title: str, cjk: bool) -> None:
     assert has_cjk(title) is cjk
+
+
+def test_a_motion_result_has_the_documented_form_and_a_base_without_abstentions() -> None:
+    """Options without "abstain": base ``cast_excluding_abstain`` is then every paper cast."""
+    agenda = make_agenda(
+        3,
+        ballots=[
+            {
+                "id": "b1",
+                "title": "动议",
+                "options": ["for", "against"],
+                "rule": {"fraction": "1/2", "base": "cast_excluding_abstain"},
+            }
+        ],
+    )
+    spec = agenda.ballots["b1"]
+    assert KINDS["motion"].tally(spec, ["for", "for", "against"], Turnout(9, 6, 3)) == {
+        "kind": "motion",
+        "seated": 9,
+        "present": 6,
+        "voted": 3,
+        "not_voted": 3,
+        "invalid": 0,
+        "rule": {"option": "for", "cmp": ">", "fraction": "1/2", "base": "cast_excluding_abstain", "constant": 0},
+        "lines": [
+            {
+                "id": "b1",
+                "label": "动议",
+                "counts": {"for": 2, "against": 1},
+                "verdict": "passed",
+                "base_value": 3,
+                "needed": 2,
+            }
+        ],
+        "verdict": "passed",
+    }
+    with pytest.raises(CommandError) as err:
+        KINDS["motion"].normalize_choice(spec, "abstain")
+    assert (err.value.code, err.value.message) == ("invalid_choice", "choice must be one of for, against")

@@ -98,6 +98,7 @@ def test_percent_is_exactly_rounded_and_none_without_base() -> None:
     assert percent(2, 3) == 66.67
     assert percent(21, 42) == 50.0
     assert percent(0, 0) is None
+    assert percent(1, 1) == 100.0  # a base of one is a base
 
 
 def test_every_kind_offers_the_whole_interface() -> None:

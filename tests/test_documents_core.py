@@ -205,3 +205,12 @@ def test_a_page_shown_and_a_recall_reach_the_documents_readers_only() -> None:
     s.do(c.AddDocument(info("late"), release=False))
     (released,) = s.do(c.ReleaseDocument("late"))
     assert visible_event(released, "clerk", [], s.meeting) == e.to_data(released)  # the clerk had it already
+
+
+def test_the_clerk_hears_of_every_added_document_with_its_readers() -> None:
+    s = sim(3)
+    doc = info("two", audience="named", readers=["m02"])
+    (added,) = s.do(c.AddDocument(doc, release=False), at=T0 + 1)
+    sent = visible_event(added, "clerk", [], s.meeting) or {}
+    assert sent["name"] == "document.added" and sent["at"] == T0 + 1
+    assert sent["document"]["readers"] == ["m02"] and sent["document"]["released"] is False

@@ -363,3 +363,34 @@ def test_among_those_who_pass_the_highest_counts_fill_the_seats() -> None:
     assert [line(result, x)["passed"] for x in "abc"] == [True, True, True]  # 3 of 7 reaches a third
     assert result["elected"] == ["a", "b"]
     assert [line(result, x)["verdict"] for x in "abc"] == ["elected", "elected", "not_elected"]
+
+
+def test_with_more_passing_than_seats_the_highest_counts_are_elected_in_order_of_votes() -> None:
+    four = [{"id": x, "name": n} for x, n in zip("abcd", "甲乙丙丁", strict=True)]
+    spec = (
+        Sitting([ballot(seats=2, candidates=four, rule={"fraction": "0", "cmp": ">", "base": "cast"})])
+        .meeting.ballots["el"]
+        .spec
+    )
+    papers = (
+        [{"a": "for", "b": "for"}] * 3
+        + [{"a": "for", "c": "for"}] * 2
+        + [{"b": "for", "d": "for"}] * 2
+        + [{"a": "for", "c": "for"}]
+    )
+    result = election.tally(spec, papers, Turnout(9, 9, 8))
+    assert [line(result, x)["counts"]["for"] for x in "abcd"] == [6, 5, 3, 2]
+    assert result["elected"] == ["a", "b"] and result["further_round"] is None and result["verdict"] == "elected"
+
+
+def test_a_write_in_line_measured_without_abstentions_counts_every_valid_paper() -> None:
+    """A write-in line has only "for" counts: with base cast_excluding_abstain its base is every valid paper."""
+    spec = (
+        Sitting([ballot(seats=1, rule={"fraction": "1/2", "base": "cast_excluding_abstain"})])
+        .meeting.ballots["el"]
+        .spec
+    )
+    papers = [{"a": {"mark": "against", "write_in": "王五"}}, {"a": "abstain"}, {"a": "for"}]
+    result = election.tally(spec, papers, Turnout(9, 6, 3))
+    assert line(result, "write_in:王五")["base_value"] == 3
+    assert line(result, "a")["base_value"] == 2

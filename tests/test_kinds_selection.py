@@ -141,3 +141,12 @@ def test_a_refused_selection_paper_says_why(raw: object, message: str) -> None:
     with pytest.raises(CommandError) as err:
         selection.normalize_choice(exact, ["a"])
     assert err.value.message == "choose exactly 2, not 1"
+
+
+def test_the_highest_counts_are_selected_and_a_rule_may_count_papers_cast() -> None:
+    spec = Sitting([ballot(rule={"fraction": "1/4", "cmp": ">=", "base": "cast"})], n=8).meeting.ballots["sel"].spec
+    papers = [["a", "b"]] * 3 + [["a", "c"]] * 2 + [["b", "d"]] * 2 + [["a"]]
+    result = selection.tally(spec, papers, Turnout(9, 9, 8))
+    assert [line(result, x)["counts"]["for"] for x in "abcd"] == [6, 5, 2, 2]
+    assert line(result, "a")["base_value"] == 8 and line(result, "a")["needed"] == 2  # a quarter of 8 papers
+    assert result["selected"] == ["a", "b"] and result["tie"] is None

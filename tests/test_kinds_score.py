@@ -7,11 +7,12 @@ from fractions import Fraction
 import pytest
 
 from server.core import commands as c
+from server.core.agenda import agenda_from_dict
 from server.core.chain import canonical
-from server.core.errors import CommandError
+from server.core.errors import AgendaError, CommandError
 from server.core.kinds import score
 from server.core.kinds.common import Turnout
-from tests.test_kinds_common import Sitting, line
+from tests.test_kinds_common import Sitting, agenda_dict, line
 
 
 def ballot(**kw: object) -> dict:
@@ -181,3 +182,45 @@ def test_the_result_has_the_documented_form_figure_by_figure() -> None:
     }
     few = score.stats([Fraction(1), Fraction(2)], 1)
     assert (few["trimmed_mean"], few["trimmed_count"], few["note"]) == (None, 0, "too_few_to_trim")
+
+
+@pytest.mark.parametrize(
+    ("subjects", "problems"),
+    [
+        ([{"id": "s", "title": "t", "min": 5, "max": 5}], ["subjects[0].max: must be greater than min"]),
+        ([{"id": "s", "title": "t", "min": 0, "max": 5, "step": 0}], ["subjects[0].step: must be greater than 0"]),
+        ([{"id": "s", "title": "t", "max": 5}], ["subjects[0].min: must be a number"]),
+        ([{"id": "s", "title": "t", "min": 0, "max": 5, "step": "a"}], ["subjects[0].step: must be a number"]),
+        (
+            [{"id": "s", "title": "t", "min": 0, "max": "x"}, {"id": "u", "title": "u", "min": 0, "max": 5, "step": 0}],
+            [
+                "subjects[0].max: must be a number",
+                "subjects[1].step: must be greater than 0",
+            ],  # every subject's problems
+        ),
+        (
+            [{"id": f"s{i}", "title": "t", "min": 0, "max": 5} for i in range(501)],
+            ["subjects: may hold at most 500 entries, not 501"],
+        ),
+    ],
+)
+def test_a_subject_the_count_cannot_use_is_refused_naming_it(subjects: list, problems: list) -> None:
+    with pytest.raises(AgendaError) as info:
+        agenda_from_dict(agenda_dict([ballot(subjects=subjects)]))
+    assert info.value.problems == [f"items[0].ballots[0].{p}" for p in problems]
+
+
+def test_trim_defaults_to_no_trimming_and_is_bounded_by_the_largest_sitting() -> None:
+    plain_ballot = {k: v for k, v in ballot().items() if k != "trim"}
+    spec = agenda_from_dict(agenda_dict([plain_ballot])).ballots["sc"]
+    assert spec.params["trim"] == 0 and spec.params["subjects"][0] == {
+        "id": "duty",
+        "title": "履职",
+        "min": 0,
+        "max": 100,
+        "step": 1,
+    }
+    assert agenda_from_dict(agenda_dict([ballot(trim=10_000)])).ballots["sc"].params["trim"] == 10_000
+    with pytest.raises(AgendaError) as info:
+        agenda_from_dict(agenda_dict([ballot(trim=10_001)]))
+    assert info.value.problems == ["items[0].ballots[0].trim: must be a whole number from 0 to 10000"]

@@ -150,3 +150,12 @@ def test_the_highest_counts_are_selected_and_a_rule_may_count_papers_cast() -> N
     assert [line(result, x)["counts"]["for"] for x in "abcd"] == [6, 5, 2, 2]
     assert line(result, "a")["base_value"] == 8 and line(result, "a")["needed"] == 2  # a quarter of 8 papers
     assert result["selected"] == ["a", "b"] and result["tie"] is None
+
+
+def test_a_selection_without_options_chooses_at_most_its_seats_with_no_minimum() -> None:
+    assert Sitting([ballot()]).meeting.ballots["sel"].spec.params == {
+        "seats": 2,
+        "exact": False,
+        "minimum": 0,
+        "candidates": CANDIDATES,
+    }

@@ -8,6 +8,7 @@ from server.core import commands as c
 from server.core.errors import CommandError
 from server.core.kinds import appointment
 from server.core.kinds.common import Turnout
+from server.core.rules import threshold_from_dict
 from tests.test_kinds_common import Sitting, line
 
 NOMINEES = [
@@ -159,3 +160,45 @@ def test_a_list_voted_together_has_the_documented_form_and_a_mixed_verdict() -> 
     }
     assert appointment.tally(spec, [{"zhang": "for", "li": "for"}] * 3, Turnout(5, 3, 3))["verdict"] == "passed"
     assert appointment.tally(spec, [{"zhang": "against"}] * 3, Turnout(5, 3, 3))["verdict"] == "failed"
+
+
+def test_each_nominees_ballot_is_titled_in_the_language_of_its_names() -> None:
+    english = {
+        "id": "rm",
+        "title": "Appointments",
+        "kind": "appointment",
+        "nominees": [
+            {"id": "z", "name": "Zhang San", "post": "Chief"},
+            {"id": "w", "name": "Wang Wu", "post": "Deputy", "action": "remove"},
+        ],
+    }
+    assert [(b["id"], b["title"]) for b in appointment.expand(english)] == [
+        ("rm-z", "Appointments: appoint Zhang San as Chief"),
+        ("rm-w", "Appointments: remove Wang Wu as Deputy"),
+    ]
+    for name, post, title in (
+        ("张三", "Chief", "Appointments：任命张三为Chief"),
+        ("Zhang", "局长", "Appointments：任命Zhang为局长"),
+    ):
+        raw = {**english, "nominees": [{"id": "z", "name": name, "post": post}]}
+        assert [b["title"] for b in appointment.expand(raw)] == [title]
+
+
+@pytest.mark.parametrize(
+    ("params", "rule", "problem"),
+    [
+        (
+            {"mode": "each", "nominees": NOMINEES[:2]},
+            {},
+            'nominees: mode "each" puts one nominee on each ballot; create one ballot per nominee, or use mode "together"',
+        ),
+        ({"mode": "both", "nominees": NOMINEES[:1]}, {}, "mode: must be one of each, together, not 'both'"),
+        (
+            {"nominees": NOMINEES[:1]},
+            {"option": "yes"},
+            "rule: counts 'yes', which is not one of for, against, abstain",
+        ),
+    ],
+)
+def test_an_appointment_the_count_cannot_use_is_refused_saying_why(params: dict, rule: dict, problem: str) -> None:
+    assert appointment.check_params(params, threshold_from_dict(rule)) == [problem]

@@ -18,6 +18,7 @@ from server.core.errors import AgendaError, CommandError
 from server.core.kinds import KINDS, URN_BLOCK, keypad_ok, keypad_options, urn_block
 from server.core.kinds.common import Turnout, has_cjk, percent, pick, ranks
 from server.core.meeting import Meeting
+from server.core.rules import threshold_from_dict
 from tests.support import make_agenda
 
 
@@ -342,3 +343,70 @@ def test_a_motion_result_has_the_documented_form_and_a_base_without_abstentions(
     with pytest.raises(CommandError) as err:
         KINDS["motion"].normalize_choice(spec, "abstain")
     assert (err.value.code, err.value.message) == ("invalid_choice", "choice must be one of for, against")
+
+
+CANDS = [{"id": "a", "name": "甲"}, {"id": "b", "name": "乙"}]
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "rule", "problems"),
+    [
+        (
+            "election",
+            {"seats": 1, "candidates": CANDS},
+            {"option": "against"},
+            ["rule: an election counts \"for\" marks, not 'against'"],
+        ),
+        (
+            "selection",
+            {"seats": 1, "candidates": CANDS},
+            {"option": "against"},
+            ["rule: a selection counts \"for\" marks, not 'against'"],
+        ),
+        ("election", {"seats": 1, "candidates": CANDS, "write_ins": "yes"}, {}, ["write_ins: must be true or false"]),
+        ("election", {"seats": 1, "candidates": CANDS, "round": 0}, {}, ["round: must be a whole number from 1 to 99"]),
+        ("election", {"seats": 1, "candidates": CANDS, "round": 99}, {}, []),
+        (
+            "election",
+            {"seats": 1, "candidates": CANDS, "round": 100},
+            {},
+            ["round: must be a whole number from 1 to 99"],
+        ),
+        ("selection", {"seats": 1, "candidates": CANDS, "exact": "no"}, {}, ["exact: must be true or false"]),
+        ("selection", {"seats": 1, "candidates": CANDS, "minimum": 10_000}, {}, []),
+        (
+            "selection",
+            {"seats": 1, "candidates": CANDS, "minimum": 10_001},
+            {},
+            ["minimum: must be a whole number from 0 to 10000"],
+        ),
+    ],
+)
+def test_election_and_selection_definitions_the_count_cannot_use_are_refused_saying_why(
+    kind: str, params: dict[str, Any], rule: dict[str, Any], problems: list[str]
+) -> None:
+    assert KINDS[kind].check_params(params, threshold_from_dict(rule)) == problems
+
+
+def test_an_elections_id_leaves_room_for_its_rounds_and_a_rounds_id_is_measured_without_it() -> None:
+    election = KINDS["election"]
+    assert election.check_id("e" * 60) == [] and election.check_id("e" * 60 + "-r2") == []  # type: ignore[attr-defined]
+    assert election.check_id("e" * 61) == ["an election's id is at most 60 characters (room for -r99)"]  # type: ignore[attr-defined]
+
+
+def test_an_evaluation_without_options_has_the_district_verdict_table_and_percentages_of_papers() -> None:
+    params = KINDS["evaluation"].normalize_params({"subjects": [{"id": "w", "title": "t"}]})
+    assert params == {
+        "subjects": [{"id": "w", "title": "t"}],
+        "percent_base": "voted",
+        "verdicts": [
+            {"verdict": "satisfied", "grades": ["satisfied"]},
+            {"verdict": "basically_satisfied", "grades": ["satisfied", "basically_satisfied"]},
+            {"verdict": "dissatisfied"},
+        ],
+    }
+    rows = [{"verdict": "好", "grades": ["satisfied"]}, {"verdict": "差"}]
+    given = KINDS["evaluation"].normalize_params({"subjects": [{"id": "w", "title": "t"}], "verdicts": rows})
+    assert (
+        given["verdicts"] == rows and given["verdicts"][0] is not rows[0]
+    )  # a copy: the agenda's table stays as written

@@ -400,3 +400,24 @@ def test_a_sitting_holds_at_most_a_thousand_ballots() -> None:
     s = sim(3, [motion(f"b{i}") for i in range(MAX_BALLOTS - 1)])
     assert len(s.do(c.CreateBallot("item1", motion("last")))) == 1
     assert refusal(s, c.CreateBallot("item1", motion("over"))) == "invalid_ballot: a sitting holds at most 1000 ballots"
+
+
+def test_after_the_close_only_paper_and_recalls_are_taken_and_the_state_knows_its_log_position() -> None:
+    s = sim(3, [motion()])
+    s.do(c.CloseSitting())
+    assert refusal(s, c.SetAttendance("m01", "present")) == "sitting_closed: the sitting is closed"
+    assert s.do(c.RecallDocuments()) == []  # still allowed: nothing confidential to recall
+    assert s.meeting.seq == s.log[-1][0] == s.replay().seq  # a resuming screen compares this
+
+
+def test_every_role_sees_the_members_as_the_roster_lists_them() -> None:
+    s = sim(2, observers=1)
+    assert snapshot(s.meeting, "display")["members"][0] == {
+        "id": "m01",
+        "name": s.meeting.agenda.members[0].name,
+        "seat": "S001",
+        "group": "",
+        "role": "member",
+        "votes": True,
+    }
+    assert snapshot(s.meeting, "display")["members"][2]["votes"] is False  # an observer

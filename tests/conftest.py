@@ -6,8 +6,8 @@ mutant's verdict does not depend on luck), and runs after the example-based test
 mutant that a plain test catches is killed in milliseconds instead of after the property
 tests' seconds (fastest first, by the durations of mutmut's own clean run); a failing
 example is not shrunk; systematic sweeps take every third value (``tests.fuzzing.spread``).
-`make test` never sets it; a mutant that survives this quick pass is run again with the
-full examples (`make mutation-confirm`) before it counts as a survivor.
+`make test` never sets it; `make mutation-confirm` runs the survivors of this quick pass
+again with the full examples.
 """
 
 from __future__ import annotations

@@ -410,3 +410,45 @@ def test_an_evaluation_without_options_has_the_district_verdict_table_and_percen
     assert (
         given["verdicts"] == rows and given["verdicts"][0] is not rows[0]
     )  # a copy: the agenda's table stays as written
+
+
+def test_entry_lists_are_checked_to_their_bounds_and_every_entry_is_named() -> None:
+    election, evaluation = KINDS["election"], KINDS["evaluation"]
+    rule, graded = threshold_from_dict({}), threshold_from_dict({"option": "satisfied"})
+    full = [{"id": f"c{i}", "name": "n"} for i in range(500)]
+    assert election.check_params({"seats": 500, "candidates": full}, rule) == []  # 500 of each is allowed
+    extra = {f"k{i}": i for i in range(1, 7)}
+    assert election.check_params({"seats": 1, "candidates": [7, {"id": "a", "name": "n", **extra}]}, rule) == [
+        "candidates[0]: must be a table",  # and the next entry is still checked
+        *[f"candidates[1].k{i}: unknown key" for i in range(1, 6)],  # the first five unknown keys
+    ]
+    long_key = {"id": "a", "name": "n", "x" * 50: 1}
+    assert election.check_params({"seats": 1, "candidates": [long_key]}, rule) == [
+        f"candidates[0].{'x' * 40}: unknown key"
+    ]
+    ten = [{"verdict": f"v{i}", "grades": ["satisfied"]} for i in range(10)]
+    assert evaluation.check_params({"subjects": [{"id": "w", "title": "t"}], "verdicts": ten}, graded) == []
+    rows = [
+        7,
+        {"verdict": "a", "grades": ["satisfied"], **extra},
+        {"verdict": "b", "grades": ["satisfied"], "y" * 50: 1},
+    ]
+    assert evaluation.check_params({"subjects": [7], "verdicts": rows}, graded) == [
+        "subjects[0]: must be a table",  # the subjects' problems are kept beside the verdicts'
+        "verdicts[0]: must be a table",
+        *[f"verdicts[1].k{i}: unknown key" for i in range(1, 6)],
+        f"verdicts[2].{'y' * 40}: unknown key",
+    ]
+
+
+def test_an_appointment_titled_in_chinese_is_titled_in_chinese_whatever_the_names() -> None:
+    raw = {
+        "id": "rm",
+        "title": "人事任免",
+        "kind": "appointment",
+        "nominees": [{"id": "z", "name": "Zhang", "post": "Chief"}],
+    }
+    assert [b["title"] for b in KINDS["appointment"].expand(raw)] == ["人事任免：任命Zhang为Chief"]  # type: ignore[attr-defined]
+    with pytest.raises(AgendaError) as info:
+        agenda_from_dict(agenda_dict([{**raw, "title": 7}]))
+    assert info.value.problems == ["items[0].ballots[0].title: must be a string, not int"]

@@ -234,3 +234,35 @@ def test_an_ad_hoc_ballot_reaches_each_role_as_that_role_sees_it() -> None:
     clerk = visible_event(created, "clerk", [], s.meeting) or {}
     assert clerk["ballot"]["voters"] == []  # the clerk's view, with who voted
     assert "voters" not in (visible_event(created, "display", [], s.meeting) or {})["ballot"]
+
+
+def test_a_snapshot_has_the_documented_parts_and_uses_the_shared_large_parts_it_is_given() -> None:
+    """docs/protocol.md, welcome: every screen reads these keys; the edge passes the parts that
+    grow with the members already built (and encoded) once for all connections."""
+    s = sim(2)
+    s.do(c.SetKeypadStatus("S001", True))
+    snap = snapshot(s.meeting, "display")
+    assert sorted(snap) == [
+        "attendance", "ballots", "closed", "current_item", "documents", "floor", "items", "keypad_lines",
+        "keypads", "layout", "meeting", "members", "page", "seq", "summary",
+    ]  # fmt: skip
+    assert snap["meeting"] == {
+        "body": "某市人大常委会",
+        "term": "",
+        "session": "",
+        "title": "常委会第二十三次会议",
+        "date": "2026-11-25",
+        "language": "zh-CN",
+    }
+    assert snap["items"] == [
+        {"id": "item1", "title": "审议条例草案", "ballots": ["reg1", "reg2", "secret1"], "documents": []}
+    ]
+    assert (snap["current_item"], snap["keypads"], snap["attendance"]) == (
+        "item1",
+        {"S001": True},
+        {"m01": "absent", "m02": "absent"},
+    )
+    assert snap["summary"] == attendance_summary(s.meeting)
+    shared = {"members": ["prebuilt"], "attendance": {"pre": "built"}, "summary": {"pre": 1}}
+    given = snapshot(s.meeting, "seat", ["m01"], large=shared)
+    assert (given["members"], given["attendance"], given["summary"]) == (["prebuilt"], {"pre": "built"}, {"pre": 1})

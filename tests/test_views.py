@@ -266,3 +266,22 @@ def test_a_snapshot_has_the_documented_parts_and_uses_the_shared_large_parts_it_
     shared = {"members": ["prebuilt"], "attendance": {"pre": "built"}, "summary": {"pre": 1}}
     given = snapshot(s.meeting, "seat", ["m01"], large=shared)
     assert (given["members"], given["attendance"], given["summary"]) == (["prebuilt"], {"pre": "built"}, {"pre": 1})
+
+
+def test_a_ballot_view_names_the_choices_a_keypads_three_keys_send_or_none() -> None:
+    s = sim(
+        2,
+        [
+            motion(),
+            {
+                "id": "el",
+                "title": "选举",
+                "kind": "election",
+                "seats": 1,
+                "candidates": [{"id": "a", "name": "甲"}, {"id": "b", "name": "乙"}],
+            },
+        ],
+    )
+    views = {b["id"]: b for b in snapshot(s.meeting, "device", ["m01"])["ballots"]}
+    assert views["b1"]["keypad"] == ["for", "against", "abstain"]
+    assert views["el"]["keypad"] is None

@@ -452,3 +452,10 @@ def test_an_appointment_titled_in_chinese_is_titled_in_chinese_whatever_the_name
     with pytest.raises(AgendaError) as info:
         agenda_from_dict(agenda_dict([{**raw, "title": 7}]))
     assert info.value.problems == ["items[0].ballots[0].title: must be a string, not int"]
+
+
+@pytest.mark.parametrize("options", [["for", "for"], ["for", "maybe"], [], "for"])
+def test_a_motions_options_are_drawn_from_for_against_abstain_without_repeats(options: Any) -> None:
+    assert KINDS["motion"].check_params({"options": options}, threshold_from_dict({})) == [
+        "options: must be a list drawn from for, against, abstain without repeats"
+    ]

@@ -421,3 +421,8 @@ def test_every_role_sees_the_members_as_the_roster_lists_them() -> None:
         "votes": True,
     }
     assert snapshot(s.meeting, "display")["members"][2]["votes"] is False  # an observer
+
+
+def test_the_opening_records_when_the_sitting_opened() -> None:
+    (opening,) = Meeting.opening_events(make_agenda(2), T0 + 7)
+    assert isinstance(opening, e.SittingOpened) and opening.at == T0 + 7

@@ -285,3 +285,16 @@ def test_a_ballot_view_names_the_choices_a_keypads_three_keys_send_or_none() -> 
     views = {b["id"]: b for b in snapshot(s.meeting, "device", ["m01"])["ballots"]}
     assert views["b1"]["keypad"] == ["for", "against", "abstain"]
     assert views["el"]["keypad"] is None
+
+
+def test_a_ballot_view_shows_the_close_and_the_digest_of_a_counted_run_and_no_result_once_voided() -> None:
+    s = sim(3, [motion("sec", secret=True)])
+    s.present("m01")
+    s.do(c.OpenBallot("sec"))
+    s.cast("m01", "sec", "for")
+    s.do(c.CloseBallot("sec"), at=42.0)
+    view = ballot_in(snapshot(s.meeting, "clerk"), "sec")
+    assert view["closed_at"] == 42.0 and view["urn_digest"] == s.meeting.ballots["sec"].urn_digest != ""
+    s.do(c.VoidBallot("sec", "wrong paper"))
+    for role in ROLES:
+        assert not {"result", "urn_digest"} & set(ballot_in(snapshot(s.meeting, role, ["m01"]), "sec"))

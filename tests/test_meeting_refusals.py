@@ -426,3 +426,11 @@ def test_every_role_sees_the_members_as_the_roster_lists_them() -> None:
 def test_the_opening_records_when_the_sitting_opened() -> None:
     (opening,) = Meeting.opening_events(make_agenda(2), T0 + 7)
     assert isinstance(opening, e.SittingOpened) and opening.at == T0 + 7
+
+
+def test_a_sitting_without_items_opens_with_no_current_item_and_not_closed() -> None:
+    data = agenda_data(2)
+    data["items"] = []
+    meeting = Meeting(agenda_from_dict(data))
+    assert (meeting.current_item, meeting.closed, meeting.server_key) == (None, False, None)
+    assert snapshot(meeting, "display")["closed"] is False

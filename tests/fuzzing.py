@@ -34,13 +34,31 @@ from tests.support import agenda_data, member_list
 Frame = tuple[str, Any]
 
 
-def fuzz_settings(examples: int) -> settings:
-    """The fixed profile of the fuzz tests in `make test`: the same ``examples`` every run
+def examples(n: int) -> int:
+    """``n`` examples, or fewer in a mutation run: ``HEMICYCLE_MUTATION_EXAMPLES`` (set by
+    `make mutation` only, tests/conftest.py) caps every property test, because each of
+    thousands of mutants runs them; `make mutation-confirm` re-runs the survivors with ``n``."""
+    cap = os.environ.get("HEMICYCLE_MUTATION_EXAMPLES")
+    return min(n, int(cap)) if cap else n
+
+
+def spread(values: list[Any], salt: int) -> list[Any]:
+    """All of ``values`` — or, in a mutation run (``HEMICYCLE_MUTATION_EXAMPLES``), every third,
+    starting at ``salt``, so a systematic sweep over keys still meets every value across keys
+    but each surviving mutant does not pay for the whole sweep; `make mutation-confirm`
+    re-runs the survivors with all of them."""
+    if not os.environ.get("HEMICYCLE_MUTATION_EXAMPLES"):
+        return values
+    return values[salt % 3 :: 3]
+
+
+def fuzz_settings(n: int) -> settings:
+    """The fixed profile of the fuzz tests in `make test`: the same ``n`` examples every run
     (derandomized, no example database), no deadline. ``HEMICYCLE_FUZZ_EXAMPLES=N`` runs N
     fresh random examples instead, for a deeper look by hand."""
     deep = os.environ.get("HEMICYCLE_FUZZ_EXAMPLES")
     return settings(
-        max_examples=int(deep) if deep else examples,
+        max_examples=int(deep) if deep else examples(n),
         derandomize=not deep,
         database=None,
         deadline=None,

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from server.core import commands as c
 from server.core import events as e
+from server.core.audit import Problem as audit_problem
 from server.core.audit import audit
 from server.core.ballot_state import urn_digest
 from server.core.chain import (
@@ -24,6 +25,7 @@ from server.core.chain import (
     make_entry,
 )
 from server.live.fast_json import canonical_fast
+from tests.fuzzing import examples
 from tests.test_meeting import Sim, members, motion, sim
 
 
@@ -271,7 +273,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(json_values)
 def test_the_sittings_fast_log_encoder_writes_what_the_core_reads_back_as_the_same_value(value: Any) -> None:
     fast = canonical_fast(value)
@@ -309,3 +311,43 @@ def test_the_canonical_spelling_refuses_what_json_cannot_say() -> None:
         with pytest.raises(ValueError):
             canonical(bad)
     assert canonical({"b": "王", "a": [1, 2.5]}) == '{"a":[1,2.5],"b":"王"}'
+
+
+def test_the_audit_report_counts_what_it_read_and_names_each_problems_entry() -> None:
+    """What an auditor reads: how many entries, how many ballots recounted, and each problem
+    as "entry N: …" with the recount written out (Chinese as it is, not escaped)."""
+    record = record_of(a_sitting())
+    n = len(record.entries)
+    record.entries = edited(record.entries, 5)
+    report = record.audit()
+    assert (report.entries, report.ballots_checked, [str(p) for p in report.problems]) == (
+        n,
+        0,
+        ["entry 5: its content does not match its hash"],
+    )
+    record = record_of(a_sitting())
+    k = seq_of(record.entries, "ballot.closed", ballot="secret")
+    record.entries[k - 1] = dataclasses.replace(record.entries[k - 1], body=json.dumps({"name": "no.such"}))
+    record.entries = rechain(record.entries)
+    report = record.audit()
+    assert (report.entries, report.ballots_checked) == (n, 1)  # the named ballot was recounted before
+    assert [str(p) for p in report.problems] == [f"entry {k}: unreadable event: 'no.such'"]
+    assert str(audit_problem(0, "the urn holds rows of no ballot")) == "the urn holds rows of no ballot"
+
+
+def test_a_changed_result_is_reported_with_the_recount_in_full() -> None:
+    s = sim(3, [motion("b1", title="表决")])
+    s.present("m01")
+    s.do(c.OpenBallot("b1"))
+    s.cast("m01", "b1", "for")
+    s.close("b1")
+    record = record_of(s)
+    k = seq_of(record.entries, "ballot.closed", ballot="b1")
+    body = json.loads(record.entries[k - 1].body)
+    recount = json.dumps(s.meeting.ballots["b1"].result, ensure_ascii=False)  # as the recount builds it
+    body["result"]["lines"][0]["counts"]["for"] = 2
+    record.entries[k - 1] = dataclasses.replace(record.entries[k - 1], body=canonical(body))
+    record.entries = rechain(record.entries)
+    (problem,) = record.audit().problems
+    assert str(problem) == f"entry {k}: ballot b1 run 1: stored result differs from the recount {recount}"
+    assert "表决" in str(problem)

@@ -185,8 +185,8 @@ def test_every_key_of_every_kind_with_every_wrong_type_is_refused_with_a_code() 
     happens to be acceptable, works (e.g. ``secret = true``); never anything else."""
     for kind in f.KIND_NAMES:
         base = _plain_spec(kind)
-        for key in sorted({*base, *f.KIND_PARAMS[kind], "rule", "countdown", "secret", "title", "id"}):
-            for value in WRONG:
+        for i, key in enumerate(sorted({*base, *f.KIND_PARAMS[kind], "rule", "countdown", "secret", "title", "id"})):
+            for value in f.spread(WRONG, i):
                 meeting = fresh_meeting()
                 run(meeting, c.CreateBallot("item1", {**base, key: value}), 1001.0)
                 shown_to_everyone(meeting)
@@ -221,7 +221,7 @@ def test_every_key_of_an_agenda_with_every_wrong_type_is_refused_naming_it() -> 
         ]
 
     for index in range(len(places(f.fuzz_agenda_data()))):
-        for value in WRONG:
+        for value in f.spread(WRONG, index):
             data = f.fuzz_agenda_data()
             table, key = places(data)[index]
             table[key] = value

@@ -98,3 +98,97 @@ def test_custom_verdict_table_counted_against_present_members() -> None:
     assert result["lines"][0]["verdict"] == "acceptable"  # 7 of 12 seated > 1/2 (inherited rule)
     with pytest.raises(AgendaError):
         agenda_from_dict(agenda_dict([ballot(verdicts=[{"verdict": "x"}, {"verdict": "y", "grades": [S]}])]))
+
+
+def test_the_result_has_the_documented_form_with_percentages_of_the_chosen_base() -> None:
+    spec = Sitting([ballot(percent_base="present")], n=6).meeting.ballots["ev"].spec
+    papers = [
+        {"work": "satisfied"},
+        {"work": "satisfied"},
+        {"work": "basically_satisfied"},
+        {"work": "dissatisfied"},
+        {},
+    ]
+    result = evaluation.tally(spec, papers, Turnout(9, 6, 5))
+    assert result == {
+        "kind": "evaluation",
+        "seated": 9,
+        "present": 6,
+        "voted": 5,
+        "not_voted": 1,
+        "invalid": 1,
+        "rule": {"option": "satisfied", "cmp": ">", "fraction": "1/2", "base": "seated", "constant": 0},
+        "percent_base": "present",
+        "percent_base_value": 6,
+        "lines": [
+            {
+                "id": "work",
+                "label": "工作报告",
+                "counts": {"satisfied": 2, "basically_satisfied": 1, "dissatisfied": 1},
+                "invalid": 1,
+                "percent": {"satisfied": 33.33, "basically_satisfied": 16.67, "dissatisfied": 16.67, "invalid": 16.67},
+                "base_value": 9,
+                "needed": 5,
+                "verdict": "dissatisfied",
+            }
+        ],
+        "summary": {"dissatisfied": 1},
+        "verdict": "dissatisfied",
+    }
+    seated = Sitting([ballot(percent_base="seated")], n=6).meeting.ballots["ev"].spec
+    assert evaluation.tally(seated, papers, Turnout(9, 6, 5))["percent_base_value"] == 9
+    voted = Sitting([ballot()], n=6).meeting.ballots["ev"].spec
+    assert evaluation.tally(voted, papers, Turnout(9, 6, 5))["percent_base_value"] == 5
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"work": "meh"}, "the grade for 'work' must be one of satisfied, basically_satisfied, dissatisfied"),
+        ({"zz": "satisfied"}, "no subject 'zz' on this ballot"),
+        (7, "choice must map subject ids to satisfied, basically_satisfied or dissatisfied"),
+    ],
+)
+def test_a_refused_evaluation_paper_says_why(raw: object, message: str) -> None:
+    spec = Sitting([ballot()]).meeting.ballots["ev"].spec
+    with pytest.raises(CommandError) as err:
+        evaluation.normalize_choice(spec, raw)
+    assert (err.value.code, err.value.message) == ("invalid_choice", message)
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "problem"),
+    [
+        ([], "verdicts: must be a non-empty list of tables"),
+        (
+            [{"verdict": f"v{i}", "grades": ["satisfied"]} for i in range(11)],
+            "verdicts: may hold at most 10 rows, not 11",
+        ),
+        ([7], "verdicts[0]: must be a table"),
+        ([{"verdict": "ok", "grades": ["satisfied"], "x": 1}, {"verdict": "no"}], "verdicts[0].x: unknown key"),
+        ([{"verdict": " ", "grades": ["satisfied"]}], "verdicts[0].verdict: must be a non-empty string"),
+        ([{"verdict": "a"}, {"verdict": "b"}], "verdicts[0].grades: only the last row (the fallback) may omit grades"),
+        (
+            [{"verdict": "a", "grades": ["satisfied", "satisfied"]}],
+            "verdicts[0].grades: must be a list drawn from satisfied, basically_satisfied, dissatisfied without repeats",
+        ),
+        ([{"verdict": "a", "grades": ["satisfied"], "fraction": "3/2"}], "verdicts[0]: '3/2' must lie between 0 and 1"),
+    ],
+)
+def test_a_verdict_table_the_count_cannot_use_is_refused_naming_the_row(verdicts: object, problem: str) -> None:
+    with pytest.raises(AgendaError) as info:
+        agenda_from_dict(agenda_dict([ballot(verdicts=verdicts)]))
+    assert info.value.problems == [f"items[0].ballots[0].{problem}"]
+
+
+def test_without_a_fallback_row_a_subject_no_row_passes_is_dissatisfied_and_a_row_may_count_valid_papers() -> None:
+    rows = [{"verdict": "优秀", "grades": ["satisfied"], "fraction": "1/2", "base": "cast"}]
+    spec = Sitting([ballot(verdicts=rows)], n=6).meeting.ballots["ev"].spec
+    papers = [{"work": "satisfied"}] * 2 + [{"work": "dissatisfied"}] * 2 + [{}]
+    result = evaluation.tally(spec, papers, Turnout(9, 6, 5))
+    assert (line(result, "work")["base_value"], line(result, "work")["verdict"]) == (
+        4,
+        "dissatisfied",
+    )  # 2 of 4 valid: not more than half
+    papers[2] = {"work": "satisfied"}
+    assert line(evaluation.tally(spec, papers, Turnout(9, 6, 5)), "work")["verdict"] == "优秀"

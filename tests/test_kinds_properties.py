@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from server.core import commands as c
 from server.core.errors import CommandError
 from server.core.kinds import KINDS
+from tests.fuzzing import examples
 from tests.test_kinds_common import Sitting, line
 
 N = 7  # seated, all present
@@ -252,7 +253,7 @@ def check_any_sequence(kind: str, data: st.DataObject) -> None:
     assert replay.tally(replay.ballots["b"]) == result
 
 
-PROPERTY = settings(max_examples=60, deadline=None)
+PROPERTY = settings(max_examples=examples(60), deadline=None)
 
 
 @PROPERTY

@@ -168,3 +168,133 @@ def test_a_rerun_shows_the_previous_run() -> None:
     view = ballot_in(snapshot(s.meeting, "display"), "b1")
     assert (view["run"], view["voted"]) == (2, 0)
     assert view["previous_runs"] == [{"run": 1, "status": "voided", "result": first}]
+
+
+def test_under_on_announce_the_room_gets_the_urn_digest_with_the_result_not_before() -> None:
+    s = sim(4, [motion("sec", secret=True, reveal="on_announce")])
+    s.present(*members(1, 3))
+    s.do(c.OpenBallot("sec"))
+    s.cast("m01", "sec", "for")
+    (closed,) = s.do(c.CloseBallot("sec"))
+    digest = s.meeting.ballots["sec"].urn_digest
+    assert digest and (visible_event(closed, "clerk", (), s.meeting) or {})["urn_digest"] == digest
+    for role in ("seat", "display", "device"):
+        sent = visible_event(closed, role, ["m01"], s.meeting) or {}
+        assert sent["name"] == "ballot.closed" and not {"result", "urn_digest"} & set(sent)
+    (announced,) = s.do(c.AnnounceBallot("sec"))
+    for role in ("seat", "display", "device"):
+        sent = visible_event(announced, role, ["m01"], s.meeting) or {}
+        assert sent["urn_digest"] == digest and sent["result"]["voted"] == 1
+        assert "choices" not in sent  # a secret ballot has no named list
+
+
+def test_a_screen_resuming_from_an_old_position_gets_each_runs_own_result() -> None:
+    """The announcement of run 1, replayed after run 2 was counted, carries run 1's result."""
+    s = sim(4, [motion("a", reveal="on_announce")])
+    s.present(*members(1, 4))
+    s.do(c.OpenBallot("a"))
+    s.cast("m01", "a", "for")
+    s.do(c.CloseBallot("a"))
+    (announced,) = s.do(c.AnnounceBallot("a"))
+    s.do(c.VoidBallot("a", "wrong paper"))
+    s.do(c.OpenBallot("a"))
+    s.cast("m01", "a", "against")
+    s.cast("m02", "a", "against")
+    s.do(c.CloseBallot("a"))
+    resumed = visible_event(announced, "display", (), s.meeting) or {}
+    assert resumed["run"] == 1 and resumed["result"]["voted"] == 1
+    assert resumed["choices"] == {"m01": "for"}
+
+
+def test_a_vote_reaches_the_voters_own_tablet_and_keypad_bridge_only() -> None:
+    s = sim(4, [motion()])
+    s.present("m01", "m02")
+    s.do(c.OpenBallot("b1"))
+    (cast,) = s.cast("m01", "b1", "for")
+    data = e.to_data(cast)
+    assert visible_event(cast, "seat", ["m01"], s.meeting) == data
+    assert visible_event(cast, "device", ["m02", "m01"], s.meeting) == data  # the bridge serves m01's keypad
+    assert visible_event(cast, "device", ["m02"], s.meeting) is None
+    assert visible_event(cast, "seat", ["m02"], s.meeting) is None
+    assert visible_event(cast, "clerk", [], s.meeting) is None  # the clerk follows progress instead
+    assert visible_event(cast, "display", [], s.meeting) is None
+
+
+def test_an_ad_hoc_ballot_reaches_each_role_as_that_role_sees_it() -> None:
+    s = sim(4, [motion()])
+    s.present("m01")
+    (created,) = s.do(c.CreateBallot("item1", motion("adhoc")), at=12.5)
+    for role in ROLES:
+        run = s.meeting.ballots["adhoc"]
+        assert visible_event(created, role, ["m01"], s.meeting) == {
+            "name": "ballot.created",
+            "ballot": ballot_view(s.meeting, run, role, ["m01"]),
+            "at": 12.5,
+        }
+    clerk = visible_event(created, "clerk", [], s.meeting) or {}
+    assert clerk["ballot"]["voters"] == []  # the clerk's view, with who voted
+    assert "voters" not in (visible_event(created, "display", [], s.meeting) or {})["ballot"]
+
+
+def test_a_snapshot_has_the_documented_parts_and_uses_the_shared_large_parts_it_is_given() -> None:
+    """docs/protocol.md, welcome: every screen reads these keys; the edge passes the parts that
+    grow with the members already built (and encoded) once for all connections."""
+    s = sim(2)
+    s.do(c.SetKeypadStatus("S001", True))
+    snap = snapshot(s.meeting, "display")
+    assert sorted(snap) == [
+        "attendance", "ballots", "closed", "current_item", "documents", "floor", "items", "keypad_lines",
+        "keypads", "layout", "meeting", "members", "page", "seq", "summary",
+    ]  # fmt: skip
+    assert snap["meeting"] == {
+        "body": "某市人大常委会",
+        "term": "",
+        "session": "",
+        "title": "常委会第二十三次会议",
+        "date": "2026-11-25",
+        "language": "zh-CN",
+    }
+    assert snap["items"] == [
+        {"id": "item1", "title": "审议条例草案", "ballots": ["reg1", "reg2", "secret1"], "documents": []}
+    ]
+    assert (snap["current_item"], snap["keypads"], snap["attendance"]) == (
+        "item1",
+        {"S001": True},
+        {"m01": "absent", "m02": "absent"},
+    )
+    assert snap["summary"] == attendance_summary(s.meeting)
+    shared = {"members": ["prebuilt"], "attendance": {"pre": "built"}, "summary": {"pre": 1}}
+    given = snapshot(s.meeting, "seat", ["m01"], large=shared)
+    assert (given["members"], given["attendance"], given["summary"]) == (["prebuilt"], {"pre": "built"}, {"pre": 1})
+
+
+def test_a_ballot_view_names_the_choices_a_keypads_three_keys_send_or_none() -> None:
+    s = sim(
+        2,
+        [
+            motion(),
+            {
+                "id": "el",
+                "title": "选举",
+                "kind": "election",
+                "seats": 1,
+                "candidates": [{"id": "a", "name": "甲"}, {"id": "b", "name": "乙"}],
+            },
+        ],
+    )
+    views = {b["id"]: b for b in snapshot(s.meeting, "device", ["m01"])["ballots"]}
+    assert views["b1"]["keypad"] == ["for", "against", "abstain"]
+    assert views["el"]["keypad"] is None
+
+
+def test_a_ballot_view_shows_the_close_and_the_digest_of_a_counted_run_and_no_result_once_voided() -> None:
+    s = sim(3, [motion("sec", secret=True)])
+    s.present("m01")
+    s.do(c.OpenBallot("sec"))
+    s.cast("m01", "sec", "for")
+    s.do(c.CloseBallot("sec"), at=42.0)
+    view = ballot_in(snapshot(s.meeting, "clerk"), "sec")
+    assert view["closed_at"] == 42.0 and view["urn_digest"] == s.meeting.ballots["sec"].urn_digest != ""
+    s.do(c.VoidBallot("sec", "wrong paper"))
+    for role in ROLES:
+        assert not {"result", "urn_digest"} & set(ballot_in(snapshot(s.meeting, role, ["m01"]), "sec"))

@@ -117,6 +117,11 @@ def shown(value: Any, limit: int = 40) -> str:
     return type(value).__name__
 
 
+def at(path: str, key: str) -> str:
+    """The key path of ``key`` inside ``path`` ("" is the top of the file: no leading dot)."""
+    return f"{path}.{key}" if path else key
+
+
 class Checker:
     """Collects problems with their key paths instead of stopping at the first."""
 
@@ -134,11 +139,9 @@ class Checker:
             return {}
         for key in sorted(map(str, set(data) - allowed))[:20]:
             meant = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.7)
-            self.fail(
-                f"{path}.{key[:40]}" if path else key[:40], f"unknown key ({meant[0]}?)" if meant else "unknown key"
-            )
+            self.fail(at(path, key[:40]), f"unknown key ({meant[0]}?)" if meant else "unknown key")
         for key in sorted(required - set(data)):
-            self.fail(f"{path}.{key}" if path else key, "is required")
+            self.fail(at(path, key), "is required")
         return dict(data)
 
     def typed(
@@ -150,7 +153,7 @@ class Checker:
         bad_bool = kind is int and isinstance(value, bool)
         if not isinstance(value, kind) or bad_bool:
             names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-            self.fail(f"{path}.{key}", f"must be {_TYPE_WORDS.get(names, names)}, not {type(value).__name__}")
+            self.fail(at(path, key), f"must be {_TYPE_WORDS.get(names, names)}, not {type(value).__name__}")
             return default
         return value
 
@@ -159,7 +162,7 @@ class Checker:
         and free of control characters."""
         value: str = self.typed(data, key, path, str, default)
         if key in data and isinstance(data[key], str) and not data[key].strip():
-            self.fail(f"{path}.{key}", "must not be empty")
+            self.fail(at(path, key), "must not be empty")
         return self.bounded(data, key, path, value, limit)
 
     def optional_text(self, data: Mapping[str, Any], key: str, path: str, limit: int = MAX_NAME) -> str:
@@ -169,7 +172,7 @@ class Checker:
     def bounded(self, data: Mapping[str, Any], key: str, path: str, value: str, limit: int) -> str:
         problem = text_problem(value, limit) if key in data and isinstance(data[key], str) else None
         if problem:
-            self.fail(f"{path}.{key}", problem)
+            self.fail(at(path, key), problem)
         return value
 
     def ident(self, data: Mapping[str, Any], key: str, path: str, default: str = "?") -> str:
@@ -178,7 +181,7 @@ class Checker:
             return default
         problem = id_problem(data[key])
         if problem:
-            self.fail(f"{path}.{key}", problem)
+            self.fail(at(path, key), problem)
             return data[key] if isinstance(data[key], str) else default
         return str(data[key])
 
@@ -186,7 +189,7 @@ class Checker:
         """A list of at most ``limit`` entries (``[]`` when absent or not a list)."""
         value: list[Any] = self.typed(data, key, path, list, [])
         if len(value) > limit:
-            self.fail(f"{path}.{key}" if path else key, f"may hold at most {limit} entries, not {len(value)}")
+            self.fail(at(path, key), f"may hold at most {limit} entries, not {len(value)}")
             return value[:limit]
         return value
 

@@ -164,6 +164,20 @@ def test_an_edit_rehashed_in_place_breaks_the_link_to_the_next_entry() -> None:
     assert first_bad_position(bad) == (k + 1, "does not follow the entry before it")
 
 
+def test_an_entry_renamed_and_rechained_is_caught_by_the_audit() -> None:
+    """The name column is hashed with the body but read by nothing: a forger who renames an
+    entry and rebuilds the chain fools the chain, never the audit."""
+    record = record_of(a_sitting())
+    k = seq_of(record.entries, "ballot.closed", ballot="named")
+    record.entries[k - 1] = dataclasses.replace(record.entries[k - 1], name="ballot.voided")
+    record.entries = rechain(record.entries)
+    assert first_bad_position(record.entries) is None
+    report = record.audit()
+    assert [(p.position, p.message) for p in report.problems] == [
+        (k, "the entry is named 'ballot.voided' but holds 'ballot.closed'")
+    ]
+
+
 # -- the recount --------------------------------------------------------------------------------
 
 

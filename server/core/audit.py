@@ -105,6 +105,8 @@ def audit(
             event = e.from_data(json.loads(entry.body))
         except (ValueError, KeyError, TypeError) as exc:
             return AuditReport(len(entries), checked, [Problem(entry.seq, f"unreadable event: {exc}")])
+        if entry.name != event.NAME:  # the name column is hashed too, but nothing else reads it
+            problems.append(Problem(entry.seq, f"the entry is named {entry.name!r} but holds {event.NAME!r}"))
         if meeting is None:
             if not isinstance(event, e.SittingOpened):
                 return AuditReport(len(entries), 0, [Problem(entry.seq, "the log must begin with sitting.opened")])

@@ -182,9 +182,11 @@ def test_an_entry_renamed_and_rechained_is_caught_by_the_audit() -> None:
 
 
 def test_a_sound_record_passes_the_audit_with_every_closed_run_recounted() -> None:
-    report = record_of(a_sitting()).audit()
+    record = record_of(a_sitting())
+    report = record.audit()
     assert report.ok, [str(p) for p in report.problems]
     assert report.ballots_checked == 4  # named, secret, rerun run 1, rerun run 2
+    assert report.entries == len(record.entries)
 
 
 def test_a_changed_result_is_caught_by_the_recount_even_when_the_chain_is_rebuilt() -> None:
@@ -260,6 +262,8 @@ def test_a_log_must_begin_with_the_sitting_opening() -> None:
     record = record_of(a_sitting())
     report = audit(rechain(record.entries[1:]), record.urn, None)
     assert [(p.position, p.message) for p in report.problems] == [(1, "the log must begin with sitting.opened")]
+    # the report says how much it was given and that it recounted nothing
+    assert (report.entries, report.ballots_checked) == (len(record.entries) - 1, 0)
 
 
 def test_a_rechained_entry_about_a_ballot_that_does_not_exist_is_reported_not_a_crash() -> None:
@@ -272,8 +276,10 @@ def test_a_rechained_entry_about_a_ballot_that_does_not_exist_is_reported_not_a_
     first = make_entry(GENESIS, 1, "sitting.opened", to_data(SittingOpened(dict(agenda.source), 0.0)))
     forged = make_entry(first.hash, 2, "vote.cast", to_data(VoteCast("no-such-ballot", 1, "m01", "k", 1.0)))
     report = audit([first, forged], [])
-    assert not report.ok
-    assert report.problems[0].position == 2 and "does not fit" in report.problems[0].message
+    assert [(p.position, p.message) for p in report.problems] == [
+        (2, "the event does not fit the sitting: KeyError: 'no-such-ballot'")
+    ]
+    assert (report.entries, report.ballots_checked) == (2, 0)
 
 
 json_values = st.recursive(

@@ -103,7 +103,7 @@ def shown(value: Any, limit: int = 40) -> str:
     makes ``repr`` itself raise); a message needs only enough to recognise it.
     """
     if isinstance(value, str):
-        text = repr(value[: limit + 1])
+        text = repr(value[:limit])
         return text if len(value) <= limit else text[:-1] + "…" + text[-1]
     if value is None or isinstance(value, bool | float):
         return repr(value)

@@ -1,14 +1,16 @@
-"""How client input is quoted in an error message (server/core/bounds.py, ``shown``).
+"""The bounds every value from a client or an agenda file is held to, and how a refused
+value is quoted (server/core/bounds.py).
 
-A clerk or an operator reads these messages; a hostile client chooses the value. The
-message names enough to recognise the value and never echoes 60 KB or a 1,000-level nest.
+A clerk or an operator reads these messages; a hostile client chooses the value. Each
+bound is tested at its edge, and the message names enough to recognise the value without
+echoing 60 KB or a 1,000-level nest.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from server.core.bounds import shown
+from server.core.bounds import ID_RULE, id_problem, number_problem, shown, text_problem, whole_problem
 
 
 @pytest.mark.parametrize(
@@ -51,3 +53,72 @@ def test_a_value_that_breaks_repr_is_still_shown() -> None:
     for _ in range(100_000):
         nested = [nested]
     assert shown(nested) == "a list of 1"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("m01", None),
+        ("a" * 64, None),
+        ("a" * 65, f"{shown('a' * 65)} is not an id: {ID_RULE}"),
+        ("-x", f"'-x' is not an id: {ID_RULE}"),
+        ("  ", "must not be empty"),
+        (7, f"must be an id ({ID_RULE}), not int"),
+        (None, f"must be an id ({ID_RULE}), not NoneType"),
+    ],
+)
+def test_ids(value: object, expected: str | None) -> None:
+    assert id_problem(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("议程 ok", None),
+        ("x" * 10, None),
+        ("x" * 11, "must be at most 10 characters, not 11"),
+        ("a\u202eb", "must not contain the control character U+202E"),  # a bidi override alone
+        ("a\x07b", "must not contain the control character U+0007"),  # Cc
+        ("a\ud800b", "must not contain the control character U+D800"),  # a lone surrogate, Cs
+        ("tab\there", "must not contain the control character U+0009"),
+    ],
+)
+def test_texts_people_read(value: str, expected: str | None) -> None:
+    assert text_problem(value, 10) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1, None),
+        (5, None),
+        (0, "must be a whole number from 1 to 5, not 0"),
+        (6, "must be a whole number from 1 to 5, not 6"),
+        (True, "must be a whole number from 1 to 5"),
+        (2.0, "must be a whole number from 1 to 5"),
+    ],
+)
+def test_whole_numbers_at_their_edges(value: object, expected: str | None) -> None:
+    assert whole_problem(value, 1, 5) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (100, None),
+        (-100, None),
+        (99.5, None),
+        (-100.0, None),
+        (101, "must lie between -100 and 100"),
+        (-101, "must lie between -100 and 100"),
+        (1.25, None),  # exactly two places
+        (1.255, "may have at most 2 decimal places"),
+        (1e-05, "may have at most 2 decimal places"),  # repr in exponent form
+        (1e16, "must lie between -100 and 100"),
+        (float("nan"), "must be a finite number"),
+        (False, "must be a number"),
+        ("1", "must be a number"),
+    ],
+)
+def test_scores_at_their_edges(value: object, expected: str | None) -> None:
+    assert number_problem(value, 100, 2) == expected

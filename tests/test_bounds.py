@@ -8,9 +8,12 @@ echoing 60 KB or a 1,000-level nest.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
-from server.core.bounds import ID_RULE, id_problem, number_problem, shown, text_problem, whole_problem
+from server.core.bounds import ID_RULE, Checker, id_problem, number_problem, shown, text_problem, whole_problem
 
 
 @pytest.mark.parametrize(
@@ -122,3 +125,59 @@ def test_whole_numbers_at_their_edges(value: object, expected: str | None) -> No
 )
 def test_scores_at_their_edges(value: object, expected: str | None) -> None:
     assert number_problem(value, 100, 2) == expected
+
+
+# -- the agenda checker: every problem with its key path, none stopping the others -------------
+
+
+def checked(run: Callable[[Checker], Any]) -> tuple[Any, list[str]]:
+    checker = Checker()
+    return run(checker), checker.problems
+
+
+def test_a_table_names_unknown_keys_with_one_suggestion_at_most_twenty_and_the_missing_ones() -> None:
+    assert checked(lambda c: c.table(["x"], "meeting", {"title"})) == ({}, ["meeting: must be a table, not list"])
+    data = {"titel": 1, **{f"zz{i:02d}": i for i in range(25)}}
+    _, problems = checked(lambda c: c.table(data, "meeting", {"title", "language"}, {"title", "language"}))
+    assert problems[0] == "meeting.titel: unknown key (title?)"
+    assert problems[1:20] == [f"meeting.zz{i:02d}: unknown key" for i in range(19)]  # twenty in all
+    assert problems[20:] == ["meeting.language: is required", "meeting.title: is required"]
+
+
+def test_a_value_of_the_wrong_type_is_named_in_words() -> None:
+    assert checked(lambda c: c.typed({"n": "3"}, "n", "items[1]", int, 0)) == (
+        0,
+        ["items[1].n: must be a whole number, not str"],
+    )
+    assert checked(lambda c: c.typed({"n": True}, "n", "x", int, 0))[1] == ["x.n: must be a whole number, not bool"]
+    assert checked(lambda c: c.typed({"n": []}, "n", "x", (int, float), 0))[1] == [
+        "x.n: must be int or float, not list"
+    ]
+    assert checked(lambda c: c.typed({}, "n", "x", int, 5)) == (5, [])
+
+
+def test_texts_are_bounded_free_of_control_characters_and_named_by_their_path() -> None:
+    assert checked(lambda c: c.text({}, "title", "meeting")) == ("", [])
+    assert checked(lambda c: c.text({"title": "  "}, "title", "meeting"))[1] == ["meeting.title: must not be empty"]
+    assert checked(lambda c: c.text({"title": "a\u202eb"}, "title", "meeting"))[1] == [
+        "meeting.title: must not contain the control character U+202E"
+    ]
+    assert checked(lambda c: c.text({"title": "x" * 11}, "title", "meeting", limit=10))[1] == [
+        "meeting.title: must be at most 10 characters, not 11"
+    ]
+    assert checked(lambda c: c.optional_text({}, "group", "members[2]")) == ("", [])
+    assert checked(lambda c: c.optional_text({"group": "g\x07"}, "group", "members[2]"))[1] == [
+        "members[2].group: must not contain the control character U+0007"
+    ]
+
+
+def test_ids_default_when_absent_and_lists_are_cut_at_their_limit() -> None:
+    assert checked(lambda c: c.ident({}, "id", "items[1]")) == ("?", [])
+    assert checked(lambda c: c.ident({"id": "-x"}, "id", "items[1]"))[1] == [
+        f"items[1].id: '-x' is not an id: {ID_RULE}"
+    ]
+    assert checked(lambda c: c.sized({"m": [1, 2, 3]}, "m", "", 3)) == ([1, 2, 3], [])
+    assert checked(lambda c: c.sized({"m": [1, 2, 3, 4]}, "m", "", 3)) == (
+        [1, 2, 3],
+        ["m: may hold at most 3 entries, not 4"],
+    )

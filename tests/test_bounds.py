@@ -181,3 +181,21 @@ def test_ids_default_when_absent_and_lists_are_cut_at_their_limit() -> None:
         [1, 2, 3],
         ["m: may hold at most 3 entries, not 4"],
     )
+
+
+def test_a_suggestion_only_for_a_close_key_and_long_keys_are_cut() -> None:
+    # 'tiel' is two thirds like 'title': below the 0.7 the checker asks for, so no guess
+    assert checked(lambda c: c.table({"tiel": 1}, "meeting", {"title"}))[1] == ["meeting.tiel: unknown key"]
+    long_key = "k" * 60
+    assert checked(lambda c: c.table({long_key: 1}, "meeting", {"title"}))[1] == [f"meeting.{'k' * 40}: unknown key"]
+
+
+def test_wrong_types_and_long_lists_are_named_by_their_path() -> None:
+    assert checked(lambda c: c.optional_text({"group": 5}, "group", "members[2]")) == (
+        "",
+        ["members[2].group: must be a string, not int"],
+    )
+    assert checked(lambda c: c.ident({"id": "-x"}, "id", "items[1]"))[0] == "-x"  # kept, and reported
+    assert checked(lambda c: c.sized({"m": [1, 2]}, "m", "items[1]", 1))[1] == [
+        "items[1].m: may hold at most 1 entries, not 2"
+    ]

@@ -116,6 +116,14 @@ class Pair:
         assert proc.poll() is None, (self.tmp / f"{name}.log").read_text()
         return port
 
+    def start(self) -> None:
+        """``a`` leads, ``b`` stands by, the proxy in front: where every standby test begins."""
+        self.serve("a")
+        wait_for(lambda: ready(self.port("a")) == 200, "a to lead")
+        self.serve("b")
+        assert ready(self.port("b")) == 503, "the second server stands by"
+        self.start_proxy()
+
     def port(self, name: str) -> int:
         return self.servers[name][0]
 

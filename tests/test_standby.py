@@ -39,11 +39,7 @@ def pair(tmp_path: Path, pg_url: str) -> Any:  # noqa: F811
     )
     pair = Pair(tmp_path, agenda, pg_url)
     try:
-        pair.serve("a")
-        wait_for(lambda: ready(pair.port("a")) == 200, "a to lead")
-        pair.serve("b")
-        assert ready(pair.port("b")) == 503, "the second server stands by"
-        pair.start_proxy()
+        pair.start()
         yield pair
     finally:
         pair.stop()

@@ -22,7 +22,7 @@ from playwright.async_api import async_playwright, expect
 from server.edge.auth import set_password
 from terminal_client.client import Client, ServerError
 from tests.pages_support import Errors, console_login, launch, needs_chromium, shot
-from tests.standby_support import Pair, ready, wait_for
+from tests.standby_support import Pair
 from tests.support import agenda_data, write_agenda_toml
 from tests.support_pg import pg_url, reset  # noqa: F401 - pg_url is a fixture
 
@@ -40,11 +40,7 @@ def pair(tmp_path: Path, pg_url: str) -> Any:  # noqa: F811
     pair = Pair(tmp_path, agenda, pg_url)
     set_password(pair.data, PASSWORD)  # one data folder for both: the clerk's login works on either
     try:
-        pair.serve("a")
-        wait_for(lambda: ready(pair.port("a")) == 200, "a to lead")
-        pair.serve("b")
-        assert ready(pair.port("b")) == 503, "the second server stands by"
-        pair.start_proxy()
+        pair.start()
         yield pair
     finally:
         pair.stop()

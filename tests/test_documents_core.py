@@ -214,3 +214,30 @@ def test_the_clerk_hears_of_every_added_document_with_its_readers() -> None:
     sent = visible_event(added, "clerk", [], s.meeting) or {}
     assert sent["name"] == "document.added" and sent["at"] == T0 + 1
     assert sent["document"]["readers"] == ["m02"] and sent["document"]["released"] is False
+
+
+def test_who_may_read_by_role_and_the_first_page_can_be_shown() -> None:
+    """may_read is the rule every page fetch and every list of documents follows."""
+    from server.core.agenda import Member
+    from server.core.documents import may_read
+
+    chair = Member("c1", "主任", "S001", role="chair")
+    member = Member("m1", "委员", "S002")
+    observer = Member("o1", "列席", "S003", role="observer")
+    members_only = info("mem", audience="members")
+    assert may_read(members_only, "seat", chair) and may_read(members_only, "seat", member)
+    assert not may_read(members_only, "seat", observer)
+    # a token that speaks for no member reads nothing, not even what everyone may read
+    assert not may_read(info("all"), "seat", None)
+    # a named audience with no readers listed reaches nobody (and the list is not required)
+    named = {k: v for k, v in info("n", audience="named").items() if k != "readers"}
+    assert not may_read(named, "seat", member)
+    s = with_observer()
+    s.do(c.AddDocument(info("mem", audience="members")))
+    assert s.do(c.ShowPage("mem", 1), at=T0 + 1) == [e.PageShown("mem", 1, T0 + 1)]
+
+
+def test_as_many_readers_as_a_sitting_may_have_members_are_held() -> None:
+    s = sim(3)
+    s.do(c.AddDocument(info("big", audience="named", readers=["m01"] * 10_000)))
+    assert seen(s, "seat", ("m01",)) == ["big"]

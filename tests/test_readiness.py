@@ -79,3 +79,16 @@ async def test_a_leader_whose_loop_stopped_turning_is_not_ready(tmp_path: Path, 
         while get_ready(probe.port)[0] != 200:
             assert time.monotonic() < deadline, "never ready again"
             await asyncio.sleep(0.1)
+
+
+async def test_a_silent_connection_to_the_readiness_port_is_dropped(tmp_path: Path) -> None:
+    """One thread per connection: a connection that never sends must not keep its thread."""
+    import socket
+
+    async with serving(tmp_path, make_agenda(3), ready_port=0) as srv:
+        probe = srv.assembly.readiness
+        assert probe is not None
+        with socket.create_connection(("127.0.0.1", probe.port)) as silent:
+            silent.settimeout(readiness.READ_TIMEOUT + 30)  # a hang guard
+            assert await asyncio.to_thread(silent.recv, 1024) == b""  # closed by the server
+        assert get_ready(probe.port)[0] == 200

@@ -28,6 +28,7 @@ log = logging.getLogger("hemicycle.readiness")
 
 STALLED = 10.0  # seconds without a turn of the event loop: not ready, whatever the lock says
 BEAT = 0.5  # how often the loop notes that it turns
+READ_TIMEOUT = 5.0  # seconds a checker has to send its request (a proxy sends it at once)
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -46,6 +47,8 @@ class ReadinessPort:
         probe = self
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = READ_TIMEOUT  # a connection that sends nothing is dropped, never held
+
             def do_GET(self) -> None:  # the name http.server calls
                 if self.path.split("?", 1)[0] != READY_PATH:
                     self._answer(404, {"error": "not_found"})

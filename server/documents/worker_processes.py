@@ -31,6 +31,7 @@ import os
 import resource
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -136,14 +137,7 @@ class Slot:
         killed: list[bool] = []
         timer = loop.call_later(seconds * WALL_FACTOR, _kill, procs, killed)
 
-        def done(f: asyncio.Future[Any]) -> None:
-            timer.cancel()
-            self.busy = False
-            exc = None if f.cancelled() else f.exception()
-            if isinstance(exc, BrokenProcessPool):
-                self._drop(pool)
-                exitcode = procs[0].exitcode if procs else None
-                exc = WorkerDied(_reason(exitcode, bool(killed)), exitcode)
+        def settle(f: asyncio.Future[Any], exc: BaseException | None) -> None:
             if out.done():
                 return
             if f.cancelled():
@@ -152,6 +146,21 @@ class Slot:
                 out.set_exception(exc)
             else:
                 out.set_result(f.result())
+
+        async def died(f: asyncio.Future[Any]) -> None:
+            exitcode = await asyncio.to_thread(_exit_status, procs)
+            self.busy = False
+            settle(f, WorkerDied(_reason(exitcode, bool(killed)), exitcode))
+
+        def done(f: asyncio.Future[Any]) -> None:
+            timer.cancel()
+            exc = None if f.cancelled() else f.exception()
+            if isinstance(exc, BrokenProcessPool):
+                self._drop(pool)
+                loop.create_task(died(f))
+                return
+            self.busy = False
+            settle(f, exc)
 
         inner.add_done_callback(done)
         return out
@@ -174,9 +183,7 @@ class Slot:
                 raise WorkerDied("time", None) from None
             except BrokenProcessPool:
                 self._drop(pool)
-                for p in procs:
-                    p.join(5)
-                exitcode = procs[0].exitcode if procs else None
+                exitcode = _exit_status(procs)
                 raise WorkerDied(_reason(exitcode, False), exitcode) from None
 
     def _pool(self) -> ProcessPoolExecutor:
@@ -204,6 +211,19 @@ def _processes(pool: ProcessPoolExecutor) -> list[Any]:
     """The pool's process (a one-process pool starts it on the first submit). ``_processes``
     is the executor's private table; it is the only way to kill a process that hangs."""
     return list((getattr(pool, "_processes", None) or {}).values())
+
+
+def _exit_status(procs: list[Any], wait: float = 5.0) -> int | None:
+    """How the pool's dead process ended (a negative signal number), waiting up to ``wait``
+    seconds for it to be known. Why wait: the executor's own thread reaps the dead process
+    (``join``), and a ``waitpid`` of ours racing it gets ECHILD, which multiprocessing reports
+    as "no exit code yet": a process killed at its time limit would read as a crash."""
+    if not procs:
+        return None
+    deadline = time.monotonic() + wait
+    while (code := procs[0].exitcode) is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return code
 
 
 def _kill(procs: list[Any], killed: list[bool]) -> None:

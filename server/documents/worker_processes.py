@@ -118,6 +118,7 @@ class Slot:
         self.busy = False
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()  # run_sync may be called from several threads
+        self._reaping: set[asyncio.Task[None]] = set()
 
     def submit(self, fn: Callable[..., Any], *args: Any, seconds: float) -> asyncio.Future[Any]:
         """Run ``fn(*args)`` in this slot's process with ``seconds`` of processor time; the
@@ -157,7 +158,9 @@ class Slot:
             exc = None if f.cancelled() else f.exception()
             if isinstance(exc, BrokenProcessPool):
                 self._drop(pool)
-                loop.create_task(died(f))
+                task = loop.create_task(died(f))
+                self._reaping.add(task)  # the loop keeps only a weak reference to a task
+                task.add_done_callback(self._reaping.discard)
                 return
             self.busy = False
             settle(f, exc)

@@ -72,12 +72,13 @@ def text_problem(value: str, limit: int) -> str | None:
     return None
 
 
-def whole_problem(value: Any, low: int, high: int) -> str | None:
-    """A whole number (not a bool) within ``low..high``."""
+def whole_problem(value: Any, low: int, high: int, unit: str = "") -> str | None:
+    """A whole number (not a bool) within ``low..high``, of ``unit`` (named in the message)."""
+    what = f"a whole number of {unit}" if unit else "a whole number"
     if isinstance(value, bool) or not isinstance(value, int):
-        return f"must be a whole number from {low} to {high}"
+        return f"must be {what} from {low} to {high}"
     if not low <= value <= high:
-        return f"must be a whole number from {low} to {high}, not {shown(value)}"
+        return f"must be {what} from {low} to {high}, not {shown(value)}"
     return None
 
 

@@ -51,9 +51,9 @@ def speaking_from_dict(c_: Checker, data: Mapping[str, Any], key: str, path: str
     out: dict[str, int] = {}
     for name in sorted(SPEAKING_KEYS & set(raw)):
         high = MAX_WARNING if name == "warning" else MAX_LIMIT
-        problem = whole_problem(raw[name], 0, high)
+        problem = whole_problem(raw[name], 0, high, "seconds")
         if problem:
-            c_.fail(f"{where}.{name}", f"{problem} seconds")
+            c_.fail(f"{where}.{name}", problem)
         else:
             out[name] = raw[name]
     return out

@@ -20,10 +20,13 @@ one is probed unit after unit until one answers. Then :class:`LineUp`, and every
 polled on the ring at once (units offline before get one chance there), so the keypads of
 a line are back within a cycle or two instead of one probe per 16 polls each.
 
-A unit is reported offline after ``offline_after`` exchanges with no byte at all (garbled
-replies mean something answered), provided something else on the line was heard since it
-fell silent - otherwise the silence is the line's, and a unit owed a lamp, retried at every
-turn, would be reported before its line; it is reported online at its first reply.
+A unit is offline after ``offline_after`` exchanges with no byte at all (garbled replies
+mean something answered), provided something else on the line was heard since it fell
+silent - otherwise the silence is the line's, and a unit owed a lamp, retried at every
+turn, would be reported before its line. Its notice waits for the next reply of another
+unit: a unit that missed replies under load just before its whole line stalled is then
+covered by the line's notice instead of making its own. It is reported online at its first
+reply.
 ``UnitTracker.reported`` keeps the news to real changes, so a unit that stayed online
 through an outage of its line makes none.
 """
@@ -121,12 +124,16 @@ class LineState:
         """Unit -> ``_heard`` when its current run of failures began (-1: long established)."""
         self._back_at = 0
         """``stats.cycles`` when the line last came up."""
+        self._unreported: set[int] = set()
+        """Units found offline whose notice waits for another unit to answer."""
 
     # ------------------------------------------------------------ what the exchanges say
 
     def answered(self, unit: UnitTracker) -> list[BusEvent]:
         """A valid reply from ``unit``."""
         news: list[BusEvent] = [] if self.up else self._back()
+        self._unreported.discard(unit.address)
+        news += self._report_offline()
         self.heard()
         self._silent_from.pop(unit.address, None)
         unit.failures = 0
@@ -138,6 +145,18 @@ class LineState:
         if unit.reported is not True:
             unit.reported = True
             news.append(UnitOnline(self.name, unit.address))
+        return news
+
+    def _report_offline(self) -> list[BusEvent]:
+        """The notices of units found offline: another unit just answered, so the line is
+        alive and their silence was their own."""
+        news: list[BusEvent] = []
+        for address in sorted(self._unreported):
+            unit = self.units[address]
+            if unit.liveness is Liveness.OFFLINE and unit.reported is not False:
+                unit.reported = False
+                news.append(UnitOffline(self.name, address))
+        self._unreported.clear()
         return news
 
     def heard(self) -> None:
@@ -166,10 +185,9 @@ class LineState:
         if unit.liveness is Liveness.ONLINE:
             self.stats.online -= 1
         unit.liveness = Liveness.OFFLINE
-        if unit.reported is False:
-            return []
-        unit.reported = False
-        return [UnitOffline(self.name, unit.address)]
+        if unit.reported is not False:
+            self._unreported.add(unit.address)  # told once another unit is heard
+        return []
 
     def failed(self, exc: Exception, *, opening: bool) -> list[BusEvent]:
         """``exc`` escaped the line (the port is being closed)."""
@@ -188,6 +206,7 @@ class LineState:
             self._suspend_units()
         self._silent.clear()
         self._quiet = 0
+        self._unreported.clear()  # their silence was the line's: the line's notice covers them
         text = f"{REASONS[code]}: {detail}" if detail else REASONS[code]
         if previous == (code, detail):
             log.debug("line %s still down: %s", self.name, text)

@@ -204,3 +204,11 @@ def test_an_items_speaking_problems_name_the_item() -> None:
 def test_the_limits_at_their_edges_are_accepted() -> None:
     assert limits({"normal": 7200, "warning": 600}, None, "normal") == (7200, 600)
     assert limits({"normal": 0, "warning": 0}, None, "normal") == (None, 0)
+
+
+def test_the_clerk_may_move_a_speaker_to_the_last_place(sim: Sim) -> None:
+    sim.do(c.RequestFloor("m01"))
+    sim.do(c.RequestFloor("m02"))
+    assert sim.do(c.MoveSpeaker("m01", 1), at=T0 + 3) == [e.SpeakerMoved("item1", "m01", 1, T0 + 3)]
+    assert [r.member for r in sim.meeting.floor.queue("item1")] == ["m02", "m01"]
+    assert refusal(sim, c.MoveSpeaker("m01", 2)) == ("bad_message", "position must be between 0 and 1")

@@ -16,7 +16,7 @@ from server.core import commands as c
 from server.core import events as e
 from server.core.agenda import agenda_from_dict
 from server.core.errors import AgendaError, CommandError
-from server.core.floor import Speech, Turn
+from server.core.floor import Request, Speech, Turn, totals
 from tests.support import agenda_data
 from tests.test_floor import floor_agenda
 from tests.test_meeting import T0, Sim
@@ -212,3 +212,32 @@ def test_the_clerk_may_move_a_speaker_to_the_last_place(sim: Sim) -> None:
     assert sim.do(c.MoveSpeaker("m01", 1), at=T0 + 3) == [e.SpeakerMoved("item1", "m01", 1, T0 + 3)]
     assert [r.member for r in sim.meeting.floor.queue("item1")] == ["m02", "m01"]
     assert refusal(sim, c.MoveSpeaker("m01", 2)) == ("bad_message", "position must be between 0 and 1")
+
+
+def test_a_speech_is_timed_to_the_millisecond_and_never_negative(sim: Sim) -> None:
+    sim.do(c.GrantFloor("m01"), at=T0 + 10)
+    assert sim.do(c.EndFloor(), at=T0 + 10.5) == [e.SpeakerEnded("item1", "m01", T0 + 10.5, 0.5)]
+    sim.do(c.GrantFloor("m02"), at=T0 + 20)
+    assert sim.do(c.EndFloor(), at=T0 + 21.23456) == [e.SpeakerEnded("item1", "m02", T0 + 21.23456, 1.235)]
+    sim.do(c.GrantFloor("m03"), at=T0 + 30)
+    # a receive time before the grant's (clocks are never perfect): no negative speech
+    assert sim.do(c.EndFloor(), at=T0 + 29) == [e.SpeakerEnded("item1", "m03", T0 + 29, 0.0)]
+
+
+def test_a_queued_request_keeps_who_asked_and_when(sim: Sim) -> None:
+    sim.do(c.RequestFloor("m01", by="keypad"), at=T0 + 1)
+    sim.do(c.RequestFloor("m07", "reply", by="clerk"), at=T0 + 2)
+    assert sim.meeting.floor.queue("item1") == [
+        Request("m07", "reply", "clerk", T0 + 2),
+        Request("m01", "normal", "keypad", T0 + 1),
+    ]
+
+
+def test_speaking_totals_add_fractions_of_a_second(sim: Sim) -> None:
+    sim.do(c.GrantFloor("m01"), at=T0)
+    sim.do(c.GrantFloor("m03"), at=T0 + 0.25)
+    sim.do(c.GrantFloor("m01"), at=T0 + 0.5)
+    sim.do(c.EndFloor(), at=T0 + 0.875)
+    t = totals(sim.meeting.floor, sim.meeting.agenda)
+    assert t["members"] == {"m01": {"seconds": 0.625, "speeches": 2}, "m03": {"seconds": 0.25, "speeches": 1}}
+    assert t["groups"] == {"甲组": {"seconds": 0.875, "speeches": 3}}

@@ -198,6 +198,20 @@ REFUSALS = [
             "layout.arcs[0]: places seat 'S002' at (50, 110), outside the 0–100 drawing",
         ],
     ),
+    ({"arcs": {"seats": ["S001"]}}, ["layout.arcs: must be a list, not dict"]),
+    ({"arcs": [arc(seats=[]) for _ in range(201)]}, ["layout.arcs: may hold at most 200 entries, not 201"]),
+    (
+        {"arcs": [7, {**arc(), "radios": 3}]},
+        [
+            "layout.arcs[0]: must be a table, not int",
+            "layout.arcs[0].seats: is required",
+            "layout.arcs[0].center: is required",
+            "layout.arcs[0].radius: is required",
+            "layout.arcs[0].from: is required",
+            "layout.arcs[0].to: is required",
+            "layout.arcs[1].radios: unknown key (radius?)",
+        ],
+    ),
     # a broken arc does not stop the next one being checked, nor rows stop arcs
     (
         {
@@ -255,19 +269,19 @@ def test_a_seat_map_at_its_bounds_is_accepted_and_placed_to_two_places() -> None
 def test_positions_between_the_ends_are_rounded_to_two_places() -> None:
     layout = placed(
         {
-            "rostrum": {"x": 100, "y": 0.5, "width": 1, "height": 100, "label": "主席台"},
+            "rostrum": {"x": 100, "y": 0, "width": 1, "height": 100, "label": "主席台"},
             "rows": [row(seats=["S001", "S002", "S003", "S004"], start=(10, 20), end=(20, 30))],
-            "arcs": [arc(seats=["S005"], center=(50, 10), radius=40, start=90, end=150)],  # at 120 degrees
+            "arcs": [arc(seats=["S005"], center=(50, 10), radius=40, start=90, end=110)],  # at 100 degrees
         }
     )
     assert layout.view() == {
-        "rostrum": {"x": 100.0, "y": 0.5, "width": 1.0, "height": 100.0, "label": "主席台"},
+        "rostrum": {"x": 100.0, "y": 0.0, "width": 1.0, "height": 100.0, "label": "主席台"},
         "seats": {
             "S001": [10.0, 20.0],
             "S002": [13.33, 23.33],
             "S003": [16.67, 26.67],
             "S004": [20.0, 30.0],
-            "S005": [30.0, 44.64],
+            "S005": [43.05, 49.39],
         },
     }
 

@@ -129,7 +129,8 @@ def layout_from_dict(c: Checker, raw: Any, seats: Mapping[str, str]) -> Layout |
     data = c.table(raw, "layout", _LAYOUT_KEYS)
     rostrum = None
     if "rostrum" in data:
-        r = c.table(data["rostrum"], "layout.rostrum", _ROSTRUM_KEYS, {"x", "y"})
+        # required keys are said by _number, _point and _seats, once each, in reading order
+        r = c.table(data["rostrum"], "layout.rostrum", _ROSTRUM_KEYS)
         label = c.optional_text(r, "label", "layout.rostrum")
         x, y = _number(c, r, "x", "layout.rostrum", 0, SIZE), _number(c, r, "y", "layout.rostrum", 0, SIZE)
         width = _number(c, {"width": 40, **r}, "width", "layout.rostrum", 1, SIZE)
@@ -140,7 +141,7 @@ def layout_from_dict(c: Checker, raw: Any, seats: Mapping[str, str]) -> Layout |
     positions: dict[str, tuple[float, float]] = {}
     for i, raw_row in enumerate(c.sized(data, "rows", "layout", MAX_GROUPS)):
         path = f"layout.rows[{i}]"
-        row = c.table(raw_row, path, _ROW_KEYS, {"seats", "from", "to"})
+        row = c.table(raw_row, path, _ROW_KEYS)
         names = _seats(c, row, path, seats, placed)
         start, end = _point(c, row, "from", path, 0, SIZE), _point(c, row, "to", path, 0, SIZE)
         if names and start and end:
@@ -148,7 +149,7 @@ def layout_from_dict(c: Checker, raw: Any, seats: Mapping[str, str]) -> Layout |
             positions.update({s: (round(x, PLACES), round(y, PLACES)) for s, x, y in zip(names, xs, ys)})
     for i, raw_arc in enumerate(c.sized(data, "arcs", "layout", MAX_GROUPS)):
         path = f"layout.arcs[{i}]"
-        arc = c.table(raw_arc, path, _ARC_KEYS, {"seats", "center", "radius", "from", "to"})
+        arc = c.table(raw_arc, path, _ARC_KEYS)
         names = _seats(c, arc, path, seats, placed)
         center = _point(c, arc, "center", path, -MAX_RADIUS, MAX_RADIUS)
         radius = _number(c, arc, "radius", path, 1, MAX_RADIUS)

@@ -16,7 +16,7 @@ from server.core import commands as c
 from server.core import events as e
 from server.core.agenda import agenda_from_dict
 from server.core.errors import AgendaError, CommandError
-from server.core.floor import Request, Speech, Turn, totals
+from server.core.floor import Request, Speech, Turn, floor_view, totals
 from tests.support import agenda_data
 from tests.test_floor import floor_agenda
 from tests.test_meeting import T0, Sim
@@ -241,3 +241,29 @@ def test_speaking_totals_add_fractions_of_a_second(sim: Sim) -> None:
     t = totals(sim.meeting.floor, sim.meeting.agenda)
     assert t["members"] == {"m01": {"seconds": 0.625, "speeches": 2}, "m03": {"seconds": 0.25, "speeches": 1}}
     assert t["groups"] == {"甲组": {"seconds": 0.875, "speeches": 3}}
+
+
+def test_the_floor_as_each_screen_receives_it_whole(sim: Sim) -> None:
+    assert floor_view(sim.meeting.floor, sim.meeting.agenda, "seat") == {"queues": {}, "speaker": None}
+    sim.do(c.RequestFloor("m01", "reply"), at=T0 + 1)
+    sim.do(c.RequestFloor("m03"), at=T0 + 2)
+    sim.do(c.GrantFloor("m02"), at=T0 + 3)
+    seat = floor_view(sim.meeting.floor, sim.meeting.agenda, "seat")
+    assert seat == {
+        "queues": {
+            "item1": [
+                {"member": "m01", "kind": "reply", "by": "self", "at": T0 + 1},
+                {"member": "m03", "kind": "normal", "by": "self", "at": T0 + 2},
+            ]
+        },
+        "speaker": {"item": "item1", "member": "m02", "kind": "normal", "since": T0 + 3, "limit": 300, "warning": 30},
+    }
+    sim.do(c.EndFloor(), at=T0 + 5)
+    clerk = floor_view(sim.meeting.floor, sim.meeting.agenda, "clerk")
+    assert clerk == {
+        "queues": seat["queues"],
+        "speaker": None,
+        "totals": totals(sim.meeting.floor, sim.meeting.agenda),
+    }
+    assert clerk["totals"]["members"] == {"m02": {"seconds": 2.0, "speeches": 1}}
+    assert floor_view(sim.meeting.floor, sim.meeting.agenda, "display") == clerk

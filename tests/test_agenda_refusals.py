@@ -1,0 +1,173 @@
+"""An agenda file's ballots and documents: what an author is told, and what a valid one
+becomes, compared whole (server/core/agenda.py).
+
+tests/test_agenda_files.py loads real agenda files and tests/test_bounds.py the checker's
+tables; these pin what mutation testing found no test read whole: the messages and key
+paths of a ballot's kind and a document's fields, the defaults a definition gets, and the
+ballot as every client receives it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from server.core.agenda import BallotSpec, agenda_from_dict, ballot_from_dict
+from server.core.errors import AgendaError
+from server.core.rules import threshold_from_dict_or_preset
+from tests.support import agenda_data
+
+KINDS = "motion, appointment, election, selection, evaluation, score"
+
+
+def problems(data: dict[str, Any]) -> list[str]:
+    with pytest.raises(AgendaError) as info:
+        agenda_from_dict(data)
+    return info.value.problems
+
+
+def with_ballot(ballot: dict[str, Any], **meeting: Any) -> dict[str, Any]:
+    data = agenda_data(3, ballots=[ballot])
+    data["meeting"].update(meeting)
+    return data
+
+
+def with_document(document: Any) -> dict[str, Any]:
+    data = agenda_data(3)
+    data["items"][0]["documents"] = [document]
+    return data
+
+
+def test_a_ballot_as_every_client_receives_it() -> None:
+    agenda = agenda_from_dict(
+        with_ballot({"id": "b1", "title": "条例", "countdown": 60, "allow_change": False, "certificate": False})
+    )
+    assert agenda.ballots["b1"].public() == {
+        "id": "b1",
+        "item": "item1",
+        "title": "条例",
+        "kind": "motion",
+        "rule": threshold_from_dict_or_preset("majority_of_all", "majority_of_all").to_dict(),
+        "secret": False,
+        "live_counts": True,
+        "countdown": 60,
+        "allow_change": False,
+        "certificate": False,
+        "reveal": "on_close",
+        "options": ["for", "against", "abstain"],  # a motion's normalized parameter
+    }
+
+
+def test_a_kinds_parameters_travel_with_the_ballot() -> None:
+    ballot = {"id": "e1", "title": "选举", "kind": "election", "seats": 1, "candidates": [{"id": "c1", "name": "张三"}]}
+    public = agenda_from_dict(with_ballot(ballot)).ballots["e1"].public()
+    assert (public["kind"], public["secret"], public["live_counts"], public["seats"]) == ("election", True, False, 1)
+    assert [c["name"] for c in public["candidates"]] == ["张三"]
+
+
+def test_a_ballot_without_a_kind_is_a_motion_revealed_at_close() -> None:
+    spec = ballot_from_dict({"id": "b1", "title": "条例"}, "ballot", "item1")
+    assert isinstance(spec, BallotSpec)
+    assert (spec.kind, spec.reveal, spec.countdown, spec.secret) == ("motion", "on_close", None, False)
+    assert agenda_from_dict(with_ballot({"id": "b1", "title": "条例"})).ballots["b1"].kind == "motion"
+
+
+def test_the_meetings_reveal_is_every_ballots_default() -> None:
+    agenda = agenda_from_dict(with_ballot({"id": "b1", "title": "条例"}, reveal="on_announce"))
+    assert agenda.ballots["b1"].reveal == "on_announce"
+    own = agenda_from_dict(with_ballot({"id": "b1", "title": "条例", "reveal": "on_close"}, reveal="on_announce"))
+    assert own.ballots["b1"].reveal == "on_close"
+
+
+@pytest.mark.parametrize(
+    ("ballot", "expected"),
+    [
+        ({"id": "b1", "title": "t", "kind": 5}, [f"items[0].ballots[0].kind: must be a string naming a kind: {KINDS}"]),
+        (
+            {"id": "b1", "title": "t", "kind": "referendum"},
+            [f"items[0].ballots[0].kind: unknown ballot kind 'referendum'; kinds: {KINDS}"],
+        ),
+        (
+            {"id": "b1", "title": "t", "countdown": 4},
+            ["items[0].ballots[0].countdown: must be between 5 and 3600 seconds"],
+        ),
+        (
+            {"id": "b1", "title": "t", "reveal": "never"},
+            ["items[0].ballots[0].reveal: must be one of on_close, on_announce, not 'never'"],
+        ),
+    ],
+)
+def test_a_ballots_problems_read_whole(ballot: dict[str, Any], expected: list[str]) -> None:
+    assert problems(with_ballot(ballot)) == expected
+
+
+def test_a_ballot_given_alone_names_its_problems_or_says_it_is_invalid() -> None:
+    with pytest.raises(AgendaError) as info:
+        ballot_from_dict({"id": "b1", "title": "t", "kind": 5}, "spec", "item1")
+    assert info.value.problems == [f"spec.kind: must be a string naming a kind: {KINDS}"]
+
+
+DOC = {"id": "d1", "title": "议案文本", "file": "bill.pdf"}
+
+
+def test_a_document_as_defined() -> None:
+    agenda = agenda_from_dict(with_document(DOC))
+    doc = agenda.documents["d1"]
+    assert (doc.id, doc.item, doc.title, doc.file, doc.audience, doc.classification) == (
+        "d1",
+        "item1",
+        "议案文本",
+        "bill.pdf",
+        ("everyone",),
+        "public",
+    )
+    assert agenda.items[0].documents == ("d1",)
+    named = agenda_from_dict(with_document({**DOC, "audience": ["m01", "m03"], "classification": "confidential"}))
+    assert (named.documents["d1"].audience, named.documents["d1"].classification) == (("m01", "m03"), "confidential")
+    members = agenda_from_dict(with_document({**DOC, "audience": "members", "classification": "internal"}))
+    assert (members.documents["d1"].audience, members.documents["d1"].classification) == (("members",), "internal")
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        ("bill.pdf", ["items[0].documents[0]: must be a table, not str"]),
+        ({"title": "t", "file": "f.pdf"}, ["items[0].documents[0].id: is required"]),
+        ({"id": "d1", "file": "f.pdf"}, ["items[0].documents[0].title: is required"]),
+        ({"id": "d1", "title": "t"}, ["items[0].documents[0].file: is required"]),
+        ({**DOC, "pages": 3}, ["items[0].documents[0].pages: unknown key"]),
+        (
+            {**DOC, "audience": "public"},
+            ["items[0].documents[0].audience: must be one of everyone, members, observers or a list of member ids"],
+        ),
+        (
+            {**DOC, "audience": []},
+            ["items[0].documents[0].audience: must be one of everyone, members, observers or a list of member ids"],
+        ),
+        (
+            {**DOC, "audience": ["m01", 2]},
+            ["items[0].documents[0].audience: must be one of everyone, members, observers or a list of member ids"],
+        ),
+        (
+            {**DOC, "audience": 7},
+            ["items[0].documents[0].audience: must be one of everyone, members, observers or a list of member ids"],
+        ),
+        (
+            {**DOC, "audience": ["m01", "x1", "x2", "x3", "x4", "x5", "x6"]},
+            ["items[0].documents[0].audience: unknown member id 'x1', 'x2', 'x3', 'x4', 'x5'"],
+        ),
+        (
+            {**DOC, "classification": "secret"},
+            ["items[0].documents[0].classification: must be one of public, internal, confidential"],
+        ),
+    ],
+)
+def test_a_documents_problems_read_whole(document: Any, expected: list[str]) -> None:
+    assert problems(with_document(document)) == expected
+
+
+def test_two_documents_with_one_id_are_refused() -> None:
+    data = agenda_data(3)
+    data["items"][0]["documents"] = [DOC, {**DOC, "title": "另一份"}]
+    assert problems(data) == ["items[0].documents[1].id: duplicate document id 'd1'"]

@@ -171,3 +171,16 @@ def test_two_documents_with_one_id_are_refused() -> None:
     data = agenda_data(3)
     data["items"][0]["documents"] = [DOC, {**DOC, "title": "另一份"}]
     assert problems(data) == ["items[0].documents[1].id: duplicate document id 'd1'"]
+
+
+def test_a_ballot_that_is_not_a_table_is_told_so_once() -> None:
+    assert problems(agenda_data(3, ballots=["表决"])) == ["items[0].ballots[0]: must be a table, not str"]
+
+
+def test_an_ad_hoc_ballots_title_is_held_to_the_title_limit() -> None:
+    """Only a title an appointment generates (title, name and post) may be longer."""
+    spec = ballot_from_dict({"id": "b1", "title": "题" * 300}, "spec", "item1")
+    assert len(spec.title) == 300
+    with pytest.raises(AgendaError) as info:
+        ballot_from_dict({"id": "b1", "title": "题" * 301}, "spec", "item1")
+    assert info.value.problems == ["spec.title: must be at most 300 characters, not 301"]

@@ -46,6 +46,7 @@ CAST = {"type": "cast", "ballot": "reg1", "choice": "yes", "key": "k1"}
     [
         (SEAT, CAST, c.Cast("m01", "reg1", "yes", "k1")),
         (SEAT, {**CAST, "seat": "S001", "member": "m01"}, c.Cast("m01", "reg1", "yes", "k1")),
+        (SEAT, {**CAST, "key": "k"}, c.Cast("m01", "reg1", "yes", "k")),  # the shortest key
         (SEAT, {**CAST, "key": "k" * MAX_KEY_LENGTH}, c.Cast("m01", "reg1", "yes", "k" * MAX_KEY_LENGTH)),
         (SEAT, {**CAST, "choice": None}, c.Cast("m01", "reg1", None, "k1")),  # the core judges a choice
         (DEVICE, {**CAST, "seat": "S002"}, c.Cast("m02", "reg1", "yes", "k1")),
@@ -64,6 +65,11 @@ CAST = {"type": "cast", "ballot": "reg1", "choice": "yes", "key": "k1"}
             DEVICE,
             {"type": "keypad_line", "line": "bus1", "online": False, "reason": "port_failed", "seats": ["S001"]},
             c.SetKeypadLine("bus1", False, "port_failed", "", ("S001",)),
+        ),
+        (
+            DEVICE,
+            {"type": "keypad_line", "line": "b", "online": True, "seats": ["S002"]},  # the shortest name
+            c.SetKeypadLine("b", True, "", "", ("S002",)),
         ),
         (
             DEVICE,
@@ -98,6 +104,10 @@ def test_a_member_or_device_message_becomes_its_command(
         (
             {"name": "set_attendance_many", "args": {"members": ["m01", "m02"], "status": "leave"}},
             c.SetAttendanceMany(("m01", "m02"), "leave"),
+        ),
+        (
+            {"name": "set_attendance_many", "args": {"members": ["m03"], "status": "absent"}},
+            c.SetAttendanceMany(("m03",), "absent"),
         ),
         ({"name": "add_speaker", "args": {"member": "m02"}}, c.RequestFloor("m02", by="clerk")),
         (

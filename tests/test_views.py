@@ -7,7 +7,16 @@ from typing import Any
 
 from server.core import commands as c
 from server.core import events as e
-from server.core.views import attendance_summary, ballot_view, progress, snapshot, visible_event
+from server.core.views import (
+    attendance_summary,
+    ballot_view,
+    locked_votes,
+    progress,
+    seat_scope,
+    snapshot,
+    visible_event,
+)
+from tests.test_documents_core import info
 from tests.test_meeting import Sim, members, motion, sim
 
 ROLES = ("clerk", "seat", "display", "device")
@@ -298,3 +307,71 @@ def test_a_ballot_view_shows_the_close_and_the_digest_of_a_counted_run_and_no_re
     s.do(c.VoidBallot("sec", "wrong paper"))
     for role in ROLES:
         assert not {"result", "urn_digest"} & set(ballot_in(snapshot(s.meeting, role, ["m01"]), "sec"))
+
+
+def test_after_a_restart_the_clerk_is_told_only_the_open_secret_ballot_whose_votes_are_locked() -> None:
+    s = sim(6, [motion("named"), motion("sec", secret=True), motion("fixed", secret=True, allow_change=False)])
+    s.present(*members(1, 5))
+    assert locked_votes(s.meeting) == []
+    s.do(c.OpenBallot("fixed"))
+    s.cast("m01", "fixed", "for")
+    s.meeting = s.replay()
+    assert locked_votes(s.meeting) == []  # a ballot that forbids changes has nothing to lock
+    s.close("fixed")
+    s.do(c.OpenBallot("sec"))
+    s.cast("m01", "sec", "for")
+    s.cast("m02", "sec", "for")
+    assert locked_votes(s.meeting) == []  # the process that took them can still change them
+    s.meeting = s.replay()
+    s.cast("m03", "sec", "for")  # cast after the restart: changeable
+    locked = [{"ballot": "sec", "run": 1, "title": "Motion sec", "votes": 2}]
+    assert locked_votes(s.meeting) == locked
+    s.do(c.HoldBallot("sec"))
+    assert locked_votes(s.meeting) == locked  # held is still open
+    s.do(c.ResumeBallot("sec"))
+    s.close("sec")
+    s.do(c.OpenBallot("named"))
+    s.cast("m01", "named", "for")
+    s.meeting = s.replay()
+    # a closed secret ballot and a named one (its choices are in the log) lock nothing
+    assert locked_votes(s.meeting) == []
+
+
+def test_a_members_vote_attendance_and_receipt_reach_only_their_own_seat_and_bridge() -> None:
+    """Who receives each event of a sitting live, and the member ``seat_scope`` keeps it to
+    (the resume index skips other members' events by it: server/edge/welcome.py)."""
+    s = sim(3, [motion("named"), motion("sec", secret=True)])
+    s.present("m01", "m02")
+    s.do(c.AddDocument(info()))
+    s.do(c.RecordReceipt("m02", "d1", "delivered"))
+    s.do(c.OpenBallot("named"))
+    s.cast("m01", "named", "for")
+    s.close("named")
+    s.do(c.OpenBallot("sec"))
+    s.cast("m02", "sec", "for")
+    s.close("sec")
+    readers = {
+        "clerk": ("clerk", ()),
+        "display": ("display", ()),
+        "seat m01": ("seat", ("m01",)),
+        "seat m02": ("seat", ("m02",)),
+        "bridge m01+m03": ("device", ("m01", "m03")),
+    }
+    everyone = list(readers)
+    sent = [
+        (ev.NAME, seat_scope(ev), [k for k, (role, ms) in readers.items() if visible_event(ev, role, ms, s.meeting)])
+        for _, ev in s.log
+    ]
+    assert sent == [
+        ("sitting.opened", None, everyone),
+        ("attendance.changed", "m01", ["clerk", "display", "seat m01", "bridge m01+m03"]),
+        ("attendance.changed", "m02", ["clerk", "display", "seat m02"]),
+        ("document.added", None, ["clerk", "display", "seat m01", "seat m02"]),  # keypads have no screen
+        ("document.receipt", "m02", ["clerk", "seat m02"]),
+        ("ballot.opened", None, everyone),
+        ("vote.cast", "m01", ["seat m01", "bridge m01+m03"]),
+        ("ballot.closed", None, everyone),
+        ("ballot.opened", None, everyone),
+        ("vote.cast", "m02", ["seat m02"]),
+        ("ballot.closed", None, everyone),
+    ]

@@ -184,3 +184,69 @@ def test_an_ad_hoc_ballots_title_is_held_to_the_title_limit() -> None:
     with pytest.raises(AgendaError) as info:
         ballot_from_dict({"id": "b1", "title": "题" * 301}, "spec", "item1")
     assert info.value.problems == ["spec.title: must be at most 300 characters, not 301"]
+
+
+ELECTION = {"title": "t", "kind": "election", "seats": 1, "candidates": [{"id": "c1", "name": "张三"}]}
+
+
+def test_an_elections_id_leaves_room_for_its_further_rounds() -> None:
+    assert "e" * 60 in agenda_from_dict(with_ballot({**ELECTION, "id": "e" * 60})).ballots
+    assert problems(with_ballot({**ELECTION, "id": "e" * 61})) == [
+        "items[0].ballots[0].id: an election's id is at most 60 characters (room for -r99)"
+    ]
+    assert "m" * 61 in agenda_from_dict(with_ballot({"id": "m" * 61, "title": "t"})).ballots  # a motion has no rounds
+
+
+def test_a_kinds_problem_keeps_its_key_and_its_whole_message() -> None:
+    """A kind reports "key: message"; a message may itself hold ": " (an id quoted back)."""
+    ballot = {**ELECTION, "id": "e1", "candidates": [{"id": "a: b", "name": "张三"}]}
+    assert problems(with_ballot(ballot)) == [
+        "items[0].ballots[0].candidates[0].id: 'a: b' is not an id: 1 to 64 characters from A-Z a-z 0-9 _ . - "
+        "starting with a letter or a digit"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("ballot", "expected"),
+    [
+        ({"live_counts": "yes"}, ["items[0].ballots[0].live_counts: must be true or false, not str"]),
+        (
+            {"secret": True, "live_counts": True},
+            ["items[0].ballots[0].live_counts: a secret ballot cannot show live counts"],
+        ),
+        ({"countdown": 3601}, ["items[0].ballots[0].countdown: must be between 5 and 3600 seconds"]),
+        ({"countdown": "60"}, ["items[0].ballots[0].countdown: must be a whole number, not str"]),
+    ],
+)
+def test_a_ballots_switches_are_checked_whole(ballot: dict[str, Any], expected: list[str]) -> None:
+    assert problems(with_ballot({"id": "b1", "title": "t", **ballot})) == expected
+
+
+def test_a_countdown_at_its_bounds_is_accepted() -> None:
+    for seconds in (5, 3600):
+        assert (
+            agenda_from_dict(with_ballot({"id": "b1", "title": "t", "countdown": seconds})).ballots["b1"].countdown
+            == seconds
+        )
+
+
+def test_a_rule_written_as_null_is_the_default_rule() -> None:
+    """JSON agendas may write ``"rule": null``: the sitting's, or the preset, applies."""
+    default = threshold_from_dict_or_preset("majority_of_all", "majority_of_all")
+    assert agenda_from_dict(with_ballot({"id": "b1", "title": "t"}, rule=None)).ballots["b1"].rule == default
+    assert agenda_from_dict(with_ballot({"id": "b1", "title": "t", "rule": None})).ballots["b1"].rule == default
+
+
+def test_a_title_an_appointment_generates_may_exceed_the_title_limit() -> None:
+    """ "each" makes one ballot per nominee titled with the written title, name and post:
+    each part was checked as written, so the whole may be longer than 300."""
+    nominee = {"id": "n1", "name": "张" * 100, "post": "职" * 100}
+    ballot = {"id": "a1", "title": "任命" * 150, "kind": "appointment", "mode": "each", "nominees": [nominee]}
+    spec = agenda_from_dict(with_ballot(ballot)).ballots["a1-n1"]
+    assert len(spec.title) > 300 and spec.title.startswith("任命" * 150) and "张" * 100 in spec.title
+
+
+def test_an_ad_hoc_ballots_problems_name_their_source() -> None:
+    with pytest.raises(AgendaError) as info:
+        ballot_from_dict({"id": "b1", "title": "t", "countdown": 1}, "spec", "item1")
+    assert str(info.value) == "ballot: spec.countdown: must be between 5 and 3600 seconds"

@@ -174,7 +174,7 @@ def test_two_documents_with_one_id_are_refused() -> None:
 
 
 def test_a_ballot_that_is_not_a_table_is_told_so_once() -> None:
-    assert problems(agenda_data(3, ballots=["表决"])) == ["items[0].ballots[0]: must be a table, not str"]
+    assert problems(agenda_data(3, ballots=["表决"]))  # type: ignore[list-item]  # a ballot written as a string == ["items[0].ballots[0]: must be a table, not str"]
 
 
 def test_an_ad_hoc_ballots_title_is_held_to_the_title_limit() -> None:
@@ -250,3 +250,70 @@ def test_an_ad_hoc_ballots_problems_name_their_source() -> None:
     with pytest.raises(AgendaError) as info:
         ballot_from_dict({"id": "b1", "title": "t", "countdown": 1}, "spec", "item1")
     assert str(info.value) == "ballot: spec.countdown: must be between 5 and 3600 seconds"
+
+
+def test_an_agenda_that_is_not_a_table_is_told_so_alone() -> None:
+    with pytest.raises(AgendaError) as info:
+        agenda_from_dict(["meeting"])  # type: ignore[arg-type]  # a JSON file holding a list
+    assert str(info.value) == "agenda: must be a table of meeting, members and items, not list"
+
+
+def test_the_top_of_an_agenda_is_checked_whole() -> None:
+    data = agenda_data(3)
+    del data["meeting"]
+    assert problems(data) == ["meeting: is required", "meeting.language: is required", "meeting.title: is required"]
+    data = agenda_data(3)
+    data["agendas"] = []
+    assert problems(data) == ["agendas: unknown key"]
+    data = agenda_data(3)
+    del data["meeting"]["language"]
+    assert problems(data) == ["meeting.language: is required"]
+    data["meeting"]["language"] = 5
+    assert problems(data) == ["meeting.language: must be a string, not int"]
+    with pytest.raises(AgendaError) as info:
+        agenda_from_dict(data, "council.toml")
+    assert str(info.value) == "council.toml: meeting.language: must be a string, not int"
+
+
+def test_the_meetings_body_is_read() -> None:
+    assert agenda_from_dict(agenda_data(3)).meeting.body == "某市人大常委会"
+
+
+def test_a_ballot_writes_a_certificate_unless_told_not_to() -> None:
+    assert agenda_from_dict(with_ballot({"id": "b1", "title": "t"})).ballots["b1"].certificate is True
+
+
+@pytest.mark.parametrize(
+    ("ballot", "expected"),
+    [
+        ({"allow_change": "no"}, ["items[0].ballots[0].allow_change: must be true or false, not str"]),
+        ({"certificate": "no"}, ["items[0].ballots[0].certificate: must be true or false, not str"]),
+        # the kind's normalizer never sees parameters its checker refused (it would crash on them)
+        (
+            {"kind": "election", "seats": 1, "candidates": 5},
+            ["items[0].ballots[0].candidates: must be a non-empty list of tables"],
+        ),
+    ],
+)
+def test_more_of_a_ballots_problems_read_whole(ballot: dict[str, Any], expected: list[str]) -> None:
+    assert problems(with_ballot({"id": "b1", "title": "t", **ballot})) == expected
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        ({**DOC, "classification": 5}, ["items[0].documents[0].classification: must be a string, not int"]),
+        (
+            {**DOC, "id": "bad id"},
+            [
+                "items[0].documents[0].id: 'bad id' is not an id: 1 to 64 characters from A-Z a-z 0-9 _ . - "
+                "starting with a letter or a digit"
+            ],
+        ),
+        ({**DOC, "title": 5}, ["items[0].documents[0].title: must be a string, not int"]),
+        ({**DOC, "file": 5}, ["items[0].documents[0].file: must be a string, not int"]),
+        ({**DOC, "file": ""}, ["items[0].documents[0].file: must not be empty"]),
+    ],
+)
+def test_a_documents_fields_are_checked_whole(document: Any, expected: list[str]) -> None:
+    assert problems(with_document(document)) == expected

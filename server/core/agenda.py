@@ -166,6 +166,8 @@ def agenda_from_dict(data: Mapping[str, Any], source: str = "agenda") -> Agenda:
     """Validate agenda data; raise AgendaError listing every problem with its key path."""
     from .kinds import KINDS  # late import: kinds import agenda types
 
+    if not isinstance(data, Mapping):  # a JSON file holding a list, say: nothing else can be checked
+        raise AgendaError([f"must be a table of meeting, members and items, not {type(data).__name__}"], source)
     c = Checker()
     top = c.table(data, "", {"meeting", "members", "items", "layout"}, {"meeting", "members", "items"})
     raw_meeting = c.table(top.get("meeting", {}), "meeting", _MEETING_KEYS, {"title", "language"})

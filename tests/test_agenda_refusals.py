@@ -174,7 +174,8 @@ def test_two_documents_with_one_id_are_refused() -> None:
 
 
 def test_a_ballot_that_is_not_a_table_is_told_so_once() -> None:
-    assert problems(agenda_data(3, ballots=["表决"]))  # type: ignore[list-item]  # a ballot written as a string == ["items[0].ballots[0]: must be a table, not str"]
+    written_as_a_string: list[Any] = ["表决"]
+    assert problems(agenda_data(3, ballots=written_as_a_string)) == ["items[0].ballots[0]: must be a table, not str"]
 
 
 def test_an_ad_hoc_ballots_title_is_held_to_the_title_limit() -> None:

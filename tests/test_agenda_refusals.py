@@ -216,6 +216,7 @@ def test_a_kinds_problem_keeps_its_key_and_its_whole_message() -> None:
             ["items[0].ballots[0].live_counts: a secret ballot cannot show live counts"],
         ),
         ({"countdown": 3601}, ["items[0].ballots[0].countdown: must be between 5 and 3600 seconds"]),
+        ({"reveal": 5}, ["items[0].ballots[0].reveal: must be a string, not int"]),
         ({"countdown": "60"}, ["items[0].ballots[0].countdown: must be a whole number, not str"]),
     ],
 )

@@ -49,6 +49,34 @@ function render() {
   }
 }
 
+/* A render rebuilds the panels (their buttons are new elements). A click is a press and a
+ * release on one element: if a vote's progress re-rendered the panel between the two, the
+ * clerk's click on "Close ballot" was lost — in a full room, events arrive many times a
+ * second. So while a pointer is down the page is not rebuilt; it catches up on release. */
+let pressed = false;
+let missed = false;
+
+function renderSoon() {
+  if (pressed) missed = true;
+  else render();
+}
+
+function holdRendersWhilePressed() {
+  document.addEventListener("pointerdown", () => { pressed = true; }, true);
+  const release = () => {
+    // after the click this release makes has been dispatched to the element pressed
+    setTimeout(() => {
+      pressed = false;
+      if (missed) {
+        missed = false;
+        render();
+      }
+    }, 0);
+  };
+  document.addEventListener("pointerup", release, true);
+  document.addEventListener("pointercancel", release, true);
+}
+
 function tick() {
   tickTimers();
   const el = document.getElementById("countdown");
@@ -97,8 +125,9 @@ async function main() {
       clock.sync();
       if (await i18n.load(i18n.pick(ui.conn.state.meeting.language))) i18n.translate();
     }
-    if (kind === "status" || kind === "change" || kind === "welcome") render();
+    if (kind === "status" || kind === "change" || kind === "welcome") renderSoon();
   });
+  holdRendersWhilePressed();
   followServer();
   render();
   ui.conn.start();

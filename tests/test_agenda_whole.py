@@ -218,3 +218,46 @@ def test_an_appointment_split_per_nominee_keeps_its_generated_titles() -> None:
     assert agenda.items[0].ballots == ("a1-n1", "a1-n2", "b1")
     titles = [agenda.ballots[b].title for b in agenda.items[0].ballots]
     assert titles[2] == "t" and all(t.startswith("任命") and t != "任命" for t in titles[:2])
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [("items", ["items: must be a list, not str"]), ("members", ["members: must be a list, not str"])],
+)
+def test_a_top_level_list_of_the_wrong_type_is_told_once(key: str, expected: list[str]) -> None:
+    data = agenda_data(2)
+    data[key] = "x"
+    assert problems(data) == expected
+
+
+def test_a_members_role_of_the_wrong_type_names_the_member() -> None:
+    assert problems(with_members({**M, "role": 5})) == ["members[0].role: must be a string, not int"]
+
+
+def test_an_agenda_ballots_title_is_held_to_the_title_limit() -> None:
+    """Only titles an appointment generates may be longer than 300 characters."""
+    data = with_items({**ITEM, "ballots": [{"id": "b1", "title": "题" * 301}]})
+    assert problems(data) == ["items[0].ballots[0].title: must be at most 300 characters, not 301"]
+
+
+def test_the_meetings_rule_is_every_ballots_rule_unless_its_kind_or_it_says_otherwise() -> None:
+    data = at_meeting(rule="two_thirds_of_all")
+    data["items"][0]["ballots"].append({"id": "b4", "title": "t", "rule": "simple_majority"})
+    agenda = agenda_from_dict(data)
+    two_thirds = threshold_from_dict({"option": "for", "cmp": ">=", "fraction": "2/3", "base": "seated"})
+    assert agenda.ballots["reg1"].rule == two_thirds
+    assert agenda.ballots["b4"].rule != two_thirds
+
+
+def test_a_failure_to_read_names_the_file() -> None:
+    with pytest.raises(AgendaError) as info:
+        agenda_from_dict(["meeting"], "council.json")  # type: ignore[arg-type]
+    assert str(info.value) == "council.json: must be a table of meeting, members and items, not list"
+
+
+def test_a_motions_options_of_the_wrong_type_are_refused_not_a_crash() -> None:
+    """A kind's normalizer never sees parameters its checker refused: a motion's would crash."""
+    data = with_items({**ITEM, "ballots": [{"id": "b1", "title": "t", "options": 5}]})
+    assert problems(data) == [
+        "items[0].ballots[0].options: must be a list drawn from for, against, abstain without repeats"
+    ]

@@ -229,7 +229,7 @@ def agenda_from_dict(data: Mapping[str, Any], source: str = "agenda") -> Agenda:
                 card=c.ident(m, "card", path, ""),
             )
         )
-    if not members and "members" in top:
+    if not members and isinstance(top.get("members"), list):  # not a list: told so already
         c.fail("members", "must list at least one member")
 
     items: list[Item] = []

@@ -12,16 +12,11 @@ import pytest
 from server.core.agenda import Item, MeetingInfo, Member, agenda_from_dict
 from server.core.bounds import MAX_BALLOTS, MAX_DOCUMENTS
 from server.core.errors import AgendaError
-from server.core.rules import threshold_from_dict
+from server.core.rules import PRESETS, threshold_from_dict
 from tests.support import agenda_data
+from tests.test_agenda_refusals import problems
 
 ID_RULE = "is not an id: 1 to 64 characters from A-Z a-z 0-9 _ . - starting with a letter or a digit"
-
-
-def problems(data: dict[str, Any]) -> list[str]:
-    with pytest.raises(AgendaError) as info:
-        agenda_from_dict(data)
-    return info.value.problems
 
 
 def full() -> dict[str, Any]:
@@ -83,14 +78,11 @@ def at_meeting(**changes: Any) -> dict[str, Any]:
         ({"quorum": {"option": "for"}}, ["meeting.quorum: quorum counts members present against all seated members"]),
         ({"quorum": {"base": "present"}}, ["meeting.quorum: quorum counts members present against all seated members"]),
         ({"quorum": {"fraction": "3/2"}}, ["meeting.quorum: '3/2' must lie between 0 and 1"]),
-        ({"rule": "most"}, [f"meeting.rule: unknown rule preset 'most'; presets: {'{'}presets{'}'}"]),
+        ({"rule": "most"}, [f"meeting.rule: unknown rule preset 'most'; presets: {', '.join(PRESETS)}"]),
         ({"rule": 5}, ["meeting.rule: rule must be a preset name or a table"]),
     ],
 )
 def test_the_meeting_tables_problems_read_whole(changes: dict[str, Any], expected: list[str]) -> None:
-    from server.core.rules import PRESETS
-
-    expected = [p.replace("{presets}", ", ".join(PRESETS)) for p in expected]
     got = problems(at_meeting(**changes))
     assert got[: len(expected)] == expected
     if "rule" not in changes:  # a wrong rule is also reported at each ballot that inherits it
@@ -173,41 +165,22 @@ def test_two_ballots_with_one_id_are_refused_even_on_different_items() -> None:
     assert problems(data) == ["items[1].ballots[0].id: duplicate ballot id 'b1'"]
 
 
+def in_items(key: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """An agenda holding ``entries`` (ballots or documents) spread over items of 500."""
+    return with_items(*({"id": f"i{k}", "title": "t", key: entries[k : k + 500]} for k in range(0, len(entries), 500)))
+
+
 def test_at_most_so_many_ballots_and_documents_in_all() -> None:
-    ballots = [{"id": f"b{i}", "title": "t"} for i in range(MAX_BALLOTS)]
-    docs = [{"id": f"d{i}", "title": "t", "file": "f.pdf"} for i in range(MAX_DOCUMENTS)]
-    assert (
-        len(
-            agenda_from_dict(
-                with_items({**ITEM, "ballots": ballots[:500]}, {**ITEM, "id": "i2", "ballots": ballots[500:]})
-            ).ballots
-        )
-        == MAX_BALLOTS
-    )
-    assert (
-        len(
-            agenda_from_dict(
-                with_items({**ITEM, "documents": docs[:500]}, {**ITEM, "id": "i2", "documents": docs[500:]})
-            ).documents
-        )
-        == MAX_DOCUMENTS
-    )
-    more = [{"id": "extra", "title": "t"}]
-    assert problems(
-        with_items(
-            {**ITEM, "ballots": ballots[:500]},
-            {**ITEM, "id": "i2", "ballots": ballots[500:]},
-            {**ITEM, "id": "i3", "ballots": more},
-        )
-    ) == [f"items: may hold at most {MAX_BALLOTS} ballots in all, not {MAX_BALLOTS + 1}"]
-    extra = [{"id": "extra", "title": "t", "file": "f.pdf"}]
-    assert problems(
-        with_items(
-            {**ITEM, "documents": docs[:500]},
-            {**ITEM, "id": "i2", "documents": docs[500:]},
-            {**ITEM, "id": "i3", "documents": extra},
-        )
-    ) == [f"items: may hold at most {MAX_DOCUMENTS} documents in all, not {MAX_DOCUMENTS + 1}"]
+    ballots = [{"id": f"b{i}", "title": "t"} for i in range(MAX_BALLOTS + 1)]
+    docs = [{"id": f"d{i}", "title": "t", "file": "f.pdf"} for i in range(MAX_DOCUMENTS + 1)]
+    assert len(agenda_from_dict(in_items("ballots", ballots[:-1])).ballots) == MAX_BALLOTS
+    assert len(agenda_from_dict(in_items("documents", docs[:-1])).documents) == MAX_DOCUMENTS
+    assert problems(in_items("ballots", ballots)) == [
+        f"items: may hold at most {MAX_BALLOTS} ballots in all, not {MAX_BALLOTS + 1}"
+    ]
+    assert problems(in_items("documents", docs)) == [
+        f"items: may hold at most {MAX_DOCUMENTS} documents in all, not {MAX_DOCUMENTS + 1}"
+    ]
 
 
 def test_an_appointment_split_per_nominee_keeps_its_generated_titles() -> None:

@@ -13,23 +13,13 @@ from typing import Any
 import pytest
 
 from server.core.agenda import agenda_from_dict
-from server.core.errors import AgendaError
 from server.core.layout import Layout, Rostrum
-from tests.support import agenda_data
+from tests.test_layout import problems, with_layout
 
 SEATS = ["S001", "S002", "S003", "S004", "S005"]  # the five seats of agenda_data(5)
 
 
-def with_layout(layout: Any) -> dict[str, Any]:
-    data = agenda_data(5)
-    data["layout"] = layout
-    return data
-
-
-def refused(layout: Any) -> list[str]:
-    with pytest.raises(AgendaError) as info:
-        agenda_from_dict(with_layout(layout))
-    return info.value.problems
+refused = problems  # tests/test_layout.py's: the problems of an agenda with this seat map
 
 
 def placed(layout: Any) -> Layout:

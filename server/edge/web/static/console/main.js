@@ -55,26 +55,34 @@ function render() {
  * second. So while a pointer is down the page is not rebuilt; it catches up on release. */
 let pressed = false;
 let missed = false;
+let catchUp = null;
+/** A press held longer than this (or a release the page never saw: the window lost focus)
+ * stops holding renders back: the console must not freeze on a stuck button. */
+const HOLD_MS = 5000;
 
 function renderSoon() {
-  if (pressed) missed = true;
-  else render();
+  if (!pressed) return render();
+  missed = true;
+  catchUp ??= setTimeout(released, HOLD_MS);
+}
+
+function released() {
+  pressed = false;
+  clearTimeout(catchUp);
+  catchUp = null;
+  if (missed) {
+    missed = false;
+    render();
+  }
 }
 
 function holdRendersWhilePressed() {
   document.addEventListener("pointerdown", () => { pressed = true; }, true);
-  const release = () => {
-    // after the click this release makes has been dispatched to the element pressed
-    setTimeout(() => {
-      pressed = false;
-      if (missed) {
-        missed = false;
-        render();
-      }
-    }, 0);
-  };
+  // after the click this release makes has been dispatched to the element pressed
+  const release = () => setTimeout(released, 0);
   document.addEventListener("pointerup", release, true);
   document.addEventListener("pointercancel", release, true);
+  window.addEventListener("blur", release);
 }
 
 function tick() {
